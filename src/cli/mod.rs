@@ -1,0 +1,110 @@
+//! Subcommand dispatch, exit codes and error printing.
+//!
+//! Exit codes: 0 success; 1 runtime error (bad input, model error); 2 usage
+//! error (bad arguments, printed by clap); 3 partial success (some inputs
+//! failed, the others were written). A broken pipe exits 0 quietly.
+
+use clap::{Parser, Subcommand};
+
+pub mod batch;
+pub mod compare;
+pub mod eval;
+pub mod report;
+pub mod score;
+pub mod train;
+
+/// Exit code: everything worked.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: an error stopped the run.
+pub const EXIT_ERROR: i32 = 1;
+/// Exit code: bad command-line usage.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: some inputs failed; the rest were processed.
+pub const EXIT_PARTIAL: i32 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "rhetor",
+    version,
+    about = "Find rhetorical framing devices in news text, sentence by sentence.",
+    long_about = "rhetor splits news articles into sentences and scores every sentence for framing \
+devices: editorial asides (\"Let's notice that...\", \"By the way, ...\"), evaluative editorializing, \
+loaded language, name calling, scare quotes, doubt, appeal to fear and the other propaganda \
+techniques of the codebook (docs/codebook.md). Every sentence and cue keeps its character offsets \
+in the original text.",
+    after_help = "Examples:\n  rhetor score data/examples/*.txt\n  rhetor score --format csv article.txt > scores.csv\n  cat article.txt | rhetor score -\n\nExit codes: 0 ok, 1 error, 2 usage error, 3 some inputs failed."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Score articles (one per file) sentence by sentence.
+    Score(score::Args),
+    /// Score a corpus (CSV, CSV.gz or JSONL) in batch: streaming, parallel, resumable.
+    Batch(batch::Args),
+    /// Evaluate a model against a labelled set (rhetor CSV or a PTC folder).
+    Eval(eval::Args),
+    /// Train the transformer classifier head.
+    Train(train::Args),
+    /// Compare outlets or periods: device rates, confidence intervals, significance.
+    Compare(compare::Args),
+    /// Render an HTML report from batch or compare output.
+    Report(report::Args),
+}
+
+/// Parses arguments, runs the subcommand and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let result = match cli.command {
+        Command::Score(a) => score::run(a),
+        Command::Batch(a) => batch::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Compare(a) => compare::run(a),
+        Command::Report(a) => report::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => EXIT_OK,
+        Err(e) => {
+            eprintln!("rhetor: error: {e:#}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// True when the error chain contains a broken pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rhetor::Error>(),
+            Some(rhetor::Error::BrokenPipe)
+        ) || c
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints a warning to standard error.
+pub fn warn(message: &str) {
+    eprintln!("rhetor: warning: {message}");
+}
+
+/// Loads a model by name or folder and prints its warnings.
+pub fn load_model(spec: Option<&str>) -> anyhow::Result<Box<dyn rhetor::Scorer>> {
+    let loaded = rhetor::model::load(spec)?;
+    for w in &loaded.warnings {
+        warn(w);
+    }
+    Ok(loaded.scorer)
+}

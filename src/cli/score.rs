@@ -1,0 +1,136 @@
+//! `rhetor score FILE...` — score articles sentence by sentence.
+
+use super::{load_model, EXIT_OK, EXIT_PARTIAL};
+use anyhow::Result;
+use clap::ValueEnum;
+use is_terminal::IsTerminal;
+use rhetor::io::output::{write_csv, write_json, write_jsonl, OutputOptions};
+use rhetor::io::{read_article, ReadOptions};
+use rhetor::score::{Pipeline, PipelineOptions, Unit};
+use rhetor::taxonomy::{parse_device_list, Device};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    /// Human-readable table (the default on a terminal).
+    Table,
+    /// CSV, one row per sentence (the default in a pipe).
+    Csv,
+    /// JSON Lines, one object per sentence.
+    Jsonl,
+    /// One JSON document.
+    Json,
+    /// A self-contained HTML page with highlighted sentences.
+    Html,
+}
+
+/// Arguments of `rhetor score`.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Output schema: see README.md, section \"Output schema\".\n\nExamples:\n  rhetor score data/examples/*.txt\n  rhetor score --format jsonl --devices editorial_aside,scare_quotes article.txt\n  rhetor score --model cues -"
+)]
+pub struct Args {
+    /// Article files, one article per file (UTF-8 text); `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<String>,
+    /// Output format [default: table on a terminal, csv otherwise].
+    #[arg(short, long, value_enum)]
+    format: Option<Format>,
+    /// Flag a device when its probability reaches this value (overrides the model's thresholds).
+    #[arg(short, long, value_parser = parse_probability)]
+    threshold: Option<f32>,
+    /// Only report these devices (comma-separated ids, see docs/codebook.md).
+    #[arg(short, long, value_parser = parse_devices)]
+    devices: Option<Vec<Device>>,
+    /// Model: `default`, `cues`, `baseline`, or a model folder.
+    #[arg(short, long, value_name = "MODEL")]
+    model: Option<String>,
+    /// Replace invalid UTF-8 bytes with U+FFFD instead of failing.
+    #[arg(long)]
+    lossy: bool,
+    /// Treat every non-empty line as one sentence (the PTC / NLP4IF-2019 unit).
+    #[arg(long)]
+    lines: bool,
+    /// In the table, show every sentence, not only flagged ones.
+    #[arg(long)]
+    all: bool,
+    /// Largest accepted input file, in bytes.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    max_bytes: u64,
+}
+
+fn parse_probability(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a probability between 0 and 1"))
+    }
+}
+
+fn parse_devices(s: &str) -> Result<Vec<Device>, String> {
+    parse_device_list(s)
+}
+
+/// Runs `rhetor score`.
+pub fn run(args: Args) -> Result<i32> {
+    let scorer = load_model(args.model.as_deref())?;
+    let unit = if args.lines {
+        Unit::Lines
+    } else {
+        Unit::Sentences
+    };
+    let pipeline = Pipeline::new(
+        scorer,
+        PipelineOptions {
+            unit,
+            ..Default::default()
+        },
+    );
+    let read = ReadOptions {
+        lossy: args.lossy,
+        max_bytes: args.max_bytes,
+    };
+    let mut scored = Vec::new();
+    let mut failures = 0;
+    for file in &args.files {
+        let article = match read_article(file, read) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("rhetor: error: {e}");
+                failures += 1;
+                continue;
+            }
+        };
+        scored.push(pipeline.score_article(&article)?);
+    }
+    let options = OutputOptions::new(args.devices.clone(), pipeline.thresholds(), args.threshold);
+    let stdout = std::io::stdout();
+    let format = args.format.unwrap_or(if stdout.is_terminal() {
+        Format::Table
+    } else {
+        Format::Csv
+    });
+    match format {
+        Format::Table => {
+            let choice = if stdout.is_terminal() {
+                termcolor::ColorChoice::Auto
+            } else {
+                termcolor::ColorChoice::Never
+            };
+            let mut out = termcolor::StandardStream::stdout(choice);
+            rhetor::report::table::write_table(&mut out, &scored, &options, args.all)?;
+        }
+        Format::Csv => write_csv(stdout.lock(), &scored, &options)?,
+        Format::Jsonl => write_jsonl(stdout.lock(), &scored, &options)?,
+        Format::Json => write_json(stdout.lock(), &scored, &options)?,
+        Format::Html => anyhow::bail!("--format html is not available yet"),
+    }
+    if failures == 0 {
+        Ok(EXIT_OK)
+    } else if scored.is_empty() {
+        Ok(super::EXIT_ERROR)
+    } else {
+        Ok(EXIT_PARTIAL)
+    }
+}

@@ -1,0 +1,2 @@
+//! Reading article corpora (CSV, CSV.gz, JSONL) record by record.
+//! (Implemented in the batch issue.)

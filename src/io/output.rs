@@ -1,0 +1,299 @@
+//! Per-sentence output rows and their writers. The CSV and JSONL schemas are
+//! documented in README.md ("Output schema") and are stable.
+
+use crate::error::{Error, Result};
+use crate::model::Thresholds;
+use crate::score::{ScoredArticle, ScoredCue, ScoredSentence};
+use crate::taxonomy::Device;
+use serde::Serialize;
+use std::io::Write;
+
+/// Output formats of `rhetor score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Human-readable table (colour on a terminal).
+    Table,
+    /// One CSV row per sentence.
+    Csv,
+    /// One JSON object per sentence per line.
+    Jsonl,
+    /// One JSON document with every article.
+    Json,
+    /// A self-contained HTML page.
+    Html,
+}
+
+/// What to include in the output.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    /// Devices to report (columns), in order.
+    pub devices: Vec<Device>,
+    /// Thresholds that decide `flagged`.
+    pub thresholds: Thresholds,
+}
+
+impl OutputOptions {
+    /// Every device, with the given thresholds; a single `threshold` overrides all.
+    pub fn new(
+        devices: Option<Vec<Device>>,
+        thresholds: &Thresholds,
+        threshold: Option<f32>,
+    ) -> Self {
+        let mut thresholds = thresholds.clone();
+        if let Some(t) = threshold {
+            thresholds.devices.iter_mut().for_each(|x| *x = t);
+            thresholds.framing = t;
+        }
+        OutputOptions {
+            devices: devices.unwrap_or_else(|| Device::ALL.to_vec()),
+            thresholds,
+        }
+    }
+
+    /// Devices flagged in a sentence (among the selected ones).
+    pub fn flagged(&self, s: &ScoredSentence) -> Vec<Device> {
+        self.devices
+            .iter()
+            .copied()
+            .filter(|d| s.probs[d.index()] >= self.thresholds.device(*d))
+            .collect()
+    }
+
+    /// Cues of the selected devices.
+    pub fn cues<'a>(&self, s: &'a ScoredSentence) -> Vec<&'a ScoredCue> {
+        s.cues
+            .iter()
+            .filter(|c| self.devices.contains(&c.device))
+            .collect()
+    }
+}
+
+/// A cue as written in CSV/JSONL output.
+#[derive(Debug, Clone, Serialize)]
+pub struct CueRow<'a> {
+    /// Device id.
+    pub device: &'static str,
+    /// Char offsets in the original text.
+    pub start: usize,
+    /// End char offset (exclusive).
+    pub end: usize,
+    /// The cue text (normalised).
+    pub text: &'a str,
+    /// The pattern or method.
+    pub pattern: &'a str,
+    /// Weight or attribution score.
+    pub weight: f32,
+    /// Inside attributed speech.
+    pub attributed: bool,
+}
+
+/// One sentence as written in JSONL/JSON output.
+#[derive(Debug, Clone, Serialize)]
+pub struct SentenceRow<'a> {
+    /// Article id.
+    pub article_id: &'a str,
+    /// 0-based sentence index within the article.
+    pub sentence_index: usize,
+    /// 0-based paragraph index.
+    pub paragraph: usize,
+    /// Char offset of the sentence start in the original text.
+    pub start: usize,
+    /// Char offset of the sentence end (exclusive).
+    pub end: usize,
+    /// Byte offset of the start in the original text.
+    pub byte_start: usize,
+    /// Byte offset of the end (exclusive).
+    pub byte_end: usize,
+    /// Attributed speech rather than the author's voice.
+    pub attributed: bool,
+    /// The normalised sentence text.
+    pub text: &'a str,
+    /// Probability that the sentence carries at least one device.
+    pub framing: f32,
+    /// Devices whose score reaches its threshold.
+    pub flagged: Vec<&'static str>,
+    /// Probability per selected device.
+    pub scores: serde_json::Map<String, serde_json::Value>,
+    /// Cues of the selected devices.
+    pub cues: Vec<CueRow<'a>>,
+}
+
+impl<'a> SentenceRow<'a> {
+    /// Builds the row of one sentence.
+    pub fn new(article_id: &'a str, s: &'a ScoredSentence, options: &OutputOptions) -> Self {
+        let scores = options
+            .devices
+            .iter()
+            .map(|d| {
+                (
+                    d.id().to_string(),
+                    serde_json::Value::from(round4(s.probs[d.index()])),
+                )
+            })
+            .collect();
+        SentenceRow {
+            article_id,
+            sentence_index: s.sentence.index,
+            paragraph: s.sentence.paragraph,
+            start: s.sentence.span.char_start,
+            end: s.sentence.span.char_end,
+            byte_start: s.sentence.span.byte_start,
+            byte_end: s.sentence.span.byte_end,
+            attributed: s.attributed,
+            text: &s.sentence.text,
+            framing: round4(s.framing),
+            flagged: options.flagged(s).into_iter().map(Device::id).collect(),
+            scores,
+            cues: options
+                .cues(s)
+                .into_iter()
+                .map(|c| CueRow {
+                    device: c.device.id(),
+                    start: c.span.char_start,
+                    end: c.span.char_end,
+                    text: &c.text,
+                    pattern: &c.pattern,
+                    weight: c.weight,
+                    attributed: c.attributed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Rounds a probability to 4 decimals for output.
+pub fn round4(x: f32) -> f32 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// The CSV header for the selected devices.
+pub fn csv_header(options: &OutputOptions) -> Vec<String> {
+    let mut h: Vec<String> = [
+        "article_id",
+        "sentence_index",
+        "paragraph",
+        "start",
+        "end",
+        "byte_start",
+        "byte_end",
+        "attributed",
+        "text",
+        "framing",
+        "flagged",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    h.extend(options.devices.iter().map(|d| d.id().to_string()));
+    h.push("cues".into());
+    h
+}
+
+/// The CSV fields of one row, matching [`csv_header`].
+pub fn csv_fields(row: &SentenceRow<'_>) -> Result<Vec<String>> {
+    let mut f = vec![
+        row.article_id.to_string(),
+        row.sentence_index.to_string(),
+        row.paragraph.to_string(),
+        row.start.to_string(),
+        row.end.to_string(),
+        row.byte_start.to_string(),
+        row.byte_end.to_string(),
+        row.attributed.to_string(),
+        row.text.to_string(),
+        format!("{:.4}", row.framing),
+        row.flagged.join(";"),
+    ];
+    f.extend(
+        row.scores
+            .values()
+            .map(|v| format!("{:.4}", v.as_f64().unwrap_or(0.0))),
+    );
+    f.push(serde_json::to_string(&row.cues).map_err(|e| Error::Output(e.to_string()))?);
+    Ok(f)
+}
+
+/// Writes scored articles as CSV (header + one row per sentence).
+pub fn write_csv<W: Write>(
+    out: W,
+    articles: &[ScoredArticle],
+    options: &OutputOptions,
+) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(csv_header(options)).map_err(csv_error)?;
+    for a in articles {
+        for s in &a.sentences {
+            w.write_record(csv_fields(&SentenceRow::new(&a.id, s, options))?)
+                .map_err(csv_error)?;
+        }
+    }
+    w.flush().map_err(Error::output)
+}
+
+/// Writes scored articles as JSON Lines (one sentence per line).
+pub fn write_jsonl<W: Write>(
+    mut out: W,
+    articles: &[ScoredArticle],
+    options: &OutputOptions,
+) -> Result<()> {
+    for a in articles {
+        for s in &a.sentences {
+            serde_json::to_writer(&mut out, &SentenceRow::new(&a.id, s, options))
+                .map_err(json_error)?;
+            out.write_all(b"\n").map_err(Error::output)?;
+        }
+    }
+    out.flush().map_err(Error::output)
+}
+
+/// Writes scored articles as one JSON document: `{"articles":[{"id":…,"sentences":[…]}]}`.
+pub fn write_json<W: Write>(
+    mut out: W,
+    articles: &[ScoredArticle],
+    options: &OutputOptions,
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct ArticleOut<'a> {
+        id: &'a str,
+        title: Option<&'a str>,
+        sentences: Vec<SentenceRow<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        devices: Vec<&'static str>,
+        articles: Vec<ArticleOut<'a>>,
+    }
+    let doc = Doc {
+        devices: options.devices.iter().map(|d| d.id()).collect(),
+        articles: articles
+            .iter()
+            .map(|a| ArticleOut {
+                id: &a.id,
+                title: a.title.as_deref(),
+                sentences: a
+                    .sentences
+                    .iter()
+                    .map(|s| SentenceRow::new(&a.id, s, options))
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut out, &doc).map_err(json_error)?;
+    out.write_all(b"\n").map_err(Error::output)?;
+    out.flush().map_err(Error::output)
+}
+
+/// Maps a CSV error, keeping broken pipes recognisable.
+pub fn csv_error(e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::output(io),
+        other => Error::Output(format!("{other:?}")),
+    }
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    if let Some(kind) = e.io_error_kind() {
+        return Error::output(std::io::Error::from(kind));
+    }
+    Error::Output(e.to_string())
+}

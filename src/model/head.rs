@@ -1,0 +1,1 @@
+//! Classification heads on top of sentence embeddings. (Transformer issue.)

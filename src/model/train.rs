@@ -1,0 +1,1 @@
+//! Training of the transformer head (`rhetor train`). (Transformer issue.)

@@ -1,0 +1,99 @@
+//! The human-readable terminal table of `rhetor score`.
+
+use crate::error::{Error, Result};
+use crate::io::output::OutputOptions;
+use crate::score::ScoredArticle;
+use termcolor::{Color, ColorSpec, WriteColor};
+
+/// Writes a table: one block per article, one line per sentence with its
+/// framing score and flagged devices; the cue spans are coloured when `out`
+/// supports colour. Only sentences at or above the framing threshold are
+/// shown unless `all` is set.
+pub fn write_table<W: WriteColor>(
+    out: &mut W,
+    articles: &[ScoredArticle],
+    options: &OutputOptions,
+    all: bool,
+) -> Result<()> {
+    for a in articles {
+        let flagged_count = a
+            .sentences
+            .iter()
+            .filter(|s| !options.flagged(s).is_empty())
+            .count();
+        let mut head = ColorSpec::new();
+        head.set_bold(true);
+        out.set_color(&head).map_err(Error::output)?;
+        writeln!(
+            out,
+            "== {} — {} sentences, {} flagged",
+            a.id,
+            a.sentences.len(),
+            flagged_count
+        )
+        .map_err(Error::output)?;
+        out.reset().map_err(Error::output)?;
+        for s in &a.sentences {
+            let flagged = options.flagged(s);
+            if flagged.is_empty() && !all {
+                continue;
+            }
+            let ids: Vec<String> = flagged
+                .iter()
+                .map(|d| format!("{}={:.2}", d.id(), s.probs[d.index()]))
+                .collect();
+            write!(
+                out,
+                "{:>4}  {:>5}-{:<5} {:.2}{} ",
+                s.sentence.index,
+                s.sentence.span.char_start,
+                s.sentence.span.char_end,
+                s.framing,
+                if s.attributed { " [attributed]" } else { "" }
+            )
+            .map_err(Error::output)?;
+            write_highlighted(
+                out,
+                &s.sentence.text,
+                &options
+                    .cues(s)
+                    .iter()
+                    .map(|c| c.sentence_range)
+                    .collect::<Vec<_>>(),
+            )?;
+            writeln!(out).map_err(Error::output)?;
+            if !ids.is_empty() {
+                writeln!(out, "                       → {}", ids.join(", "))
+                    .map_err(Error::output)?;
+            }
+        }
+        writeln!(out).map_err(Error::output)?;
+    }
+    out.flush().map_err(Error::output)
+}
+
+/// Writes `text` with the byte ranges in `spans` coloured.
+fn write_highlighted<W: WriteColor>(
+    out: &mut W,
+    text: &str,
+    spans: &[(usize, usize)],
+) -> Result<()> {
+    let mut spans: Vec<(usize, usize)> = spans.to_vec();
+    spans.sort_unstable();
+    let mut cue = ColorSpec::new();
+    cue.set_fg(Some(Color::Yellow)).set_bold(true);
+    let mut at = 0;
+    for (start, end) in spans {
+        if start < at || end > text.len() {
+            continue;
+        }
+        out.write_all(text[at..start].as_bytes())
+            .map_err(Error::output)?;
+        out.set_color(&cue).map_err(Error::output)?;
+        out.write_all(text[start..end].as_bytes())
+            .map_err(Error::output)?;
+        out.reset().map_err(Error::output)?;
+        at = end;
+    }
+    out.write_all(text[at..].as_bytes()).map_err(Error::output)
+}

@@ -1,0 +1,193 @@
+//! The scoring pipeline: article → sentences → scorer → scored sentences with
+//! cue spans mapped back to the original text.
+
+pub mod attribution;
+pub mod batch;
+
+use crate::error::Result;
+use crate::model::{Scorer, SentenceInput, Thresholds};
+use crate::taxonomy::Device;
+use crate::text::{segment, segment_lines, Sentence, TextSpan};
+use serde::{Deserialize, Serialize};
+
+/// One article to score.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// The article's id (file name, CSV id column, …).
+    pub id: String,
+    /// The title, when known (used as context by some models).
+    pub title: Option<String>,
+    /// The ORIGINAL text; every offset in the output points into it.
+    pub text: String,
+}
+
+/// How an article's text is cut into sentence units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unit {
+    /// Sentences found by the splitter (the default).
+    #[default]
+    Sentences,
+    /// Every non-empty line is one unit (the NLP4IF-2019 / PTC convention).
+    Lines,
+}
+
+/// A cue mapped back to the original text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredCue {
+    /// The device the cue supports.
+    pub device: Device,
+    /// Span in the original article text.
+    pub span: TextSpan,
+    /// Byte range in the sentence's normalised text.
+    pub sentence_range: (usize, usize),
+    /// The cue's normalised text.
+    pub text: String,
+    /// The pattern or method that found it.
+    pub pattern: String,
+    /// Weight or attribution score.
+    pub weight: f32,
+    /// True when the cue lies inside attributed (quoted or reported) speech.
+    pub attributed: bool,
+}
+
+/// A sentence with its scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredSentence {
+    /// The sentence (index, original span, normalised text).
+    pub sentence: Sentence,
+    /// True when the sentence reports someone else's speech rather than the author's voice.
+    pub attributed: bool,
+    /// Probability per device, indexed like [`Device::ALL`].
+    pub probs: Vec<f32>,
+    /// Probability that the sentence carries at least one device.
+    pub framing: f32,
+    /// Cues, mapped to the original text.
+    pub cues: Vec<ScoredCue>,
+}
+
+impl ScoredSentence {
+    /// The devices whose probability reaches its threshold.
+    pub fn flagged(&self, thresholds: &Thresholds) -> Vec<Device> {
+        Device::ALL
+            .iter()
+            .copied()
+            .filter(|d| self.probs[d.index()] >= thresholds.device(*d))
+            .collect()
+    }
+}
+
+/// A scored article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredArticle {
+    /// The article's id.
+    pub id: String,
+    /// Its title, when known.
+    pub title: Option<String>,
+    /// The scored sentences, in order.
+    pub sentences: Vec<ScoredSentence>,
+}
+
+/// Options of the pipeline.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineOptions {
+    /// How many sentences go to the scorer at once.
+    pub batch_size: usize,
+    /// How the text is cut into units.
+    pub unit: Unit,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            batch_size: 64,
+            unit: Unit::Sentences,
+        }
+    }
+}
+
+/// Text → sentences → scores.
+pub struct Pipeline {
+    scorer: Box<dyn Scorer>,
+    options: PipelineOptions,
+}
+
+impl Pipeline {
+    /// A pipeline over `scorer`.
+    pub fn new(scorer: Box<dyn Scorer>, options: PipelineOptions) -> Self {
+        Pipeline { scorer, options }
+    }
+
+    /// The scorer.
+    pub fn scorer(&self) -> &dyn Scorer {
+        self.scorer.as_ref()
+    }
+
+    /// The scorer's thresholds.
+    pub fn thresholds(&self) -> &Thresholds {
+        self.scorer.thresholds()
+    }
+
+    /// Splits and scores one article.
+    pub fn score_article(&self, article: &Article) -> Result<ScoredArticle> {
+        let sentences = match self.options.unit {
+            Unit::Sentences => segment(&article.text),
+            Unit::Lines => segment_lines(&article.text),
+        };
+        self.score_sentences(article, sentences)
+    }
+
+    /// Scores sentences already cut from `article.text`.
+    pub fn score_sentences(
+        &self,
+        article: &Article,
+        sentences: Vec<Sentence>,
+    ) -> Result<ScoredArticle> {
+        let title = article.title.as_deref();
+        let inputs: Vec<SentenceInput<'_>> = sentences
+            .iter()
+            .enumerate()
+            .map(|(i, s)| SentenceInput {
+                text: &s.text,
+                prev: i.checked_sub(1).map(|j| sentences[j].text.as_str()),
+                next: sentences.get(i + 1).map(|n| n.text.as_str()),
+                title,
+            })
+            .collect();
+        let mut scores = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(self.options.batch_size.max(1)) {
+            scores.extend(self.scorer.score_batch(chunk)?);
+        }
+        let scored = sentences
+            .into_iter()
+            .zip(scores)
+            .map(|(sentence, s)| {
+                let quoted = attribution::attributed_ranges(&sentence.text);
+                let cues = s
+                    .cues
+                    .into_iter()
+                    .map(|c| ScoredCue {
+                        device: c.device,
+                        span: sentence.original_span(&article.text, c.start..c.end),
+                        sentence_range: (c.start, c.end),
+                        text: sentence.text[c.start..c.end].to_string(),
+                        pattern: c.pattern,
+                        weight: c.weight,
+                        attributed: quoted.iter().any(|r| r.start <= c.start && c.end <= r.end),
+                    })
+                    .collect();
+                ScoredSentence {
+                    attributed: attribution::is_attributed(&sentence.text),
+                    sentence,
+                    probs: s.probs,
+                    framing: s.framing,
+                    cues,
+                }
+            })
+            .collect();
+        Ok(ScoredArticle {
+            id: article.id.clone(),
+            title: article.title.clone(),
+            sentences: scored,
+        })
+    }
+}

@@ -1,0 +1,271 @@
+//! The taxonomy of framing devices (see `docs/codebook.md`) and its mapping to
+//! the techniques of the Propaganda Techniques Corpus (PTC).
+
+use serde::{Deserialize, Serialize};
+
+/// A framing device. The order of [`Device::ALL`] is the column order of every
+/// output and of every model head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Device {
+    /// Reader-directing meta-comment in the author's voice ("Let's notice", "Note that", "By the way").
+    EditorialAside,
+    /// Evaluation in the author's voice ("X is curious", "tellingly", "it is no secret that").
+    EvaluativeEditorializing,
+    /// Words with strong emotional connotation used to sway the reader.
+    LoadedLanguage,
+    /// Labelling a person or group with a term the audience fears, hates or loves.
+    NameCalling,
+    /// Quotation marks that distance the author from a term ("so-called 'moderate' rebels").
+    ScareQuotes,
+    /// Questioning the credibility of someone or something without evidence.
+    Doubt,
+    /// Building support through fear or prejudice against an alternative.
+    AppealToFear,
+    /// Representing something as much larger or much smaller than it is.
+    Exaggeration,
+    /// Appeal to patriotism or group identity.
+    FlagWaving,
+    /// Deflecting by charging the opponent with hypocrisy, a straw man, or an irrelevant topic.
+    Whataboutism,
+    /// One cause presented for a complex issue.
+    CausalOversimplification,
+    /// A claim presented as true because an authority said it.
+    AppealToAuthority,
+    /// Two alternatives presented as the only ones.
+    BlackAndWhite,
+    /// A brief, striking phrase meant to stick.
+    Slogans,
+    /// A phrase that discourages thought and ends discussion.
+    ThoughtTerminatingCliche,
+    /// The same message repeated to make it stick.
+    Repetition,
+    /// A question asked for effect, with its answer implied.
+    RhetoricalQuestion,
+    /// Appeal to what "everybody" does, or association with a hated group (reductio ad Hitlerum).
+    Bandwagon,
+}
+
+impl Device {
+    /// Every device, in output and model-head order.
+    pub const ALL: [Device; 18] = [
+        Device::EditorialAside,
+        Device::EvaluativeEditorializing,
+        Device::LoadedLanguage,
+        Device::NameCalling,
+        Device::ScareQuotes,
+        Device::Doubt,
+        Device::AppealToFear,
+        Device::Exaggeration,
+        Device::FlagWaving,
+        Device::Whataboutism,
+        Device::CausalOversimplification,
+        Device::AppealToAuthority,
+        Device::BlackAndWhite,
+        Device::Slogans,
+        Device::ThoughtTerminatingCliche,
+        Device::Repetition,
+        Device::RhetoricalQuestion,
+        Device::Bandwagon,
+    ];
+
+    /// The stable snake_case id used in files and on the command line.
+    pub fn id(self) -> &'static str {
+        match self {
+            Device::EditorialAside => "editorial_aside",
+            Device::EvaluativeEditorializing => "evaluative_editorializing",
+            Device::LoadedLanguage => "loaded_language",
+            Device::NameCalling => "name_calling",
+            Device::ScareQuotes => "scare_quotes",
+            Device::Doubt => "doubt",
+            Device::AppealToFear => "appeal_to_fear",
+            Device::Exaggeration => "exaggeration",
+            Device::FlagWaving => "flag_waving",
+            Device::Whataboutism => "whataboutism",
+            Device::CausalOversimplification => "causal_oversimplification",
+            Device::AppealToAuthority => "appeal_to_authority",
+            Device::BlackAndWhite => "black_and_white",
+            Device::Slogans => "slogans",
+            Device::ThoughtTerminatingCliche => "thought_terminating_cliche",
+            Device::Repetition => "repetition",
+            Device::RhetoricalQuestion => "rhetorical_question",
+            Device::Bandwagon => "bandwagon",
+        }
+    }
+
+    /// A human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Device::EditorialAside => "Editorial aside",
+            Device::EvaluativeEditorializing => "Evaluative editorializing",
+            Device::LoadedLanguage => "Loaded language",
+            Device::NameCalling => "Name calling / labeling",
+            Device::ScareQuotes => "Scare quotes",
+            Device::Doubt => "Doubt",
+            Device::AppealToFear => "Appeal to fear / prejudice",
+            Device::Exaggeration => "Exaggeration / minimisation",
+            Device::FlagWaving => "Flag-waving",
+            Device::Whataboutism => "Whataboutism / straw man / red herring",
+            Device::CausalOversimplification => "Causal oversimplification",
+            Device::AppealToAuthority => "Appeal to authority",
+            Device::BlackAndWhite => "Black-and-white fallacy",
+            Device::Slogans => "Slogans",
+            Device::ThoughtTerminatingCliche => "Thought-terminating cliché",
+            Device::Repetition => "Repetition",
+            Device::RhetoricalQuestion => "Rhetorical question",
+            Device::Bandwagon => "Bandwagon / reductio ad Hitlerum",
+        }
+    }
+
+    /// Parses a device id (as printed by [`Device::id`]).
+    pub fn from_id(id: &str) -> Option<Device> {
+        let id = id.trim();
+        Device::ALL.iter().copied().find(|d| d.id() == id)
+    }
+
+    /// Position of the device in [`Device::ALL`].
+    pub fn index(self) -> usize {
+        Device::ALL
+            .iter()
+            .position(|d| *d == self)
+            .expect("every device is in ALL")
+    }
+
+    /// The PTC technique names (SemEval-2020 Task 11 spelling) that map to this device.
+    pub fn ptc_techniques(self) -> &'static [&'static str] {
+        PTC_MAPPING
+            .iter()
+            .find(|(d, _)| *d == self)
+            .map(|(_, names)| *names)
+            .unwrap_or(&[])
+    }
+
+    /// Maps a PTC technique name (SemEval-2020 or NLP4IF-2019 spelling) to a device.
+    pub fn from_ptc_technique(name: &str) -> Option<Device> {
+        let name = name.trim();
+        PTC_MAPPING
+            .iter()
+            .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+            .map(|(d, _)| *d)
+    }
+
+    /// True for the devices that the PTC annotates (the 14 SemEval-2020 classes).
+    pub fn is_ptc(self) -> bool {
+        !self.ptc_techniques().is_empty()
+    }
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl std::str::FromStr for Device {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Device::from_id(s).ok_or_else(|| {
+            let ids: Vec<&str> = Device::ALL.iter().map(|d| d.id()).collect();
+            format!("unknown device `{s}`; known devices: {}", ids.join(", "))
+        })
+    }
+}
+
+/// The PTC technique names, in both the SemEval-2020 (14 classes) and the
+/// NLP4IF-2019 (18 classes) spellings, for each device that has one.
+const PTC_MAPPING: &[(Device, &[&str])] = &[
+    (Device::LoadedLanguage, &["Loaded_Language"]),
+    (Device::NameCalling, &["Name_Calling,Labeling"]),
+    (Device::Repetition, &["Repetition"]),
+    (Device::Doubt, &["Doubt"]),
+    (Device::Exaggeration, &["Exaggeration,Minimisation"]),
+    (Device::AppealToFear, &["Appeal_to_fear-prejudice"]),
+    (Device::FlagWaving, &["Flag-Waving"]),
+    (
+        Device::CausalOversimplification,
+        &["Causal_Oversimplification"],
+    ),
+    (Device::AppealToAuthority, &["Appeal_to_Authority"]),
+    (Device::Slogans, &["Slogans"]),
+    (
+        Device::Whataboutism,
+        &[
+            "Whataboutism,Straw_Men,Red_Herring",
+            "Whataboutism",
+            "Straw_Men",
+            "Red_Herring",
+        ],
+    ),
+    (Device::BlackAndWhite, &["Black-and-White_Fallacy"]),
+    (
+        Device::ThoughtTerminatingCliche,
+        &["Thought-terminating_Cliches"],
+    ),
+    (
+        Device::Bandwagon,
+        &[
+            "Bandwagon,Reductio_ad_hitlerum",
+            "Bandwagon",
+            "Reductio_ad_hitlerum",
+        ],
+    ),
+];
+
+/// Parses a comma- or semicolon-separated list of device ids.
+pub fn parse_device_list(list: &str) -> Result<Vec<Device>, String> {
+    list.split([',', ';'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::parse)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        for d in Device::ALL {
+            assert_eq!(Device::from_id(d.id()), Some(d));
+            assert_eq!(Device::ALL[d.index()], d);
+        }
+    }
+
+    #[test]
+    fn the_fourteen_ptc_techniques_map() {
+        let names = [
+            "Loaded_Language",
+            "Name_Calling,Labeling",
+            "Repetition",
+            "Doubt",
+            "Exaggeration,Minimisation",
+            "Appeal_to_fear-prejudice",
+            "Flag-Waving",
+            "Causal_Oversimplification",
+            "Appeal_to_Authority",
+            "Slogans",
+            "Whataboutism,Straw_Men,Red_Herring",
+            "Black-and-White_Fallacy",
+            "Thought-terminating_Cliches",
+            "Bandwagon,Reductio_ad_hitlerum",
+        ];
+        let mapped: std::collections::BTreeSet<Device> = names
+            .iter()
+            .map(|n| Device::from_ptc_technique(n).unwrap())
+            .collect();
+        assert_eq!(mapped.len(), 14);
+        assert_eq!(Device::ALL.iter().filter(|d| d.is_ptc()).count(), 14);
+    }
+
+    #[test]
+    fn device_lists_parse_and_reject_unknown_ids() {
+        assert_eq!(
+            parse_device_list("doubt, scare_quotes").unwrap(),
+            vec![Device::Doubt, Device::ScareQuotes]
+        );
+        assert!(parse_device_list("doubt,nonsense")
+            .unwrap_err()
+            .contains("nonsense"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Tokenization with the Hugging Face `tokenizers` crate. (Transformer issue.)
