@@ -1,2 +1,737 @@
-//! Comparing outlets and periods: rates with confidence intervals, permutation
-//! tests with Holm correction. (Implemented in the comparison issue.)
+//! Comparing outlets and periods: device rates per 100 sentences with
+//! bootstrap confidence intervals (resampling articles), shares of articles
+//! with at least one device with Wilson intervals, and pairwise permutation
+//! tests over articles with Holm correction. See `docs/compare.md`.
+//!
+//! The unit of resampling and permutation is the article, because sentences
+//! of one article are not independent.
+
+pub mod dates;
+pub mod input;
+pub mod output;
+pub mod stats;
+
+use crate::error::{Error, Result};
+use crate::taxonomy::Device;
+use dates::{Date, Period, UNKNOWN};
+use input::{ArticleRecord, Dataset};
+use stats::{ArticleMatrix, Interval, PermutationMethod};
+use std::collections::BTreeMap;
+
+/// One grouping key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupBy {
+    /// The value of a metadata column (`outlet`, or any carried column).
+    Column(String),
+    /// A period derived from the date column.
+    Period(Period),
+}
+
+impl GroupBy {
+    /// Parses a `--by` value: `year`, `month`, `week`, `day` (or `date`) are
+    /// periods of the date column; anything else names a column.
+    pub fn parse(s: &str) -> GroupBy {
+        match s.trim() {
+            "year" => GroupBy::Period(Period::Year),
+            "month" => GroupBy::Period(Period::Month),
+            "week" => GroupBy::Period(Period::Week),
+            "day" | "date" => GroupBy::Period(Period::Day),
+            other => GroupBy::Column(other.to_string()),
+        }
+    }
+
+    /// The key's name in output headers.
+    pub fn name(&self) -> &str {
+        match self {
+            GroupBy::Column(c) => c,
+            GroupBy::Period(p) => p.name(),
+        }
+    }
+
+    /// True for date periods.
+    pub fn is_period(&self) -> bool {
+        matches!(self, GroupBy::Period(_))
+    }
+}
+
+/// Settings of a comparison.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    /// Grouping keys; groups are their combinations. Pairwise tests compare
+    /// the levels of the first key within each combination of the others.
+    pub by: Vec<GroupBy>,
+    /// The column holding ISO dates.
+    pub date_column: String,
+    /// Bootstrap resamples for the rate intervals.
+    pub bootstrap: usize,
+    /// Permutations per pairwise test (exact enumeration when fewer splits exist).
+    pub permutations: usize,
+    /// Seed of every random draw.
+    pub seed: u64,
+    /// Confidence level of the intervals.
+    pub level: f64,
+    /// Groups with fewer articles are "too small" and get no test.
+    pub min_articles: usize,
+    /// Groups with fewer sentences are "too small" and get no test.
+    pub min_sentences: u64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            by: vec![GroupBy::Column("outlet".into())],
+            date_column: "date".into(),
+            bootstrap: 2000,
+            permutations: 10_000,
+            seed: 20_240_229,
+            level: 0.95,
+            min_articles: 5,
+            min_sentences: 50,
+        }
+    }
+}
+
+/// What is measured: the combined framing flag or one device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Measure {
+    /// Sentences flagged as framing (any device).
+    Framing,
+    /// Sentences flagged with one device.
+    Device(Device),
+}
+
+impl Measure {
+    /// `framing` or the device id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Measure::Framing => "framing",
+            Measure::Device(d) => d.id(),
+        }
+    }
+
+    /// A human-readable name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::Framing => "Any framing",
+            Measure::Device(d) => d.label(),
+        }
+    }
+
+    fn count(self, a: &ArticleRecord) -> u64 {
+        match self {
+            Measure::Framing => a.framing_sentences,
+            Measure::Device(d) => a.counts[d.index()],
+        }
+    }
+}
+
+/// Statistics of one measure in one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasureStats {
+    /// The measure.
+    pub measure: Measure,
+    /// Flagged sentences.
+    pub count: u64,
+    /// Flagged sentences per 100 sentences (`None` without sentences).
+    pub rate: Option<f64>,
+    /// Bootstrap interval of the rate (per 100 sentences).
+    pub rate_ci: Option<Interval>,
+    /// Articles with at least one flagged sentence.
+    pub articles_with: u64,
+    /// Share of articles with at least one (0–1; `None` without articles).
+    pub share: Option<f64>,
+    /// Wilson interval of the share.
+    pub share_ci: Option<Interval>,
+}
+
+/// One group's statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupStats {
+    /// The value of each key (`unknown` when missing or unparseable).
+    pub key: Vec<String>,
+    /// The key values joined with ` · `.
+    pub label: String,
+    /// Number of articles.
+    pub articles: usize,
+    /// Number of sentences.
+    pub sentences: u64,
+    /// Too few articles or sentences to test.
+    pub small: bool,
+    /// One entry per measure of [`Comparison::measures`].
+    pub measures: Vec<MeasureStats>,
+}
+
+impl GroupStats {
+    /// True when a key value is `unknown`.
+    pub fn is_unknown(&self) -> bool {
+        self.key.iter().any(|k| k == UNKNOWN)
+    }
+}
+
+/// A pairwise test of one measure between two groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairTest {
+    /// Values of the other keys (the stratum within which `a` and `b` differ).
+    pub stratum: Vec<String>,
+    /// Index of the first group in [`Comparison::groups`].
+    pub a: usize,
+    /// Index of the second group.
+    pub b: usize,
+    /// The measure.
+    pub measure: Measure,
+    /// Rate of `a` minus rate of `b`, per 100 sentences.
+    pub rate_diff: Option<f64>,
+    /// Rate of `a` / rate of `b` (`None` when `b`'s rate is 0).
+    pub rate_ratio: Option<f64>,
+    /// Permutation p-value of the rate difference.
+    pub rate_p: Option<f64>,
+    /// Holm-adjusted over every rate test.
+    pub rate_p_holm: Option<f64>,
+    /// Share of `a` minus share of `b`.
+    pub share_diff: Option<f64>,
+    /// Cohen's h of the shares.
+    pub cohens_h: Option<f64>,
+    /// Permutation p-value of the share difference.
+    pub share_p: Option<f64>,
+    /// Holm-adjusted over every share test.
+    pub share_p_holm: Option<f64>,
+    /// How the p-values were computed (`None` when not tested).
+    pub method: Option<PermutationMethod>,
+    /// Why a test was not run, if it was not.
+    pub note: String,
+}
+
+/// The result of [`compare`].
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// The input file.
+    pub source: String,
+    /// The settings used.
+    pub options: CompareOptions,
+    /// Names of the keys, as in output headers.
+    pub key_names: Vec<String>,
+    /// Measures, in output order (`framing` first, then the devices of the input).
+    pub measures: Vec<Measure>,
+    /// Groups, sorted by key (`unknown` last).
+    pub groups: Vec<GroupStats>,
+    /// Pairwise tests.
+    pub pairs: Vec<PairTest>,
+    /// Articles whose date could not be parsed (only counted when grouping by a period).
+    pub unknown_dates: usize,
+    /// All articles.
+    pub total_articles: usize,
+    /// All sentences.
+    pub total_sentences: u64,
+}
+
+impl Comparison {
+    /// The position of a measure.
+    pub fn measure_index(&self, measure: Measure) -> Option<usize> {
+        self.measures.iter().position(|m| *m == measure)
+    }
+}
+
+/// Groups the articles of `data` and computes every statistic.
+pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
+    if options.by.is_empty() {
+        return Err(Error::Config("give at least one --by key".into()));
+    }
+    if !(0.5..1.0).contains(&options.level) {
+        return Err(Error::Config(format!(
+            "confidence level {} is not between 0.5 and 1",
+            options.level
+        )));
+    }
+    let keyers = options
+        .by
+        .iter()
+        .map(|b| Keyer::new(b, data, &options.date_column))
+        .collect::<Result<Vec<_>>>()?;
+    let mut measures = vec![Measure::Framing];
+    measures.extend(data.devices.iter().map(|d| Measure::Device(*d)));
+
+    let mut members: BTreeMap<Vec<SortKey>, Vec<&ArticleRecord>> = BTreeMap::new();
+    let mut unknown_dates = 0;
+    for article in &data.articles {
+        let key: Vec<String> = keyers.iter().map(|k| k.key(article)).collect();
+        if keyers
+            .iter()
+            .zip(&key)
+            .any(|(k, v)| k.period.is_some() && v == UNKNOWN)
+        {
+            unknown_dates += 1;
+        }
+        members
+            .entry(key.into_iter().map(SortKey).collect())
+            .or_default()
+            .push(article);
+    }
+    let groups: Vec<GroupStats> = members
+        .iter()
+        .map(|(key, articles)| {
+            let key: Vec<String> = key.iter().map(|k| k.0.clone()).collect();
+            group_stats(key, articles, &measures, options)
+        })
+        .collect();
+    let matrices: Vec<(ArticleMatrix, ArticleMatrix)> = members
+        .values()
+        .map(|articles| {
+            (
+                rate_matrix(articles, &measures),
+                share_matrix(articles, &measures),
+            )
+        })
+        .collect();
+    let pairs = pairwise_tests(&groups, &matrices, &measures, options);
+    Ok(Comparison {
+        source: data.source.clone(),
+        options: options.clone(),
+        key_names: options.by.iter().map(|b| b.name().to_string()).collect(),
+        measures,
+        total_articles: data.articles.len(),
+        total_sentences: data.articles.iter().map(|a| a.sentences).sum(),
+        groups,
+        pairs,
+        unknown_dates,
+    })
+}
+
+/// Sorts key values alphabetically, with `unknown` last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SortKey(String);
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0 == UNKNOWN, &self.0).cmp(&(other.0 == UNKNOWN, &other.0))
+    }
+}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Computes one key of an article.
+struct Keyer {
+    column: usize,
+    period: Option<Period>,
+}
+
+impl Keyer {
+    fn new(by: &GroupBy, data: &Dataset, date_column: &str) -> Result<Keyer> {
+        let (name, period) = match by {
+            GroupBy::Column(c) => (c.as_str(), None),
+            GroupBy::Period(p) => (date_column, Some(*p)),
+        };
+        let column = data.meta_index(name).ok_or_else(|| {
+            Error::Config(format!(
+                "{}: cannot group by `{}`: no column `{name}` (columns: {})",
+                data.source,
+                by.name(),
+                data.meta_columns.join(", ")
+            ))
+        })?;
+        Ok(Keyer { column, period })
+    }
+
+    fn key(&self, article: &ArticleRecord) -> String {
+        let value = article.meta.get(self.column).map_or("", |v| v.trim());
+        match self.period {
+            Some(p) => Date::parse(value).map_or_else(|| UNKNOWN.to_string(), |d| p.label(d)),
+            None if value.is_empty() => UNKNOWN.to_string(),
+            None => value.to_string(),
+        }
+    }
+}
+
+fn rate_matrix(articles: &[&ArticleRecord], measures: &[Measure]) -> ArticleMatrix {
+    let mut m = ArticleMatrix::new(measures.len());
+    for a in articles {
+        let values: Vec<f64> = measures.iter().map(|x| x.count(a) as f64).collect();
+        m.push(a.sentences as f64, &values);
+    }
+    m
+}
+
+fn share_matrix(articles: &[&ArticleRecord], measures: &[Measure]) -> ArticleMatrix {
+    let mut m = ArticleMatrix::new(measures.len());
+    for a in articles {
+        let values: Vec<f64> = measures
+            .iter()
+            .map(|x| f64::from(u8::from(x.count(a) > 0)))
+            .collect();
+        m.push(1.0, &values);
+    }
+    m
+}
+
+/// A seed that depends on the run's seed and a label, so that a group's
+/// interval does not change when other groups are added.
+fn label_seed(seed: u64, label: &str) -> u64 {
+    // FNV-1a.
+    label.bytes().fold(0xcbf2_9ce4_8422_2325 ^ seed, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn group_stats(
+    key: Vec<String>,
+    articles: &[&ArticleRecord],
+    measures: &[Measure],
+    options: &CompareOptions,
+) -> GroupStats {
+    let label = key.join(" · ");
+    let sentences: u64 = articles.iter().map(|a| a.sentences).sum();
+    let rates = rate_matrix(articles, measures);
+    let intervals = stats::bootstrap_ratio_intervals(
+        &rates,
+        options.bootstrap,
+        options.level,
+        label_seed(options.seed, &label),
+    );
+    let z = normal_quantile_two_sided(options.level);
+    let n = articles.len() as u64;
+    let measure_stats = measures
+        .iter()
+        .zip(intervals)
+        .map(|(m, ci)| {
+            let count: u64 = articles.iter().map(|a| m.count(a)).sum();
+            let with = articles.iter().filter(|a| m.count(a) > 0).count() as u64;
+            MeasureStats {
+                measure: *m,
+                count,
+                rate: (sentences > 0).then(|| 100.0 * count as f64 / sentences as f64),
+                rate_ci: ci.map(|c| Interval {
+                    low: 100.0 * c.low,
+                    high: 100.0 * c.high,
+                }),
+                articles_with: with,
+                share: (n > 0).then(|| with as f64 / n as f64),
+                share_ci: stats::wilson_interval(with, n, z),
+            }
+        })
+        .collect();
+    GroupStats {
+        small: articles.len() < options.min_articles || sentences < options.min_sentences,
+        key,
+        label,
+        articles: articles.len(),
+        sentences,
+        measures: measure_stats,
+    }
+}
+
+/// The z of a two-sided interval at `level` (exact for 0.90/0.95/0.99,
+/// otherwise Acklam's rational approximation).
+fn normal_quantile_two_sided(level: f64) -> f64 {
+    if (level - 0.95).abs() < 1e-12 {
+        return stats::Z95;
+    }
+    inverse_normal_cdf(1.0 - (1.0 - level) / 2.0)
+}
+
+/// Acklam's approximation of the standard normal quantile (|error| < 1.2e-9).
+fn inverse_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+/// Tests every pair of groups that differ only in the first key, skipping
+/// `unknown` groups; then applies Holm's correction to all rate tests and,
+/// separately, to all share tests.
+fn pairwise_tests(
+    groups: &[GroupStats],
+    matrices: &[(ArticleMatrix, ArticleMatrix)],
+    measures: &[Measure],
+    options: &CompareOptions,
+) -> Vec<PairTest> {
+    let mut pairs = Vec::new();
+    for a in 0..groups.len() {
+        for b in a + 1..groups.len() {
+            let (ga, gb) = (&groups[a], &groups[b]);
+            if ga.key[1..] != gb.key[1..] || ga.is_unknown() || gb.is_unknown() {
+                continue;
+            }
+            pairs.extend(test_pair(a, b, groups, matrices, measures, options));
+        }
+    }
+    let rate_p: Vec<f64> = pairs.iter().map(|p| p.rate_p.unwrap_or(f64::NAN)).collect();
+    let share_p: Vec<f64> = pairs
+        .iter()
+        .map(|p| p.share_p.unwrap_or(f64::NAN))
+        .collect();
+    for ((pair, r), s) in pairs
+        .iter_mut()
+        .zip(stats::holm(&rate_p))
+        .zip(stats::holm(&share_p))
+    {
+        pair.rate_p_holm = (!r.is_nan()).then_some(r);
+        pair.share_p_holm = (!s.is_nan()).then_some(s);
+    }
+    pairs
+}
+
+fn test_pair(
+    a: usize,
+    b: usize,
+    groups: &[GroupStats],
+    matrices: &[(ArticleMatrix, ArticleMatrix)],
+    measures: &[Measure],
+    options: &CompareOptions,
+) -> Vec<PairTest> {
+    let (ga, gb) = (&groups[a], &groups[b]);
+    let too_small: Vec<String> = [ga, gb]
+        .iter()
+        .filter(|g| g.small)
+        .map(|g| {
+            format!(
+                "too small to test: `{}` has {} articles and {} sentences (minimum {} and {})",
+                g.label, g.articles, g.sentences, options.min_articles, options.min_sentences
+            )
+        })
+        .collect();
+    let tests = too_small.is_empty().then(|| {
+        let seed = label_seed(options.seed, &format!("{}\u{0}{}", ga.label, gb.label));
+        let rate =
+            stats::permutation_test(&matrices[a].0, &matrices[b].0, options.permutations, seed);
+        let share =
+            stats::permutation_test(&matrices[a].1, &matrices[b].1, options.permutations, seed);
+        (rate, share)
+    });
+    measures
+        .iter()
+        .enumerate()
+        .map(|(j, m)| {
+            let (sa, sb) = (&ga.measures[j], &gb.measures[j]);
+            let rate_diff = sa.rate.zip(sb.rate).map(|(x, y)| x - y);
+            let rate_ratio = sa
+                .rate
+                .zip(sb.rate)
+                .and_then(|(x, y)| (y > 0.0).then(|| x / y));
+            let share_diff = sa.share.zip(sb.share).map(|(x, y)| x - y);
+            let cohens_h = sa.share.zip(sb.share).map(|(x, y)| stats::cohens_h(x, y));
+            let never = sa.count == 0 && sb.count == 0;
+            let mut pair = PairTest {
+                stratum: ga.key[1..].to_vec(),
+                a,
+                b,
+                measure: *m,
+                rate_diff,
+                rate_ratio,
+                rate_p: None,
+                rate_p_holm: None,
+                share_diff,
+                cohens_h,
+                share_p: None,
+                share_p_holm: None,
+                method: None,
+                note: too_small.join("; "),
+            };
+            match &tests {
+                Some(_) if never => pair.note = "no occurrences in either group: not tested".into(),
+                Some((rate, share)) => {
+                    pair.rate_p = Some(rate.p_values[j]);
+                    pair.share_p = Some(share.p_values[j]);
+                    pair.method = Some(rate.method);
+                }
+                None => {}
+            }
+            pair
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use input::InputKind;
+
+    fn article(id: &str, outlet: &str, date: &str, sentences: u64, doubt: u64) -> ArticleRecord {
+        let mut counts = [0; Device::ALL.len()];
+        counts[Device::Doubt.index()] = doubt;
+        ArticleRecord {
+            id: id.into(),
+            meta: vec![outlet.into(), date.into(), "t".into()],
+            sentences,
+            framing_sentences: doubt,
+            counts,
+        }
+    }
+
+    fn dataset(articles: Vec<ArticleRecord>) -> Dataset {
+        Dataset {
+            source: "test".into(),
+            kind: InputKind::Articles,
+            meta_columns: vec!["outlet".into(), "date".into(), "title".into()],
+            devices: vec![Device::ScareQuotes, Device::Doubt],
+            articles,
+        }
+    }
+
+    fn quick() -> CompareOptions {
+        CompareOptions {
+            bootstrap: 200,
+            permutations: 500,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn groups_rates_and_shares() {
+        let mut arts = Vec::new();
+        for i in 0..6 {
+            arts.push(article(&format!("a{i}"), "A", "2024-01-05", 10, 2));
+            arts.push(article(
+                &format!("b{i}"),
+                "B",
+                "2024-02-05",
+                10,
+                u64::from(i == 0),
+            ));
+        }
+        let c = compare(&dataset(arts), &quick()).unwrap();
+        assert_eq!(c.groups.len(), 2);
+        let doubt = c.measure_index(Measure::Device(Device::Doubt)).unwrap();
+        let a = &c.groups[0].measures[doubt];
+        assert_eq!(a.count, 12);
+        assert!((a.rate.unwrap() - 20.0).abs() < 1e-9);
+        assert_eq!(a.share, Some(1.0));
+        let b = &c.groups[1].measures[doubt];
+        assert!((b.share.unwrap() - 1.0 / 6.0).abs() < 1e-9);
+        // framing, scare_quotes, doubt → 3 pair rows; scare_quotes never occurs.
+        assert_eq!(c.pairs.len(), 3);
+        let sq = &c.pairs[1];
+        assert_eq!(sq.measure, Measure::Device(Device::ScareQuotes));
+        assert!(sq.rate_p.is_none() && sq.note.contains("no occurrences"));
+        let d = &c.pairs[2];
+        assert!(d.rate_p.unwrap() < 0.01, "{d:?}");
+        assert!((d.rate_diff.unwrap() - (20.0 - 100.0 / 60.0)).abs() < 1e-9);
+        // Holm over the two tested rate p-values (framing and doubt).
+        assert!(d.rate_p_holm.unwrap() >= d.rate_p.unwrap());
+    }
+
+    #[test]
+    fn small_groups_are_flagged_and_not_tested() {
+        let arts = vec![
+            article("a", "A", "2024-01-01", 100, 3),
+            article("b", "B", "2024-01-01", 100, 0),
+        ];
+        let c = compare(&dataset(arts), &quick()).unwrap();
+        assert!(c.groups.iter().all(|g| g.small));
+        assert!(c.pairs.iter().all(|p| p.rate_p.is_none()));
+        assert!(c.pairs[0].note.contains("too small"), "{:?}", c.pairs[0]);
+    }
+
+    #[test]
+    fn unparseable_dates_form_an_unknown_group_that_is_counted() {
+        let arts = vec![
+            article("a", "A", "2024-01-01", 10, 1),
+            article("b", "A", "yesterday", 10, 1),
+            article("c", "A", "", 10, 1),
+            article("d", "A", "2024-02-01T08:00", 10, 1),
+        ];
+        let options = CompareOptions {
+            by: vec![GroupBy::parse("month")],
+            ..quick()
+        };
+        let c = compare(&dataset(arts), &options).unwrap();
+        let labels: Vec<&str> = c.groups.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, ["2024-01", "2024-02", "unknown"]);
+        assert_eq!(c.unknown_dates, 2);
+        assert_eq!(c.groups[2].articles, 2);
+        assert_eq!(c.total_articles, 4);
+        // The unknown group is never tested against real periods.
+        assert!(c.pairs.iter().all(|p| p.b != 2 && p.a != 2));
+    }
+
+    #[test]
+    fn second_key_stratifies_the_pairs() {
+        let mut arts = Vec::new();
+        for (i, (o, d)) in [
+            ("A", "2024-01-01"),
+            ("B", "2024-01-02"),
+            ("A", "2024-02-01"),
+            ("B", "2024-02-02"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            arts.push(article(&i.to_string(), o, d, 10, 1));
+        }
+        let options = CompareOptions {
+            by: vec![GroupBy::parse("outlet"), GroupBy::parse("month")],
+            ..quick()
+        };
+        let c = compare(&dataset(arts), &options).unwrap();
+        assert_eq!(c.groups.len(), 4);
+        let strata: Vec<&Vec<String>> = c.pairs.iter().map(|p| &p.stratum).collect();
+        // A·2024-01 vs B·2024-01 and A·2024-02 vs B·2024-02, 3 measures each.
+        assert_eq!(c.pairs.len(), 6);
+        assert!(strata.iter().all(|s| s.len() == 1));
+    }
+
+    #[test]
+    fn unknown_column_is_a_clear_error() {
+        let e = compare(
+            &dataset(vec![]),
+            &CompareOptions {
+                by: vec![GroupBy::parse("section")],
+                ..quick()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("section") && e.contains("outlet, date, title"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn normal_quantiles() {
+        assert!((normal_quantile_two_sided(0.90) - 1.644_853_6).abs() < 1e-6);
+        assert!((normal_quantile_two_sided(0.99) - 2.575_829_3).abs() < 1e-6);
+    }
+}

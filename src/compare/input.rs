@@ -1,0 +1,428 @@
+//! Reading `rhetor batch` output into per-article counts.
+//!
+//! Two inputs are understood, recognised by their header:
+//! - `articles.csv`: `article_id, outlet, date, title, <carried…>, sentences,
+//!   framing_sentences, framing_rate, framing_mean, framing_max,
+//!   <device>_count…` — one row per article;
+//! - `sentences.csv`: `article_id, outlet, date, title, <carried…>,
+//!   sentence_index, …, framing, flagged, <device>…, cues` — one row per
+//!   sentence, aggregated here per article (rows of one article need not be
+//!   adjacent).
+//!
+//! Files ending in `.gz` are decompressed. Every bad value is an error naming
+//! the file, the line and the column.
+
+use crate::error::{Error, Location, Result};
+use crate::taxonomy::Device;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// Which kind of batch file was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// One row per article (`articles.csv`).
+    Articles,
+    /// One row per sentence (`sentences.csv`).
+    Sentences,
+}
+
+/// One article's counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleRecord {
+    /// The article id.
+    pub id: String,
+    /// Values of [`Dataset::meta_columns`] (outlet, date, title, carried columns).
+    pub meta: Vec<String>,
+    /// Number of sentences.
+    pub sentences: u64,
+    /// Number of framing sentences.
+    pub framing_sentences: u64,
+    /// Sentences flagged with each device, indexed like [`Device::ALL`].
+    pub counts: [u64; Device::ALL.len()],
+}
+
+/// Every article of a batch file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// The file read (for messages).
+    pub source: String,
+    /// Which kind of file it was.
+    pub kind: InputKind,
+    /// Names of the metadata columns (between `article_id` and the counts).
+    pub meta_columns: Vec<String>,
+    /// Devices that have a column in the file, in [`Device::ALL`] order.
+    pub devices: Vec<Device>,
+    /// The articles, in file order.
+    pub articles: Vec<ArticleRecord>,
+}
+
+impl Dataset {
+    /// The position of metadata column `name`.
+    pub fn meta_index(&self, name: &str) -> Option<usize> {
+        self.meta_columns.iter().position(|c| c == name)
+    }
+}
+
+/// Options for reading.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// In `sentences.csv`, a sentence counts as framing when its `framing`
+    /// score reaches this value.
+    pub framing_threshold: f32,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            framing_threshold: 0.5,
+        }
+    }
+}
+
+/// Opens a CSV file (gzip-compressed when it ends in `.gz`).
+pub fn open_csv(path: &Path) -> Result<csv::Reader<Box<dyn Read>>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        )))
+    } else {
+        Box::new(std::io::BufReader::new(file))
+    };
+    Ok(csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(reader))
+}
+
+/// Reads `articles.csv` or `sentences.csv` (recognised by its header).
+pub fn read_dataset(path: &Path, options: ReadOptions) -> Result<Dataset> {
+    let source = path.display().to_string();
+    let mut reader = open_csv(path)?;
+    let header = reader
+        .headers()
+        .map_err(|e| csv_read_error(&source, e))?
+        .clone();
+    let columns: Vec<String> = header.iter().map(str::to_string).collect();
+    if columns.iter().any(|c| c == "sentence_index") {
+        read_sentences(reader, source, &columns, options)
+    } else if columns.iter().any(|c| c == "framing_sentences") {
+        read_articles(reader, source, &columns)
+    } else {
+        Err(Error::input(
+            Location::file(source).at_line(1),
+            "not a `rhetor batch` file: expected the header of articles.csv \
+             (with `sentences`, `framing_sentences`, `<device>_count`) or of \
+             sentences.csv (with `sentence_index`, `flagged`)",
+        ))
+    }
+}
+
+/// Converts a CSV error into an input error with its line.
+pub fn csv_read_error(source: &str, e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("this row has {len} fields but the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
+        _ => e.to_string(),
+    };
+    let mut location = Location::file(source);
+    if let Some(line) = line {
+        location = location.at_line(line);
+    }
+    Error::input(location, message)
+}
+
+fn required(columns: &[String], name: &str, source: &str) -> Result<usize> {
+    columns.iter().position(|c| c == name).ok_or_else(|| {
+        Error::input(
+            Location::file(source).at_line(1).in_field(name),
+            format!("missing column `{name}`"),
+        )
+    })
+}
+
+/// Metadata columns: everything strictly between `article_id` and `end`.
+fn meta_range(columns: &[String], id: usize, end: usize, source: &str) -> Result<Vec<usize>> {
+    if end <= id {
+        return Err(Error::input(
+            Location::file(source).at_line(1),
+            format!(
+                "column `{}` must come after `article_id` and the metadata columns",
+                columns[end]
+            ),
+        ));
+    }
+    Ok((id + 1..end).collect())
+}
+
+fn read_articles(
+    mut reader: csv::Reader<Box<dyn Read>>,
+    source: String,
+    columns: &[String],
+) -> Result<Dataset> {
+    let id_col = required(columns, "article_id", &source)?;
+    let sentences_col = required(columns, "sentences", &source)?;
+    let framing_col = required(columns, "framing_sentences", &source)?;
+    let meta_cols = meta_range(columns, id_col, sentences_col, &source)?;
+    let device_cols: Vec<(Device, usize)> = Device::ALL
+        .iter()
+        .filter_map(|d| {
+            let name = format!("{}_count", d.id());
+            columns.iter().position(|c| *c == name).map(|i| (*d, i))
+        })
+        .collect();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut articles = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_read_error(&source, e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |i: usize| record.get(i).unwrap_or("");
+        let id = field(id_col).to_string();
+        if let Some(first) = seen.insert(id.clone(), line) {
+            return Err(Error::input(
+                Location::file(&source).at_line(line).in_field("article_id"),
+                format!("article `{id}` appears twice (first on line {first})"),
+            ));
+        }
+        let count = |i: usize| parse_count(field(i), &source, line, &columns[i]);
+        let mut counts = [0u64; Device::ALL.len()];
+        for (d, i) in &device_cols {
+            counts[d.index()] = count(*i)?;
+        }
+        let record = ArticleRecord {
+            id,
+            meta: meta_cols.iter().map(|i| field(*i).to_string()).collect(),
+            sentences: count(sentences_col)?,
+            framing_sentences: count(framing_col)?,
+            counts,
+        };
+        check_counts(&record, &source, line)?;
+        articles.push(record);
+    }
+    Ok(Dataset {
+        source,
+        kind: InputKind::Articles,
+        meta_columns: meta_cols.iter().map(|i| columns[*i].clone()).collect(),
+        devices: device_cols.iter().map(|(d, _)| *d).collect(),
+        articles,
+    })
+}
+
+/// A device or framing count larger than the number of sentences is an error.
+fn check_counts(record: &ArticleRecord, source: &str, line: u64) -> Result<()> {
+    let too_many = |what: &str, n: u64| {
+        Error::input(
+            Location::file(source).at_line(line).in_field(what),
+            format!(
+                "{n} flagged sentences but the article has only {} sentences",
+                record.sentences
+            ),
+        )
+    };
+    if record.framing_sentences > record.sentences {
+        return Err(too_many("framing_sentences", record.framing_sentences));
+    }
+    for d in Device::ALL {
+        let n = record.counts[d.index()];
+        if n > record.sentences {
+            return Err(too_many(&format!("{}_count", d.id()), n));
+        }
+    }
+    Ok(())
+}
+
+fn parse_count(value: &str, source: &str, line: u64, column: &str) -> Result<u64> {
+    value.trim().parse().map_err(|_| {
+        Error::input(
+            Location::file(source).at_line(line).in_field(column),
+            format!("`{value}` is not a non-negative whole number"),
+        )
+    })
+}
+
+fn read_sentences(
+    mut reader: csv::Reader<Box<dyn Read>>,
+    source: String,
+    columns: &[String],
+    options: ReadOptions,
+) -> Result<Dataset> {
+    let id_col = required(columns, "article_id", &source)?;
+    let index_col = required(columns, "sentence_index", &source)?;
+    let framing_col = required(columns, "framing", &source)?;
+    let flagged_col = required(columns, "flagged", &source)?;
+    let meta_cols = meta_range(columns, id_col, index_col, &source)?;
+    let devices: Vec<Device> = Device::ALL
+        .iter()
+        .copied()
+        .filter(|d| columns.iter().any(|c| c == d.id()))
+        .collect();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut articles: Vec<ArticleRecord> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_read_error(&source, e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |i: usize| record.get(i).unwrap_or("");
+        let at = |column: &str| Location::file(&source).at_line(line).in_field(column);
+        let framing: f32 = field(framing_col).trim().parse().map_err(|_| {
+            Error::input(
+                at("framing"),
+                format!("`{}` is not a number", field(framing_col)),
+            )
+        })?;
+        let flagged =
+            parse_flagged(field(flagged_col)).map_err(|m| Error::input(at("flagged"), m))?;
+        let id = field(id_col);
+        let slot = match index.get(id) {
+            Some(i) => *i,
+            None => {
+                index.insert(id.to_string(), articles.len());
+                articles.push(ArticleRecord {
+                    id: id.to_string(),
+                    meta: meta_cols.iter().map(|i| field(*i).to_string()).collect(),
+                    sentences: 0,
+                    framing_sentences: 0,
+                    counts: [0; Device::ALL.len()],
+                });
+                articles.len() - 1
+            }
+        };
+        let article = &mut articles[slot];
+        article.sentences += 1;
+        article.framing_sentences += u64::from(framing >= options.framing_threshold);
+        for d in flagged {
+            article.counts[d.index()] += 1;
+        }
+    }
+    Ok(Dataset {
+        source,
+        kind: InputKind::Sentences,
+        meta_columns: meta_cols.iter().map(|i| columns[*i].clone()).collect(),
+        devices,
+        articles,
+    })
+}
+
+/// Parses the `flagged` column (`;`-separated device ids, possibly empty);
+/// each device counts once even if repeated.
+pub fn parse_flagged(value: &str) -> std::result::Result<Vec<Device>, String> {
+    let mut devices = Vec::new();
+    for id in value.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let d: Device = id.parse()?;
+        if !devices.contains(&d) {
+            devices.push(d);
+        }
+    }
+    Ok(devices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(content.as_bytes())
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn reads_articles_csv_with_carried_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "articles.csv",
+            "article_id,outlet,date,title,section,sentences,framing_sentences,framing_rate,framing_mean,framing_max,doubt_count,scare_quotes_count\n\
+             a1,Daily,2024-01-02,T,politics,10,3,0.3,0.2,0.9,2,1\n",
+        );
+        let d = read_dataset(&path, ReadOptions::default()).unwrap();
+        assert_eq!(d.kind, InputKind::Articles);
+        assert_eq!(d.meta_columns, ["outlet", "date", "title", "section"]);
+        assert_eq!(d.devices, vec![Device::ScareQuotes, Device::Doubt]);
+        let a = &d.articles[0];
+        assert_eq!((a.sentences, a.framing_sentences), (10, 3));
+        assert_eq!(a.counts[Device::Doubt.index()], 2);
+        assert_eq!(a.meta[3], "politics");
+    }
+
+    #[test]
+    fn bad_counts_name_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "articles.csv",
+            "article_id,outlet,date,title,sentences,framing_sentences,doubt_count\n\
+             a1,X,2024-01-02,T,10,3,2\n\
+             a2,X,2024-01-02,T,10,3,many\n",
+        );
+        let e = read_dataset(&path, ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":3") && e.contains("doubt_count") && e.contains("many"),
+            "{e}"
+        );
+        let path = write(
+            dir.path(),
+            "dup.csv",
+            "article_id,outlet,date,title,sentences,framing_sentences\n\
+             a1,X,,T,1,0\na1,X,,T,1,0\n",
+        );
+        let e = read_dataset(&path, ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("twice"), "{e}");
+        let path = write(
+            dir.path(),
+            "over.csv",
+            "article_id,outlet,date,title,sentences,framing_sentences\na1,X,,T,1,2\n",
+        );
+        let e = read_dataset(&path, ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("framing_sentences") && e.contains(":2"), "{e}");
+    }
+
+    #[test]
+    fn aggregates_sentences_csv_per_article() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "sentences.csv",
+            "article_id,outlet,date,title,sentence_index,paragraph,start,end,byte_start,byte_end,attributed,text,framing,flagged,doubt,scare_quotes,cues\n\
+             a1,X,2024-01-02,T,0,0,0,5,0,5,false,Hello,0.9,doubt;scare_quotes,0.9,0.8,[]\n\
+             a2,Y,2024-01-03,U,0,0,0,5,0,5,false,Hello,0.1,,0.1,0.1,[]\n\
+             a1,X,2024-01-02,T,1,0,6,9,6,9,false,Bye,0.6,doubt,0.7,0.1,[]\n",
+        );
+        let d = read_dataset(&path, ReadOptions::default()).unwrap();
+        assert_eq!(d.kind, InputKind::Sentences);
+        assert_eq!(d.articles.len(), 2);
+        let a1 = &d.articles[0];
+        assert_eq!((a1.sentences, a1.framing_sentences), (2, 2));
+        assert_eq!(a1.counts[Device::Doubt.index()], 2);
+        assert_eq!(a1.counts[Device::ScareQuotes.index()], 1);
+        assert_eq!(d.articles[1].framing_sentences, 0);
+    }
+
+    #[test]
+    fn unknown_flagged_device_is_an_error() {
+        assert!(parse_flagged("doubt;nonsense").is_err());
+        assert_eq!(parse_flagged("doubt; doubt;").unwrap(), vec![Device::Doubt]);
+    }
+
+    #[test]
+    fn other_files_are_rejected_with_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "x.csv", "id,text\n1,hello\n");
+        let e = read_dataset(&path, ReadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a `rhetor batch` file"), "{e}");
+    }
+}

@@ -1,0 +1,341 @@
+//! Writing a [`Comparison`]: `compare.csv` (tidy, one row per group ×
+//! measure), `pairs.csv` (one row per pairwise test) and `compare.md`
+//! (readable tables).
+
+use super::{Comparison, GroupStats, Measure, PairTest};
+use crate::error::{Error, Result};
+use crate::io::output::csv_error;
+use std::io::Write;
+use std::path::Path;
+
+/// Header of `compare.csv` (the key columns come first).
+pub fn groups_header(c: &Comparison) -> Vec<String> {
+    let mut h = c.key_names.clone();
+    h.extend(
+        [
+            "group",
+            "device",
+            "articles",
+            "sentences",
+            "flagged_sentences",
+            "rate_per_100",
+            "rate_ci_low",
+            "rate_ci_high",
+            "articles_with_device",
+            "share_articles",
+            "share_ci_low",
+            "share_ci_high",
+            "small_sample",
+        ]
+        .map(String::from),
+    );
+    h
+}
+
+/// Writes `compare.csv`.
+pub fn write_groups_csv<W: Write>(out: W, c: &Comparison) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(groups_header(c)).map_err(csv_error)?;
+    for g in &c.groups {
+        for m in &g.measures {
+            let mut row = g.key.clone();
+            row.extend([
+                g.label.clone(),
+                m.measure.id().to_string(),
+                g.articles.to_string(),
+                g.sentences.to_string(),
+                m.count.to_string(),
+                num(m.rate, 4),
+                num(m.rate_ci.map(|i| i.low), 4),
+                num(m.rate_ci.map(|i| i.high), 4),
+                m.articles_with.to_string(),
+                num(m.share, 4),
+                num(m.share_ci.map(|i| i.low), 4),
+                num(m.share_ci.map(|i| i.high), 4),
+                g.small.to_string(),
+            ]);
+            w.write_record(row).map_err(csv_error)?;
+        }
+    }
+    w.flush().map_err(Error::output)
+}
+
+/// Header of `pairs.csv`.
+pub fn pairs_header(c: &Comparison) -> Vec<String> {
+    let mut h: Vec<String> = c.key_names[1..].to_vec();
+    h.extend(
+        [
+            "key",
+            "group_a",
+            "group_b",
+            "device",
+            "articles_a",
+            "articles_b",
+            "rate_a",
+            "rate_b",
+            "rate_diff",
+            "rate_ratio",
+            "rate_p",
+            "rate_p_holm",
+            "share_a",
+            "share_b",
+            "share_diff",
+            "cohens_h",
+            "share_p",
+            "share_p_holm",
+            "method",
+            "note",
+        ]
+        .map(String::from),
+    );
+    h
+}
+
+/// Writes `pairs.csv`.
+pub fn write_pairs_csv<W: Write>(out: W, c: &Comparison) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(pairs_header(c)).map_err(csv_error)?;
+    for p in &c.pairs {
+        let (ga, gb) = (&c.groups[p.a], &c.groups[p.b]);
+        let j = c.measure_index(p.measure).unwrap_or(0);
+        let (ma, mb) = (&ga.measures[j], &gb.measures[j]);
+        let mut row = p.stratum.clone();
+        row.extend([
+            c.key_names[0].clone(),
+            ga.key[0].clone(),
+            gb.key[0].clone(),
+            p.measure.id().to_string(),
+            ga.articles.to_string(),
+            gb.articles.to_string(),
+            num(ma.rate, 4),
+            num(mb.rate, 4),
+            num(p.rate_diff, 4),
+            num(p.rate_ratio, 4),
+            num(p.rate_p, 6),
+            num(p.rate_p_holm, 6),
+            num(ma.share, 4),
+            num(mb.share, 4),
+            num(p.share_diff, 4),
+            num(p.cohens_h, 4),
+            num(p.share_p, 6),
+            num(p.share_p_holm, 6),
+            p.method.map(|m| m.to_string()).unwrap_or_default(),
+            p.note.clone(),
+        ]);
+        w.write_record(row).map_err(csv_error)?;
+    }
+    w.flush().map_err(Error::output)
+}
+
+/// A number with `digits` decimals, or an empty field.
+fn num(x: Option<f64>, digits: usize) -> String {
+    x.map(|v| format!("{v:.digits$}")).unwrap_or_default()
+}
+
+/// Writes `compare.csv`, `pairs.csv` and `compare.md` into `dir` (created if needed).
+pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let create = |name: &str| {
+        let path = dir.join(name);
+        std::fs::File::create(&path)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| Error::io(path, e))
+    };
+    write_groups_csv(create("compare.csv")?, c)?;
+    write_pairs_csv(create("pairs.csv")?, c)?;
+    let mut md = create("compare.md")?;
+    md.write_all(markdown(c).as_bytes())
+        .map_err(|e| Error::io(dir.join("compare.md"), e))?;
+    md.flush().map_err(|e| Error::io(dir.join("compare.md"), e))
+}
+
+/// Formats a p-value for people.
+pub fn format_p(p: Option<f64>) -> String {
+    match p {
+        None => "–".into(),
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) => format!("{p:.3}"),
+    }
+}
+
+/// `rate [low, high]` per 100 sentences.
+pub fn format_rate(m: &super::MeasureStats) -> String {
+    match (m.rate, m.rate_ci) {
+        (Some(r), Some(ci)) => format!("{r:.2} [{:.2}, {:.2}]", ci.low, ci.high),
+        (Some(r), None) => format!("{r:.2}"),
+        _ => "–".into(),
+    }
+}
+
+/// `share% [low, high]`.
+pub fn format_share(m: &super::MeasureStats) -> String {
+    match (m.share, m.share_ci) {
+        (Some(s), Some(ci)) => format!(
+            "{:.1} % [{:.1}, {:.1}]",
+            100.0 * s,
+            100.0 * ci.low,
+            100.0 * ci.high
+        ),
+        _ => "–".into(),
+    }
+}
+
+/// Escapes `|` and line breaks for a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// The readable report `compare.md`.
+pub fn markdown(c: &Comparison) -> String {
+    let o = &c.options;
+    let mut s = String::new();
+    s.push_str("# rhetor compare\n\n");
+    s.push_str(&format!(
+        "Input: `{}` — {} articles, {} sentences, {} groups (by {}).\n\n",
+        c.source,
+        c.total_articles,
+        c.total_sentences,
+        c.groups.len(),
+        c.key_names.join(" × ")
+    ));
+    s.push_str(&format!(
+        "Rates are flagged sentences per 100 sentences with {:.0} % percentile bootstrap intervals \
+         ({} resamples of articles); shares are the percentage of articles with at least one flagged \
+         sentence, with Wilson intervals. Pairwise tests are two-sided permutation tests over articles \
+         ({} permutations, or exact enumeration when fewer splits exist), Holm-corrected across all \
+         rate tests and, separately, all share tests. Seed {}.\n\n",
+        100.0 * o.level,
+        o.bootstrap,
+        o.permutations,
+        o.seed
+    ));
+    if c.options.by.iter().any(|b| b.is_period()) {
+        s.push_str(&format!(
+            "Articles without a parseable ISO date (`{}` column): **{}** — grouped as `unknown`, not dropped, and not tested against dated groups.\n\n",
+            o.date_column, c.unknown_dates
+        ));
+    }
+    let small: Vec<&GroupStats> = c.groups.iter().filter(|g| g.small).collect();
+    if !small.is_empty() {
+        s.push_str(&format!(
+            "**Too small to test** (fewer than {} articles or {} sentences): {}. Their intervals are wide and no p-value is given.\n\n",
+            o.min_articles,
+            o.min_sentences,
+            small
+                .iter()
+                .map(|g| format!("`{}` ({} articles, {} sentences)", g.label, g.articles, g.sentences))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    overview_table(&mut s, c);
+    measure_table(&mut s, c, "Rate per 100 sentences [95 % CI]", format_rate);
+    measure_table(
+        &mut s,
+        c,
+        "Articles with the device, % [95 % CI]",
+        format_share,
+    );
+    pairs_table(&mut s, c);
+    s
+}
+
+fn overview_table(s: &mut String, c: &Comparison) {
+    s.push_str("## Groups\n\n| group | articles | sentences | framing rate / 100 [CI] | articles with framing [CI] | note |\n|---|---:|---:|---|---|---|\n");
+    let framing = c.measure_index(Measure::Framing).unwrap_or(0);
+    for g in &c.groups {
+        let m = &g.measures[framing];
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            cell(&g.label),
+            g.articles,
+            g.sentences,
+            format_rate(m),
+            format_share(m),
+            if g.small { "too small to test" } else { "" }
+        ));
+    }
+    s.push('\n');
+}
+
+/// One row per measure, one column per group.
+fn measure_table(
+    s: &mut String,
+    c: &Comparison,
+    title: &str,
+    format: fn(&super::MeasureStats) -> String,
+) {
+    s.push_str(&format!("## {title}\n\n| device |"));
+    for g in &c.groups {
+        s.push_str(&format!(
+            " {}{} |",
+            cell(&g.label),
+            if g.small { " ⚠" } else { "" }
+        ));
+    }
+    s.push_str("\n|---|");
+    s.push_str(&"---|".repeat(c.groups.len()));
+    s.push('\n');
+    for (j, m) in c.measures.iter().enumerate() {
+        s.push_str(&format!("| {} |", m.id()));
+        for g in &c.groups {
+            s.push_str(&format!(" {} |", format(&g.measures[j])));
+        }
+        s.push('\n');
+    }
+    s.push('\n');
+}
+
+fn pairs_table(s: &mut String, c: &Comparison) {
+    let tested: Vec<&PairTest> = c.pairs.iter().filter(|p| p.rate_p.is_some()).collect();
+    s.push_str(&format!(
+        "## Pairwise differences\n\n{} tests per family ({} pair rows in `pairs.csv`; untested rows say why). Rows with a Holm-adjusted p < 0.05 for the rate or the share:\n\n",
+        tested.len(),
+        c.pairs.len()
+    ));
+    let mut significant: Vec<&PairTest> = tested
+        .into_iter()
+        .filter(|p| {
+            p.rate_p_holm.is_some_and(|x| x < 0.05) || p.share_p_holm.is_some_and(|x| x < 0.05)
+        })
+        .collect();
+    significant.sort_by(|x, y| {
+        x.rate_p_holm
+            .unwrap_or(1.0)
+            .total_cmp(&y.rate_p_holm.unwrap_or(1.0))
+    });
+    if significant.is_empty() {
+        s.push_str("None.\n\n");
+    } else {
+        s.push_str("| a | b | device | rate diff / 100 | rate ratio | p (Holm) | share diff (pp) | Cohen's h | p (Holm) |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+        for p in significant {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                cell(&c.groups[p.a].label),
+                cell(&c.groups[p.b].label),
+                p.measure.id(),
+                p.rate_diff.map_or("–".into(), |x| format!("{x:+.2}")),
+                p.rate_ratio.map_or("–".into(), |x| format!("{x:.2}")),
+                format_p(p.rate_p_holm),
+                p.share_diff
+                    .map_or("–".into(), |x| format!("{:+.1}", 100.0 * x)),
+                p.cohens_h.map_or("–".into(), |x| format!("{x:+.2}")),
+                format_p(p.share_p_holm),
+            ));
+        }
+        s.push('\n');
+    }
+    let untested_small = c
+        .pairs
+        .iter()
+        .filter(|p| p.note.starts_with("too small"))
+        .count();
+    if untested_small > 0 {
+        s.push_str(&format!(
+            "{untested_small} pair rows were not tested because a group is too small (see `note` in `pairs.csv`).\n\n"
+        ));
+    }
+    if c.groups.iter().any(|g| g.is_unknown()) {
+        s.push_str("Groups with an `unknown` key are described above but not tested.\n");
+    }
+}
