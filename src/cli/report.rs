@@ -1,12 +1,161 @@
-//! `rhetor report` — (implemented in its own issue).
+//! `rhetor report --batch DIR --out report.html` — a self-contained HTML
+//! report (heat map, rate charts, time series, highlighted articles) from the
+//! output of `rhetor batch`.
 
-use anyhow::Result;
+use super::EXIT_OK;
+use anyhow::{bail, Context, Result};
+use rhetor::compare::input::{read_dataset, ReadOptions};
+use rhetor::compare::{compare, CompareOptions, GroupBy};
+use rhetor::report::html::{write_report, Report};
+use rhetor::report::view::read_sentence_views;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `rhetor report`.
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "Inputs: --batch DIR reads DIR/articles.csv (statistics; DIR/sentences.csv is used when it is \
+missing) and DIR/sentences.csv (highlighted articles). --articles/--sentences name the files instead.\n\n\
+The statistics are recomputed with the same code, defaults and seed as `rhetor compare`, so the \
+numbers match its compare.csv for the same --by keys and options. With a period key \
+(--by outlet --by month) the heat map and the tests use the other keys and the time series uses all of them.\n\n\
+The page needs no network: CSS, JavaScript and SVG charts are inline.\n\nExamples:\n  \
+rhetor report --batch out --out report.html\n  rhetor report --batch out --by outlet --by month --max-articles 50 --out report.html"
+)]
+pub struct Args {
+    /// Folder written by `rhetor batch` (articles.csv, sentences.csv).
+    #[arg(long, value_name = "DIR")]
+    batch: Option<PathBuf>,
+    /// articles.csv to compute the statistics from (overrides --batch).
+    #[arg(long, value_name = "FILE")]
+    articles: Option<PathBuf>,
+    /// sentences.csv with the sentences to show (overrides --batch).
+    #[arg(long, value_name = "FILE")]
+    sentences: Option<PathBuf>,
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "FILE")]
+    out: PathBuf,
+    /// Grouping keys, as in `rhetor compare` (column, or year/month/week/day).
+    #[arg(long = "by", value_name = "KEY", default_value = "outlet")]
+    by: Vec<String>,
+    /// How many articles to show in full (the first ones of sentences.csv); 0 shows none.
+    #[arg(long, default_value_t = 20)]
+    max_articles: usize,
+    /// Page title.
+    #[arg(long, default_value = "rhetor report")]
+    title: String,
+    /// The column with ISO dates.
+    #[arg(long, default_value = "date")]
+    date_column: String,
+    /// Bootstrap resamples for the rate intervals.
+    #[arg(long, default_value_t = 2000)]
+    bootstrap: usize,
+    /// Permutations per pairwise test.
+    #[arg(long, default_value_t = 10_000)]
+    permutations: usize,
+    /// Seed of the bootstrap and permutations.
+    #[arg(long, default_value_t = CompareOptions::default().seed)]
+    seed: u64,
+    /// Groups with fewer articles are reported but not tested.
+    #[arg(long, default_value_t = 5)]
+    min_articles: usize,
+    /// Groups with fewer sentences are reported but not tested.
+    #[arg(long, default_value_t = 50)]
+    min_sentences: u64,
+    /// For sentences.csv statistics: a sentence counts as framing at this score.
+    #[arg(long, default_value_t = 0.5)]
+    framing_threshold: f32,
+}
+
+/// The file under `--batch` when it exists.
+fn in_batch(batch: &Option<PathBuf>, name: &str) -> Option<PathBuf> {
+    let dir = batch.as_ref()?;
+    [name.to_string(), format!("{name}.gz")]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.exists())
+}
 
 /// Runs `rhetor report`.
-pub fn run(_args: Args) -> Result<i32> {
-    anyhow::bail!("`rhetor report` is not implemented yet")
+pub fn run(args: Args) -> Result<i32> {
+    if let Some(dir) = &args.batch {
+        if !dir.is_dir() {
+            bail!("--batch {}: not a folder", dir.display());
+        }
+    }
+    let sentences = args
+        .sentences
+        .clone()
+        .or_else(|| in_batch(&args.batch, "sentences.csv"));
+    let stats_file = args
+        .articles
+        .clone()
+        .or_else(|| in_batch(&args.batch, "articles.csv"))
+        .or_else(|| sentences.clone());
+    let Some(stats_file) = stats_file else {
+        bail!("give --batch DIR (with articles.csv or sentences.csv) or --articles FILE");
+    };
+    let data = read_dataset(
+        &stats_file,
+        ReadOptions {
+            framing_threshold: args.framing_threshold,
+        },
+    )?;
+    let by: Vec<GroupBy> = args.by.iter().map(|b| GroupBy::parse(b)).collect();
+    let base = CompareOptions {
+        by: by.clone(),
+        date_column: args.date_column.clone(),
+        bootstrap: args.bootstrap,
+        permutations: args.permutations,
+        seed: args.seed,
+        min_articles: args.min_articles,
+        min_sentences: args.min_sentences,
+        ..Default::default()
+    };
+    let has_period = by.iter().any(GroupBy::is_period);
+    let main_keys: Vec<GroupBy> = by.iter().filter(|b| !b.is_period()).cloned().collect();
+    let main_options = if has_period && !main_keys.is_empty() {
+        CompareOptions {
+            by: main_keys,
+            ..base.clone()
+        }
+    } else {
+        base.clone()
+    };
+    let main = compare(&data, &main_options)?;
+    let series = if has_period {
+        Some(compare(&data, &base)?)
+    } else {
+        None
+    };
+    let views = match (&sentences, args.max_articles) {
+        (Some(path), n) if n > 0 => read_sentence_views(path, n)?,
+        _ => Vec::new(),
+    };
+    let report = Report {
+        title: args.title.clone(),
+        main: &main,
+        series: series.as_ref(),
+        articles: &views,
+        articles_available: Some(data.articles.len()),
+    };
+    write_html(&args.out, &report)?;
+    eprintln!(
+        "rhetor: report of {} articles in {} groups ({} shown in full) → {}",
+        main.total_articles,
+        main.groups.len(),
+        views.len(),
+        args.out.display()
+    );
+    Ok(EXIT_OK)
+}
+
+fn write_html(path: &Path, report: &Report<'_>) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    write_report(std::io::BufWriter::new(file), report)
+        .with_context(|| format!("writing {}", path.display()))
 }

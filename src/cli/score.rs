@@ -124,7 +124,7 @@ pub fn run(args: Args) -> Result<i32> {
         Format::Csv => write_csv(stdout.lock(), &scored, &options)?,
         Format::Jsonl => write_jsonl(stdout.lock(), &scored, &options)?,
         Format::Json => write_json(stdout.lock(), &scored, &options)?,
-        Format::Html => anyhow::bail!("--format html is not available yet"),
+        Format::Html => rhetor::report::html::write_article_page(stdout.lock(), &scored, &options)?,
     }
     if failures == 0 {
         Ok(EXIT_OK)

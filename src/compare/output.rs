@@ -180,9 +180,13 @@ pub fn format_share(m: &super::MeasureStats) -> String {
     }
 }
 
-/// Escapes `|` and line breaks for a Markdown table cell.
+/// Escapes `|`, `<`, `>` and line breaks for a Markdown table cell (so that
+/// renderers do not read input text as HTML).
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
 }
 
 /// The readable report `compare.md`.

@@ -1,3 +1,630 @@
-//! Self-contained HTML pages (no network): the per-article view with
-//! highlighted sentences and cue spans, and the outlet comparison report.
-//! (Implemented in the comparison issue.)
+//! Self-contained HTML pages (inline CSS, JS and SVG; no network): the
+//! per-article view with framing sentences highlighted and cue spans marked
+//! (`rhetor score --format html`), and the comparison report (`rhetor
+//! report`) with a heat map, rate charts, a time series and article views.
+//!
+//! Every piece of text from the input goes through [`escape`]; data reaches
+//! the script only through escaped `data-*` attributes, never inside
+//! `<script>`.
+
+use super::charts;
+use super::view::{ArticleView, SentenceView};
+use crate::compare::output::{format_p, format_rate, format_share};
+use crate::compare::{Comparison, Measure};
+use crate::error::{Error, Result};
+use crate::io::output::OutputOptions;
+use crate::score::ScoredArticle;
+use crate::taxonomy::Device;
+use std::fmt::Write as _;
+use std::io::Write;
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --ink:#1d1d1f; --muted:#666; --line:#ddd; --hl:255,190,0; }
+* { box-sizing:border-box; }
+body { font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif; color:var(--ink); margin:0; background:#fafafa; }
+main { max-width:1100px; margin:0 auto; padding:24px 28px 60px; background:#fff; }
+h1 { font-size:1.6em; margin:0 0 4px; } h2 { font-size:1.25em; margin:36px 0 8px; border-bottom:1px solid var(--line); padding-bottom:4px; }
+h3 { font-size:1.05em; margin:22px 0 4px; }
+.muted, .meta { color:var(--muted); font-size:0.92em; }
+nav a { margin-right:14px; }
+table { border-collapse:collapse; font-size:0.9em; margin:8px 0; }
+th, td { border-bottom:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+svg { max-width:100%; height:auto; }
+.charts { display:flex; flex-wrap:wrap; gap:8px; }
+.charts > div { border:1px solid var(--line); }
+.heatmap rect.cell { stroke:#fff; stroke-width:1; cursor:default; }
+.heatmap rect.cell:hover { stroke:#000; stroke-width:2; }
+.warn { background:#fff4e5; border-left:4px solid #f0a020; padding:6px 10px; }
+article.doc { border-top:2px solid var(--line); margin-top:26px; }
+article.doc p { margin:0 0 10px; max-width:46em; }
+.s.flagged { background:rgba(var(--hl), calc(0.12 + 0.45 * var(--f, 0.5))); border-radius:3px; cursor:help; }
+.s.flagged:focus { outline:2px solid #333; }
+.s.attributed { font-style:italic; }
+mark.cue { background:none; color:inherit; border-bottom:3px solid var(--c, #c00); padding-bottom:1px; cursor:help; }
+.legend span { display:inline-block; margin:2px 10px 2px 0; font-size:0.85em; }
+.legend i { display:inline-block; width:18px; height:4px; background:var(--c); vertical-align:middle; margin-right:4px; }
+#tip { position:fixed; z-index:10; max-width:420px; background:#222; color:#fff; padding:6px 9px; border-radius:4px; font-size:0.85em; line-height:1.4; pointer-events:none; white-space:pre-line; box-shadow:0 2px 8px rgba(0,0,0,.3); }
+#tip[hidden] { display:none; }
+"#;
+
+const SCRIPT: &str = r#"
+(function () {
+  'use strict';
+  var tip = document.getElementById('tip');
+  function target(e) {
+    var t = e.target;
+    return t && t.closest ? t.closest('[data-tip]') : null;
+  }
+  function place(x, y) {
+    var w = tip.offsetWidth, h = tip.offsetHeight;
+    var left = Math.min(x + 14, window.innerWidth - w - 8);
+    var top = y + 16 + h > window.innerHeight ? y - h - 10 : y + 16;
+    tip.style.left = Math.max(4, left) + 'px';
+    tip.style.top = Math.max(4, top) + 'px';
+  }
+  function show(el, x, y) {
+    tip.textContent = el.getAttribute('data-tip');
+    tip.setAttribute('data-for', el.getAttribute('data-devices') || el.getAttribute('data-device') || '');
+    tip.hidden = false;
+    place(x, y);
+  }
+  function hide() { tip.hidden = true; }
+  document.addEventListener('mouseover', function (e) {
+    var el = target(e);
+    if (el) { show(el, e.clientX || 0, e.clientY || 0); } else { hide(); }
+  });
+  document.addEventListener('mousemove', function (e) {
+    if (!tip.hidden) { place(e.clientX || 0, e.clientY || 0); }
+  });
+  document.addEventListener('mouseout', function (e) {
+    if (!e.relatedTarget || !(e.relatedTarget.closest && e.relatedTarget.closest('[data-tip]'))) { hide(); }
+  });
+  document.addEventListener('focusin', function (e) {
+    var el = target(e);
+    if (el) { var r = el.getBoundingClientRect(); show(el, r.left, r.bottom); }
+  });
+  document.addEventListener('focusout', hide);
+  document.addEventListener('keydown', function (e) { if (e.key === 'Escape') { hide(); } });
+})();
+"#;
+
+/// A colour per device (for cue underlines and the legend).
+fn device_colour(d: Device) -> String {
+    let i = d.index();
+    let hue = (i * 360 / Device::ALL.len() + (i % 2) * 180) % 360;
+    format!("hsl({hue},70%,{}%)", if i.is_multiple_of(3) { 38 } else { 45 })
+}
+
+/// Wraps `body` in a complete page.
+fn page(title: &str, body: &str) -> String {
+    let mut css = String::from(STYLE);
+    for d in Device::ALL {
+        let _ = writeln!(css, ".d-{} {{ --c:{}; }}", d.id(), device_colour(d));
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
+<title>{}</title>\n<style>{css}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n\
+<div id=\"tip\" role=\"tooltip\" hidden></div>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        escape(title)
+    )
+}
+
+/// The colour legend of the devices that occur in `views`.
+fn legend(devices: &[Device]) -> String {
+    let mut s = String::from("<div class=\"legend\">Cue underline colours: ");
+    for d in devices {
+        let _ = write!(
+            s,
+            "<span class=\"d-{}\"><i></i>{}</span>",
+            d.id(),
+            escape(d.label())
+        );
+    }
+    s.push_str("</div>\n");
+    s
+}
+
+/// The tooltip text of a sentence.
+fn sentence_tip(s: &SentenceView) -> String {
+    let mut tip = s
+        .flagged
+        .iter()
+        .map(|(d, p)| format!("{} {:.2}", d.id(), p))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let _ = write!(tip, "\nframing {:.2}", s.framing);
+    if s.attributed {
+        tip.push_str(" · attributed speech");
+    }
+    for c in &s.cues {
+        let _ = write!(
+            tip,
+            "\ncue “{}” → {} (weight {:.2}{})",
+            c.text,
+            c.device.id(),
+            c.weight,
+            if c.attributed { ", attributed" } else { "" }
+        );
+    }
+    tip
+}
+
+/// One sentence: a `span.s` (flagged ones carry `data-devices` and a tooltip),
+/// with the locatable, non-overlapping cues as `mark.cue` elements.
+fn sentence_html(s: &SentenceView) -> String {
+    let mut classes = vec!["s"];
+    if !s.flagged.is_empty() {
+        classes.push("flagged");
+    }
+    if s.attributed {
+        classes.push("attributed");
+    }
+    let mut html = format!("<span class=\"{}\"", classes.join(" "));
+    if !s.flagged.is_empty() {
+        let ids: Vec<&str> = s.flagged.iter().map(|(d, _)| d.id()).collect();
+        let _ = write!(
+            html,
+            " data-devices=\"{}\" data-tip=\"{}\" style=\"--f:{:.3}\" tabindex=\"0\"",
+            ids.join(" "),
+            escape(&sentence_tip(s)),
+            s.framing.clamp(0.0, 1.0)
+        );
+    }
+    html.push('>');
+    let mut cues: Vec<_> = s
+        .cues
+        .iter()
+        .filter_map(|c| c.range.map(|r| (r, c)))
+        .collect();
+    cues.sort_by_key(|(r, _)| *r);
+    let mut at = 0;
+    for ((start, end), c) in cues {
+        if start < at || s.text.get(at..start).is_none() || s.text.get(start..end).is_none() {
+            continue;
+        }
+        html.push_str(&escape(&s.text[at..start]));
+        let _ = write!(
+            html,
+            "<mark class=\"cue d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{}</mark>",
+            escape(&format!(
+                "{} — cue “{}”\npattern {} · weight {:.2}{}",
+                c.device.label(),
+                c.text,
+                c.pattern,
+                c.weight,
+                if c.attributed {
+                    " · inside attributed speech"
+                } else {
+                    ""
+                }
+            )),
+            escape(&s.text[start..end]),
+            id = c.device.id()
+        );
+        at = end;
+    }
+    html.push_str(&escape(s.text.get(at..).unwrap_or("")));
+    html.push_str("</span>");
+    html
+}
+
+/// One article: title, metadata and paragraphs of sentences.
+pub fn article_html(view: &ArticleView, anchor: &str) -> String {
+    let mut html = format!("<article class=\"doc\" id=\"{}\">\n", escape(anchor));
+    let title = view.title.as_deref().unwrap_or(&view.id);
+    let _ = writeln!(html, "<h3>{}</h3>", escape(title));
+    let mut meta = vec![format!("id {}", view.id)];
+    meta.extend(
+        view.meta
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k} {v}")),
+    );
+    meta.push(format!(
+        "{} of {} sentences flagged",
+        view.flagged_sentences(),
+        view.sentences.len()
+    ));
+    let _ = writeln!(
+        html,
+        "<div class=\"meta\">{}</div>",
+        escape(&meta.join(" · "))
+    );
+    let mut paragraph: Option<usize> = None;
+    for s in &view.sentences {
+        if paragraph != Some(s.paragraph) {
+            if paragraph.is_some() {
+                html.push_str("</p>\n");
+            }
+            html.push_str("<p>");
+            paragraph = Some(s.paragraph);
+        } else {
+            html.push(' ');
+        }
+        html.push_str(&sentence_html(s));
+    }
+    if paragraph.is_some() {
+        html.push_str("</p>\n");
+    }
+    html.push_str("</article>\n");
+    html
+}
+
+/// The devices flagged or cued anywhere in `views`, in [`Device::ALL`] order.
+fn devices_in(views: &[ArticleView]) -> Vec<Device> {
+    Device::ALL
+        .iter()
+        .copied()
+        .filter(|d| {
+            views.iter().flat_map(|v| &v.sentences).any(|s| {
+                s.flagged.iter().any(|(x, _)| x == d) || s.cues.iter().any(|c| c.device == *d)
+            })
+        })
+        .collect()
+}
+
+/// The article views with an index table and the legend.
+fn articles_section(views: &[ArticleView]) -> String {
+    let mut html = String::new();
+    html.push_str(&legend(&devices_in(views)));
+    html.push_str("<p class=\"muted\">Highlighted sentences carry at least one flagged device (the stronger the colour, the higher the framing score); underlined spans are the cues that explain the score. Hover or focus them for device, score and cue.</p>\n");
+    if views.len() > 1 {
+        html.push_str("<table class=\"index\"><tr><th>article</th><th class=\"num\">sentences</th><th class=\"num\">flagged</th></tr>\n");
+        for (i, v) in views.iter().enumerate() {
+            let _ = writeln!(
+                html,
+                "<tr><td><a href=\"#article-{i}\">{}</a></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(v.title.as_deref().unwrap_or(&v.id)),
+                v.sentences.len(),
+                v.flagged_sentences()
+            );
+        }
+        html.push_str("</table>\n");
+    }
+    for (i, v) in views.iter().enumerate() {
+        html.push_str(&article_html(v, &format!("article-{i}")));
+    }
+    html
+}
+
+/// Writes one page with every scored article (`rhetor score --format html`).
+pub fn write_article_page<W: Write>(
+    mut out: W,
+    articles: &[ScoredArticle],
+    options: &OutputOptions,
+) -> Result<()> {
+    let views: Vec<ArticleView> = articles
+        .iter()
+        .map(|a| ArticleView::from_scored(a, options))
+        .collect();
+    let title = match views.as_slice() {
+        [one] => format!("rhetor — {}", one.title.as_deref().unwrap_or(&one.id)),
+        _ => format!("rhetor — {} articles", views.len()),
+    };
+    let body = format!("<h1>{}</h1>\n{}", escape(&title), articles_section(&views));
+    out.write_all(page(&title, &body).as_bytes())
+        .map_err(Error::output)?;
+    out.flush().map_err(Error::output)
+}
+
+/// What the comparison report shows.
+pub struct Report<'a> {
+    /// Page title.
+    pub title: String,
+    /// The comparison drawn in the heat map, rate charts and pairs table.
+    pub main: &'a Comparison,
+    /// A comparison with a period key for the time series, if any.
+    pub series: Option<&'a Comparison>,
+    /// Articles shown in full.
+    pub articles: &'a [ArticleView],
+    /// How many articles the source had (to say how many are shown).
+    pub articles_available: Option<usize>,
+}
+
+/// Writes the comparison report (`rhetor report`).
+pub fn write_report<W: Write>(mut out: W, report: &Report<'_>) -> Result<()> {
+    let c = report.main;
+    let mut body = format!("<h1>{}</h1>\n", escape(&report.title));
+    let _ = writeln!(
+        body,
+        "<p class=\"muted\">{} — {} articles, {} sentences, {} groups by {}.</p>",
+        escape(&c.source),
+        c.total_articles,
+        c.total_sentences,
+        c.groups.len(),
+        escape(&c.key_names.join(" × "))
+    );
+    body.push_str("<nav><a href=\"#heatmap\">Heat map</a><a href=\"#rates\">Rates</a>");
+    if report.series.is_some() {
+        body.push_str("<a href=\"#series\">Over time</a>");
+    }
+    body.push_str("<a href=\"#pairs\">Differences</a><a href=\"#groups\">Groups</a>");
+    if !report.articles.is_empty() {
+        body.push_str("<a href=\"#articles\">Articles</a>");
+    }
+    body.push_str("<a href=\"#method\">Method</a></nav>\n");
+    body.push_str(&warnings(report.series.unwrap_or(c)));
+    body.push_str("<h2 id=\"heatmap\">Devices per 100 sentences</h2>\n<p class=\"muted\">One cell per group × device; darker = more flagged sentences per 100 sentences (scale relative to the largest cell). Hover a cell for its interval and article share.</p>\n");
+    body.push_str(&charts::heat_map(c));
+    body.push_str(&rates_section(c)?);
+    if let Some(series) = report.series {
+        body.push_str(&series_section(series)?);
+    }
+    body.push_str(&pairs_section(c));
+    body.push_str(&groups_section(c));
+    if !report.articles.is_empty() {
+        let _ = writeln!(
+            body,
+            "<h2 id=\"articles\">Articles</h2>\n<p class=\"muted\">Showing {} of {} articles.</p>",
+            report.articles.len(),
+            report
+                .articles_available
+                .map_or("?".to_string(), |n| n.to_string())
+        );
+        body.push_str(&articles_section(report.articles));
+    }
+    body.push_str(&method_section(c));
+    out.write_all(page(&report.title, &body).as_bytes())
+        .map_err(Error::output)?;
+    out.flush().map_err(Error::output)
+}
+
+fn warnings(c: &Comparison) -> String {
+    let mut html = String::new();
+    if c.options.by.iter().any(|b| b.is_period()) && c.unknown_dates > 0 {
+        let _ = writeln!(
+            html,
+            "<p class=\"warn\">{} articles have no parseable ISO date in <code>{}</code>; they form the <code>unknown</code> group.</p>",
+            c.unknown_dates,
+            escape(&c.options.date_column)
+        );
+    }
+    let small: Vec<String> = c
+        .groups
+        .iter()
+        .filter(|g| g.small)
+        .map(|g| {
+            format!(
+                "{} ({} articles, {} sentences)",
+                g.label, g.articles, g.sentences
+            )
+        })
+        .collect();
+    if !small.is_empty() {
+        let _ = writeln!(
+            html,
+            "<p class=\"warn\">⚠ Too small to test (fewer than {} articles or {} sentences): {}.</p>",
+            c.options.min_articles,
+            c.options.min_sentences,
+            escape(&small.join(", "))
+        );
+    }
+    html
+}
+
+/// Measures worth a chart: framing, and devices flagged at least once.
+fn charted_measures(c: &Comparison) -> Vec<Measure> {
+    c.measures
+        .iter()
+        .enumerate()
+        .filter(|(j, m)| {
+            **m == Measure::Framing || c.groups.iter().any(|g| g.measures[*j].count > 0)
+        })
+        .map(|(_, m)| *m)
+        .collect()
+}
+
+fn rates_section(c: &Comparison) -> Result<String> {
+    let mut html = String::from("<h2 id=\"rates\">Rates with 95 % intervals</h2>\n<p class=\"muted\">Dots: flagged sentences per 100 sentences; bars: bootstrap interval over articles. Grey: group too small to test.</p>\n<div class=\"charts\">\n");
+    let charted = charted_measures(c);
+    for m in &charted {
+        let _ = writeln!(
+            html,
+            "<div class=\"chart\" data-measure=\"{}\">{}</div>",
+            m.id(),
+            charts::rate_chart(c, *m)?
+        );
+    }
+    html.push_str("</div>\n");
+    let silent: Vec<&str> = c
+        .measures
+        .iter()
+        .filter(|m| !charted.contains(m))
+        .map(|m| m.id())
+        .collect();
+    if !silent.is_empty() {
+        let _ = writeln!(
+            html,
+            "<p class=\"muted\">Never flagged in any group: {}.</p>",
+            silent.join(", ")
+        );
+    }
+    Ok(html)
+}
+
+fn series_section(series: &Comparison) -> Result<String> {
+    let mut html = String::from("<h2 id=\"series\">Over time</h2>\n");
+    let mut measures = charted_measures(series);
+    // Framing plus the four devices with the highest overall counts.
+    let mut devices: Vec<(u64, Measure)> = measures
+        .iter()
+        .filter(|m| **m != Measure::Framing)
+        .map(|m| {
+            let j = series.measure_index(*m).unwrap_or(0);
+            (series.groups.iter().map(|g| g.measures[j].count).sum(), *m)
+        })
+        .collect();
+    devices.sort_by_key(|d| std::cmp::Reverse(d.0));
+    measures = std::iter::once(Measure::Framing)
+        .chain(devices.into_iter().take(4).map(|(_, m)| m))
+        .collect();
+    for m in measures {
+        if let Some(svg) = charts::time_series(series, m)? {
+            let _ = writeln!(
+                html,
+                "<div class=\"chart series\" data-measure=\"{}\">{svg}</div>",
+                m.id()
+            );
+        }
+    }
+    Ok(html)
+}
+
+fn pairs_section(c: &Comparison) -> String {
+    let mut html = String::from("<h2 id=\"pairs\">Differences between groups</h2>\n");
+    let tested = c.pairs.iter().filter(|p| p.rate_p.is_some()).count();
+    let mut significant: Vec<_> = c
+        .pairs
+        .iter()
+        .filter(|p| {
+            p.rate_p_holm.is_some_and(|x| x < 0.05) || p.share_p_holm.is_some_and(|x| x < 0.05)
+        })
+        .collect();
+    significant.sort_by(|x, y| {
+        x.rate_p_holm
+            .unwrap_or(1.0)
+            .total_cmp(&y.rate_p_holm.unwrap_or(1.0))
+    });
+    let _ = writeln!(
+        html,
+        "<p class=\"muted\">{tested} permutation tests per family; {} with a Holm-adjusted p &lt; 0.05 for the rate or the share. The full list is in <code>pairs.csv</code> (<code>rhetor compare</code>).</p>",
+        significant.len()
+    );
+    if significant.is_empty() {
+        return html;
+    }
+    html.push_str("<table><tr><th>group a</th><th>group b</th><th>device</th><th class=\"num\">rate diff / 100</th><th class=\"num\">ratio</th><th class=\"num\">p (Holm)</th><th class=\"num\">share diff (pp)</th><th class=\"num\">Cohen's h</th><th class=\"num\">p (Holm)</th></tr>\n");
+    for p in significant.iter().take(60) {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            escape(&c.groups[p.a].label),
+            escape(&c.groups[p.b].label),
+            p.measure.id(),
+            p.rate_diff.map_or("–".into(), |x| format!("{x:+.2}")),
+            p.rate_ratio.map_or("–".into(), |x| format!("{x:.2}")),
+            format_p(p.rate_p_holm),
+            p.share_diff.map_or("–".into(), |x| format!("{:+.1}", 100.0 * x)),
+            p.cohens_h.map_or("–".into(), |x| format!("{x:+.2}")),
+            format_p(p.share_p_holm),
+        );
+    }
+    html.push_str("</table>\n");
+    if significant.len() > 60 {
+        let _ = writeln!(
+            html,
+            "<p class=\"muted\">… and {} more.</p>",
+            significant.len() - 60
+        );
+    }
+    html
+}
+
+fn groups_section(c: &Comparison) -> String {
+    let mut html = String::from("<h2 id=\"groups\">Groups</h2>\n<table><tr><th>group</th><th class=\"num\">articles</th><th class=\"num\">sentences</th><th>framing / 100 [CI]</th><th>articles with framing [CI]</th><th></th></tr>\n");
+    let j = c.measure_index(Measure::Framing).unwrap_or(0);
+    for g in &c.groups {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&g.label),
+            g.articles,
+            g.sentences,
+            format_rate(&g.measures[j]),
+            format_share(&g.measures[j]),
+            if g.small { "too small to test" } else { "" }
+        );
+    }
+    html.push_str("</table>\n");
+    html
+}
+
+fn method_section(c: &Comparison) -> String {
+    let o = &c.options;
+    format!(
+        "<h2 id=\"method\">Method</h2>\n<p class=\"muted\">A sentence counts for a device when the model flagged it (its probability reached the device threshold); \
+<em>framing</em> counts sentences flagged as framing. Rates are flagged sentences per 100 sentences, with {:.0} % percentile bootstrap intervals from {} resamples of articles. \
+Shares are the percentage of articles with at least one flagged sentence, with Wilson intervals. Pairwise differences are two-sided permutation tests that shuffle \
+articles between the two groups ({} permutations, exact enumeration when fewer splits exist), Holm-corrected across all rate tests and, separately, all share tests. \
+Groups with fewer than {} articles or {} sentences are described but not tested. Seed {}. Flags come from an automatic model: read the highlighted articles before trusting a difference.</p>\n",
+        100.0 * o.level,
+        o.bootstrap,
+        o.permutations,
+        o.min_articles,
+        o.min_sentences,
+        o.seed
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::view::CueView;
+
+    fn view(text: &str) -> ArticleView {
+        ArticleView {
+            id: "a<1>".into(),
+            title: Some("<script>alert('t')</script>".into()),
+            meta: vec![("outlet".into(), "O&P".into())],
+            sentences: vec![SentenceView {
+                paragraph: 0,
+                text: text.into(),
+                framing: 0.9,
+                attributed: false,
+                flagged: vec![(Device::Doubt, 0.9)],
+                cues: vec![CueView {
+                    device: Device::Doubt,
+                    range: Some((0, 9)),
+                    text: "Allegedly".into(),
+                    pattern: "\"><img>".into(),
+                    weight: 1.0,
+                    attributed: false,
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn escapes_everything_from_the_input() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        let html = article_html(
+            &view("Allegedly <script>alert(1)</script> works."),
+            "article-0",
+        );
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("<img>"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("<mark class=\"cue d-doubt\" data-device=\"doubt\""));
+        assert!(html.contains("O&amp;P"));
+    }
+
+    #[test]
+    fn cues_that_do_not_fit_are_not_marked_but_the_text_stays() {
+        let mut v = view("Short.");
+        v.sentences[0].cues[0].range = Some((0, 99));
+        let html = article_html(&v, "a");
+        assert!(html.contains("Short.") && !html.contains("<mark"), "{html}");
+    }
+}

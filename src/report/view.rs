@@ -1,0 +1,344 @@
+//! What the HTML article view needs of an article, built either from
+//! [`ScoredArticle`]s (`rhetor score --format html`) or from the rows of a
+//! batch `sentences.csv` (`rhetor report`).
+
+use crate::compare::input::{csv_read_error, open_csv, parse_flagged};
+use crate::error::{Error, Location, Result};
+use crate::io::output::OutputOptions;
+use crate::score::ScoredArticle;
+use crate::taxonomy::Device;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// An article ready to be rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleView {
+    /// Article id.
+    pub id: String,
+    /// Title, when known.
+    pub title: Option<String>,
+    /// Other metadata shown under the title (`outlet`, `date`, …).
+    pub meta: Vec<(String, String)>,
+    /// Sentences in order.
+    pub sentences: Vec<SentenceView>,
+}
+
+/// A sentence with its flagged devices and cues.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceView {
+    /// 0-based paragraph index.
+    pub paragraph: usize,
+    /// The (normalised) sentence text.
+    pub text: String,
+    /// Combined framing score.
+    pub framing: f32,
+    /// Reported speech rather than the author's voice.
+    pub attributed: bool,
+    /// Flagged devices with their probabilities.
+    pub flagged: Vec<(Device, f32)>,
+    /// Cues.
+    pub cues: Vec<CueView>,
+}
+
+/// A cue located in its sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CueView {
+    /// The device it supports.
+    pub device: Device,
+    /// Byte range in [`SentenceView::text`], when it could be located.
+    pub range: Option<(usize, usize)>,
+    /// The cue text.
+    pub text: String,
+    /// Pattern or method.
+    pub pattern: String,
+    /// Weight.
+    pub weight: f32,
+    /// Inside attributed speech.
+    pub attributed: bool,
+}
+
+impl ArticleView {
+    /// Builds the view of a scored article, keeping the devices and
+    /// thresholds of `options`.
+    pub fn from_scored(article: &ScoredArticle, options: &OutputOptions) -> ArticleView {
+        let sentences = article
+            .sentences
+            .iter()
+            .map(|s| SentenceView {
+                paragraph: s.sentence.paragraph,
+                text: s.sentence.text.clone(),
+                framing: s.framing,
+                attributed: s.attributed,
+                flagged: options
+                    .flagged(s)
+                    .into_iter()
+                    .map(|d| (d, s.probs[d.index()]))
+                    .collect(),
+                cues: options
+                    .cues(s)
+                    .into_iter()
+                    .map(|c| CueView {
+                        device: c.device,
+                        range: valid_range(&s.sentence.text, c.sentence_range),
+                        text: c.text.clone(),
+                        pattern: c.pattern.clone(),
+                        weight: c.weight,
+                        attributed: c.attributed,
+                    })
+                    .collect(),
+            })
+            .collect();
+        ArticleView {
+            id: article.id.clone(),
+            title: article.title.clone(),
+            meta: Vec::new(),
+            sentences,
+        }
+    }
+
+    /// Number of sentences with at least one flagged device.
+    pub fn flagged_sentences(&self) -> usize {
+        self.sentences
+            .iter()
+            .filter(|s| !s.flagged.is_empty())
+            .count()
+    }
+}
+
+/// The range when it lies on character boundaries of `text`.
+fn valid_range(text: &str, (start, end): (usize, usize)) -> Option<(usize, usize)> {
+    (start < end && text.get(start..end).is_some()).then_some((start, end))
+}
+
+/// A cue as stored in the `cues` JSON column.
+#[derive(Debug, Deserialize)]
+struct CueJson {
+    device: String,
+    start: usize,
+    #[allow(dead_code)]
+    end: usize,
+    text: String,
+    #[serde(default)]
+    pattern: String,
+    #[serde(default)]
+    weight: f32,
+    #[serde(default)]
+    attributed: bool,
+}
+
+/// Reads the first `max_articles` articles of a batch `sentences.csv` (rows
+/// of one article are expected together; an article whose rows reappear after
+/// another article is an error). Metadata columns (between `article_id` and
+/// `sentence_index`) are kept for display.
+pub fn read_sentence_views(path: &Path, max_articles: usize) -> Result<Vec<ArticleView>> {
+    let source = path.display().to_string();
+    let mut reader = open_csv(path)?;
+    let header = reader
+        .headers()
+        .map_err(|e| csv_read_error(&source, e))?
+        .clone();
+    let col = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            Error::input(
+                Location::file(&source).at_line(1).in_field(name),
+                format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
+            )
+        })
+    };
+    let cols = SentenceColumns {
+        id: col("article_id")?,
+        index: col("sentence_index")?,
+        paragraph: col("paragraph")?,
+        start: col("start")?,
+        attributed: col("attributed")?,
+        text: col("text")?,
+        framing: col("framing")?,
+        flagged: col("flagged")?,
+        cues: col("cues")?,
+        title: header.iter().position(|h| h == "title"),
+        devices: Device::ALL
+            .iter()
+            .filter_map(|d| header.iter().position(|h| h == d.id()).map(|i| (*d, i)))
+            .collect(),
+    };
+    let meta: Vec<(usize, String)> = (cols.id + 1..cols.index)
+        .filter(|i| Some(*i) != cols.title)
+        .map(|i| (i, header[i].to_string()))
+        .collect();
+    let mut views: Vec<ArticleView> = Vec::new();
+    let mut done: HashSet<String> = HashSet::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_read_error(&source, e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let id = record.get(cols.id).unwrap_or("");
+        if views.last().is_none_or(|v| v.id != id) {
+            if views.len() == max_articles {
+                break;
+            }
+            if let Some(previous) = views.last() {
+                done.insert(previous.id.clone());
+            }
+            if done.contains(id) {
+                return Err(Error::input(
+                    Location::file(&source).at_line(line).in_field("article_id"),
+                    format!("the rows of article `{id}` are not together"),
+                ));
+            }
+            views.push(ArticleView {
+                id: id.to_string(),
+                title: cols
+                    .title
+                    .and_then(|i| record.get(i))
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_string),
+                meta: meta
+                    .iter()
+                    .map(|(i, name)| (name.clone(), record.get(*i).unwrap_or("").to_string()))
+                    .collect(),
+                sentences: Vec::new(),
+            });
+        }
+        let sentence = cols.sentence(&record, &source, line)?;
+        if let Some(view) = views.last_mut() {
+            view.sentences.push(sentence);
+        }
+    }
+    Ok(views)
+}
+
+/// Column positions in `sentences.csv`.
+struct SentenceColumns {
+    id: usize,
+    index: usize,
+    paragraph: usize,
+    start: usize,
+    attributed: usize,
+    text: usize,
+    framing: usize,
+    flagged: usize,
+    cues: usize,
+    title: Option<usize>,
+    devices: Vec<(Device, usize)>,
+}
+
+impl SentenceColumns {
+    fn sentence(
+        &self,
+        record: &csv::StringRecord,
+        source: &str,
+        line: u64,
+    ) -> Result<SentenceView> {
+        let field = |i: usize| record.get(i).unwrap_or("");
+        let at = |name: &str| Location::file(source).at_line(line).in_field(name);
+        let number = |i: usize, name: &str| -> Result<f64> {
+            field(i)
+                .trim()
+                .parse()
+                .map_err(|_| Error::input(at(name), format!("`{}` is not a number", field(i))))
+        };
+        let text = field(self.text).to_string();
+        let sentence_start = number(self.start, "start")? as usize;
+        let flagged = parse_flagged(field(self.flagged))
+            .map_err(|m| Error::input(at("flagged"), m))?
+            .into_iter()
+            .map(|d| {
+                let p = self
+                    .devices
+                    .iter()
+                    .find(|(x, _)| *x == d)
+                    .and_then(|(_, i)| field(*i).trim().parse().ok())
+                    .unwrap_or(f32::NAN);
+                (d, p)
+            })
+            .collect();
+        let cues: Vec<CueJson> = serde_json::from_str(field(self.cues).trim())
+            .map_err(|e| Error::input(at("cues"), format!("not a JSON array of cues: {e}")))?;
+        let cues = cues
+            .into_iter()
+            .map(|c| {
+                let device = Device::from_id(&c.device).ok_or_else(|| {
+                    Error::input(
+                        at("cues"),
+                        format!("unknown device `{}` in a cue", c.device),
+                    )
+                })?;
+                let expected = c.start.saturating_sub(sentence_start);
+                Ok(CueView {
+                    device,
+                    range: locate(&text, &c.text, expected),
+                    text: c.text,
+                    pattern: c.pattern,
+                    weight: c.weight,
+                    attributed: c.attributed,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SentenceView {
+            paragraph: number(self.paragraph, "paragraph")? as usize,
+            framing: number(self.framing, "framing")? as f32,
+            attributed: field(self.attributed).trim() == "true",
+            text,
+            flagged,
+            cues,
+        })
+    }
+}
+
+/// Finds `needle` in `text`, choosing the occurrence whose character offset is
+/// closest to `expected_char`; returns its byte range. (The cue offsets of
+/// `sentences.csv` point into the original text, the sentence text is
+/// normalised, so the two may differ slightly.)
+pub fn locate(text: &str, needle: &str, expected_char: usize) -> Option<(usize, usize)> {
+    if needle.is_empty() {
+        return None;
+    }
+    text.match_indices(needle)
+        .map(|(byte, _)| (byte, text[..byte].chars().count()))
+        .min_by_key(|(_, chars)| chars.abs_diff(expected_char))
+        .map(|(byte, _)| (byte, byte + needle.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_prefers_the_occurrence_nearest_the_offset() {
+        let text = "so-called experts and so-called facts";
+        assert_eq!(locate(text, "so-called", 0), Some((0, 9)));
+        assert_eq!(locate(text, "so-called", 20), Some((22, 31)));
+        assert_eq!(locate(text, "absent", 0), None);
+        assert_eq!(locate("é so", "so", 2), Some((3, 5)));
+    }
+
+    #[test]
+    fn reads_views_from_sentences_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sentences.csv");
+        std::fs::write(
+            &path,
+            "article_id,outlet,date,title,sentence_index,paragraph,start,end,byte_start,byte_end,attributed,text,framing,flagged,doubt,cues\n\
+             a1,X,2024-01-01,Title,0,0,0,19,0,19,false,Allegedly it works.,0.8,doubt,0.8,\"[{\"\"device\"\":\"\"doubt\"\",\"\"start\"\":0,\"\"end\"\":9,\"\"text\"\":\"\"Allegedly\"\",\"\"pattern\"\":\"\"p\"\",\"\"weight\"\":1.5,\"\"attributed\"\":false}]\"\n\
+             a1,X,2024-01-01,Title,1,1,20,25,20,25,false,Fine.,0.1,,0.1,[]\n\
+             a2,Y,2024-01-02,,0,0,0,3,0,3,false,Ok.,0.1,,0.1,[]\n",
+        )
+        .unwrap();
+        let views = read_sentence_views(&path, 1).unwrap();
+        assert_eq!(views.len(), 1);
+        let v = &views[0];
+        assert_eq!(v.title.as_deref(), Some("Title"));
+        assert_eq!(
+            v.meta,
+            vec![
+                ("outlet".into(), "X".into()),
+                ("date".into(), "2024-01-01".into())
+            ]
+        );
+        assert_eq!(v.sentences.len(), 2);
+        assert_eq!(v.sentences[0].flagged, vec![(Device::Doubt, 0.8)]);
+        assert_eq!(v.sentences[0].cues[0].range, Some((0, 9)));
+        assert_eq!(v.sentences[1].paragraph, 1);
+        assert_eq!(read_sentence_views(&path, 10).unwrap().len(), 2);
+    }
+}
