@@ -7,7 +7,7 @@ use is_terminal::IsTerminal;
 use rhetor::io::output::{write_csv, write_json, write_jsonl, OutputOptions};
 use rhetor::io::{read_article, ReadOptions};
 use rhetor::score::{Pipeline, PipelineOptions, Unit};
-use rhetor::taxonomy::{parse_device_list, Device};
+use rhetor::taxonomy::Device;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -40,8 +40,8 @@ pub struct Args {
     #[arg(short, long, value_parser = parse_probability)]
     threshold: Option<f32>,
     /// Only report these devices (comma-separated ids, see docs/codebook.md).
-    #[arg(short, long, value_parser = parse_devices)]
-    devices: Option<Vec<Device>>,
+    #[arg(short, long, value_delimiter = ',', value_name = "IDS")]
+    devices: Vec<Device>,
     /// Model: `default`, `cues`, `baseline`, or a model folder.
     #[arg(short, long, value_name = "MODEL")]
     model: Option<String>,
@@ -54,9 +54,12 @@ pub struct Args {
     /// In the table, show every sentence, not only flagged ones.
     #[arg(long)]
     all: bool,
-    /// Largest accepted input file, in bytes.
-    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    /// Largest accepted input file, in bytes (0 = no limit).
+    #[arg(long, default_value_t = 256 * 1024 * 1024, value_name = "BYTES")]
     max_bytes: u64,
+    /// Longest accepted line, in bytes (0 = no limit); longer lines mean the file is not article text.
+    #[arg(long, default_value_t = rhetor::io::article::DEFAULT_MAX_LINE_BYTES, value_name = "BYTES")]
+    max_line_bytes: usize,
 }
 
 fn parse_probability(s: &str) -> Result<f32, String> {
@@ -66,10 +69,6 @@ fn parse_probability(s: &str) -> Result<f32, String> {
     } else {
         Err(format!("{v} is not a probability between 0 and 1"))
     }
-}
-
-fn parse_devices(s: &str) -> Result<Vec<Device>, String> {
-    parse_device_list(s)
 }
 
 /// Runs `rhetor score`.
@@ -90,6 +89,7 @@ pub fn run(args: Args) -> Result<i32> {
     let read = ReadOptions {
         lossy: args.lossy,
         max_bytes: args.max_bytes,
+        max_line_bytes: args.max_line_bytes,
     };
     let mut scored = Vec::new();
     let mut failures = 0;
@@ -104,7 +104,11 @@ pub fn run(args: Args) -> Result<i32> {
         };
         scored.push(pipeline.score_article(&article)?);
     }
-    let options = OutputOptions::new(args.devices.clone(), pipeline.thresholds(), args.threshold);
+    let options = OutputOptions::new(
+        (!args.devices.is_empty()).then(|| args.devices.clone()),
+        pipeline.thresholds(),
+        args.threshold,
+    );
     let stdout = std::io::stdout();
     let format = args.format.unwrap_or(if stdout.is_terminal() {
         Format::Table

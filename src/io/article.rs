@@ -12,7 +12,14 @@ pub struct ReadOptions {
     pub lossy: bool,
     /// Largest accepted input in bytes (0 = no limit).
     pub max_bytes: u64,
+    /// Longest accepted line in bytes (0 = no limit). Prose has line or
+    /// paragraph breaks; a single enormous line is almost always a wrong file
+    /// (minified data, a dump) and would be scored as one giant paragraph.
+    pub max_line_bytes: usize,
 }
+
+/// Default for [`ReadOptions::max_line_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
 
 /// Reads an article from `path` (`-` = standard input). The article id is the
 /// file name without its extension (`stdin` for standard input).
@@ -52,6 +59,7 @@ pub fn read_article(path: &str, options: ReadOptions) -> Result<Article> {
     };
     let source = if path == "-" { "<stdin>" } else { path };
     let text = decode_text(&bytes, source, options.lossy)?;
+    check_line_lengths(&text, source, options.max_line_bytes)?;
     Ok(Article {
         id,
         title: None,
@@ -95,4 +103,63 @@ pub fn decode_text(bytes: &[u8], source: &str, lossy: bool) -> Result<String> {
         ));
     }
     Ok(text)
+}
+
+/// Rejects a text with a line longer than `max` bytes (0 = no limit), naming the line.
+pub fn check_line_lengths(text: &str, source: &str, max: usize) -> Result<()> {
+    if max == 0 {
+        return Ok(());
+    }
+    for (i, line) in text.split('\n').enumerate() {
+        if line.len() > max {
+            return Err(Error::input(
+                Location::file(source).at_line(i as u64 + 1),
+                format!(
+                    "line is {} bytes long, over the limit of {max} bytes: this does not look like article text \
+                     (raise the limit with --max-line-bytes, 0 = no limit)",
+                    line.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_empty_and_bad_utf8_are_rejected_with_the_source_named() {
+        let e = decode_text(b"ab\0cd", "f.bin", false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("f.bin") && e.contains("binary"), "{e}");
+        let e = decode_text(b"  \n ", "e.txt", false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("e.txt") && e.contains("empty"), "{e}");
+        let e = decode_text(b"ok\nbad \xff byte", "l.txt", false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("l.txt:2") && e.contains("--lossy"), "{e}");
+        assert_eq!(
+            decode_text(b"bad \xff", "l.txt", true).unwrap(),
+            "bad \u{fffd}"
+        );
+    }
+
+    #[test]
+    fn overlong_lines_are_rejected_with_their_line_number() {
+        let text = format!("short\n{}\n", "x".repeat(100));
+        let e = check_line_lengths(&text, "big.txt", 50)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("big.txt:2") && e.contains("--max-line-bytes"),
+            "{e}"
+        );
+        assert!(check_line_lengths(&text, "big.txt", 0).is_ok());
+        assert!(check_line_lengths(&text, "big.txt", 100).is_ok());
+    }
 }

@@ -87,13 +87,13 @@ fn write_highlighted<W: WriteColor>(
         if start < at || end > text.len() {
             continue;
         }
-        out.write_all(text[at..start].as_bytes())
+        out.write_all(&text.as_bytes()[at..start])
             .map_err(Error::output)?;
         out.set_color(&cue).map_err(Error::output)?;
-        out.write_all(text[start..end].as_bytes())
+        out.write_all(&text.as_bytes()[start..end])
             .map_err(Error::output)?;
         out.reset().map_err(Error::output)?;
         at = end;
     }
-    out.write_all(text[at..].as_bytes()).map_err(Error::output)
+    out.write_all(&text.as_bytes()[at..]).map_err(Error::output)
 }
