@@ -4,7 +4,7 @@
 use super::EXIT_OK;
 use anyhow::{Context, Result};
 use rhetor::compare::input::{read_dataset, ReadOptions};
-use rhetor::compare::{compare, output, CompareOptions, GroupBy};
+use rhetor::compare::{compare, output, CompareOptions, GroupBy, PERMUTATION_FLOOR_WARNING};
 use std::path::PathBuf;
 
 /// Arguments of `rhetor compare`.
@@ -88,6 +88,17 @@ pub fn run(args: Args) -> Result<i32> {
         super::warn(&format!(
             "{} articles have no parseable date in `{}`: grouped as `unknown`",
             comparison.unknown_dates, args.date_column
+        ));
+    }
+    if comparison.family_size() > 0
+        && comparison.smallest_attainable_p() >= PERMUTATION_FLOOR_WARNING
+    {
+        super::warn(&format!(
+            "{} tests with {} permutations: no Holm-adjusted p-value can go below {:.3}; use --permutations {} or more",
+            comparison.family_size(),
+            args.permutations,
+            comparison.smallest_attainable_p(),
+            100 * comparison.family_size()
         ));
     }
     if small > 0 {

@@ -113,7 +113,10 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let has_period = by.iter().any(GroupBy::is_period);
     let main_keys: Vec<GroupBy> = by.iter().filter(|b| !b.is_period()).cloned().collect();
-    let main_options = if has_period && !main_keys.is_empty() {
+    // With a period and other keys, the heat map and tests use the other keys
+    // and the time series uses all keys; with only a period, one comparison serves both.
+    let split = has_period && !main_keys.is_empty();
+    let main_options = if split {
         CompareOptions {
             by: main_keys,
             ..base.clone()
@@ -122,10 +125,15 @@ pub fn run(args: Args) -> Result<i32> {
         base.clone()
     };
     let main = compare(&data, &main_options)?;
-    let series = if has_period {
+    let series_owned = if split {
         Some(compare(&data, &base)?)
     } else {
         None
+    };
+    let series = match (&series_owned, has_period) {
+        (Some(s), _) => Some(s),
+        (None, true) => Some(&main),
+        (None, false) => None,
     };
     let views = match (&sentences, args.max_articles) {
         (Some(path), n) if n > 0 => read_sentence_views(path, n)?,
@@ -134,7 +142,7 @@ pub fn run(args: Args) -> Result<i32> {
     let report = Report {
         title: args.title.clone(),
         main: &main,
-        series: series.as_ref(),
+        series,
         articles: &views,
         articles_available: Some(data.articles.len()),
     };

@@ -18,6 +18,10 @@ use input::{ArticleRecord, Dataset};
 use stats::{ArticleMatrix, Interval, PermutationMethod};
 use std::collections::BTreeMap;
 
+/// Warn when the smallest attainable Holm-adjusted p-value
+/// ([`Comparison::smallest_attainable_p`]) reaches this value.
+pub const PERMUTATION_FLOOR_WARNING: f64 = 0.02;
+
 /// One grouping key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
@@ -225,6 +229,21 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Number of tests in each Holm family (rate tests; the share family has
+    /// the same size).
+    pub fn family_size(&self) -> usize {
+        self.pairs.iter().filter(|p| p.rate_p.is_some()).count()
+    }
+
+    /// The smallest Holm-adjusted p-value that Monte Carlo tests can reach:
+    /// `m / (N + 1)` for a family of `m` tests and `N` permutations. When it
+    /// is not well below 0.05, more permutations are needed to find anything.
+    pub fn smallest_attainable_p(&self) -> f64 {
+        (self.family_size() as f64 / (self.options.permutations as f64 + 1.0)).min(1.0)
+    }
+}
+
+impl Comparison {
     /// The position of a measure.
     pub fn measure_index(&self, measure: Measure) -> Option<usize> {
         self.measures.iter().position(|m| *m == measure)
@@ -273,14 +292,9 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
             group_stats(key, articles, &measures, options)
         })
         .collect();
-    let matrices: Vec<(ArticleMatrix, ArticleMatrix)> = members
+    let matrices: Vec<ArticleMatrix> = members
         .values()
-        .map(|articles| {
-            (
-                rate_matrix(articles, &measures),
-                share_matrix(articles, &measures),
-            )
-        })
+        .map(|articles| rate_matrix(articles, &measures))
         .collect();
     let pairs = pairwise_tests(&groups, &matrices, &measures, options);
     Ok(Comparison {
@@ -345,25 +359,18 @@ impl Keyer {
     }
 }
 
+/// Per-article counts of every measure, with sentences as denominators.
 fn rate_matrix(articles: &[&ArticleRecord], measures: &[Measure]) -> ArticleMatrix {
     let mut m = ArticleMatrix::new(measures.len());
     for a in articles {
-        let values: Vec<f64> = measures.iter().map(|x| x.count(a) as f64).collect();
-        m.push(a.sentences as f64, &values);
+        let values: Vec<u32> = measures.iter().map(|x| saturate(x.count(a))).collect();
+        m.push(saturate(a.sentences), &values);
     }
     m
 }
 
-fn share_matrix(articles: &[&ArticleRecord], measures: &[Measure]) -> ArticleMatrix {
-    let mut m = ArticleMatrix::new(measures.len());
-    for a in articles {
-        let values: Vec<f64> = measures
-            .iter()
-            .map(|x| f64::from(u8::from(x.count(a) > 0)))
-            .collect();
-        m.push(1.0, &values);
-    }
-    m
+fn saturate(x: u64) -> u32 {
+    u32::try_from(x).unwrap_or(u32::MAX)
 }
 
 /// A seed that depends on the run's seed and a label, so that a group's
@@ -402,10 +409,7 @@ fn group_stats(
                 measure: *m,
                 count,
                 rate: (sentences > 0).then(|| 100.0 * count as f64 / sentences as f64),
-                rate_ci: ci.map(|c| Interval {
-                    low: 100.0 * c.low,
-                    high: 100.0 * c.high,
-                }),
+                rate_ci: rate_interval(count, sentences, ci, z),
                 articles_with: with,
                 share: (n > 0).then(|| with as f64 / n as f64),
                 share_ci: stats::wilson_interval(with, n, z),
@@ -420,6 +424,26 @@ fn group_stats(
         sentences,
         measures: measure_stats,
     }
+}
+
+/// The rate interval per 100 sentences: the bootstrap interval, except when
+/// the device never occurs in the group, where the bootstrap collapses to
+/// [0, 0]; then the Wilson interval of 0 out of `sentences` gives the upper
+/// bound.
+fn rate_interval(
+    count: u64,
+    sentences: u64,
+    bootstrap: Option<Interval>,
+    z: f64,
+) -> Option<Interval> {
+    let scaled = |i: Interval| Interval {
+        low: 100.0 * i.low,
+        high: 100.0 * i.high,
+    };
+    if count == 0 {
+        return stats::wilson_interval(0, sentences, z).map(scaled);
+    }
+    bootstrap.map(scaled)
 }
 
 /// The z of a two-sided interval at `level` (exact for 0.90/0.95/0.99,
@@ -483,7 +507,7 @@ fn inverse_normal_cdf(p: f64) -> f64 {
 /// separately, to all share tests.
 fn pairwise_tests(
     groups: &[GroupStats],
-    matrices: &[(ArticleMatrix, ArticleMatrix)],
+    matrices: &[ArticleMatrix],
     measures: &[Measure],
     options: &CompareOptions,
 ) -> Vec<PairTest> {
@@ -517,7 +541,7 @@ fn test_pair(
     a: usize,
     b: usize,
     groups: &[GroupStats],
-    matrices: &[(ArticleMatrix, ArticleMatrix)],
+    matrices: &[ArticleMatrix],
     measures: &[Measure],
     options: &CompareOptions,
 ) -> Vec<PairTest> {
@@ -534,11 +558,7 @@ fn test_pair(
         .collect();
     let tests = too_small.is_empty().then(|| {
         let seed = label_seed(options.seed, &format!("{}\u{0}{}", ga.label, gb.label));
-        let rate =
-            stats::permutation_test(&matrices[a].0, &matrices[b].0, options.permutations, seed);
-        let share =
-            stats::permutation_test(&matrices[a].1, &matrices[b].1, options.permutations, seed);
-        (rate, share)
+        stats::permutation_test(&matrices[a], &matrices[b], options.permutations, seed)
     });
     measures
         .iter()
@@ -571,10 +591,10 @@ fn test_pair(
             };
             match &tests {
                 Some(_) if never => pair.note = "no occurrences in either group: not tested".into(),
-                Some((rate, share)) => {
-                    pair.rate_p = Some(rate.p_values[j]);
-                    pair.share_p = Some(share.p_values[j]);
-                    pair.method = Some(rate.method);
+                Some(test) => {
+                    pair.rate_p = Some(test.rate_p[j]);
+                    pair.share_p = Some(test.share_p[j]);
+                    pair.method = Some(test.method);
                 }
                 None => {}
             }
@@ -640,6 +660,13 @@ mod tests {
         assert_eq!(a.share, Some(1.0));
         let b = &c.groups[1].measures[doubt];
         assert!((b.share.unwrap() - 1.0 / 6.0).abs() < 1e-9);
+        // A device that never occurs gets Wilson's upper bound for 0 of 60 sentences:
+        // z²/(n + z²) = 3.8415/63.8415 = 6.017 per 100.
+        let sq = c
+            .measure_index(Measure::Device(Device::ScareQuotes))
+            .unwrap();
+        let ci = c.groups[0].measures[sq].rate_ci.unwrap();
+        assert!(ci.low == 0.0 && (ci.high - 6.017).abs() < 1e-3, "{ci:?}");
         // framing, scare_quotes, doubt → 3 pair rows; scare_quotes never occurs.
         assert_eq!(c.pairs.len(), 3);
         let sq = &c.pairs[1];

@@ -2,7 +2,7 @@
 //! measure), `pairs.csv` (one row per pairwise test) and `compare.md`
 //! (readable tables).
 
-use super::{Comparison, GroupStats, Measure, PairTest};
+use super::{Comparison, GroupStats, Measure, PairTest, PERMUTATION_FLOOR_WARNING};
 use crate::error::{Error, Result};
 use crate::io::output::csv_error;
 use std::io::Write;
@@ -297,6 +297,16 @@ fn pairs_table(s: &mut String, c: &Comparison) {
         tested.len(),
         c.pairs.len()
     ));
+    if !tested.is_empty() && c.smallest_attainable_p() >= PERMUTATION_FLOOR_WARNING {
+        s.push_str(&format!(
+            "**Warning:** with {} tests and {} permutations, a Monte Carlo p-value cannot go below 1/{}, so no Holm-adjusted p can go below {:.3}. Raise `--permutations` to at least {} to make small differences detectable.\n\n",
+            tested.len(),
+            c.options.permutations,
+            c.options.permutations + 1,
+            c.smallest_attainable_p(),
+            100 * tested.len()
+        ));
+    }
     let mut significant: Vec<&PairTest> = tested
         .into_iter()
         .filter(|p| {

@@ -4,27 +4,29 @@
 //! the number of splits is small, Monte Carlo otherwise) and Holm's
 //! step-down correction.
 //!
-//! Every random draw comes from a ChaCha generator seeded from the caller's
+//! Every random draw comes from a SplitMix64 stream seeded from the caller's
 //! seed and the draw's index, so results are identical across runs and thread
 //! counts.
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 
 /// The z value of a two-sided 95 % interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
 
-/// A matrix of per-article values: `rows` articles × `cols` measures, plus
-/// one denominator per article (its sentence count for rates, 1 for shares).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A matrix of per-article counts: `rows` articles × `cols` measures, plus
+/// one denominator per article (its sentence count). Counts are integers, so
+/// sums are exact; they are stored sparsely (most articles have no or few
+/// flagged sentences per device), which makes the resampling loops fast.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ArticleMatrix {
     /// Number of measures per article.
     pub cols: usize,
-    /// Row-major values, `rows × cols`.
-    pub values: Vec<f64>,
+    /// Start of each article's entries in `entries` (`rows + 1` values).
+    offsets: Vec<usize>,
+    /// Non-zero counts as (column, count).
+    entries: Vec<(u32, u32)>,
     /// The denominator of each article.
-    pub denominators: Vec<f64>,
+    denominators: Vec<u32>,
 }
 
 impl ArticleMatrix {
@@ -32,18 +34,24 @@ impl ArticleMatrix {
     pub fn new(cols: usize) -> Self {
         ArticleMatrix {
             cols,
-            values: Vec::new(),
+            offsets: vec![0],
+            entries: Vec::new(),
             denominators: Vec::new(),
         }
     }
 
-    /// Adds one article. `values.len()` must equal `cols` (extra values are
-    /// ignored, missing ones count as 0).
-    pub fn push(&mut self, denominator: f64, values: &[f64]) {
+    /// Adds one article (missing values count as 0, extra ones are ignored).
+    pub fn push(&mut self, denominator: u32, values: &[u32]) {
         self.denominators.push(denominator);
-        for j in 0..self.cols {
-            self.values.push(values.get(j).copied().unwrap_or(0.0));
-        }
+        self.entries.extend(
+            values
+                .iter()
+                .take(self.cols)
+                .enumerate()
+                .filter(|(_, v)| **v > 0)
+                .map(|(j, v)| (j as u32, *v)),
+        );
+        self.offsets.push(self.entries.len());
     }
 
     /// Number of articles.
@@ -51,37 +59,93 @@ impl ArticleMatrix {
         self.denominators.len()
     }
 
-    /// The values of article `i`.
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.values[i * self.cols..(i + 1) * self.cols]
+    /// The non-zero (column, count) entries of article `i`.
+    fn row(&self, i: usize) -> &[(u32, u32)] {
+        &self.entries[self.offsets[i]..self.offsets[i + 1]]
     }
 
     /// Appends every article of `other` (same number of measures).
     pub fn extend(&mut self, other: &ArticleMatrix) {
-        self.values.extend_from_slice(&other.values);
+        let base = self.entries.len();
+        self.entries.extend_from_slice(&other.entries);
+        self.offsets
+            .extend(other.offsets[1..].iter().map(|o| o + base));
         self.denominators.extend_from_slice(&other.denominators);
     }
 
-    /// Ratio of sums per measure: Σ value / Σ denominator (`None` when the
+    /// Ratio of sums per measure: Σ count / Σ denominator (`None` when the
     /// denominators sum to 0).
     pub fn ratios(&self) -> Vec<Option<f64>> {
         let (sums, denom) = self.sums(0..self.rows());
         sums.into_iter()
-            .map(|s| (denom > 0.0).then(|| s / denom))
+            .map(|s| (denom > 0).then(|| s as f64 / denom as f64))
             .collect()
     }
 
     /// Column sums and the denominator sum over the articles `indices`.
-    fn sums(&self, indices: impl IntoIterator<Item = usize>) -> (Vec<f64>, f64) {
-        let mut sums = vec![0.0; self.cols];
-        let mut denom = 0.0;
+    fn sums(&self, indices: impl IntoIterator<Item = usize>) -> (Vec<u64>, u64) {
+        let mut sums = vec![0u64; self.cols];
+        let mut denom = 0u64;
         for i in indices {
-            denom += self.denominators[i];
-            for (s, v) in sums.iter_mut().zip(self.row(i)) {
-                *s += v;
+            denom += u64::from(self.denominators[i]);
+            for (j, v) in self.row(i) {
+                sums[*j as usize] += u64::from(*v);
             }
         }
         (sums, denom)
+    }
+
+    /// Column sums and the denominator sum with article `i` counted
+    /// `weights[i]` times (one sequential pass).
+    fn weighted_sums(&self, weights: &[u32]) -> (Vec<u64>, u64) {
+        let mut sums = vec![0u64; self.cols];
+        let mut denom = 0u64;
+        for (i, w) in weights.iter().enumerate().filter(|(_, w)| **w > 0) {
+            let w = u64::from(*w);
+            denom += w * u64::from(self.denominators[i]);
+            for (j, v) in self.row(i) {
+                sums[*j as usize] += w * u64::from(*v);
+            }
+        }
+        (sums, denom)
+    }
+
+    /// Column sums and the denominator sum over a uniformly random subset of
+    /// `k` articles, drawn by selection sampling (Knuth's Algorithm S) in one
+    /// sequential pass.
+    fn random_subset_sums(&self, k: usize, rng: &mut SplitMix64) -> (Vec<u64>, u64) {
+        let n = self.rows();
+        let mut sums = vec![0u64; self.cols];
+        let mut denom = 0u64;
+        let mut needed = k;
+        for i in 0..n {
+            if needed == 0 {
+                break;
+            }
+            if ((n - i) as f64) * rng.next_f64() < needed as f64 {
+                needed -= 1;
+                denom += u64::from(self.denominators[i]);
+                for (j, v) in self.row(i) {
+                    sums[*j as usize] += u64::from(*v);
+                }
+            }
+        }
+        (sums, denom)
+    }
+
+    /// Each article's counts followed by its indicators (1 where the count is
+    /// positive): `2 × cols` columns.
+    fn with_indicators(&self) -> ArticleMatrix {
+        let cols = self.cols as u32;
+        let mut m = ArticleMatrix::new(2 * self.cols);
+        m.denominators = self.denominators.clone();
+        for i in 0..self.rows() {
+            m.entries.extend_from_slice(self.row(i));
+            m.entries
+                .extend(self.row(i).iter().map(|(j, _)| (j + cols, 1)));
+            m.offsets.push(m.entries.len());
+        }
+        m
     }
 }
 
@@ -129,10 +193,20 @@ pub fn bootstrap_ratio_intervals(
     let draws: Vec<Vec<f64>> = (0..resamples)
         .into_par_iter()
         .map(|b| {
-            let mut rng = stream_rng(seed, b as u64);
-            let (sums, denom) = data.sums((0..n).map(|_| rng.gen_range(0..n)));
+            let mut rng = SplitMix64::new(seed, b as u64);
+            let mut weights = vec![0u32; n];
+            for _ in 0..n {
+                weights[rng.below(n)] += 1;
+            }
+            let (sums, denom) = data.weighted_sums(&weights);
             sums.into_iter()
-                .map(|s| if denom > 0.0 { s / denom } else { f64::NAN })
+                .map(|s| {
+                    if denom > 0 {
+                        s as f64 / denom as f64
+                    } else {
+                        f64::NAN
+                    }
+                })
                 .collect()
         })
         .collect();
@@ -196,44 +270,58 @@ impl std::fmt::Display for PermutationMethod {
     }
 }
 
-/// Two-sided permutation p-values, one per measure.
+/// Two-sided permutation p-values, one per measure, for the difference in
+/// rates (ratio of sums) and in shares (articles with a positive count).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PermutationResult {
-    /// The observed difference `ratio(a) - ratio(b)` per measure.
-    pub observed: Vec<f64>,
-    /// The p-value per measure.
-    pub p_values: Vec<f64>,
+    /// Observed rate difference `ratio(a) - ratio(b)` per measure.
+    pub rate_observed: Vec<f64>,
+    /// p-value of the rate difference per measure.
+    pub rate_p: Vec<f64>,
+    /// Observed share difference `share(a) - share(b)` per measure.
+    pub share_observed: Vec<f64>,
+    /// p-value of the share difference per measure.
+    pub share_p: Vec<f64>,
     /// How they were computed.
     pub method: PermutationMethod,
 }
 
-/// Permutation test of the difference of ratios of sums between groups `a`
-/// and `b` for every measure: the group labels of the pooled articles are
-/// shuffled, and p is the share of relabellings whose absolute difference is
-/// at least the observed one. When the number of distinct splits is at most
-/// `permutations`, all of them are enumerated (exact p); otherwise
-/// `permutations` random relabellings are drawn and p = (1 + k) / (1 + N).
-/// A group whose denominators sum to 0 contributes a ratio of 0.
+/// Permutation tests of the differences between groups `a` and `b`, for
+/// every measure, of (1) the ratio of sums (count / denominator, the rate) and
+/// (2) the share of articles with a positive count. The group labels of the
+/// pooled articles are shuffled, and p is the share of relabellings whose
+/// absolute difference is at least the observed one. When the number of
+/// distinct splits is at most `permutations`, all of them are enumerated
+/// (exact p); otherwise `permutations` random relabellings are drawn and
+/// p = (1 + k) / (1 + N). Both statistics use the same relabellings. A group
+/// whose denominators sum to 0 contributes a rate of 0.
 pub fn permutation_test(
     a: &ArticleMatrix,
     b: &ArticleMatrix,
     permutations: usize,
     seed: u64,
 ) -> PermutationResult {
-    let mut pooled = a.clone();
-    pooled.extend(b);
+    let cols = a.cols;
+    let mut pooled = a.with_indicators();
+    pooled.extend(&b.with_indicators());
     let n = pooled.rows();
     // Sum over the smaller side only: the other side is total − subset.
     let k = a.rows().min(b.rows());
     let subset_is_a = a.rows() <= b.rows();
     let (total, total_denom) = pooled.sums(0..n);
-    let difference = |sums: &[f64], denom: f64| -> Vec<f64> {
-        let rest_denom = total_denom - denom;
+    let difference = |sums: &[u64], denom: u64| -> Vec<f64> {
         sums.iter()
             .zip(&total)
-            .map(|(s, t)| {
-                let subset = ratio_or_zero(*s, denom);
-                let rest = ratio_or_zero(t - s, rest_denom);
+            .enumerate()
+            .map(|(j, (s, t))| {
+                // Rates divide by sentences, shares by articles.
+                let (d_subset, d_rest) = if j < cols {
+                    (denom, total_denom - denom)
+                } else {
+                    (k as u64, (n - k) as u64)
+                };
+                let subset = ratio_or_zero(*s, d_subset);
+                let rest = ratio_or_zero(t - s, d_rest);
                 if subset_is_a {
                     subset - rest
                 } else {
@@ -253,59 +341,64 @@ pub fn permutation_test(
         .iter()
         .map(|d| d.abs() - 1e-9 * d.abs().max(1e-12))
         .collect();
-    let count_extreme = |indices: &[usize]| -> Vec<u64> {
-        let (sums, denom) = pooled.sums(indices.iter().copied());
+    let count_extreme = |(sums, denom): (Vec<u64>, u64)| -> Vec<u64> {
         difference(&sums, denom)
             .iter()
             .zip(&thresholds)
             .map(|(d, t)| u64::from(d.abs() >= *t))
             .collect()
     };
-    let cols = pooled.cols;
     let add = |mut x: Vec<u64>, y: Vec<u64>| {
         x.iter_mut().zip(y).for_each(|(a, b)| *a += b);
         x
     };
-    match binomial(n as u64, k as u64) {
+    let (extreme, method) = match binomial(n as u64, k as u64) {
         Some(splits) if splits <= permutations as u64 => {
-            let mut extreme = vec![0u64; cols];
+            let mut extreme = vec![0u64; 2 * cols];
             let mut combination: Vec<usize> = (0..k).collect();
             loop {
-                extreme = add(extreme, count_extreme(&combination));
+                extreme = add(
+                    extreme,
+                    count_extreme(pooled.sums(combination.iter().copied())),
+                );
                 if !next_combination(&mut combination, n) {
                     break;
                 }
             }
-            PermutationResult {
-                observed,
-                p_values: extreme.iter().map(|e| *e as f64 / splits as f64).collect(),
-                method: PermutationMethod::Exact { splits },
-            }
+            (extreme, PermutationMethod::Exact { splits })
         }
         _ => {
             let extreme = (0..permutations)
                 .into_par_iter()
                 .map(|i| {
-                    let mut rng = stream_rng(seed, i as u64);
-                    let indices = rand::seq::index::sample(&mut rng, n, k).into_vec();
-                    count_extreme(&indices)
+                    let mut rng = SplitMix64::new(seed, i as u64);
+                    count_extreme(pooled.random_subset_sums(k, &mut rng))
                 })
-                .reduce(|| vec![0u64; cols], add);
-            PermutationResult {
-                observed,
-                p_values: extreme
-                    .iter()
-                    .map(|e| (1 + e) as f64 / (1 + permutations) as f64)
-                    .collect(),
-                method: PermutationMethod::MonteCarlo { permutations },
-            }
+                .reduce(|| vec![0u64; 2 * cols], add);
+            (extreme, PermutationMethod::MonteCarlo { permutations })
         }
+    };
+    let p_values: Vec<f64> = match method {
+        PermutationMethod::Exact { splits } => {
+            extreme.iter().map(|e| *e as f64 / splits as f64).collect()
+        }
+        PermutationMethod::MonteCarlo { permutations } => extreme
+            .iter()
+            .map(|e| (1 + e) as f64 / (1 + permutations) as f64)
+            .collect(),
+    };
+    PermutationResult {
+        rate_observed: observed[..cols].to_vec(),
+        share_observed: observed[cols..].to_vec(),
+        rate_p: p_values[..cols].to_vec(),
+        share_p: p_values[cols..].to_vec(),
+        method,
     }
 }
 
-fn ratio_or_zero(sum: f64, denom: f64) -> f64 {
-    if denom > 0.0 {
-        sum / denom
+fn ratio_or_zero(sum: u64, denom: u64) -> f64 {
+    if denom > 0 {
+        sum as f64 / denom as f64
     } else {
         0.0
     }
@@ -366,9 +459,33 @@ pub fn cohens_h(p1: f64, p2: f64) -> f64 {
     2.0 * p1.clamp(0.0, 1.0).sqrt().asin() - 2.0 * p2.clamp(0.0, 1.0).sqrt().asin()
 }
 
-/// A generator for draw `stream` of a computation seeded with `seed`.
-fn stream_rng(seed: u64, stream: u64) -> StdRng {
-    StdRng::seed_from_u64(splitmix64(seed ^ splitmix64(stream)))
+/// A small, fast generator (SplitMix64) for draw `stream` of a computation
+/// seeded with `seed`: independent streams per draw keep results identical
+/// whatever the number of threads.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn new(seed: u64, stream: u64) -> Self {
+        SplitMix64(splitmix64(seed ^ splitmix64(stream)))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in `0..n` (Lemire's multiply-shift; bias below 2⁻³² for the sizes used here).
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
 }
 
 /// The SplitMix64 mixing function.
@@ -387,7 +504,7 @@ mod tests {
         (a - b).abs() <= tol
     }
 
-    fn matrix(rows: &[(f64, f64)]) -> ArticleMatrix {
+    fn matrix(rows: &[(u32, u32)]) -> ArticleMatrix {
         let mut m = ArticleMatrix::new(1);
         for (d, v) in rows {
             m.push(*d, &[*v]);
@@ -432,12 +549,14 @@ mod tests {
     fn exact_permutation_p_value_of_a_hand_enumerated_case() {
         // Shares: A = {1,1,1}, B = {0,0,0}; of the C(6,3) = 20 splits only
         // {all ones} and {all zeros} reach |difference| = 1 → p = 2/20.
-        let a = matrix(&[(1.0, 1.0), (1.0, 1.0), (1.0, 1.0)]);
-        let b = matrix(&[(1.0, 0.0), (1.0, 0.0), (1.0, 0.0)]);
+        let a = matrix(&[(1, 1), (1, 1), (1, 1)]);
+        let b = matrix(&[(1, 0), (1, 0), (1, 0)]);
         let r = permutation_test(&a, &b, 10_000, 7);
         assert_eq!(r.method, PermutationMethod::Exact { splits: 20 });
-        assert!(close(r.observed[0], 1.0, 1e-12));
-        assert!(close(r.p_values[0], 0.1, 1e-12), "{r:?}");
+        assert!(close(r.share_observed[0], 1.0, 1e-12));
+        assert!(close(r.share_p[0], 0.1, 1e-12), "{r:?}");
+        // With one sentence per article the rate test is the same test.
+        assert!(close(r.rate_p[0], 0.1, 1e-12), "{r:?}");
     }
 
     #[test]
@@ -448,22 +567,27 @@ mod tests {
         //   A={x2}: 0/2 − 3/6 = −0.5
         //   A={x3}: 1/4 − 2/4 = −0.25
         // Only the first reaches 0.8333 → p = 1/3.
-        let a = matrix(&[(2.0, 2.0)]);
-        let b = matrix(&[(2.0, 0.0), (4.0, 1.0)]);
+        let a = matrix(&[(2, 2)]);
+        let b = matrix(&[(2, 0), (4, 1)]);
         let r = permutation_test(&a, &b, 100, 1);
         assert_eq!(r.method, PermutationMethod::Exact { splits: 3 });
-        assert!(close(r.observed[0], 1.0 - 1.0 / 6.0, 1e-12));
-        assert!(close(r.p_values[0], 1.0 / 3.0, 1e-12));
+        assert!(close(r.rate_observed[0], 1.0 - 1.0 / 6.0, 1e-12));
+        assert!(close(r.rate_p[0], 1.0 / 3.0, 1e-12));
+        // Shares (has a flagged sentence): x1 = 1, x2 = 0, x3 = 1; observed
+        // 1 − 1/2 = 0.5. Splits: {x1}: 1 − 1/2 = 0.5, {x2}: 0 − 1 = −1,
+        // {x3}: 1 − 1/2 = 0.5 → all three reach |0.5| → p = 3/3.
+        assert!(close(r.share_observed[0], 0.5, 1e-12));
+        assert!(close(r.share_p[0], 1.0, 1e-12));
         // The orientation follows the arguments even when a is the larger group.
         let r = permutation_test(&b, &a, 100, 1);
-        assert!(close(r.observed[0], -(1.0 - 1.0 / 6.0), 1e-12));
-        assert!(close(r.p_values[0], 1.0 / 3.0, 1e-12));
+        assert!(close(r.rate_observed[0], -(1.0 - 1.0 / 6.0), 1e-12));
+        assert!(close(r.rate_p[0], 1.0 / 3.0, 1e-12));
     }
 
     #[test]
     fn monte_carlo_permutation_is_deterministic_and_close_to_exact() {
-        let a = matrix(&(0..8).map(|i| (10.0, (i % 4) as f64)).collect::<Vec<_>>());
-        let b = matrix(&(0..8).map(|i| (10.0, (i % 2) as f64)).collect::<Vec<_>>());
+        let a = matrix(&(0..8).map(|i| (10, i % 4)).collect::<Vec<_>>());
+        let b = matrix(&(0..8).map(|i| (10, i % 2)).collect::<Vec<_>>());
         let exact = permutation_test(&a, &b, 100_000, 3);
         assert!(matches!(exact.method, PermutationMethod::Exact { .. }));
         let mc1 = permutation_test(&a, &b, 4000, 3);
@@ -471,18 +595,18 @@ mod tests {
         assert_eq!(mc1, mc2);
         assert!(matches!(mc1.method, PermutationMethod::MonteCarlo { .. }));
         assert!(
-            close(mc1.p_values[0], exact.p_values[0], 0.03),
+            close(mc1.rate_p[0], exact.rate_p[0], 0.03),
+            "{mc1:?} vs {exact:?}"
+        );
+        assert!(
+            close(mc1.share_p[0], exact.share_p[0], 0.03),
             "{mc1:?} vs {exact:?}"
         );
     }
 
     #[test]
     fn bootstrap_is_deterministic_and_brackets_the_estimate() {
-        let data = matrix(
-            &(0..40)
-                .map(|i| (10.0 + (i % 5) as f64, (i % 7) as f64))
-                .collect::<Vec<_>>(),
-        );
+        let data = matrix(&(0..40).map(|i| (10 + i % 5, i % 7)).collect::<Vec<_>>());
         let a = bootstrap_ratio_intervals(&data, 500, 0.95, 42);
         let b = bootstrap_ratio_intervals(&data, 500, 0.95, 42);
         assert_eq!(a, b);
@@ -497,7 +621,7 @@ mod tests {
 
     #[test]
     fn a_constant_group_has_a_degenerate_bootstrap_interval() {
-        let data = matrix(&[(10.0, 1.0), (10.0, 1.0), (10.0, 1.0)]);
+        let data = matrix(&[(10, 1), (10, 1), (10, 1)]);
         let ci = bootstrap_ratio_intervals(&data, 200, 0.95, 1)[0].unwrap();
         assert!(close(ci.low, 0.1, 1e-12) && close(ci.high, 0.1, 1e-12));
     }

@@ -201,7 +201,7 @@ pub fn rate_chart(c: &Comparison, measure: Measure) -> Result<String> {
             .x_labels(5)
             .x_desc("per 100 sentences")
             .disable_y_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(RGBColor(242, 242, 242))
             .draw()
             .map_err(chart_error)?;
         for (i, g) in c.groups.iter().enumerate() {
@@ -322,7 +322,7 @@ pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
             .x_label_formatter(&formatter)
             .y_desc("per 100 sentences")
             .disable_x_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(RGBColor(242, 242, 242))
             .draw()
             .map_err(chart_error)?;
         for (k, (name, points)) in lines.iter().enumerate() {

@@ -10,7 +10,7 @@
 use super::charts;
 use super::view::{ArticleView, SentenceView};
 use crate::compare::output::{format_p, format_rate, format_share};
-use crate::compare::{Comparison, Measure};
+use crate::compare::{Comparison, Measure, PERMUTATION_FLOOR_WARNING};
 use crate::error::{Error, Result};
 use crate::io::output::OutputOptions;
 use crate::score::ScoredArticle;
@@ -109,7 +109,10 @@ const SCRIPT: &str = r#"
 fn device_colour(d: Device) -> String {
     let i = d.index();
     let hue = (i * 360 / Device::ALL.len() + (i % 2) * 180) % 360;
-    format!("hsl({hue},70%,{}%)", if i.is_multiple_of(3) { 38 } else { 45 })
+    format!(
+        "hsl({hue},70%,{}%)",
+        if i.is_multiple_of(3) { 38 } else { 45 }
+    )
 }
 
 /// Wraps `body` in a complete page.
@@ -206,7 +209,8 @@ fn sentence_html(s: &SentenceView) -> String {
             html,
             "<mark class=\"cue d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{}</mark>",
             escape(&format!(
-                "{} — cue “{}”\npattern {} · weight {:.2}{}",
+                "{} ({}) — cue “{}”\npattern {} · weight {:.2}{}",
+                c.device.id(),
                 c.device.label(),
                 c.text,
                 c.pattern,
@@ -362,7 +366,7 @@ pub fn write_report<W: Write>(mut out: W, report: &Report<'_>) -> Result<()> {
         body.push_str("<a href=\"#articles\">Articles</a>");
     }
     body.push_str("<a href=\"#method\">Method</a></nav>\n");
-    body.push_str(&warnings(report.series.unwrap_or(c)));
+    body.push_str(&warnings(c, report.series));
     body.push_str("<h2 id=\"heatmap\">Devices per 100 sentences</h2>\n<p class=\"muted\">One cell per group × device; darker = more flagged sentences per 100 sentences (scale relative to the largest cell). Hover a cell for its interval and article share.</p>\n");
     body.push_str(&charts::heat_map(c));
     body.push_str(&rates_section(c)?);
@@ -388,15 +392,29 @@ pub fn write_report<W: Write>(mut out: W, report: &Report<'_>) -> Result<()> {
     out.flush().map_err(Error::output)
 }
 
-fn warnings(c: &Comparison) -> String {
+/// Unknown dates (from whichever comparison has a period), the main
+/// comparison's small groups by name and the time series' by count.
+fn warnings(c: &Comparison, series: Option<&Comparison>) -> String {
     let mut html = String::new();
-    if c.options.by.iter().any(|b| b.is_period()) && c.unknown_dates > 0 {
+    let dated = series.unwrap_or(c);
+    if dated.options.by.iter().any(|b| b.is_period()) && dated.unknown_dates > 0 {
         let _ = writeln!(
             html,
-            "<p class=\"warn\">{} articles have no parseable ISO date in <code>{}</code>; they form the <code>unknown</code> group.</p>",
-            c.unknown_dates,
-            escape(&c.options.date_column)
+            "<p class=\"warn\">{} articles have no parseable ISO date in <code>{}</code>; they form the <code>unknown</code> group (counted, not dropped).</p>",
+            dated.unknown_dates,
+            escape(&dated.options.date_column)
         );
+    }
+    if let Some(s) = series.filter(|s| !std::ptr::eq(*s, c)) {
+        let small = s.groups.iter().filter(|g| g.small).count();
+        if small > 0 {
+            let _ = writeln!(
+                html,
+                "<p class=\"warn\">{small} of {} groups of the time series ({}) are too small to test; read their intervals with care.</p>",
+                s.groups.len(),
+                escape(&s.key_names.join(" × "))
+            );
+        }
     }
     let small: Vec<String> = c
         .groups
@@ -509,6 +527,15 @@ fn pairs_section(c: &Comparison) -> String {
         "<p class=\"muted\">{tested} permutation tests per family; {} with a Holm-adjusted p &lt; 0.05 for the rate or the share. The full list is in <code>pairs.csv</code> (<code>rhetor compare</code>).</p>",
         significant.len()
     );
+    if tested > 0 && c.smallest_attainable_p() >= PERMUTATION_FLOOR_WARNING {
+        let _ = writeln!(
+            html,
+            "<p class=\"warn\">With {tested} tests and {} permutations no Holm-adjusted p-value can go below {:.3}: rerun with <code>--permutations {}</code> or more.</p>",
+            c.options.permutations,
+            c.smallest_attainable_p(),
+            100 * tested
+        );
+    }
     if significant.is_empty() {
         return html;
     }
