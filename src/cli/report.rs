@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use rhetor::compare::input::{read_dataset, ReadOptions};
 use rhetor::compare::{compare, CompareOptions, GroupBy};
 use rhetor::report::html::{write_report, Report};
-use rhetor::report::view::read_sentence_views;
+use rhetor::report::view::{read_sentence_views, Pick};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `rhetor report`.
@@ -37,9 +37,12 @@ pub struct Args {
     /// Grouping keys, as in `rhetor compare` (column, or year/month/week/day).
     #[arg(long = "by", value_name = "KEY", default_value = "outlet")]
     by: Vec<String>,
-    /// How many articles to show in full (the first ones of sentences.csv); 0 shows none.
+    /// How many articles to show in full; 0 shows none.
     #[arg(long, default_value_t = 20)]
     max_articles: usize,
+    /// Which articles to show: `flagged` (most flagged sentences first) or `first` (file order).
+    #[arg(long, value_parser = parse_pick, default_value = "flagged")]
+    pick: Pick,
     /// Page title.
     #[arg(long, default_value = "rhetor report")]
     title: String,
@@ -64,6 +67,14 @@ pub struct Args {
     /// For sentences.csv statistics: a sentence counts as framing at this score.
     #[arg(long, default_value_t = 0.5)]
     framing_threshold: f32,
+}
+
+fn parse_pick(s: &str) -> Result<Pick, String> {
+    match s {
+        "flagged" => Ok(Pick::MostFlagged),
+        "first" => Ok(Pick::First),
+        other => Err(format!("`{other}`: use `flagged` or `first`")),
+    }
 }
 
 /// The file under `--batch` when it exists.
@@ -136,7 +147,7 @@ pub fn run(args: Args) -> Result<i32> {
         (None, false) => None,
     };
     let views = match (&sentences, args.max_articles) {
-        (Some(path), n) if n > 0 => read_sentence_views(path, n)?,
+        (Some(path), n) if n > 0 => read_sentence_views(path, n, args.pick)?,
         _ => Vec::new(),
     };
     let report = Report {
@@ -145,6 +156,10 @@ pub fn run(args: Args) -> Result<i32> {
         series,
         articles: &views,
         articles_available: Some(data.articles.len()),
+        articles_note: match args.pick {
+            Pick::MostFlagged => ", those with the most flagged sentences first".into(),
+            Pick::First => ", the first ones of sentences.csv".into(),
+        },
     };
     write_html(&args.out, &report)?;
     eprintln!(

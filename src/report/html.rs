@@ -342,6 +342,8 @@ pub struct Report<'a> {
     pub articles: &'a [ArticleView],
     /// How many articles the source had (to say how many are shown).
     pub articles_available: Option<usize>,
+    /// How the shown articles were chosen (e.g. ", those with the most flagged sentences").
+    pub articles_note: String,
 }
 
 /// Writes the comparison report (`rhetor report`).
@@ -378,11 +380,12 @@ pub fn write_report<W: Write>(mut out: W, report: &Report<'_>) -> Result<()> {
     if !report.articles.is_empty() {
         let _ = writeln!(
             body,
-            "<h2 id=\"articles\">Articles</h2>\n<p class=\"muted\">Showing {} of {} articles.</p>",
+            "<h2 id=\"articles\">Articles</h2>\n<p class=\"muted\">Showing {} of {} articles{}.</p>",
             report.articles.len(),
             report
                 .articles_available
-                .map_or("?".to_string(), |n| n.to_string())
+                .map_or("?".to_string(), |n| n.to_string()),
+            report.articles_note
         );
         body.push_str(&articles_section(report.articles));
     }

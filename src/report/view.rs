@@ -127,11 +127,79 @@ struct CueJson {
     attributed: bool,
 }
 
-/// Reads the first `max_articles` articles of a batch `sentences.csv` (rows
-/// of one article are expected together; an article whose rows reappear after
-/// another article is an error). Metadata columns (between `article_id` and
-/// `sentence_index`) are kept for display.
-pub fn read_sentence_views(path: &Path, max_articles: usize) -> Result<Vec<ArticleView>> {
+/// Which articles of `sentences.csv` are shown in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pick {
+    /// The articles with the most flagged sentences (ties: file order), most first.
+    #[default]
+    MostFlagged,
+    /// The first articles of the file.
+    First,
+}
+
+/// Reads up to `max_articles` articles of a batch `sentences.csv`, chosen by
+/// `pick`. The rows of one article must be together (an article whose rows
+/// reappear after another article is an error). Metadata columns (between
+/// `article_id` and `sentence_index`) are kept for display.
+pub fn read_sentence_views(
+    path: &Path,
+    max_articles: usize,
+    pick: Pick,
+) -> Result<Vec<ArticleView>> {
+    match pick {
+        Pick::First => read_views(path, max_articles, None),
+        Pick::MostFlagged => {
+            let order = most_flagged(path, max_articles)?;
+            let keep: HashSet<String> = order.iter().cloned().collect();
+            let mut views = read_views(path, max_articles, Some(&keep))?;
+            views.sort_by_key(|v| order.iter().position(|id| *id == v.id));
+            Ok(views)
+        }
+    }
+}
+
+/// The ids of the `n` articles with the most flagged sentences.
+fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
+    let source = path.display().to_string();
+    let mut reader = open_csv(path)?;
+    let header = reader
+        .headers()
+        .map_err(|e| csv_read_error(&source, e))?
+        .clone();
+    let position = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            Error::input(
+                Location::file(&source).at_line(1).in_field(name),
+                format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
+            )
+        })
+    };
+    let (id_col, flagged_col) = (position("article_id")?, position("flagged")?);
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut counts: Vec<(String, u64)> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_read_error(&source, e))?;
+        let id = record.get(id_col).unwrap_or("");
+        let slot = *index.entry(id.to_string()).or_insert_with(|| {
+            counts.push((id.to_string(), 0));
+            counts.len() - 1
+        });
+        if !record.get(flagged_col).unwrap_or("").trim().is_empty() {
+            counts[slot].1 += 1;
+        }
+    }
+    // A stable sort keeps file order among ties.
+    counts.sort_by_key(|(_, c)| std::cmp::Reverse(*c));
+    Ok(counts.into_iter().take(n).map(|(id, _)| id).collect())
+}
+
+/// Reads the articles of `sentences.csv` (those in `keep`, if given) until
+/// `max_articles` are collected.
+fn read_views(
+    path: &Path,
+    max_articles: usize,
+    keep: Option<&HashSet<String>>,
+) -> Result<Vec<ArticleView>> {
     let source = path.display().to_string();
     let mut reader = open_csv(path)?;
     let header = reader
@@ -167,41 +235,46 @@ pub fn read_sentence_views(path: &Path, max_articles: usize) -> Result<Vec<Artic
         .map(|i| (i, header[i].to_string()))
         .collect();
     let mut views: Vec<ArticleView> = Vec::new();
-    let mut done: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut current: Option<String> = None;
+    let mut wanted = false;
     for record in reader.records() {
         let record = record.map_err(|e| csv_read_error(&source, e))?;
         let line = record.position().map_or(0, |p| p.line());
         let id = record.get(cols.id).unwrap_or("");
-        if views.last().is_none_or(|v| v.id != id) {
-            if views.len() == max_articles {
-                break;
-            }
-            if let Some(previous) = views.last() {
-                done.insert(previous.id.clone());
-            }
-            if done.contains(id) {
+        if current.as_deref() != Some(id) {
+            if !seen.insert(id.to_string()) {
                 return Err(Error::input(
                     Location::file(&source).at_line(line).in_field("article_id"),
                     format!("the rows of article `{id}` are not together"),
                 ));
             }
-            views.push(ArticleView {
-                id: id.to_string(),
-                title: cols
-                    .title
-                    .and_then(|i| record.get(i))
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string),
-                meta: meta
-                    .iter()
-                    .map(|(i, name)| (name.clone(), record.get(*i).unwrap_or("").to_string()))
-                    .collect(),
-                sentences: Vec::new(),
-            });
+            current = Some(id.to_string());
+            wanted = keep.is_none_or(|k| k.contains(id));
+            if wanted {
+                if views.len() == max_articles {
+                    break;
+                }
+                views.push(ArticleView {
+                    id: id.to_string(),
+                    title: cols
+                        .title
+                        .and_then(|i| record.get(i))
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_string),
+                    meta: meta
+                        .iter()
+                        .map(|(i, name)| (name.clone(), record.get(*i).unwrap_or("").to_string()))
+                        .collect(),
+                    sentences: Vec::new(),
+                });
+            }
         }
-        let sentence = cols.sentence(&record, &source, line)?;
-        if let Some(view) = views.last_mut() {
-            view.sentences.push(sentence);
+        if wanted {
+            let sentence = cols.sentence(&record, &source, line)?;
+            if let Some(view) = views.last_mut() {
+                view.sentences.push(sentence);
+            }
         }
     }
     Ok(views)
@@ -324,7 +397,7 @@ mod tests {
              a2,Y,2024-01-02,,0,0,0,3,0,3,false,Ok.,0.1,,0.1,[]\n",
         )
         .unwrap();
-        let views = read_sentence_views(&path, 1).unwrap();
+        let views = read_sentence_views(&path, 1, Pick::First).unwrap();
         assert_eq!(views.len(), 1);
         let v = &views[0];
         assert_eq!(v.title.as_deref(), Some("Title"));
@@ -339,6 +412,19 @@ mod tests {
         assert_eq!(v.sentences[0].flagged, vec![(Device::Doubt, 0.8)]);
         assert_eq!(v.sentences[0].cues[0].range, Some((0, 9)));
         assert_eq!(v.sentences[1].paragraph, 1);
-        assert_eq!(read_sentence_views(&path, 10).unwrap().len(), 2);
+        assert_eq!(
+            read_sentence_views(&path, 10, Pick::First).unwrap().len(),
+            2
+        );
+        // a2 has no flagged sentence, a1 has one: a1 comes first either way,
+        // and with room for both, both are shown, most flagged first.
+        let most = read_sentence_views(&path, 1, Pick::MostFlagged).unwrap();
+        assert_eq!(most.len(), 1);
+        assert_eq!(most[0].id, "a1");
+        let both = read_sentence_views(&path, 5, Pick::MostFlagged).unwrap();
+        assert_eq!(
+            both.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(),
+            ["a1", "a2"]
+        );
     }
 }
