@@ -188,7 +188,8 @@ pub fn rate_chart(c: &Comparison, measure: Measure) -> Result<String> {
             .margin(8)
             .x_label_area_size(28)
             .y_label_area_size(label_area)
-            .build_cartesian_2d(0.0..x_max, (0..n).into_segmented())
+            // plotters' discrete integer ranges include their end.
+            .build_cartesian_2d(0.0..x_max, (0..n.saturating_sub(1)).into_segmented())
             .map_err(chart_error)?;
         let formatter = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
@@ -236,12 +237,13 @@ pub fn rate_chart(c: &Comparison, measure: Measure) -> Result<String> {
     Ok(svg)
 }
 
-/// A point of a time series: period index, rate, interval.
-type SeriesPoint = (usize, f64, Option<(f64, f64)>);
+/// A point of a time series: period index, rate, interval (none for a group
+/// too small to test), too small.
+type SeriesPoint = (usize, f64, Option<(f64, f64)>, bool);
 
 /// A time series of one measure: x = the periods of the last period key,
-/// one line per value of the other keys, with the bootstrap intervals as
-/// error bars. `None` when the comparison has no period key.
+/// one line per value of the other keys, with the intervals as error bars
+/// (not for groups too small to test: their points are hollow). `None` when the comparison has no period key.
 pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
     let Some(period_key) = c.options.by.iter().rposition(|b| b.is_period()) else {
         return Ok(None);
@@ -281,16 +283,18 @@ pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
         if let (Some(rate), Some(x)) =
             (m.rate, periods.iter().position(|p| *p == g.key[period_key]))
         {
-            lines
-                .entry(name)
-                .or_default()
-                .push((x, rate, m.rate_ci.map(|i| (i.low, i.high))));
+            lines.entry(name).or_default().push((
+                x,
+                rate,
+                m.rate_ci.filter(|_| !g.small).map(|i| (i.low, i.high)),
+                g.small,
+            ));
         }
     }
     let y_max = lines
         .values()
         .flatten()
-        .map(|(_, r, ci)| ci.map_or(*r, |c| c.1))
+        .map(|(_, r, ci, _)| ci.map_or(*r, |c| c.1))
         .fold(0.0_f64, f64::max)
         .max(0.1)
         * 1.1;
@@ -307,7 +311,8 @@ pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
             .margin(10)
             .x_label_area_size(36)
             .y_label_area_size(44)
-            .build_cartesian_2d((0..n).into_segmented(), 0.0..y_max)
+            // plotters' discrete integer ranges include their end.
+            .build_cartesian_2d((0..n.saturating_sub(1)).into_segmented(), 0.0..y_max)
             .map_err(chart_error)?;
         let step = n.div_ceil(12).max(1);
         let formatter = |v: &SegmentValue<usize>| match v {
@@ -333,7 +338,7 @@ pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
                 .draw_series(LineSeries::new(
                     points
                         .iter()
-                        .map(|(x, y, _)| (SegmentValue::CenterOf(*x), *y)),
+                        .map(|(x, y, _, _)| (SegmentValue::CenterOf(*x), *y)),
                     colour.stroke_width(2),
                 ))
                 .map_err(chart_error)?
@@ -342,7 +347,7 @@ pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
                     PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
                 });
             chart
-                .draw_series(points.iter().filter_map(|(x, _, ci)| {
+                .draw_series(points.iter().filter_map(|(x, _, ci, _)| {
                     ci.map(|(lo, hi)| {
                         PathElement::new(
                             vec![
@@ -355,8 +360,13 @@ pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
                 }))
                 .map_err(chart_error)?;
             chart
-                .draw_series(points.iter().map(|(x, y, _)| {
-                    Circle::new((SegmentValue::CenterOf(*x), *y), 3, colour.filled())
+                .draw_series(points.iter().map(|(x, y, _, small)| {
+                    let style = if *small {
+                        colour.stroke_width(1)
+                    } else {
+                        colour.filled()
+                    };
+                    Circle::new((SegmentValue::CenterOf(*x), *y), 3, style)
                 }))
                 .map_err(chart_error)?;
         }

@@ -292,12 +292,19 @@ fn articles_section(views: &[ArticleView]) -> String {
     html.push_str(&legend(&devices_in(views)));
     html.push_str("<p class=\"muted\">Highlighted sentences carry at least one flagged device (the stronger the colour, the higher the framing score); underlined spans are the cues that explain the score. Hover or focus them for device, score and cue.</p>\n");
     if views.len() > 1 {
-        html.push_str("<table class=\"index\"><tr><th>article</th><th class=\"num\">sentences</th><th class=\"num\">flagged</th></tr>\n");
+        html.push_str("<table class=\"index\"><tr><th>article</th><th>outlet · date</th><th class=\"num\">sentences</th><th class=\"num\">flagged</th></tr>\n");
         for (i, v) in views.iter().enumerate() {
+            let where_when: Vec<&str> = v
+                .meta
+                .iter()
+                .filter(|(k, value)| (k == "outlet" || k == "date") && !value.is_empty())
+                .map(|(_, value)| value.as_str())
+                .collect();
             let _ = writeln!(
                 html,
-                "<tr><td><a href=\"#article-{i}\">{}</a></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td><a href=\"#article-{i}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 escape(v.title.as_deref().unwrap_or(&v.id)),
+                escape(&where_when.join(" · ")),
                 v.sentences.len(),
                 v.flagged_sentences()
             );
@@ -483,7 +490,7 @@ fn rates_section(c: &Comparison) -> Result<String> {
 }
 
 fn series_section(series: &Comparison) -> Result<String> {
-    let mut html = String::from("<h2 id=\"series\">Over time</h2>\n");
+    let mut html = String::from("<h2 id=\"series\">Over time</h2>\n<p class=\"muted\">Points: flagged sentences per 100 sentences per period; bars: 95 % interval. Hollow points without bars: groups too small to test.</p>\n");
     let mut measures = charted_measures(series);
     // Framing plus the four devices with the highest overall counts.
     let mut devices: Vec<(u64, Measure)> = measures
