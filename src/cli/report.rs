@@ -137,7 +137,12 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let main = compare(&data, &main_options)?;
     let series_owned = if split {
-        Some(compare(&data, &base)?)
+        // The time series shows groups only: no pairwise tests to run.
+        let series_options = CompareOptions {
+            pairwise: false,
+            ..base.clone()
+        };
+        Some(compare(&data, &series_options)?)
     } else {
         None
     };

@@ -78,6 +78,8 @@ pub struct CompareOptions {
     pub min_articles: usize,
     /// Groups with fewer sentences are "too small" and get no test.
     pub min_sentences: u64,
+    /// Run the pairwise tests (off: groups only, e.g. for a time series).
+    pub pairwise: bool,
 }
 
 impl Default for CompareOptions {
@@ -91,6 +93,7 @@ impl Default for CompareOptions {
             level: 0.95,
             min_articles: 5,
             min_sentences: 50,
+            pairwise: true,
         }
     }
 }
@@ -296,7 +299,11 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
         .values()
         .map(|articles| rate_matrix(articles, &measures))
         .collect();
-    let pairs = pairwise_tests(&groups, &matrices, &measures, options);
+    let pairs = if options.pairwise {
+        pairwise_tests(&groups, &matrices, &measures, options)
+    } else {
+        Vec::new()
+    };
     Ok(Comparison {
         source: data.source.clone(),
         options: options.clone(),
