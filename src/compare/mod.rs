@@ -264,6 +264,12 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
             options.level
         )));
     }
+    if data.articles.is_empty() {
+        return Err(Error::input(
+            crate::error::Location::file(&data.source),
+            "no articles to compare (the file has a header but no rows)",
+        ));
+    }
     let keyers = options
         .by
         .iter()
@@ -747,9 +753,15 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_file_is_an_error() {
+        let e = compare(&dataset(vec![]), &quick()).unwrap_err().to_string();
+        assert!(e.contains("no articles"), "{e}");
+    }
+
+    #[test]
     fn unknown_column_is_a_clear_error() {
         let e = compare(
-            &dataset(vec![]),
+            &dataset(vec![article("a", "A", "2024-01-01", 10, 1)]),
             &CompareOptions {
                 by: vec![GroupBy::parse("section")],
                 ..quick()
