@@ -12,7 +12,7 @@
 
 use crate::error::{Error, Location, Result};
 use crate::taxonomy::Device;
-use crate::text::segment_lines;
+use crate::text::normalize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -497,18 +497,7 @@ fn read_ptc_article(
         .next()
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
-    let mut sentences: Vec<GoldSentence> = segment_lines(&text)
-        .into_iter()
-        .map(|s| GoldSentence {
-            index: s.index,
-            line: Some(text[..s.span.byte_start].matches('\n').count() + 1),
-            positive: false,
-            devices: Vec::new(),
-            split: None,
-            char_span: Some((s.span.char_start, s.span.char_end)),
-            text: s.text,
-        })
-        .collect();
+    let mut sentences = ptc_lines(&text);
     let (slc, span_files): (Vec<&PathBuf>, Vec<&PathBuf>) =
         labels.iter().copied().partition(|p| is_slc_file(p));
     if span_files.is_empty() {
@@ -527,6 +516,35 @@ fn read_ptc_article(
         title,
         sentences,
     })
+}
+
+/// The NLP4IF-2019 sentence unit: every line that is not blank (Python's
+/// `line.strip()` is non-empty) is one sentence, numbered by its 1-based line.
+/// The scored text is the normalised line. (This differs from
+/// `text::segment_lines` only for lines that normalisation empties, such as a
+/// line holding just a byte-order mark, which NLP4IF-2019 counts as a sentence.)
+fn ptc_lines(text: &str) -> Vec<GoldSentence> {
+    let mut out = Vec::new();
+    let mut char_pos = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        let n = line.chars().count();
+        let trimmed = line.trim();
+        if !trimmed.is_empty() {
+            let lead = line[..line.len() - line.trim_start().len()].chars().count();
+            let start = char_pos + lead;
+            out.push(GoldSentence {
+                index: out.len(),
+                line: Some(i + 1),
+                text: normalize(trimmed).text.trim().to_string(),
+                devices: Vec::new(),
+                positive: false,
+                split: None,
+                char_span: Some((start, start + trimmed.chars().count())),
+            });
+        }
+        char_pos += n + 1;
+    }
+    out
 }
 
 /// Marks sentences overlapped by spans (half-open char ranges).
