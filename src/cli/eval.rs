@@ -32,7 +32,9 @@ impl Split {
 
 /// Arguments of `rhetor eval`.
 #[derive(clap::Args)]
-#[command(after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --agreement passA.csv passB.csv")]
+#[command(
+    after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --agreement passA.csv passB.csv"
+)]
 pub struct Args {
     /// The labelled set: a rhetor gold CSV, a folder with one, or a PTC-layout folder.
     #[arg(long, value_name = "PATH", required_unless_present = "agreement")]
@@ -175,10 +177,9 @@ fn model_folder(spec: Option<&str>) -> Option<PathBuf> {
 
 /// Refuses `--tune` on anything that looks like a test split.
 fn refuse_tuning_on_test(gold: &GoldSet, path: &Path, split: Option<Split>) -> Result<()> {
-    let named_test = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.eq_ignore_ascii_case("test") || n.to_ascii_lowercase().starts_with("test."));
+    let named_test = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        n.eq_ignore_ascii_case("test") || n.to_ascii_lowercase().starts_with("test.")
+    });
     let has_test_rows = gold
         .articles
         .iter()
@@ -211,7 +212,12 @@ fn baseline_runs(
                     Some(dir) => read_config_thresholds(&dir, loaded.scorer.thresholds())?,
                     None => loaded.scorer.thresholds().clone(),
                 };
-                runs.push(score_gold(gold, loaded.scorer.as_ref(), thresholds, batch_size)?);
+                runs.push(score_gold(
+                    gold,
+                    loaded.scorer.as_ref(),
+                    thresholds,
+                    batch_size,
+                )?);
             }
             Err(e) => notes.push(format!("baseline `{name}` not evaluated: {e}")),
         }

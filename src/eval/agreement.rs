@@ -64,8 +64,7 @@ pub fn agreement(a_path: &Path, b_path: &Path) -> Result<Agreement> {
             ));
         }
     }
-    let pairs: Vec<(&Vec<Device>, &Vec<Device>)> =
-        a.iter().map(|(k, da)| (da, &b[k])).collect();
+    let pairs: Vec<(&Vec<Device>, &Vec<Device>)> = a.iter().map(|(k, da)| (da, &b[k])).collect();
     let row = |label: &str, f: &dyn Fn(&Vec<Device>) -> bool| {
         let xa: Vec<bool> = pairs.iter().map(|(x, _)| f(x)).collect();
         let xb: Vec<bool> = pairs.iter().map(|(_, y)| f(y)).collect();
@@ -112,7 +111,11 @@ mod tests {
         // po = 3/4, pa = 1/2, pb = 3/4, pe = 3/8 + 1/8 = 1/2 → κ = 0.5.
         let doubt = r.labels.iter().find(|l| l.label == "doubt").unwrap();
         assert!((doubt.kappa.unwrap() - 0.5).abs() < 1e-12);
-        let aside = r.labels.iter().find(|l| l.label == "editorial_aside").unwrap();
+        let aside = r
+            .labels
+            .iter()
+            .find(|l| l.label == "editorial_aside")
+            .unwrap();
         assert_eq!(aside.kappa, None);
         std::fs::write(&b, format!("{head}x,0,One.,doubt\n")).unwrap();
         let err = agreement(&a, &b).unwrap_err().to_string();

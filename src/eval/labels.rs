@@ -296,8 +296,8 @@ fn parse_csv_row(
     if text.is_empty() {
         return Err(Error::input(loc("text"), "empty sentence text"));
     }
-    let devices = parse_devices_field(field(cols.devices))
-        .map_err(|m| Error::input(loc("devices"), m))?;
+    let devices =
+        parse_devices_field(field(cols.devices)).map_err(|m| Error::input(loc("devices"), m))?;
     let offset = |col: Option<usize>, name: &str| -> Result<Option<usize>> {
         match col.map(field).map(str::trim) {
             None | Some("") => Ok(None),
@@ -409,7 +409,10 @@ pub fn read_rhetor_csv(path: &Path, options: GoldOptions) -> Result<GoldSet> {
         })
         .collect::<Vec<_>>();
     if articles.is_empty() && problems.skipped.is_empty() {
-        return Err(Error::input(Location::file(&source), "no labelled sentences"));
+        return Err(Error::input(
+            Location::file(&source),
+            "no labelled sentences",
+        ));
     }
     Ok(GoldSet {
         source: path.to_path_buf(),
@@ -618,14 +621,22 @@ fn parse_span_line(
     if cols[0].trim() != id {
         return Err(Error::input(
             loc("id"),
-            format!("article id `{}` does not match the file's id `{id}`", cols[0]),
+            format!(
+                "article id `{}` does not match the file's id `{id}`",
+                cols[0]
+            ),
         ));
     }
     let device = match technique {
         None => None,
         Some(t) => match Device::from_ptc_technique(t) {
             Some(d) => Some(d),
-            None if UNMAPPED_TECHNIQUES.iter().any(|u| u.eq_ignore_ascii_case(t.trim())) => None,
+            None if UNMAPPED_TECHNIQUES
+                .iter()
+                .any(|u| u.eq_ignore_ascii_case(t.trim())) =>
+            {
+                None
+            }
             None => {
                 return Err(Error::input(
                     loc("technique"),
@@ -648,11 +659,7 @@ fn parse_span_line(
             format!("span end {end} is past the end of the article ({n_chars} chars)"),
         ));
     }
-    Ok(Span {
-        device,
-        start,
-        end,
-    })
+    Ok(Span { device, start, end })
 }
 
 /// Applies an NLP4IF-2019 `task-SLC.labels` file: `id line label`, where
@@ -820,12 +827,20 @@ mod tests {
     fn unknown_techniques_and_out_of_range_spans_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "article4.txt", "One.\n");
-        write(dir.path(), "article4.task-flc-tc.labels", "4\tMagic\t0\t3\n");
+        write(
+            dir.path(),
+            "article4.task-flc-tc.labels",
+            "4\tMagic\t0\t3\n",
+        );
         let err = read_gold(dir.path(), GoldOptions::default())
             .unwrap_err()
             .to_string();
         assert!(err.contains("technique") && err.contains("Magic"), "{err}");
-        write(dir.path(), "article4.task-flc-tc.labels", "4\tDoubt\t0\t99\n");
+        write(
+            dir.path(),
+            "article4.task-flc-tc.labels",
+            "4\tDoubt\t0\t99\n",
+        );
         let err = read_gold(dir.path(), GoldOptions::default())
             .unwrap_err()
             .to_string();
@@ -858,10 +873,17 @@ mod tests {
             "article_id,sentence_index,text,devices\na,0,Text.,nonsense\n",
         )
         .unwrap();
-        let err = read_gold(&p, GoldOptions::default()).unwrap_err().to_string();
-        assert!(err.contains("gold.csv:2") && err.contains("devices"), "{err}");
+        let err = read_gold(&p, GoldOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("gold.csv:2") && err.contains("devices"),
+            "{err}"
+        );
         std::fs::write(&p, "article_id,text,devices\na,Text.,\n").unwrap();
-        let err = read_gold(&p, GoldOptions::default()).unwrap_err().to_string();
+        let err = read_gold(&p, GoldOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("sentence_index"), "{err}");
     }
 }

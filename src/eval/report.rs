@@ -103,6 +103,9 @@ pub fn summary(report: &Report) -> String {
             f3(b.macro_avg.f1)
         );
     }
+    for n in &report.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
     if !report.skipped.is_empty() {
         let _ = writeln!(
             out,
@@ -223,7 +226,10 @@ pub fn markdown(report: &Report) -> String {
         "Expected calibration error (10 equal-width bins): **{:.4}**\n",
         e.calibration.ece
     );
-    let _ = writeln!(out, "| bin | n | mean predicted | observed rate |\n|---|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| bin | n | mean predicted | observed rate |\n|---|---:|---:|---:|"
+    );
     for b in &e.calibration.bins {
         let _ = writeln!(
             out,
@@ -234,7 +240,10 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out);
     if !report.tuned.is_empty() {
         let _ = writeln!(out, "## Tuned thresholds (best F1 on this set)\n");
-        let _ = writeln!(out, "| label | before | after | F1 at tuned |\n|---|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| label | before | after | F1 at tuned |\n|---|---:|---:|---:|"
+        );
         for t in &report.tuned {
             let _ = writeln!(
                 out,
@@ -365,5 +374,11 @@ pub fn write_report_dir(
     std::fs::write(&p, markdown(report)).map_err(|e| Error::io(&p, e))?;
     let p = dir.join("predictions.csv");
     let f = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
-    write_predictions(std::io::BufWriter::new(f), gold, run, devices, report.redacted)
+    write_predictions(
+        std::io::BufWriter::new(f),
+        gold,
+        run,
+        devices,
+        report.redacted,
+    )
 }

@@ -226,20 +226,21 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
         .zip(&run.scores)
         .flat_map(|(a, s)| a.sentences.iter().zip(s))
         .collect();
-    let label_metrics = |k: usize, label: String, threshold: f32, scores: Vec<f32>, g: Vec<bool>| {
-        let m = total[k].prf();
-        LabelMetrics {
-            label,
-            threshold,
-            support: total[k].support(),
-            predicted: total[k].tp + total[k].fp,
-            precision: m.precision,
-            recall: m.recall,
-            f1: m.f1,
-            f1_ci: cis.get(k).copied(),
-            pr_auc: average_precision(&scores, &g),
-        }
-    };
+    let label_metrics =
+        |k: usize, label: String, threshold: f32, scores: Vec<f32>, g: Vec<bool>| {
+            let m = total[k].prf();
+            LabelMetrics {
+                label,
+                threshold,
+                support: total[k].support(),
+                predicted: total[k].tp + total[k].fp,
+                precision: m.precision,
+                recall: m.recall,
+                f1: m.f1,
+                f1_ci: cis.get(k).copied(),
+                pr_auc: average_precision(&scores, &g),
+            }
+        };
     let device_metrics: Vec<LabelMetrics> = devices
         .iter()
         .enumerate()
@@ -249,7 +250,10 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
                 d.id().to_string(),
                 run.thresholds.device(*d),
                 sentences.iter().map(|(_, s)| s.prob(*d)).collect(),
-                sentences.iter().map(|(g, _)| g.devices.contains(d)).collect(),
+                sentences
+                    .iter()
+                    .map(|(g, _)| g.devices.contains(d))
+                    .collect(),
             )
         })
         .collect();
@@ -267,7 +271,8 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
         micro_counts.merge(c);
     }
     let micro_prf = micro_counts.prf();
-    let with_support: Vec<&LabelMetrics> = device_metrics.iter().filter(|m| m.support > 0).collect();
+    let with_support: Vec<&LabelMetrics> =
+        device_metrics.iter().filter(|m| m.support > 0).collect();
     let pick = |f: fn(&LabelMetrics) -> f64| {
         mean(&with_support.iter().map(|m| f(m)).collect::<Vec<_>>()).unwrap_or(0.0)
     };
@@ -376,7 +381,10 @@ pub fn error_analysis(gold: &GoldSet, run: &ModelRun, n: usize, redact: bool) ->
                         if redact {
                             format!("{} ({}, {:+.2})", c.device, c.pattern, c.weight)
                         } else {
-                            format!("{}: \"{}\" ({}, {:+.2})", c.device, text, c.pattern, c.weight)
+                            format!(
+                                "{}: \"{}\" ({}, {:+.2})",
+                                c.device, text, c.pattern, c.weight
+                            )
                         }
                     })
                     .collect(),

@@ -74,9 +74,9 @@ pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<Tuned
 /// Thresholds as stored in `config.json`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 struct StoredThresholds {
-    framing: f32,
+    framing: f64,
     #[serde(default)]
-    devices: std::collections::BTreeMap<String, f32>,
+    devices: std::collections::BTreeMap<String, f64>,
 }
 
 /// Reads `thresholds` from a model folder's `config.json`, on top of `base`.
@@ -93,11 +93,11 @@ pub fn read_config_thresholds(dir: &Path, base: &Thresholds) -> Result<Threshold
         .map_err(|e| Error::model(&path, format!("invalid `thresholds`: {e}")))?;
     let mut out = base.clone();
     out.devices.resize(Device::ALL.len(), 0.5);
-    out.framing = check_probability(stored.framing, "framing", &path)?;
+    out.framing = check_probability(stored.framing as f32, "framing", &path)?;
     for (id, t) in stored.devices {
         let d = Device::from_id(&id)
             .ok_or_else(|| Error::model(&path, format!("unknown device `{id}` in `thresholds`")))?;
-        out.devices[d.index()] = check_probability(t, &id, &path)?;
+        out.devices[d.index()] = check_probability(t as f32, &id, &path)?;
     }
     Ok(out)
 }
@@ -120,10 +120,10 @@ pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()
     let mut value: serde_json::Value = serde_json::from_str(&raw)
         .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
     let stored = StoredThresholds {
-        framing: round4(thresholds.framing),
+        framing: exact(thresholds.framing),
         devices: Device::ALL
             .iter()
-            .map(|d| (d.id().to_string(), round4(thresholds.device(*d))))
+            .map(|d| (d.id().to_string(), exact(thresholds.device(*d))))
             .collect(),
     };
     let obj = value
@@ -137,8 +137,10 @@ pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()
     std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
 }
 
-fn round4(x: f32) -> f32 {
-    (x * 10_000.0).round() / 10_000.0
+/// The exact value of a threshold (no rounding: a tuned threshold equals a
+/// score, and rounding it could flip that decision).
+fn exact(x: f32) -> f64 {
+    f64::from(x)
 }
 
 #[cfg(test)]
@@ -148,7 +150,11 @@ mod tests {
     #[test]
     fn thresholds_round_trip_through_config_json() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("config.json"), r#"{"kind":"cues","name":"x"}"#).unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"kind":"cues","name":"x"}"#,
+        )
+        .unwrap();
         let base = Thresholds::default();
         assert_eq!(read_config_thresholds(dir.path(), &base).unwrap(), base);
         let mut t = base.clone();

@@ -248,8 +248,7 @@ impl BaselineModel {
         let idf = get("idf", BUCKETS)?;
         let weights = get("weights", rows.len() * BUCKETS)?;
         let bias = get("bias", rows.len())?;
-        let thresholds =
-            crate::eval::tune::read_config_thresholds(dir, &Thresholds::default())?;
+        let thresholds = crate::eval::tune::read_config_thresholds(dir, &Thresholds::default())?;
         Ok(BaselineModel {
             idf,
             weights,
@@ -276,7 +275,11 @@ impl BaselineModel {
         );
         map.insert(
             "bias".to_string(),
-            candle_core::Tensor::from_slice(&self.bias, &[self.rows.len()], &candle_core::Device::Cpu)?,
+            candle_core::Tensor::from_slice(
+                &self.bias,
+                &[self.rows.len()],
+                &candle_core::Device::Cpu,
+            )?,
         );
         let wpath = dir.join("weights.safetensors");
         candle_core::safetensors::save(&map, &wpath)
@@ -396,7 +399,7 @@ pub struct BaselineOptions {
 impl Default for BaselineOptions {
     fn default() -> Self {
         BaselineOptions {
-            c_grid: vec![1.0, 4.0, 16.0],
+            c_grid: vec![0.25, 1.0, 4.0],
             epochs: 8,
             seed: 13,
         }
@@ -442,7 +445,10 @@ fn train_logreg(x: &[Sparse], y: &[bool], c: f64, epochs: usize, seed: u64) -> (
         for &i in &order {
             let eta = eta0 / (1.0 + eta0 * lambda * t);
             t += 1.0;
-            let dot: f64 = x[i].iter().map(|(j, xv)| f64::from(v[*j as usize] * xv)).sum();
+            let dot: f64 = x[i]
+                .iter()
+                .map(|(j, xv)| f64::from(v[*j as usize] * xv))
+                .sum();
             let margin = scale * dot + bias;
             let p = 1.0 / (1.0 + (-margin).exp());
             let g = p - if y[i] { 1.0 } else { 0.0 };
@@ -462,6 +468,9 @@ fn train_logreg(x: &[Sparse], y: &[bool], c: f64, epochs: usize, seed: u64) -> (
     (v, bias as f32)
 }
 
+/// One trained row: weights over the buckets and the bias.
+type Row = (Vec<f32>, f32);
+
 /// Trains all rows for one C.
 fn train_rows(
     x: &[Sparse],
@@ -469,7 +478,7 @@ fn train_rows(
     n_rows: usize,
     c: f64,
     opts: &BaselineOptions,
-) -> Vec<(Vec<f32>, f32)> {
+) -> Vec<Row> {
     (0..n_rows)
         .into_par_iter()
         .map(|r| {
@@ -525,7 +534,7 @@ pub fn train_baseline_with(
         .map(|s| tfidf(&raw_features(&s.text), &idf))
         .collect();
     let dev_y: Vec<Vec<bool>> = dev_s.iter().map(|s| labels_of(s, &devices)).collect();
-    let mut best: Option<(f64, f64, Vec<(Vec<f32>, f32)>)> = None;
+    let mut best: Option<(f64, f64, Vec<Row>)> = None;
     let mut grid = Vec::new();
     let cs = if dev_s.is_empty() {
         opts.c_grid.iter().take(1).copied().collect()
@@ -609,7 +618,7 @@ pub fn train_baseline_with(
     })
 }
 
-fn row_probs(row: &(Vec<f32>, f32), x: &[Sparse]) -> Vec<f32> {
+fn row_probs(row: &Row, x: &[Sparse]) -> Vec<f32> {
     x.iter()
         .map(|xi| sigmoid(row.1 + xi.iter().map(|(j, v)| row.0[*j as usize] * v).sum::<f32>()))
         .collect()
