@@ -69,7 +69,7 @@ pub struct Args {
     /// Sentences per model call.
     #[arg(long, default_value_t = 64)]
     batch_size: usize,
-    /// Print Cohen's κ per device between two labelling passes (rhetor CSVs) and exit.
+    /// Print Cohen's κ per device between two labelling passes (CSVs with article_id, sentence_index, devices) and exit.
     #[arg(long, num_args = 2, value_names = ["A.csv", "B.csv"], conflicts_with = "gold")]
     agreement: Option<Vec<PathBuf>>,
 }
@@ -234,20 +234,24 @@ fn run_agreement(a: &Path, b: &Path) -> Result<i32> {
         r.sentences
     );
     println!(
-        "{:<28} {:>6} {:>6} {:>6} {:>7}",
-        "label", "A", "B", "both", "kappa"
+        "{:<28} {:>6} {:>6} {:>6} {:>8} {:>7}",
+        "label", "A", "B", "both", "observed", "kappa"
     );
     for l in &r.labels {
         println!(
-            "{:<28} {:>6} {:>6} {:>6} {:>7}",
+            "{:<28} {:>6} {:>6} {:>6} {:>8.3} {:>7}",
             l.label,
             l.positives_a,
             l.positives_b,
             l.both,
+            l.observed,
             l.kappa
                 .map(|k| format!("{k:.3}"))
                 .unwrap_or_else(|| "n/a".into())
         );
+    }
+    if let Some(k) = r.macro_kappa() {
+        println!("macro mean kappa over the devices where it is defined: {k:.3}");
     }
     println!("(n/a: both passes constant and equal, kappa undefined)");
     Ok(EXIT_OK)

@@ -1,7 +1,7 @@
 //! Inter-annotator agreement between two labelling passes of the same
 //! sentences (two rhetor gold CSVs): Cohen's κ per device and for "any device".
 
-use super::labels::{read_rhetor_csv, GoldOptions, GoldSet};
+use super::labels::{read_label_csv, GoldOptions, GoldSet};
 use super::metrics::cohen_kappa;
 use crate::error::{Error, Location, Result};
 use crate::taxonomy::Device;
@@ -20,6 +20,8 @@ pub struct LabelAgreement {
     pub positives_b: usize,
     /// Sentences both passes label positive.
     pub both: usize,
+    /// Observed agreement (share of sentences where the passes agree).
+    pub observed: f64,
     /// Cohen's κ; `None` where undefined (both passes constant and equal).
     pub kappa: Option<f64>,
 }
@@ -33,6 +35,14 @@ pub struct Agreement {
     pub labels: Vec<LabelAgreement>,
 }
 
+impl Agreement {
+    /// Mean κ over the devices where it is defined (the `any` row excluded).
+    pub fn macro_kappa(&self) -> Option<f64> {
+        let ks: Vec<f64> = self.labels.iter().skip(1).filter_map(|l| l.kappa).collect();
+        (!ks.is_empty()).then(|| ks.iter().sum::<f64>() / ks.len() as f64)
+    }
+}
+
 fn by_key(set: &GoldSet) -> BTreeMap<(String, usize), Vec<Device>> {
     set.articles
         .iter()
@@ -44,11 +54,12 @@ fn by_key(set: &GoldSet) -> BTreeMap<(String, usize), Vec<Device>> {
         .collect()
 }
 
-/// Reads two labelling passes (rhetor CSV) and computes κ. Both must label
+/// Reads two labelling passes (CSV with `article_id, sentence_index, devices`;
+/// `text` optional) and computes κ. Both must label
 /// exactly the same (article_id, sentence_index) pairs.
 pub fn agreement(a_path: &Path, b_path: &Path) -> Result<Agreement> {
-    let a = by_key(&read_rhetor_csv(a_path, GoldOptions::default())?);
-    let b = by_key(&read_rhetor_csv(b_path, GoldOptions::default())?);
+    let a = by_key(&read_label_csv(a_path, GoldOptions::default())?);
+    let b = by_key(&read_label_csv(b_path, GoldOptions::default())?);
     for (key, (this, other, path)) in [(&a, &b, b_path), (&b, &a, a_path)]
         .iter()
         .flat_map(|(x, y, p)| x.keys().map(move |k| (k, (x, y, p))))
@@ -73,6 +84,8 @@ pub fn agreement(a_path: &Path, b_path: &Path) -> Result<Agreement> {
             positives_a: xa.iter().filter(|v| **v).count(),
             positives_b: xb.iter().filter(|v| **v).count(),
             both: xa.iter().zip(&xb).filter(|(p, q)| **p && **q).count(),
+            observed: xa.iter().zip(&xb).filter(|(p, q)| p == q).count() as f64
+                / xa.len().max(1) as f64,
             kappa: cohen_kappa(&xa, &xb),
         }
     };
@@ -101,9 +114,10 @@ mod tests {
             format!("{head}x,0,One.,doubt\nx,1,Two.,\nx,2,Three.,doubt\nx,3,Four.,\n"),
         )
         .unwrap();
+        // A labels-only pass (no text column).
         std::fs::write(
             &b,
-            format!("{head}x,0,One.,doubt\nx,1,Two.,doubt\nx,2,Three.,doubt\nx,3,Four.,\n"),
+            "article_id,sentence_index,devices\nx,0,doubt\nx,1,doubt\nx,2,doubt\nx,3,\n",
         )
         .unwrap();
         let r = agreement(&a, &b).unwrap();
@@ -111,6 +125,7 @@ mod tests {
         // po = 3/4, pa = 1/2, pb = 3/4, pe = 3/8 + 1/8 = 1/2 → κ = 0.5.
         let doubt = r.labels.iter().find(|l| l.label == "doubt").unwrap();
         assert!((doubt.kappa.unwrap() - 0.5).abs() < 1e-12);
+        assert!((doubt.observed - 0.75).abs() < 1e-12);
         let aside = r
             .labels
             .iter()

@@ -224,14 +224,18 @@ fn find_gold_csv(dir: &Path) -> Result<PathBuf> {
 struct CsvColumns {
     article_id: usize,
     sentence_index: usize,
-    text: usize,
+    text: Option<usize>,
     devices: usize,
     start: Option<usize>,
     end: Option<usize>,
     split: Option<usize>,
 }
 
-fn csv_columns(headers: &csv::StringRecord, source: &str) -> Result<CsvColumns> {
+fn csv_columns(
+    headers: &csv::StringRecord,
+    source: &str,
+    require_text: bool,
+) -> Result<CsvColumns> {
     let find = |name: &str| headers.iter().position(|h| h.trim() == name);
     let need = |name: &str| {
         find(name).ok_or_else(|| {
@@ -247,7 +251,11 @@ fn csv_columns(headers: &csv::StringRecord, source: &str) -> Result<CsvColumns> 
     Ok(CsvColumns {
         article_id: need("article_id")?,
         sentence_index: need("sentence_index")?,
-        text: need("text")?,
+        text: if require_text {
+            Some(need("text")?)
+        } else {
+            find("text")
+        },
         devices: need("devices")?,
         start: find("start"),
         end: find("end"),
@@ -292,8 +300,8 @@ fn parse_csv_row(
             format!("`{raw_index}` is not a non-negative integer"),
         )
     })?;
-    let text = field(cols.text).trim().to_string();
-    if text.is_empty() {
+    let text = cols.text.map(field).unwrap_or("").trim().to_string();
+    if cols.text.is_some() && text.is_empty() {
         return Err(Error::input(loc("text"), "empty sentence text"));
     }
     let devices =
@@ -348,9 +356,19 @@ fn parse_csv_row(
     })
 }
 
-/// Reads rhetor's gold CSV. Sentences are grouped by article (in order of
-/// first appearance... then sorted by id) and ordered by `sentence_index`.
+/// Reads rhetor's gold CSV. Articles are sorted by id, their sentences by
+/// `sentence_index`.
 pub fn read_rhetor_csv(path: &Path, options: GoldOptions) -> Result<GoldSet> {
+    read_csv_labels(path, options, true)
+}
+
+/// Reads a labels-only CSV (`article_id, sentence_index, devices`, `text`
+/// optional), as written by a labelling pass.
+pub fn read_label_csv(path: &Path, options: GoldOptions) -> Result<GoldSet> {
+    read_csv_labels(path, options, false)
+}
+
+fn read_csv_labels(path: &Path, options: GoldOptions, require_text: bool) -> Result<GoldSet> {
     let source = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
@@ -358,7 +376,7 @@ pub fn read_rhetor_csv(path: &Path, options: GoldOptions) -> Result<GoldSet> {
         .headers()
         .map_err(|e| Error::input(Location::file(&source).at_line(1), e.to_string()))?
         .clone();
-    let cols = csv_columns(&headers, &source)?;
+    let cols = csv_columns(&headers, &source, require_text)?;
     let mut problems = Problems {
         skip_bad: options.skip_bad,
         skipped: Vec::new(),
