@@ -94,6 +94,21 @@ fn bucket(namespace: u8, parts: &[&str]) -> u32 {
     (h % BUCKETS as u64) as u32
 }
 
+/// [`bucket`] of the string made of `chars`, without building the string.
+fn bucket_chars(namespace: u8, chars: &[char]) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(namespace);
+    let mut buf = [0u8; 4];
+    for c in chars {
+        c.encode_utf8(&mut buf).bytes().for_each(&mut eat);
+    }
+    (h % BUCKETS as u64) as u32
+}
+
 /// Raw features of one sentence: for each block (word, char), bucket counts;
 /// plus, for cues, the buckets each token contributes to.
 struct RawFeatures {
@@ -126,8 +141,7 @@ fn raw_features(text: &str) -> RawFeatures {
                 .collect();
             for n in 2..=5 {
                 for w in padded.windows(n) {
-                    let g: String = w.iter().collect();
-                    let c = bucket(b'c', &[&g]);
+                    let c = bucket_chars(b'c', w);
                     *chars.entry(c).or_insert(0.0) += 1.0;
                     per_token[i].1.push(c);
                 }
@@ -301,6 +315,7 @@ impl BaselineModel {
         let mut probs = vec![0.0; Device::ALL.len()];
         let mut framing = 0.0;
         let mut cues = Vec::new();
+        let mut value: Option<HashMap<u32, f32>> = None;
         for (row, dev) in self.rows.iter().enumerate() {
             let p = sigmoid(self.logit(row, &x));
             match dev {
@@ -308,7 +323,8 @@ impl BaselineModel {
                 Some(d) => {
                     probs[d.index()] = p;
                     if p >= self.thresholds.device(*d) {
-                        cues.extend(self.cues_for(row, *d, &raw, &x));
+                        let value = value.get_or_insert_with(|| x.iter().copied().collect());
+                        cues.extend(self.cues_for(row, *d, &raw, value));
                     }
                 }
             }
@@ -321,9 +337,14 @@ impl BaselineModel {
     }
 
     /// The (up to 3) words whose features add the most to a row's logit.
-    fn cues_for(&self, row: usize, device: Device, raw: &RawFeatures, x: &Sparse) -> Vec<Cue> {
+    fn cues_for(
+        &self,
+        row: usize,
+        device: Device,
+        raw: &RawFeatures,
+        value: &HashMap<u32, f32>,
+    ) -> Vec<Cue> {
         let w = &self.weights[row * BUCKETS..(row + 1) * BUCKETS];
-        let value: HashMap<u32, f32> = x.iter().copied().collect();
         let mut scored: Vec<(f32, usize)> = raw
             .per_token
             .iter()
@@ -640,6 +661,15 @@ fn counts(scores: &[f32], gold: &[bool], t: f32) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn char_bucket_equals_string_bucket() {
+        let chars: Vec<char> = " héllo ".chars().collect();
+        for w in chars.windows(3) {
+            let g: String = w.iter().collect();
+            assert_eq!(bucket_chars(b'c', w), bucket(b'c', &[&g]));
+        }
+    }
 
     #[test]
     fn tokens_and_char_ngrams_stay_within_words() {
