@@ -10,7 +10,8 @@
 //! devices. `fit` refits, on the given split only, the device biases, the
 //! weights of the PTC devices' features (L2-regularised logistic regression
 //! towards the hand-set weights, weights kept >= 0), the framing layer (bias
-//! and gains of the PTC devices) and the thresholds (best F1 on that split),
+//! and gains of the PTC devices) and the thresholds (best F1 on that split,
+//! at least 0.1, at most what the device's strongest single cue gives alone),
 //! and writes an updated copy of the pattern file to OUT.toml.
 //!
 //! This is a throwaway calibration tool, not the project's evaluator (`rhetor eval`).
@@ -215,7 +216,13 @@ fn fit(lines: &[Line], model: &CueModel, p: &mut Params) {
         let gold: Vec<bool> = lines.iter().map(|l| l.devices[d.index()]).collect();
         let (t, f) = best_threshold(&scores, &gold);
         // A device that never reaches F1 > 0 keeps a strict threshold.
-        p.thresholds[d.index()] = if f > 0.0 { t.max(0.1) } else { 0.5 };
+        // The device's strongest single cue must be able to flag it on its own
+        // (the codebook's definition), so the threshold never exceeds the
+        // probability that cue gives alone.
+        let strongest = feats.iter().map(|&f| p.weights[f]).fold(0.0f32, f32::max);
+        let alone = (sigmoid(b + strongest) * 100.0).floor() / 100.0;
+        let best = if f > 0.0 { t.max(0.1) } else { 0.5 };
+        p.thresholds[d.index()] = best.min(alone);
         eprintln!(
             "{:<28} bias {:>6.2} thr {:.2} train F1 {:.3}",
             d.id(),
