@@ -116,7 +116,7 @@ enum DetectorKind {
     ScareQuote,
     /// A question (`?`) outside attributed speech.
     AuthorQuestion,
-    /// A content word (5+ letters) used three times or more, or a word doubled (`never, never`).
+    /// A content word (4+ letters) used three times or more, or a word doubled (`never, never`).
     RepeatedWord,
 }
 
@@ -557,13 +557,17 @@ fn author_questions(text: &str) -> Vec<Range<usize>> {
 
 /// Words too common to count as repetition.
 const STOP_WORDS: &[&str] = &[
-    "about", "after", "again", "against", "being", "before", "between", "could", "their", "there",
-    "these", "those", "which", "while", "would", "should", "where", "other", "under", "through",
-    "during", "because", "without", "within",
+    "that", "this", "with", "from", "have", "were", "they", "them", "their", "there", "these",
+    "those", "which", "while", "would", "should", "could", "where", "other", "under", "about",
+    "after", "again", "against", "being", "before", "between", "through", "during", "because",
+    "without", "within", "been", "will", "what", "when", "also", "than", "then", "into", "more",
+    "most", "some", "such", "only", "over", "very", "just", "said", "says", "does", "each", "both",
+    "here", "your", "ours", "whom", "whose",
 ];
 
-/// Repetition inside a sentence: a content word (5+ letters) used three times
-/// or more (cue: its third use), or a word doubled in a row (`never, never`).
+/// Repetition inside a sentence: a content word (4+ letters, not a function
+/// word) used three times or more (cue: its third use), or a word doubled in a
+/// row (`never, never`).
 fn repeated_words(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut counts: HashMap<String, u32> = HashMap::new();
@@ -575,7 +579,7 @@ fn repeated_words(text: &str) -> Vec<Range<usize>> {
                 out.push(prev_range.start..range.end);
             }
         }
-        if word.len() >= 5 && !STOP_WORDS.contains(&word.as_str()) {
+        if word.len() >= 4 && !STOP_WORDS.contains(&word.as_str()) {
             let n = counts.entry(word.clone()).or_insert(0);
             *n += 1;
             if *n == 3 {
