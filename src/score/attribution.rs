@@ -50,7 +50,7 @@ pub struct Quote {
 }
 
 /// Verbs and phrases that report speech (past, present and base forms).
-const SPEECH_VERBS: &str = "said|says|say|stated|states|told|tells|claimed|claims|added|adds|argued|argues|insisted|insists|warned|warns|alleged|alleges|announced|announces|declared|declares|explained|explains|wrote|writes|reported|reports|asserted|asserts|maintained|maintains|admitted|admits|acknowledged|acknowledges|stressed|stresses|emphasized|emphasised|emphasizes|emphasises|noted|notes|suggested|suggests|denied|denies|confirmed|confirms|tweeted|commented|replied|responded|testified|concluded|recalled|quoted|insisted|complained|boasted|vowed|promised|predicted";
+const SPEECH_VERBS: &str = "said|says|say|stated|states|told|tells|claimed|claims|added|adds|argued|argues|insisted|insists|warned|warns|alleged|alleges|announced|announces|declared|declares|explained|explains|wrote|writes|reported|reports|asserted|asserts|maintained|maintains|admitted|admits|acknowledged|acknowledges|stressed|stresses|emphasized|emphasised|emphasizes|emphasises|noted|notes|suggested|suggests|denied|denies|confirmed|confirms|tweeted|commented|replied|responded|testified|concluded|recalled|quoted|insisted|complained|boasted|vowed|promised|predicted|described|describes|describing|saying|quoted as saying";
 
 /// Speech verbs that are not also common nouns (`reports`, `claims`, `notes`
 /// are left out): `X said …` without `that` is attributed with these only.
@@ -59,7 +59,7 @@ const SUBJECT_VERBS: &str = "said|says|told|stated|claimed|added|argued|insisted
 /// Words before a speech verb that make it a passive or an impersonal phrase
 /// (`it should be noted that`), which is the author's voice.
 const IMPERSONAL_BEFORE_VERB: &[&str] = &[
-    "be", "been", "being", "is", "was", "are", "were", "the", "a", "an", "to", "it",
+    "be", "been", "being", "is", "was", "are", "were", "the", "a", "an", "to", "it", "not", "never",
 ];
 
 struct Rules {
@@ -124,19 +124,33 @@ fn has_speech_punctuation(inner: &str) -> bool {
         || trimmed.contains("! ")
 }
 
-/// Byte ranges of double-quoted spans (`"…"`) and of single-quoted spans
+/// Byte ranges of double-quoted spans (`"…"`; an unbalanced mark extends to
+/// the start or the end of the sentence) and of single-quoted spans
 /// (`'…'`, at most six words, where the opening mark starts a word and the
 /// closing mark ends one) — apostrophes are not quotes.
-fn quote_pairs(text: &str) -> Vec<Range<usize>> {
+fn quote_pairs(text: &str) -> Vec<(Range<usize>, bool)> {
     let mut pairs = Vec::new();
-    let doubles: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
-    for pair in doubles.chunks(2) {
-        if let [open, close] = pair {
-            pairs.push(*open..*close + 1);
+    let mut doubles: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+    if doubles.len() % 2 == 1 {
+        // An unbalanced quote: the quotation began in an earlier sentence or
+        // goes on in the next one. A mark at the very start opens a quotation
+        // that runs to the end (any other marks are inside it); otherwise the
+        // first mark closes a quotation that began before the sentence.
+        let first = doubles.remove(0);
+        if first == text.len() - text.trim_start().len() {
+            pairs.push((first..text.len(), false));
+            doubles.clear();
+        } else {
+            pairs.push((0..first + 1, false));
         }
     }
-    pairs.extend(single_quote_pairs(text));
-    pairs.sort_by_key(|r| r.start);
+    for pair in doubles.chunks(2) {
+        if let [open, close] = pair {
+            pairs.push((*open..*close + 1, true));
+        }
+    }
+    pairs.extend(single_quote_pairs(text).into_iter().map(|r| (r, true)));
+    pairs.sort_by_key(|(r, _)| r.start);
     pairs
 }
 
@@ -171,6 +185,23 @@ fn single_quote_pairs(text: &str) -> Vec<Range<usize>> {
     pairs
 }
 
+/// The quoted text of a quote range: without its marks, where it has them.
+fn inner_range(text: &str, outer: &Range<usize>) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let is_mark = |i: usize| matches!(bytes.get(i), Some(b'"') | Some(b'\''));
+    let start = if is_mark(outer.start) {
+        outer.start + 1
+    } else {
+        outer.start
+    };
+    let end = if outer.end > start && is_mark(outer.end - 1) {
+        outer.end - 1
+    } else {
+        outer.end
+    };
+    start..end.max(start)
+}
+
 /// Finds and classifies the quoted spans of a sentence.
 pub fn quotes(text: &str) -> Vec<Quote> {
     if !text.contains(['"', '\'']) {
@@ -178,22 +209,19 @@ pub fn quotes(text: &str) -> Vec<Quote> {
     }
     let rules = rules();
     let pairs = quote_pairs(text);
-    let speech_verb_outside = |pairs: &[Range<usize>]| {
-        rules.speech_verb.find_iter(text).any(|m| {
-            !pairs
-                .iter()
-                .any(|p| p.start <= m.start() && m.end() <= p.end)
-        })
-    };
-    let has_speech_verb = speech_verb_outside(&pairs);
+    let has_speech_verb = rules.speech_verb.find_iter(text).any(|m| {
+        !pairs
+            .iter()
+            .any(|(p, _)| p.start <= m.start() && m.end() <= p.end)
+    });
     pairs
         .into_iter()
-        .map(|outer| {
-            let inner = outer.start + 1..outer.end - 1;
+        .map(|(outer, balanced)| {
+            let inner = inner_range(text, &outer);
             let inner_text = &text[inner.clone()];
             let words = inner_text.split_whitespace().count();
             let named = rules.naming_before.is_match(&text[..outer.start]);
-            let kind = if words > 4 || has_speech_punctuation(inner_text) {
+            let kind = if !balanced || words > 4 || has_speech_punctuation(inner_text) {
                 QuoteKind::Speech
             } else if named {
                 QuoteKind::ScareQuote
@@ -354,6 +382,7 @@ mod tests {
             ("The exercise \"Northern Shield\" began on Monday.", false, ""),
             ("It should be noted that the plant was closed for a week.", false, ""),
             ("Note that the figures were revised twice.", false, ""),
+            ("Officials have not said how long the road will stay closed.", false, ""),
             ("In May, 90 claims were filed, of which 12 were officially confirmed.", false, ""),
             ("Critics called the plan \"reckless\", and the opposition said it would vote against it.", true, "would vote against"),
         ];
@@ -411,6 +440,22 @@ mod tests {
             assert_eq!(q.len(), 1, "one quote in {text:?}: {q:?}");
             assert_eq!(q[0].kind, *kind, "{text:?}");
         }
+    }
+
+    #[test]
+    fn unbalanced_quotes_are_speech_to_the_sentence_edge() {
+        let opened = "\"We have waited long enough.";
+        assert_eq!(attributed_ranges(opened), vec![0..opened.len()]);
+        assert!(is_attributed(opened));
+        let closed = "It is not our fault.\" Then the meeting ended.";
+        let r = attributed_ranges(closed);
+        assert_eq!(&closed[r[0].clone()], "It is not our fault.\"");
+    }
+
+    #[test]
+    fn partial_quotes_after_describe_are_speech() {
+        let t = "He described the strikes as \"a warning shot\" and left.";
+        assert_eq!(quotes(t)[0].kind, QuoteKind::Speech);
     }
 
     #[test]
