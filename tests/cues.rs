@@ -460,3 +460,73 @@ fn codebook_examples_are_flagged_and_counter_examples_are_not() {
         failures.join("\n")
     );
 }
+
+/// Copies the shipped cue model into a temporary folder, with `edit` applied
+/// to its pattern file.
+fn model_copy(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/cues");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(src.join("config.json"), dir.path().join("config.json")).expect("copy config");
+    let patterns = std::fs::read_to_string(src.join("patterns.toml")).expect("read patterns");
+    std::fs::write(dir.path().join("patterns.toml"), edit(&patterns)).expect("write patterns");
+    dir
+}
+
+fn score_with_model(model: &std::path::Path, text: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("a.txt");
+    std::fs::write(&input, text).expect("write input");
+    Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args(["score", "--format", "jsonl", "--model"])
+        .arg(model)
+        .arg(&input)
+        .output()
+        .expect("run rhetor")
+}
+
+#[test]
+fn an_edited_model_folder_changes_the_scores() {
+    let text = "By the way, the bridge was sold twice.";
+    let same = model_copy(|p| p.to_string());
+    let out = score_with_model(same.path(), text);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"flagged\":[\"editorial_aside\"]"));
+    // Setting the weight of the `By the way` pattern to zero un-flags the sentence.
+    let edited = model_copy(|p| {
+        let at = p
+            .find("name = \"aside.by_the_way\"")
+            .expect("pattern present");
+        let weight = at + p[at..].find("weight = ").expect("weight present");
+        let end = weight + p[weight..].find('\n').expect("line end");
+        format!("{}weight = 0.0{}", &p[..weight], &p[end..])
+    });
+    let out = score_with_model(edited.path(), text);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\"flagged\":[]"), "{stdout}");
+    assert!(
+        stdout.contains("aside.by_the_way"),
+        "the cue is still reported: {stdout}"
+    );
+}
+
+#[test]
+fn a_broken_pattern_file_is_a_clear_error() {
+    let broken = model_copy(|p| p.replacen("regex = '''", "regex = '''(", 1));
+    let out = score_with_model(broken.path(), "Some text.");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("patterns.toml"), "names the file: {stderr}");
+    assert!(
+        stderr.contains("aside.lets_notice"),
+        "names the pattern: {stderr}"
+    );
+}

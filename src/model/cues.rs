@@ -24,7 +24,7 @@ use super::{sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::error::{Error, Result};
 use crate::score::attribution;
 use crate::taxonomy::Device;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -136,6 +136,8 @@ impl DetectorKind {
 struct Feature {
     name: String,
     device: Device,
+    /// `device.index()`, precomputed.
+    slot: usize,
     weight: f32,
 }
 
@@ -239,6 +241,7 @@ impl CueModel {
             features.push(Feature {
                 name: name.to_string(),
                 device,
+                slot: device.index(),
                 weight,
             });
             Ok(features.len() - 1)
@@ -291,6 +294,7 @@ impl CueModel {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostLongest)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&needles)
                     .map_err(|e| Error::model(path, format!("lexicons do not compile: {e}")))?,
             )
@@ -420,7 +424,7 @@ impl CueModel {
         hits.dedup_by(|a, b| a.feature == b.feature && a.range == b.range);
         let needs_attribution = hits
             .iter()
-            .any(|h| self.author_voice[self.features[h.feature].device.index()]);
+            .any(|h| self.author_voice[self.features[h.feature].slot]);
         let attributed = if needs_attribution {
             attribution::attributed_ranges(text)
         } else {
@@ -432,7 +436,7 @@ impl CueModel {
         for h in hits {
             let feature = &self.features[h.feature];
             let inside = attribution::within(&attributed, &h.range);
-            let discount = if inside && self.author_voice[feature.device.index()] {
+            let discount = if inside && self.author_voice[feature.slot] {
                 self.attributed_factor
             } else {
                 1.0
@@ -456,7 +460,7 @@ impl CueModel {
         }
         let mut logits = self.biases.clone();
         for (f, value) in self.features.iter().zip(&x) {
-            logits[f.device.index()] += f.weight * value;
+            logits[f.slot] += f.weight * value;
         }
         cues.sort_by_key(|c| (c.start, c.end));
         (x, logits, cues)
@@ -567,26 +571,23 @@ const STOP_WORDS: &[&str] = &[
 
 /// Repetition inside a sentence: a content word (4+ letters, not a function
 /// word) used three times or more (cue: its third use), or a word doubled in a
-/// row (`never, never`).
+/// row (`never, never`). Compares in place (no allocation per word).
 fn repeated_words(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let mut counts: HashMap<String, u32> = HashMap::new();
-    let mut previous: Option<(String, Range<usize>)> = None;
-    for range in word_ranges(text) {
-        let word = text[range.clone()].to_lowercase();
-        if let Some((prev, prev_range)) = &previous {
-            if *prev == word && word.len() >= 3 {
-                out.push(prev_range.start..range.end);
-            }
+    let words: Vec<Range<usize>> = word_ranges(text).collect();
+    let same =
+        |a: &Range<usize>, b: &Range<usize>| text[a.clone()].eq_ignore_ascii_case(&text[b.clone()]);
+    for (i, range) in words.iter().enumerate() {
+        let word = &text[range.clone()];
+        if i > 0 && word.len() >= 3 && same(&words[i - 1], range) {
+            out.push(words[i - 1].start..range.end);
         }
-        if word.len() >= 4 && !STOP_WORDS.contains(&word.as_str()) {
-            let n = counts.entry(word.clone()).or_insert(0);
-            *n += 1;
-            if *n == 3 {
-                out.push(range.clone());
-            }
+        if word.len() >= 4
+            && words[..i].iter().filter(|w| same(w, range)).count() == 2
+            && !STOP_WORDS.iter().any(|s| s.eq_ignore_ascii_case(word))
+        {
+            out.push(range.clone());
         }
-        previous = Some((word, range));
     }
     out
 }

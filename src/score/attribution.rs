@@ -21,7 +21,7 @@
 //! someone else's words; [`is_attributed`] says whether they cover most of the
 //! sentence (at least half of its non-space bytes).
 
-use regex::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -75,7 +75,14 @@ struct Rules {
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
-        let re = |p: String| Regex::new(&p).expect("attribution rules are valid regexes");
+        // Byte-wise, ASCII classes: fast, and every rule starts and ends on
+        // ASCII, so match offsets are char boundaries.
+        let re = |p: String| {
+            RegexBuilder::new(&p)
+                .unicode(false)
+                .build()
+                .expect("attribution rules are valid regexes")
+        };
         Rules {
             speech_verb: re(format!(r"(?i)\b(?:{SPEECH_VERBS}|according to)\b")),
             verb_that: re(format!(
@@ -209,7 +216,7 @@ pub fn quotes(text: &str) -> Vec<Quote> {
     }
     let rules = rules();
     let pairs = quote_pairs(text);
-    let has_speech_verb = rules.speech_verb.find_iter(text).any(|m| {
+    let has_speech_verb = rules.speech_verb.find_iter(text.as_bytes()).any(|m| {
         !pairs
             .iter()
             .any(|(p, _)| p.start <= m.start() && m.end() <= p.end)
@@ -220,7 +227,9 @@ pub fn quotes(text: &str) -> Vec<Quote> {
             let inner = inner_range(text, &outer);
             let inner_text = &text[inner.clone()];
             let words = inner_text.split_whitespace().count();
-            let named = rules.naming_before.is_match(&text[..outer.start]);
+            let named = rules
+                .naming_before
+                .is_match(&text.as_bytes()[..outer.start]);
             let kind = if !balanced || words > 4 || has_speech_punctuation(inner_text) {
                 QuoteKind::Speech
             } else if named {
@@ -258,14 +267,14 @@ fn reported_speech_ranges(text: &str) -> Vec<Range<usize>> {
     let rules = rules();
     let end = text.trim_end().len();
     let mut ranges = Vec::new();
-    for m in rules.verb_that.find_iter(text) {
+    let bytes = text.as_bytes();
+    for m in rules.verb_that.find_iter(bytes) {
         if !impersonal_before(text, m.start()) {
             ranges.push(m.end()..end);
         }
     }
-    for m in rules.subject_verb.find_iter(text) {
-        let subject_end = m
-            .as_str()
+    for m in rules.subject_verb.find_iter(bytes) {
+        let subject_end = text[m.range()]
             .find(char::is_whitespace)
             .map_or(m.end(), |i| m.start() + i);
         let subject = &text[m.start()..subject_end];
@@ -273,10 +282,10 @@ fn reported_speech_ranges(text: &str) -> Vec<Range<usize>> {
             ranges.push(m.end()..end);
         }
     }
-    for m in rules.verb_colon.find_iter(text) {
+    for m in rules.verb_colon.find_iter(bytes) {
         ranges.push(m.end()..end);
     }
-    if let Some(m) = rules.according_to.find(text) {
+    if let Some(m) = rules.according_to.find(bytes) {
         if m.start() <= 8 {
             let clause = text[m.end()..].find(',').map(|i| m.end() + i + 1);
             if let Some(start) = clause {
@@ -286,7 +295,7 @@ fn reported_speech_ranges(text: &str) -> Vec<Range<usize>> {
             ranges.push(0..m.start());
         }
     }
-    if let Some(c) = rules.trailing.captures(text) {
+    if let Some(c) = rules.trailing.captures(bytes) {
         if let (Some(all), Some(verb)) = (c.get(0), c.name("verb")) {
             if !impersonal_before(text, verb.start()) {
                 ranges.push(0..all.start());
@@ -319,7 +328,7 @@ pub fn attributed_ranges(text: &str) -> Vec<Range<usize>> {
         .filter(|q| q.kind == QuoteKind::Speech)
         .map(|q| q.outer)
         .collect();
-    if rules().speech_verb.is_match(text) {
+    if rules().speech_verb.is_match(text.as_bytes()) {
         let reported = reported_speech_ranges(text);
         // Scare quotes and titles inside reported speech stay what they are,
         // but the reported clause as a whole is attributed.
