@@ -630,8 +630,10 @@ impl Scorer for CueModel {
 mod tests {
     use super::*;
 
-    fn model() -> CueModel {
-        CueModel::embedded().expect("embedded pattern file loads")
+    /// The embedded model, compiled once for all tests.
+    fn model() -> &'static CueModel {
+        static MODEL: std::sync::OnceLock<CueModel> = std::sync::OnceLock::new();
+        MODEL.get_or_init(|| CueModel::embedded().expect("embedded pattern file loads"))
     }
 
     #[test]
@@ -724,6 +726,19 @@ mod tests {
             own.prob(d),
             quoted.prob(d)
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_gives_probabilities_and_cues_on_char_boundaries(text in "[a-zA-Z \"',.:;?!#é’-]{0,120}") {
+            let m = model();
+            let s = m.score_one(&text);
+            proptest::prop_assert!(s.probs.iter().all(|p| (0.0..=1.0).contains(p)));
+            for c in &s.cues {
+                proptest::prop_assert!(c.start <= c.end && c.end <= text.len());
+                proptest::prop_assert!(text.is_char_boundary(c.start) && text.is_char_boundary(c.end));
+            }
+        }
     }
 
     #[test]

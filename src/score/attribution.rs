@@ -341,13 +341,19 @@ pub fn attributed_ranges(text: &str) -> Vec<Range<usize>> {
 /// non-space bytes: the sentence reports someone else's words rather than
 /// speaking in the author's voice.
 pub fn is_attributed(text: &str) -> bool {
+    mostly_covered(text, &attributed_ranges(text))
+}
+
+/// [`is_attributed`] for a caller that already has the sentence's
+/// [`attributed_ranges`]: true when they cover at least half of its non-space bytes.
+pub fn mostly_covered(text: &str, ranges: &[Range<usize>]) -> bool {
     let total = non_space_bytes(text, 0..text.len());
     if total == 0 {
         return false;
     }
-    let covered: usize = attributed_ranges(text)
-        .into_iter()
-        .map(|r| non_space_bytes(text, r))
+    let covered: usize = ranges
+        .iter()
+        .map(|r| non_space_bytes(text, r.clone()))
         .sum();
     covered * 2 >= total
 }
@@ -470,6 +476,24 @@ mod tests {
     #[test]
     fn apostrophes_are_not_quotes() {
         assert!(quotes("The workers' union didn't strike; it's Bob's call.").is_empty());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ranges_are_sorted_in_bounds_and_on_char_boundaries(text in "[a-zA-Z \"',.:;?!é’-]{0,80}") {
+            let ranges = attributed_ranges(&text);
+            for pair in ranges.windows(2) {
+                proptest::prop_assert!(pair[0].end < pair[1].start);
+            }
+            for r in &ranges {
+                proptest::prop_assert!(r.start < r.end && r.end <= text.len());
+                proptest::prop_assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+            }
+            for q in quotes(&text) {
+                proptest::prop_assert!(text.is_char_boundary(q.inner.start) && text.is_char_boundary(q.inner.end));
+            }
+            let _ = is_attributed(&text);
+        }
     }
 
     #[test]
