@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Most records in one work batch.
+/// Most records in one work batch (fewer when checkpoints are more frequent).
 pub const MAX_BATCH_RECORDS: usize = 32;
 /// Most article text bytes in one work batch.
 pub const MAX_BATCH_TEXT_BYTES: usize = 1 << 20;
@@ -348,10 +348,14 @@ fn run_stages(
     }
     let stats = reader.stats();
     let shard = options.shard;
+    // A batch never spans more records than a checkpoint interval.
+    let max_records = usize::try_from(options.checkpoint_records)
+        .unwrap_or(MAX_BATCH_RECORDS)
+        .clamp(1, MAX_BATCH_RECORDS);
     std::thread::scope(|scope| {
         let stop_ref = &stop;
-        let reader_thread =
-            scope.spawn(move || read_batches(reader, shard, work_tx, token_rx, stop_ref));
+        let reader_thread = scope
+            .spawn(move || read_batches(reader, shard, work_tx, token_rx, stop_ref, max_records));
         for _ in 0..threads {
             let rx = work_rx.clone();
             let tx = done_tx.clone();
@@ -400,8 +404,8 @@ impl WorkBatch {
         }
     }
 
-    fn is_full(&self) -> bool {
-        self.items.len() >= MAX_BATCH_RECORDS
+    fn is_full(&self, max_records: usize) -> bool {
+        self.items.len() >= max_records
             || self.text_bytes >= MAX_BATCH_TEXT_BYTES
             || self.other_shards >= 4096
     }
@@ -435,6 +439,7 @@ fn read_batches(
     work: Sender<WorkBatch>,
     tokens: Receiver<()>,
     stop: &AtomicBool,
+    max_records: usize,
 ) -> Result<()> {
     let send = |batch: WorkBatch| -> bool { tokens.recv().is_ok() && work.send(batch).is_ok() };
     let mut seq = 0;
@@ -458,7 +463,7 @@ fn read_batches(
             }
             batch.items.push(item);
         }
-        if batch.is_full() {
+        if batch.is_full(max_records) {
             seq += 1;
             let next = WorkBatch::new(seq, record);
             if !send(std::mem::replace(&mut batch, next)) {
