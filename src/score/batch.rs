@@ -8,9 +8,12 @@
 //!    batches of records)                                                 *.partial, checkpoints)
 //! ```
 //!
-//! Memory is bounded: at most [`BatchOptions::window`] batches (each at most
-//! [`MAX_BATCH_RECORDS`] records or [`MAX_BATCH_TEXT_BYTES`] of text) are in
-//! flight between the reader and the writer; the reader waits for the writer.
+//! Memory is bounded: the reader needs a *token* per batch, and one more per
+//! [`TOKEN_TEXT_BYTES`] of article text in it; the writer gives the tokens back
+//! once the batch is written. With [`BatchOptions::window`] tokens, at most that
+//! many batches (each at most [`MAX_BATCH_RECORDS`] records or
+//! [`MAX_BATCH_TEXT_BYTES`] of text), and at most `window ×`
+//! [`TOKEN_TEXT_BYTES`] of text, are in flight between reader and writer.
 //!
 //! Every input record ends up in exactly one of `articles.csv` (scored) or
 //! `errors.csv` (could not be scored), or is counted as belonging to another
@@ -48,6 +51,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const MAX_BATCH_RECORDS: usize = 32;
 /// Most article text bytes in one work batch.
 pub const MAX_BATCH_TEXT_BYTES: usize = 1 << 20;
+/// Article text covered by one window token (a scored article's rows take
+/// about 10–15 times its text).
+pub const TOKEN_TEXT_BYTES: usize = 128 << 10;
 
 /// A deterministic share of the input: records whose number `r` (1-based)
 /// satisfies `(r - 1) % count == index`.
@@ -117,7 +123,7 @@ pub struct BatchOptions {
     pub checkpoint_records: u64,
     /// …and at least this often.
     pub checkpoint_interval: Duration,
-    /// Batches in flight between reader and writer.
+    /// Tokens in the window between reader and writer (0 = 4 × threads + 4); see the module docs.
     pub window: usize,
     /// Test hook: sleep this long after writing each record (0 = off).
     pub slow_per_record: Duration,
@@ -354,8 +360,13 @@ fn run_stages(
         .clamp(1, MAX_BATCH_RECORDS);
     std::thread::scope(|scope| {
         let stop_ref = &stop;
-        let reader_thread = scope
-            .spawn(move || read_batches(reader, shard, work_tx, token_rx, stop_ref, max_records));
+        let reader_thread = scope.spawn(move || {
+            let window = Window {
+                tokens: token_rx,
+                size: window,
+            };
+            read_batches(reader, shard, work_tx, window, stop_ref, max_records)
+        });
         for _ in 0..threads {
             let rx = work_rx.clone();
             let tx = done_tx.clone();
@@ -388,6 +399,8 @@ struct WorkBatch {
     other_shards: u64,
     items: Vec<CorpusItem>,
     text_bytes: usize,
+    /// Window tokens held by this batch.
+    tokens: usize,
     /// The input ends after this batch.
     eof: bool,
 }
@@ -400,6 +413,7 @@ impl WorkBatch {
             other_shards: 0,
             items: Vec::new(),
             text_bytes: 0,
+            tokens: 0,
             eof: false,
         }
     }
@@ -428,20 +442,24 @@ struct DoneBatch {
     last_record: u64,
     other_shards: u64,
     outcomes: Vec<Outcome>,
+    tokens: usize,
     eof: bool,
 }
 
 /// The reader thread: reads records, drops other shards' records, groups the
-/// rest into batches. Waits for a token (a free slot in the window) per batch.
+/// rest into batches. Takes the batch's tokens from the window before sending it.
 fn read_batches(
     reader: &mut CorpusReader,
     shard: Option<Shard>,
     work: Sender<WorkBatch>,
-    tokens: Receiver<()>,
+    window: Window,
     stop: &AtomicBool,
     max_records: usize,
 ) -> Result<()> {
-    let send = |batch: WorkBatch| -> bool { tokens.recv().is_ok() && work.send(batch).is_ok() };
+    let send = |mut batch: WorkBatch| -> bool {
+        batch.tokens = window.tokens_for(batch.text_bytes);
+        (0..batch.tokens).all(|_| window.tokens.recv().is_ok()) && work.send(batch).is_ok()
+    };
     let mut seq = 0;
     let mut batch = WorkBatch::new(seq, reader.records_read());
     loop {
@@ -473,6 +491,20 @@ fn read_batches(
     }
 }
 
+/// The reader's side of the token window.
+struct Window {
+    tokens: Receiver<()>,
+    size: usize,
+}
+
+impl Window {
+    /// Tokens a batch with `text_bytes` of text needs: one, plus one per
+    /// [`TOKEN_TEXT_BYTES`], at most the whole window.
+    fn tokens_for(&self, text_bytes: usize) -> usize {
+        (1 + text_bytes / TOKEN_TEXT_BYTES).min(self.size.max(1))
+    }
+}
+
 /// A scoring worker.
 fn score_batches(
     pipeline: &Pipeline,
@@ -494,6 +526,7 @@ fn score_batches(
             last_record: batch.last_record,
             other_shards: batch.other_shards,
             outcomes,
+            tokens: batch.tokens,
             eof: batch.eof,
         };
         if done.send(result).is_err() {
@@ -687,11 +720,14 @@ fn write_batches(
         while let Some(batch) = pending.remove(&next) {
             next += 1;
             let eof = batch.eof;
+            let held = batch.tokens;
             if let Some(e) = state.write(batch, options.strict)? {
                 return Ok(WriterEnd::Stopped(e));
             }
-            // A token frees a slot in the window for the reader.
-            let _ = tokens.send(());
+            // Giving the tokens back lets the reader send more.
+            for _ in 0..held {
+                let _ = tokens.send(());
+            }
             observer.progress(&Progress {
                 counts: state.counts,
                 bytes_read: stats.bytes_read(),

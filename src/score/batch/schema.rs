@@ -173,14 +173,14 @@ pub fn sentence_rows(
     options: &OutputOptions,
 ) -> Result<Vec<u8>> {
     let key = key_fields(record);
-    let mut rows = Vec::with_capacity(article.sentences.len());
+    let mut w = csv::Writer::from_writer(Vec::new());
     for s in &article.sentences {
         let fields = csv_fields(&SentenceRow::new(&article.id, s, options))?;
-        let mut row = key.clone();
-        row.extend(fields.into_iter().skip(1));
-        rows.push(row);
+        w.write_record(key.iter().chain(fields.iter().skip(1)))
+            .map_err(csv_error)?;
     }
-    csv_bytes(rows)
+    w.into_inner()
+        .map_err(|e| Error::Output(e.error().to_string()))
 }
 
 /// The `articles.csv` row of one article, as CSV bytes.
