@@ -112,9 +112,10 @@ pub fn run(args: Args) -> Result<i32> {
     let pipeline = Pipeline::new(scorer, PipelineOptions::default());
     let options = batch_options(&args);
     let bar = ProgressObserver::new(!args.quiet && std::io::stderr().is_terminal());
-    let report = run_batch(&pipeline, &options, &bar)
-        .with_context(|| format!("batch {} → {}", args.input, args.out.display()))?;
+    let report = run_batch(&pipeline, &options, &bar);
     bar.finish();
+    let report =
+        report.with_context(|| format!("batch {} → {}", args.input, args.out.display()))?;
     let c = report.counts;
     if let Some(e) = &report.stopped_at {
         eprintln!("rhetor: error: {e}");
@@ -144,6 +145,13 @@ pub fn run(args: Args) -> Result<i32> {
             c.errors,
             args.out.display()
         );
+        if c.errors > 0 {
+            eprintln!(
+                "rhetor: {} records could not be scored: see {}",
+                c.errors,
+                args.out.join(rhetor::score::batch::ERRORS_FILE).display()
+            );
+        }
     }
     Ok(if c.errors > 0 { EXIT_PARTIAL } else { EXIT_OK })
 }
@@ -207,6 +215,13 @@ impl ProgressObserver {
     }
 }
 
+impl Drop for ProgressObserver {
+    fn drop(&mut self) {
+        // Also on errors: leave no half-drawn bar above the error message.
+        self.finish();
+    }
+}
+
 impl BatchObserver for ProgressObserver {
     fn started(&self, input_bytes: Option<u64>, resumed_from: u64) {
         let style = match input_bytes {
@@ -230,13 +245,13 @@ impl BatchObserver for ProgressObserver {
 
     fn progress(&self, p: &Progress) {
         let secs = p.elapsed.as_secs_f64().max(1e-3);
-        let done_now = p.counts.records_read.saturating_sub(p.resumed_from);
         self.bar.set_position(p.bytes_read);
         self.bar.set_message(format!(
-            "{} records ({:.0}/s), {} sentences, {} errors",
+            "{} records ({:.0}/s), {} sentences ({:.0}/s), {} errors",
             p.counts.records_read,
-            done_now as f64 / secs,
+            p.session_records as f64 / secs,
             p.counts.sentences,
+            p.session_sentences as f64 / secs,
             p.counts.errors,
         ));
     }

@@ -161,6 +161,10 @@ pub struct Progress {
     pub bytes_read: u64,
     /// Records already done when this session started.
     pub resumed_from: u64,
+    /// Records written in this session.
+    pub session_records: u64,
+    /// Sentences written in this session.
+    pub session_sentences: u64,
     /// Time since this session started.
     pub elapsed: Duration,
 }
@@ -199,7 +203,7 @@ pub fn run_batch(
 ) -> Result<BatchReport> {
     let session_start = Instant::now();
     let dir = options.out_dir.as_path();
-    let start = files::prepare_dir(dir, options.resume, options.force)?;
+    // Open the input first: a missing input must not cost an existing run (--force).
     let mut reader = CorpusReader::open(
         &options.input,
         &options.columns,
@@ -208,6 +212,7 @@ pub fn run_batch(
             max_article_bytes: options.max_article_bytes,
         },
     )?;
+    let start = files::prepare_dir(dir, options.resume, options.force)?;
     let output = OutputOptions::new(None, pipeline.thresholds(), options.threshold);
     let columns = reader.columns().clone();
     let carried = schema::carried_output_names(&columns.carried_names(), &columns.carried, &output);
@@ -715,6 +720,7 @@ fn write_batches(
     let mut pending: BTreeMap<u64, DoneBatch> = BTreeMap::new();
     let mut next = 0u64;
     let resumed_from = state.checkpoint.records_done;
+    let at_start = state.counts;
     for batch in done {
         pending.insert(batch.seq, batch);
         while let Some(batch) = pending.remove(&next) {
@@ -732,6 +738,8 @@ fn write_batches(
                 counts: state.counts,
                 bytes_read: stats.bytes_read(),
                 resumed_from,
+                session_records: state.counts.records_read - at_start.records_read,
+                session_sentences: state.counts.sentences - at_start.sentences,
                 elapsed: state.session_start.elapsed(),
             });
             if eof {
