@@ -484,3 +484,24 @@ fn partials_without_checkpoint_restart_and_changed_settings_are_refused() {
         assert_eq!(read(reference.join(f)), read(out.join(f)), "{f} differs");
     }
 }
+
+#[test]
+fn unreadable_input_stops_the_run_without_presenting_it_as_complete() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut csv = String::from("id,text\n");
+    for i in 0..400 {
+        csv.push_str(&format!("{i},{}\n", csv_field(&article_text(i))));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, csv.as_bytes()).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    let input = tmp.path().join("truncated.csv.gz");
+    std::fs::write(&input, &gz[..gz.len() / 2]).expect("write");
+    let out = tmp.path().join("run");
+    let o = run_batch(&input, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot read further"), "{}", stderr(&o));
+    assert!(!out.join("summary.json").exists());
+    assert!(!out.join("articles.csv").exists());
+    assert!(out.join("articles.csv.partial").exists());
+}

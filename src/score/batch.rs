@@ -935,6 +935,20 @@ mod tests {
     }
 
     #[test]
+    fn window_tokens_grow_with_text_and_are_capped() {
+        let (_tx, rx) = bounded::<()>(1);
+        let w = Window {
+            tokens: rx,
+            size: 12,
+        };
+        assert_eq!(w.tokens_for(0), 1);
+        assert_eq!(w.tokens_for(TOKEN_TEXT_BYTES - 1), 1);
+        assert_eq!(w.tokens_for(TOKEN_TEXT_BYTES), 2);
+        assert_eq!(w.tokens_for(1 << 20), 9);
+        assert_eq!(w.tokens_for(100 << 20), 12);
+    }
+
+    #[test]
     fn settings_mismatch_names_the_change() {
         let a = json!({"model": "cues", "threshold": null});
         let b = json!({"model": "cues", "threshold": 0.3});
