@@ -57,7 +57,7 @@ pub struct Checkpoint {
     pub settings: serde_json::Value,
     /// Input records fully handled: every output row of records `1..=records_done` is written.
     pub records_done: u64,
-    /// Valid byte lengths of the partial outputs, in [`OUTPUT_FILES`] order.
+    /// Valid byte lengths of the partial outputs: sentences, articles, errors.
     pub lengths: [u64; 3],
     /// Counts up to `records_done`.
     pub counts: Counts,
