@@ -189,7 +189,15 @@ fn is_wrapped_line(prev: &str, line: &str) -> bool {
         .chars()
         .last()
         .is_some_and(|c| !matches!(c, '.' | '!' | '?' | ':' | ';'));
-    starts_lower && prev_open
+    starts_lower && prev_open && !starts_with_list_marker(line)
+}
+
+/// `a. `, `b) `, `iv. `: a line that starts a list item.
+fn starts_with_list_marker(line: &str) -> bool {
+    let first = line.split_whitespace().next().unwrap_or("");
+    first
+        .strip_suffix(['.', ')'])
+        .is_some_and(abbrev::is_list_marker)
 }
 
 fn is_terminal(b: u8) -> bool {
@@ -368,10 +376,13 @@ fn cap_length(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
         while !text.is_char_boundary(limit) {
             limit -= 1;
         }
-        let window = &text[start + MAX_SENTENCE_BYTES / 2..limit];
-        let cut = match window.rfind(char::is_whitespace) {
-            Some(p) => start + MAX_SENTENCE_BYTES / 2 + p,
-            None => limit,
+        let mut mid = start + MAX_SENTENCE_BYTES / 2;
+        while !text.is_char_boundary(mid) {
+            mid -= 1;
+        }
+        let cut = match text[mid..limit].rfind(char::is_whitespace) {
+            Some(p) if mid + p > start => mid + p,
+            _ => limit,
         };
         let r = trim_range(text, start..cut);
         if !r.is_empty() {
