@@ -185,6 +185,10 @@ const CASES: &[(&str, &[&str])] = &[
         "a. One option\nb. Another",
         &["a. One option", "b. Another"],
     ),
+    (
+        "Steps: 1. Open it. 2. Close it.",
+        &["Steps: 1.", "Open it.", "2. Close it."],
+    ),
     ("Steps:\n* Mix\n* Bake", &["Steps:", "* Mix", "* Bake"]),
     // URLs and emails
     (

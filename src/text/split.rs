@@ -345,7 +345,12 @@ impl Site<'_> {
         if token.is_empty() {
             return false;
         }
-        let at_start = token_start == self.sentence_start;
+        let bytes = self.text.as_bytes();
+        let mut first_visible = self.sentence_start;
+        while first_visible < token_start && bytes[first_visible].is_ascii_whitespace() {
+            first_visible += 1;
+        }
+        let at_start = token_start == first_visible;
         if at_start && abbrev::is_list_marker(token) {
             return false;
         }
