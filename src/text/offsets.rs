@@ -202,11 +202,11 @@ impl OffsetMap {
             return out;
         }
         let first = self.edits.partition_point(|e| e.norm_end() <= norm.start);
+        let last = first + self.edits[first..].partition_point(|e| e.norm_start < end);
+        // Exact capacity: sentences keep their maps for the whole run.
+        out.edits.reserve_exact(last - first);
         let mut cur = norm.start;
-        for e in self.edits[first..]
-            .iter()
-            .take_while(|e| e.norm_start < end)
-        {
+        for e in &self.edits[first..last] {
             let lo = e.norm_start.max(norm.start);
             let hi = e.norm_end().min(end);
             if e.norm_len == 0 && lo == norm.start {
