@@ -104,19 +104,31 @@ const COMPOUNDS: &[&str] = &[
     "work-out",
     "write-off",
     "write-up",
+    "first-hand",
+    "hard-liner",
+    "hard-liners",
+    "life-long",
+    "north-eastern",
+    "north-western",
+    "off-stage",
+    "on-going",
+    "south-eastern",
+    "south-western",
+    "turn-around",
+    "video-taped",
 ];
 
-/// First parts that make compounds (`anti-war`, `pre-war`, `self-defense`,
-/// `e-mail`) when the second part is a word and the joined form is not a
-/// common word.
+/// First parts that make compounds (`anti-war`, `pre-war`, `non-partisan`,
+/// `self-defense`) when the second part is a word: always inline, and across a
+/// line break when the joined form is not a common word.
 const PREFIXES: &[&str] = &[
     "all", "anti", "co", "counter", "cross", "e", "ex", "far", "full", "half", "high", "ill",
     "long", "low", "mid", "multi", "neo", "non", "part", "post", "pre", "pro", "quasi", "self",
-    "semi", "short", "so", "ultra", "vice", "well", "x",
+    "semi", "short", "so", "sub", "ultra", "vice", "well", "x",
 ];
 
 /// Second parts that make compounds (`Kremlin-backed`, `child-like`) when the
-/// first part is a word and the joined form is not a common word.
+/// first part is a word (same conditions as [`PREFIXES`]).
 const SUFFIXES: &[&str] = &[
     "backed", "based", "born", "free", "led", "level", "like", "made", "minded", "old", "oriented",
     "owned", "related", "run", "scale", "style", "wide",
@@ -228,8 +240,8 @@ pub struct HyphenSite<'a> {
 ///    part an acronym (`NATO-led`) → keep;
 /// 3. listed compound (`build-up`, `e-mail`) → keep;
 /// 4. known prefix with a word after it, or known suffix with a word before
-///    it, when the joined form is not a common word (`anti-war`,
-///    `self-defense`, `pre-war`) → keep;
+///    it → keep (`anti-war`, `non-partisan`, `self-defense`, `pre-war`); across
+///    a line break only when the joined form is not a common word;
 /// 5. the joined form is not a word → keep (`so-called`, `long-term`);
 /// 6. a line break follows the hyphen → join (`in-\ncrease`);
 /// 7. either part is not a word on its own → join (`civil-ians`, `cu-rious`);
@@ -264,7 +276,7 @@ pub fn decide(site: &HyphenSite<'_>) -> bool {
     joined.remove(left.len());
     let affix = (PREFIXES.contains(&left.as_str()) && is_word(&right))
         || (SUFFIXES.contains(&right.as_str()) && is_word(&left));
-    if affix && !is_common_word(&joined) {
+    if affix && (!site.line_break || !is_common_word(&joined)) {
         return false;
     }
     let capitalised = site.left.starts_with(char::is_uppercase);
@@ -318,7 +330,10 @@ mod tests {
         ("inter", "national", true, true),
         ("con", "tinue", true, true),
         ("pre", "dicted", true, true),
-        ("pro", "test", true, true),
+        ("pro", "test", false, true),
+        ("non", "partisan", false, true),
+        ("co", "operation", false, true),
+        ("on", "going", false, false),
         ("Damas", "cus", true, true),
         // real compounds to keep
         ("build", "up", false, false),
