@@ -1,12 +1,258 @@
-//! `rhetor eval` — (implemented in its own issue).
+//! `rhetor eval` — evaluate a model against a labelled set (rhetor CSV or a
+//! PTC-layout folder), with baselines, bootstrap intervals, calibration,
+//! threshold tuning and error analysis; or `--agreement A.csv B.csv`.
 
-use anyhow::Result;
+use super::{load_model, warn, EXIT_OK};
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
+use rhetor::eval::agreement::agreement;
+use rhetor::eval::report::{summary, write_report_dir, Report};
+use rhetor::eval::run::{constant_run, error_analysis, evaluate, score_gold, scored_devices};
+use rhetor::eval::tune::{read_config_thresholds, tune_thresholds, write_config_thresholds};
+use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
+use std::path::{Path, PathBuf};
+
+/// A split of a labelled set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Split {
+    /// The development split (tuning allowed).
+    Dev,
+    /// The held-out test split (tuning refused).
+    Test,
+}
+
+impl Split {
+    fn name(self) -> &'static str {
+        match self {
+            Split::Dev => "dev",
+            Split::Test => "test",
+        }
+    }
+}
 
 /// Arguments of `rhetor eval`.
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --agreement passA.csv passB.csv"
+)]
+pub struct Args {
+    /// The labelled set: a rhetor gold CSV, a folder with one, or a PTC-layout folder.
+    #[arg(long, value_name = "PATH", required_unless_present = "agreement")]
+    gold: Option<PathBuf>,
+    /// Model: `default`, `cues`, `baseline`, or a model folder.
+    #[arg(short, long, value_name = "MODEL")]
+    model: Option<String>,
+    /// Evaluate only the sentences of this split (needs a `split` column).
+    #[arg(long, value_enum)]
+    split: Option<Split>,
+    /// Write metrics.json, report.md and predictions.csv into this folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Tune the thresholds (best F1) on this set and write them into the model folder's config.json. Refused on a test split.
+    #[arg(long)]
+    tune: bool,
+    /// Also evaluate all-negative, all-positive, the cue model and the TF-IDF baseline.
+    #[arg(long)]
+    baselines: bool,
+    /// Skip malformed label lines (each one is listed in the report) instead of failing.
+    #[arg(long)]
+    skip_bad: bool,
+    /// Leave sentence texts out of report.md and predictions.csv (for corpora you may not redistribute).
+    #[arg(long)]
+    redact: bool,
+    /// Bootstrap resamples for the confidence intervals (0 = none).
+    #[arg(long, default_value_t = rhetor::eval::run::RESAMPLES)]
+    resamples: usize,
+    /// How many false positives / negatives the error analysis lists.
+    #[arg(long, default_value_t = 20)]
+    errors: usize,
+    /// Sentences per model call.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Print Cohen's κ per device between two labelling passes (CSVs with article_id, sentence_index, devices) and exit.
+    #[arg(long, num_args = 2, value_names = ["A.csv", "B.csv"], conflicts_with = "gold")]
+    agreement: Option<Vec<PathBuf>>,
+}
 
 /// Runs `rhetor eval`.
-pub fn run(_args: Args) -> Result<i32> {
-    anyhow::bail!("`rhetor eval` is not implemented yet")
+pub fn run(args: Args) -> Result<i32> {
+    if let Some(pair) = &args.agreement {
+        return run_agreement(&pair[0], &pair[1]);
+    }
+    let gold_path = args
+        .gold
+        .clone()
+        .context("--gold is required (or --agreement A.csv B.csv)")?;
+    let mut gold = read_gold(
+        &gold_path,
+        GoldOptions {
+            skip_bad: args.skip_bad,
+        },
+    )?;
+    if let Some(split) = args.split {
+        if gold.format == GoldFormat::Ptc {
+            warn("--split is ignored for a PTC folder (the folder is the split)");
+        } else {
+            gold.filter_split(split.name())?;
+        }
+    }
+    if gold.sentence_count() == 0 {
+        bail!("{}: no sentences to evaluate", gold_path.display());
+    }
+    if args.tune {
+        refuse_tuning_on_test(&gold, &gold_path, args.split)?;
+    }
+    let scorer = load_model(args.model.as_deref())?;
+    let folder = model_folder(args.model.as_deref());
+    let thresholds = match &folder {
+        Some(dir) => read_config_thresholds(dir, scorer.thresholds())?,
+        None => scorer.thresholds().clone(),
+    };
+    let mut run = score_gold(&gold, scorer.as_ref(), thresholds, args.batch_size)?;
+    let mut tuned = Vec::new();
+    let mut notes = Vec::new();
+    if args.tune {
+        let Some(dir) = &folder else {
+            bail!("--tune writes the thresholds into a model folder: pass --model with a folder (e.g. --model models/cues or --model baseline)");
+        };
+        let (t, rows) = tune_thresholds(&gold, &run);
+        write_config_thresholds(dir, &t)?;
+        eprintln!(
+            "rhetor: tuned {} thresholds written to {}",
+            rows.len(),
+            dir.join("config.json").display()
+        );
+        notes.push("Thresholds were tuned on this very set: its figures are optimistic; report figures on a held-out split.".into());
+        run.thresholds = t;
+        tuned = rows;
+    }
+    let evaluation = evaluate(&gold, &run, args.resamples);
+    let baselines = if args.baselines {
+        baseline_runs(&gold, &run, args.batch_size, &mut notes)?
+            .iter()
+            .map(|b| evaluate(&gold, b, args.resamples))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let report = Report {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        gold: gold_path.display().to_string(),
+        gold_format: match gold.format {
+            GoldFormat::Ptc => "ptc".into(),
+            GoldFormat::RhetorCsv => "rhetor_csv".into(),
+        },
+        split: args.split.map(|s| s.name().to_string()),
+        scored_devices: scored_devices(&gold)
+            .iter()
+            .map(|d| d.id().to_string())
+            .collect(),
+        errors: error_analysis(&gold, &run, args.errors, args.redact),
+        evaluation,
+        baselines,
+        tuned,
+        skipped: gold.skipped.clone(),
+        notes,
+        redacted: args.redact,
+    };
+    print!("{}", summary(&report));
+    if let Some(dir) = &args.out {
+        write_report_dir(dir, &report, &gold, &run, &scored_devices(&gold))?;
+        eprintln!(
+            "rhetor: wrote metrics.json, report.md and predictions.csv to {}",
+            dir.display()
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+/// The model folder behind a `--model` value, when there is one.
+fn model_folder(spec: Option<&str>) -> Option<PathBuf> {
+    match spec {
+        None | Some("default") | Some("cues") => None,
+        Some("baseline") => Some(rhetor::model::models_dir().join("baseline")),
+        Some(dir) => Some(PathBuf::from(dir)),
+    }
+}
+
+/// Refuses `--tune` on anything that looks like a test split.
+fn refuse_tuning_on_test(gold: &GoldSet, path: &Path, split: Option<Split>) -> Result<()> {
+    let named_test = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+        n.eq_ignore_ascii_case("test") || n.to_ascii_lowercase().starts_with("test.")
+    });
+    let has_test_rows = gold
+        .articles
+        .iter()
+        .flat_map(|a| &a.sentences)
+        .any(|s| s.split.as_deref() == Some("test"));
+    if split == Some(Split::Test) || named_test || has_test_rows {
+        bail!("refusing to tune thresholds on a test split: tune on dev (--split dev, or a dev folder) and keep test for the final figures");
+    }
+    Ok(())
+}
+
+/// The baselines evaluated beside the model under test.
+fn baseline_runs(
+    gold: &GoldSet,
+    main: &ModelRun,
+    batch_size: usize,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ModelRun>> {
+    let mut runs = vec![
+        constant_run(gold, "all-negative", 0.0),
+        constant_run(gold, "all-positive", 1.0),
+    ];
+    for name in ["cues", "baseline"] {
+        if main.name == name {
+            continue;
+        }
+        match rhetor::model::load(Some(name)) {
+            Ok(loaded) => {
+                let thresholds = match model_folder(Some(name)) {
+                    Some(dir) => read_config_thresholds(&dir, loaded.scorer.thresholds())?,
+                    None => loaded.scorer.thresholds().clone(),
+                };
+                runs.push(score_gold(
+                    gold,
+                    loaded.scorer.as_ref(),
+                    thresholds,
+                    batch_size,
+                )?);
+            }
+            Err(e) => notes.push(format!("baseline `{name}` not evaluated: {e}")),
+        }
+    }
+    Ok(runs)
+}
+
+fn run_agreement(a: &Path, b: &Path) -> Result<i32> {
+    let r = agreement(a, b)?;
+    println!(
+        "Cohen's kappa between {} and {} ({} sentences)",
+        a.display(),
+        b.display(),
+        r.sentences
+    );
+    println!(
+        "{:<28} {:>6} {:>6} {:>6} {:>8} {:>7}",
+        "label", "A", "B", "both", "observed", "kappa"
+    );
+    for l in &r.labels {
+        println!(
+            "{:<28} {:>6} {:>6} {:>6} {:>8.3} {:>7}",
+            l.label,
+            l.positives_a,
+            l.positives_b,
+            l.both,
+            l.observed,
+            l.kappa
+                .map(|k| format!("{k:.3}"))
+                .unwrap_or_else(|| "n/a".into())
+        );
+    }
+    if let Some(k) = r.macro_kappa() {
+        println!("macro mean kappa over the devices where it is defined: {k:.3}");
+    }
+    println!("(n/a: both passes constant and equal, kappa undefined)");
+    Ok(EXIT_OK)
 }

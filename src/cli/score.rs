@@ -4,8 +4,12 @@ use super::{load_model, EXIT_OK, EXIT_PARTIAL};
 use anyhow::Result;
 use clap::ValueEnum;
 use is_terminal::IsTerminal;
-use rhetor::io::output::{write_csv, write_json, write_jsonl, OutputOptions};
+use rhetor::io::output::{
+    write_csv_article, write_csv_header, write_json, write_jsonl, OutputOptions,
+};
 use rhetor::io::{read_article, ReadOptions};
+use rhetor::report::table::write_table;
+use rhetor::score::ScoredArticle;
 use rhetor::score::{Pipeline, PipelineOptions, Unit};
 use rhetor::taxonomy::Device;
 
@@ -91,19 +95,6 @@ pub fn run(args: Args) -> Result<i32> {
         max_bytes: args.max_bytes,
         max_line_bytes: args.max_line_bytes,
     };
-    let mut scored = Vec::new();
-    let mut failures = 0;
-    for file in &args.files {
-        let article = match read_article(file, read) {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("rhetor: error: {e}");
-                failures += 1;
-                continue;
-            }
-        };
-        scored.push(pipeline.score_article(&article)?);
-    }
     let options = OutputOptions::new(
         (!args.devices.is_empty()).then(|| args.devices.clone()),
         pipeline.thresholds(),
@@ -115,26 +106,85 @@ pub fn run(args: Args) -> Result<i32> {
     } else {
         Format::Csv
     });
-    match format {
-        Format::Table => {
-            let choice = if stdout.is_terminal() {
-                termcolor::ColorChoice::Auto
-            } else {
-                termcolor::ColorChoice::Never
-            };
-            let mut out = termcolor::StandardStream::stdout(choice);
-            rhetor::report::table::write_table(&mut out, &scored, &options, args.all)?;
-        }
-        Format::Csv => write_csv(stdout.lock(), &scored, &options)?,
-        Format::Jsonl => write_jsonl(stdout.lock(), &scored, &options)?,
-        Format::Json => write_json(stdout.lock(), &scored, &options)?,
-        Format::Html => rhetor::report::html::write_article_page(stdout.lock(), &scored, &options)?,
+    let mut sink = Sink::open(format, &options, stdout.is_terminal())?;
+    let mut scored_count = 0;
+    let mut failures = 0;
+    for file in &args.files {
+        let article = match read_article(file, read) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("rhetor: error: {e}");
+                failures += 1;
+                continue;
+            }
+        };
+        let scored = pipeline.score_article(&article)?;
+        sink.write(scored, &options, args.all)?;
+        scored_count += 1;
     }
+    sink.finish(&options)?;
     if failures == 0 {
         Ok(EXIT_OK)
-    } else if scored.is_empty() {
+    } else if scored_count == 0 {
         Ok(super::EXIT_ERROR)
     } else {
         Ok(EXIT_PARTIAL)
+    }
+}
+
+/// Where scored articles go: streamed article by article for table, CSV and
+/// JSONL; collected for the formats that are one document (JSON, HTML).
+enum Sink {
+    Table(termcolor::StandardStream),
+    Csv(Box<csv::Writer<std::io::Stdout>>),
+    Jsonl(std::io::Stdout),
+    Collect(Format, Vec<ScoredArticle>),
+}
+
+impl Sink {
+    fn open(format: Format, options: &OutputOptions, terminal: bool) -> Result<Sink> {
+        Ok(match format {
+            Format::Table => {
+                let choice = if terminal {
+                    termcolor::ColorChoice::Auto
+                } else {
+                    termcolor::ColorChoice::Never
+                };
+                Sink::Table(termcolor::StandardStream::stdout(choice))
+            }
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(std::io::stdout());
+                write_csv_header(&mut w, options)?;
+                Sink::Csv(Box::new(w))
+            }
+            Format::Jsonl => Sink::Jsonl(std::io::stdout()),
+            Format::Json | Format::Html => Sink::Collect(format, Vec::new()),
+        })
+    }
+
+    fn write(&mut self, article: ScoredArticle, options: &OutputOptions, all: bool) -> Result<()> {
+        match self {
+            Sink::Table(out) => write_table(out, std::slice::from_ref(&article), options, all)?,
+            Sink::Csv(w) => write_csv_article(w, &article, options)?,
+            Sink::Jsonl(out) => write_jsonl(out.lock(), std::slice::from_ref(&article), options)?,
+            Sink::Collect(_, articles) => articles.push(article),
+        }
+        Ok(())
+    }
+
+    fn finish(self, options: &OutputOptions) -> Result<()> {
+        match self {
+            Sink::Csv(mut w) => w.flush().map_err(rhetor::Error::output)?,
+            Sink::Collect(Format::Json, articles) => {
+                write_json(std::io::stdout().lock(), &articles, options)?
+            }
+            Sink::Collect(_, articles) => rhetor::report::html::write_article_page(
+                std::io::stdout().lock(),
+                &articles,
+                options,
+            )?,
+            Sink::Table(_) | Sink::Jsonl(_) => {}
+        }
+        Ok(())
     }
 }

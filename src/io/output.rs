@@ -220,14 +220,30 @@ pub fn write_csv<W: Write>(
     options: &OutputOptions,
 ) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(csv_header(options)).map_err(csv_error)?;
+    write_csv_header(&mut w, options)?;
     for a in articles {
-        for s in &a.sentences {
-            w.write_record(csv_fields(&SentenceRow::new(&a.id, s, options))?)
-                .map_err(csv_error)?;
-        }
+        write_csv_article(&mut w, a, options)?;
     }
     w.flush().map_err(Error::output)
+}
+
+/// Writes the CSV header row (see [`csv_header`]).
+pub fn write_csv_header<W: Write>(w: &mut csv::Writer<W>, options: &OutputOptions) -> Result<()> {
+    w.write_record(csv_header(options)).map_err(csv_error)
+}
+
+/// Writes the CSV rows of one article (no header), so callers can stream
+/// article by article.
+pub fn write_csv_article<W: Write>(
+    w: &mut csv::Writer<W>,
+    article: &ScoredArticle,
+    options: &OutputOptions,
+) -> Result<()> {
+    for s in &article.sentences {
+        w.write_record(csv_fields(&SentenceRow::new(&article.id, s, options))?)
+            .map_err(csv_error)?;
+    }
+    Ok(())
 }
 
 /// Writes scored articles as JSON Lines (one sentence per line).

@@ -127,6 +127,40 @@ impl Pipeline {
         self.scorer.thresholds()
     }
 
+    /// Runs the scorer over `sentences` one batch at a time. Inputs (with
+    /// their prev/next context) are built per batch, so the only buffer that
+    /// grows with the article is the scores themselves.
+    fn score_in_batches(
+        &self,
+        title: Option<&str>,
+        sentences: &[Sentence],
+    ) -> Result<Vec<crate::model::SentenceScores>> {
+        let batch = self.options.batch_size.max(1);
+        let mut scores = Vec::with_capacity(sentences.len());
+        let mut inputs = Vec::with_capacity(batch.min(sentences.len()));
+        for start in (0..sentences.len()).step_by(batch) {
+            let end = (start + batch).min(sentences.len());
+            inputs.clear();
+            inputs.extend((start..end).map(|i| SentenceInput {
+                text: &sentences[i].text,
+                prev: i.checked_sub(1).map(|j| sentences[j].text.as_str()),
+                next: sentences.get(i + 1).map(|n| n.text.as_str()),
+                title,
+            }));
+            let batch_scores = self.scorer.score_batch(&inputs)?;
+            if batch_scores.len() != inputs.len() {
+                return Err(crate::Error::Config(format!(
+                    "model `{}` returned {} scores for {} sentences",
+                    self.scorer.name(),
+                    batch_scores.len(),
+                    inputs.len()
+                )));
+            }
+            scores.extend(batch_scores);
+        }
+        Ok(scores)
+    }
+
     /// Splits and scores one article.
     pub fn score_article(&self, article: &Article) -> Result<ScoredArticle> {
         let sentences = match self.options.unit {
@@ -142,21 +176,7 @@ impl Pipeline {
         article: &Article,
         sentences: Vec<Sentence>,
     ) -> Result<ScoredArticle> {
-        let title = article.title.as_deref();
-        let inputs: Vec<SentenceInput<'_>> = sentences
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SentenceInput {
-                text: &s.text,
-                prev: i.checked_sub(1).map(|j| sentences[j].text.as_str()),
-                next: sentences.get(i + 1).map(|n| n.text.as_str()),
-                title,
-            })
-            .collect();
-        let mut scores = Vec::with_capacity(inputs.len());
-        for chunk in inputs.chunks(self.options.batch_size.max(1)) {
-            scores.extend(self.scorer.score_batch(chunk)?);
-        }
+        let scores = self.score_in_batches(article.title.as_deref(), &sentences)?;
         let scored = sentences
             .into_iter()
             .zip(scores)
@@ -172,11 +192,11 @@ impl Pipeline {
                         text: sentence.text[c.start..c.end].to_string(),
                         pattern: c.pattern,
                         weight: c.weight,
-                        attributed: quoted.iter().any(|r| r.start <= c.start && c.end <= r.end),
+                        attributed: attribution::within(&quoted, &(c.start..c.end)),
                     })
                     .collect();
                 ScoredSentence {
-                    attributed: attribution::is_attributed(&sentence.text),
+                    attributed: attribution::mostly_covered(&sentence.text, &quoted),
                     sentence,
                     probs: s.probs,
                     framing: s.framing,

@@ -82,46 +82,48 @@ impl<'a> CharCounter<'a> {
     }
 }
 
-/// One piece of the map: `norm_len` bytes of normalised text produced from
-/// `orig_len` bytes of original text. A piece is `linear` when the bytes were
-/// copied unchanged (so inner offsets map one to one).
+/// One edit of the map: `orig_len` original bytes at `orig_start` became
+/// `norm_len` normalised bytes at `norm_start`. Bytes between edits were
+/// copied unchanged, so they are not stored: a sentence without changes has
+/// an empty map (no allocation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct Piece {
+struct Edit {
     norm_start: usize,
     orig_start: usize,
     norm_len: usize,
     orig_len: usize,
-    linear: bool,
+}
+
+impl Edit {
+    fn norm_end(&self) -> usize {
+        self.norm_start + self.norm_len
+    }
+    fn orig_end(&self) -> usize {
+        self.orig_start + self.orig_len
+    }
 }
 
 /// Maps byte offsets of a normalised text back to byte offsets of the
-/// original. Copied runs are stored as one piece each, so the map stays small.
+/// original. Only replacements are stored; copied runs are implicit, so the
+/// map stays small (one entry per replaced character or hyphen join).
+///
+/// Conventions: a range's start maps after any deletion at that position and
+/// its end before any deletion at that position, so leading/trailing deleted
+/// characters (a BOM, a zero-width space) fall outside a sentence span, while
+/// deletions strictly inside a range belong to it. A range that starts or ends
+/// inside a replacement maps to the whole replaced original text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OffsetMap {
-    pieces: Vec<Piece>,
+    edits: Vec<Edit>,
     norm_len: usize,
     orig_len: usize,
 }
 
 impl OffsetMap {
-    /// Records `orig` bytes copied unchanged.
+    /// Records `len` original bytes copied unchanged.
     pub fn push_copy(&mut self, len: usize) {
-        if len == 0 {
-            return;
-        }
-        if let Some(last) = self.pieces.last_mut() {
-            if last.linear
-                && last.norm_start + last.norm_len == self.norm_len
-                && last.orig_start + last.orig_len == self.orig_len
-            {
-                last.norm_len += len;
-                last.orig_len += len;
-                self.norm_len += len;
-                self.orig_len += len;
-                return;
-            }
-        }
-        self.push_piece(len, len, true);
+        self.norm_len += len;
+        self.orig_len += len;
     }
 
     /// Records `orig_len` original bytes replaced by `norm_len` normalised bytes
@@ -130,16 +132,11 @@ impl OffsetMap {
         if orig_len == 0 && norm_len == 0 {
             return;
         }
-        self.push_piece(norm_len, orig_len, false);
-    }
-
-    fn push_piece(&mut self, norm_len: usize, orig_len: usize, linear: bool) {
-        self.pieces.push(Piece {
+        self.edits.push(Edit {
             norm_start: self.norm_len,
             orig_start: self.orig_len,
             norm_len,
             orig_len,
-            linear,
         });
         self.norm_len += norm_len;
         self.orig_len += orig_len;
@@ -155,12 +152,18 @@ impl OffsetMap {
         self.orig_len
     }
 
-    /// The piece holding normalised byte `n` (skipping empty pieces).
-    fn piece_at(&self, n: usize) -> Option<&Piece> {
-        let idx = self
-            .pieces
-            .partition_point(|p| p.norm_start + p.norm_len <= n);
-        self.pieces.get(idx)
+    /// Number of stored edits (replacements, deletions, insertions).
+    pub fn edit_count(&self) -> usize {
+        self.edits.len()
+    }
+
+    /// Original offset of normalised offset `n`, counting from the last edit
+    /// that ends at or before `n` (or from the start).
+    fn linear_from(&self, idx: usize, n: usize) -> usize {
+        match idx.checked_sub(1).and_then(|i| self.edits.get(i)) {
+            Some(e) => e.orig_end() + (n - e.norm_end()),
+            None => n,
+        }
     }
 
     /// Original byte offset where the normalised text starting at `n` begins.
@@ -168,10 +171,10 @@ impl OffsetMap {
         if n >= self.norm_len {
             return self.orig_len;
         }
-        match self.piece_at(n) {
-            Some(p) if p.linear => p.orig_start + (n - p.norm_start),
-            Some(p) => p.orig_start,
-            None => self.orig_len,
+        let idx = self.edits.partition_point(|e| e.norm_end() <= n);
+        match self.edits.get(idx) {
+            Some(e) if e.norm_start <= n => e.orig_start,
+            _ => self.linear_from(idx, n),
         }
     }
 
@@ -180,10 +183,13 @@ impl OffsetMap {
         if n == 0 {
             return 0;
         }
-        match self.piece_at(n - 1) {
-            Some(p) if p.linear => p.orig_start + (n - p.norm_start),
-            Some(p) => p.orig_start + p.orig_len,
-            None => self.orig_len,
+        if n > self.norm_len {
+            return self.orig_len;
+        }
+        let idx = self.edits.partition_point(|e| e.norm_end() < n);
+        match self.edits.get(idx) {
+            Some(e) if e.norm_start < n => e.orig_end(),
+            _ => self.linear_from(idx, n),
         }
     }
 
@@ -191,35 +197,27 @@ impl OffsetMap {
     /// offsets are relative to `norm.start` and to its original start.
     pub fn slice(&self, norm: Range<usize>) -> OffsetMap {
         let mut out = OffsetMap::default();
-        let base = self.to_original_start(norm.start);
-        let first = self
-            .pieces
-            .partition_point(|p| p.norm_start + p.norm_len <= norm.start);
-        for p in &self.pieces[first..] {
-            if p.norm_start >= norm.end && !(p.norm_len == 0 && p.norm_start == norm.end) {
-                break;
-            }
-            if p.norm_len == 0 {
-                // A deletion strictly inside the range belongs to it.
-                if p.norm_start > norm.start && p.norm_start < norm.end {
-                    out.push_replace(p.orig_len, 0);
-                }
-                continue;
-            }
-            let lo = p.norm_start.max(norm.start);
-            let hi = (p.norm_start + p.norm_len).min(norm.end);
-            if lo >= hi {
-                continue;
-            }
-            if p.linear {
-                out.push_copy(hi - lo);
-            } else {
-                out.push_replace(p.orig_len, hi - lo);
-            }
+        let end = norm.end.min(self.norm_len);
+        if norm.start >= end {
+            return out;
         }
-        debug_assert!(
-            out.orig_len <= self.orig_len - base.min(self.orig_len) || out.pieces.is_empty()
-        );
+        let first = self.edits.partition_point(|e| e.norm_end() <= norm.start);
+        let last = first + self.edits[first..].partition_point(|e| e.norm_start < end);
+        // Exact capacity: sentences keep their maps for the whole run.
+        out.edits.reserve_exact(last - first);
+        let mut cur = norm.start;
+        for e in &self.edits[first..last] {
+            let lo = e.norm_start.max(norm.start);
+            let hi = e.norm_end().min(end);
+            if e.norm_len == 0 && lo == norm.start {
+                // A deletion at the very start lies outside the range.
+                continue;
+            }
+            out.push_copy(lo - cur);
+            out.push_replace(e.orig_len, hi - lo);
+            cur = hi;
+        }
+        out.push_copy(end - cur);
         out
     }
 
@@ -262,6 +260,29 @@ mod tests {
         assert_eq!(m.to_original(0..7), 0..9);
         assert_eq!(m.to_original(2..7), 4..9);
         assert_eq!(m.to_original(0..2), 0..2);
+        assert_eq!(m.edit_count(), 1);
+    }
+
+    #[test]
+    fn slices_rebase_and_skip_edge_deletions() {
+        // "\u{feff}a’b\u{200b}c" -> "a'bc"
+        let mut m = OffsetMap::default();
+        m.push_replace(3, 0);
+        m.push_copy(1);
+        m.push_replace(3, 1);
+        m.push_copy(1);
+        m.push_replace(3, 0);
+        m.push_copy(1);
+        assert_eq!(m.to_original(0..4), 3..12);
+        assert_eq!(m.to_original(2..3), 7..8);
+        let s = m.slice(1..4);
+        assert_eq!(s.norm_len(), 3);
+        assert_eq!(s.orig_len(), 8);
+        assert_eq!(s.to_original(0..1), 0..3);
+        assert_eq!(s.to_original(2..3), 7..8);
+        let plain = m.slice(3..4);
+        assert_eq!(plain.edit_count(), 0);
+        assert_eq!(plain.to_original(0..1), 0..1);
     }
 
     #[test]

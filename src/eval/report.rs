@@ -1,0 +1,384 @@
+//! The evaluation report: `metrics.json`, `report.md`, `predictions.csv`, and
+//! the short terminal summary.
+
+use super::labels::{GoldSet, SkippedLine};
+use super::run::{flagged, ErrorAnalysis, Evaluation, LabelMetrics, ModelRun};
+use super::tune::TunedThreshold;
+use crate::error::{Error, Result};
+use crate::io::output::csv_error;
+use crate::taxonomy::Device;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+/// Everything `rhetor eval` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The command line that produced the report.
+    pub command: String,
+    /// The labelled set (path).
+    pub gold: String,
+    /// `rhetor_csv` or `ptc`.
+    pub gold_format: String,
+    /// The split evaluated, when one was selected.
+    pub split: Option<String>,
+    /// The devices scored.
+    pub scored_devices: Vec<String>,
+    /// The model under test.
+    pub evaluation: Evaluation,
+    /// Baselines evaluated on the same set (with `--baselines`).
+    pub baselines: Vec<Evaluation>,
+    /// The most confident errors of the model under test.
+    pub errors: ErrorAnalysis,
+    /// Thresholds tuned on this set (with `--tune`).
+    pub tuned: Vec<TunedThreshold>,
+    /// Lines skipped with `--skip-bad`.
+    pub skipped: Vec<SkippedLine>,
+    /// Notes (e.g. a baseline that could not be loaded).
+    pub notes: Vec<String>,
+    /// True when sentence texts were left out of the report.
+    pub redacted: bool,
+}
+
+fn f3(x: f64) -> String {
+    format!("{x:.3}")
+}
+
+fn opt3(x: Option<f64>) -> String {
+    x.map(f3).unwrap_or_else(|| "–".into())
+}
+
+fn ci(m: &LabelMetrics) -> String {
+    m.f1_ci
+        .map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// The short summary printed on the terminal.
+pub fn summary(report: &Report) -> String {
+    let e = &report.evaluation;
+    let s = &e.sentence_level;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "rhetor eval: model `{}` on {} ({}{}): {} articles, {} sentences, {} positive",
+        e.model,
+        report.gold,
+        report.gold_format,
+        report
+            .split
+            .as_deref()
+            .map(|s| format!(", split {s}"))
+            .unwrap_or_default(),
+        e.articles,
+        e.sentences,
+        e.positive_sentences
+    );
+    let _ = writeln!(
+        out,
+        "  sentence-level (any device): P {} R {} F1 {} 95% CI {}  PR-AUC {}  (threshold {:.3})",
+        f3(s.precision),
+        f3(s.recall),
+        f3(s.f1),
+        ci(s),
+        opt3(s.pr_auc),
+        s.threshold
+    );
+    let _ = writeln!(
+        out,
+        "  devices: micro F1 {}  macro F1 {}  macro PR-AUC {}  ECE {:.3}",
+        f3(e.micro.f1),
+        f3(e.macro_avg.f1),
+        opt3(e.macro_avg.pr_auc),
+        e.calibration.ece
+    );
+    for b in &report.baselines {
+        let _ = writeln!(
+            out,
+            "  baseline {:<14} sentence F1 {}  micro F1 {}  macro F1 {}",
+            b.model,
+            f3(b.sentence_level.f1),
+            f3(b.micro.f1),
+            f3(b.macro_avg.f1)
+        );
+    }
+    for n in &report.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} malformed lines skipped (listed in report.md)",
+            report.skipped.len()
+        );
+    }
+    out
+}
+
+fn metrics_row(m: &LabelMetrics) -> String {
+    format!(
+        "| {} | {} | {} | {:.3} | {} | {} | {} | {} | {} |",
+        m.label,
+        m.support,
+        m.predicted,
+        m.threshold,
+        f3(m.precision),
+        f3(m.recall),
+        f3(m.f1),
+        ci(m),
+        opt3(m.pr_auc)
+    )
+}
+
+/// Renders `report.md`.
+pub fn markdown(report: &Report) -> String {
+    let e = &report.evaluation;
+    let mut out = String::new();
+    let _ = writeln!(out, "# rhetor evaluation: `{}`\n", e.model);
+    let _ = writeln!(out, "- command: `{}`", report.command);
+    let _ = writeln!(
+        out,
+        "- labelled set: `{}` ({}){}",
+        report.gold,
+        report.gold_format,
+        report
+            .split
+            .as_deref()
+            .map(|s| format!(", split `{s}`"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "- {} articles, {} sentences, {} positive ({:.1} %)",
+        e.articles,
+        e.sentences,
+        e.positive_sentences,
+        100.0 * e.positive_sentences as f64 / e.sentences.max(1) as f64
+    );
+    let _ = writeln!(
+        out,
+        "- scored devices: {}",
+        report.scored_devices.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "- confidence intervals: 95 % percentile bootstrap over ARTICLES, {} resamples, seed {}\n",
+        e.bootstrap_resamples, e.bootstrap_seed
+    );
+    let _ = writeln!(out, "## Sentence level (at least one device)\n");
+    let _ = writeln!(out, "F1 of the positive class, computed like the NLP4IF-2019 SLC scorer (scikit-learn conventions: a zero denominator gives 0).\n");
+    let header = "| label | support | predicted | threshold | precision | recall | F1 | F1 95 % CI | PR-AUC |\n|---|---:|---:|---:|---:|---:|---:|---|---:|";
+    let _ = writeln!(out, "{header}");
+    let _ = writeln!(out, "{}\n", metrics_row(&e.sentence_level));
+    if !report.baselines.is_empty() {
+        let _ = writeln!(out, "## Baselines on the same set\n");
+        let _ = writeln!(out, "| model | sentence P | sentence R | sentence F1 | F1 95 % CI | sentence PR-AUC | micro F1 | macro F1 | macro PR-AUC |\n|---|---:|---:|---:|---|---:|---:|---:|---:|");
+        for b in report.baselines.iter().chain(std::iter::once(e)) {
+            let s = &b.sentence_level;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                b.model,
+                f3(s.precision),
+                f3(s.recall),
+                f3(s.f1),
+                ci(s),
+                opt3(s.pr_auc),
+                f3(b.micro.f1),
+                f3(b.macro_avg.f1),
+                opt3(b.macro_avg.pr_auc)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "## Per device\n");
+    let _ = writeln!(out, "{header}");
+    for m in &e.devices {
+        let _ = writeln!(out, "{}", metrics_row(m));
+    }
+    let _ = writeln!(
+        out,
+        "| **micro** | | | | {} | {} | {} | {} | |",
+        f3(e.micro.precision),
+        f3(e.micro.recall),
+        f3(e.micro.f1),
+        e.micro
+            .f1_ci
+            .map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        out,
+        "| **macro** (devices with support) | | | | {} | {} | {} | {} | {} |\n",
+        f3(e.macro_avg.precision),
+        f3(e.macro_avg.recall),
+        f3(e.macro_avg.f1),
+        e.macro_avg
+            .f1_ci
+            .map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
+            .unwrap_or_default(),
+        opt3(e.macro_avg.pr_auc)
+    );
+    let _ = writeln!(out, "## Calibration of the framing probability\n");
+    let _ = writeln!(
+        out,
+        "Expected calibration error (10 equal-width bins): **{:.4}**\n",
+        e.calibration.ece
+    );
+    let _ = writeln!(
+        out,
+        "| bin | n | mean predicted | observed rate |\n|---|---:|---:|---:|"
+    );
+    for b in &e.calibration.bins {
+        let _ = writeln!(
+            out,
+            "| {:.1}–{:.1} | {} | {:.3} | {:.3} |",
+            b.low, b.high, b.count, b.mean_confidence, b.observed_rate
+        );
+    }
+    let _ = writeln!(out);
+    if !report.tuned.is_empty() {
+        let _ = writeln!(out, "## Tuned thresholds (best F1 on this set)\n");
+        let _ = writeln!(
+            out,
+            "| label | before | after | F1 at tuned |\n|---|---:|---:|---:|"
+        );
+        for t in &report.tuned {
+            let _ = writeln!(
+                out,
+                "| {} | {:.3} | {:.3} | {:.3} |",
+                t.label, t.before, t.after, t.f1
+            );
+        }
+        let _ = writeln!(out);
+    }
+    for (title, cases) in [
+        (
+            "Most confident false positives",
+            &report.errors.false_positives,
+        ),
+        (
+            "Most confident false negatives",
+            &report.errors.false_negatives,
+        ),
+    ] {
+        let _ = writeln!(out, "## {title}\n");
+        if report.redacted {
+            let _ = writeln!(out, "(sentence texts left out: `--redact`)\n");
+        }
+        let _ = writeln!(out, "| article | sentence | line | framing | gold | flagged | cues | text |\n|---|---:|---:|---:|---|---|---|---|");
+        for c in cases {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.3} | {} | {} | {} | {} |",
+                c.article_id,
+                c.sentence_index,
+                c.line.map(|l| l.to_string()).unwrap_or_default(),
+                c.framing,
+                c.gold_devices.join(", "),
+                c.predicted_devices.join(", "),
+                md_cell(&c.cues.join("; ")),
+                md_cell(c.text.as_deref().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !report.notes.is_empty() {
+        let _ = writeln!(out, "## Notes\n");
+        for n in &report.notes {
+            let _ = writeln!(out, "- {n}");
+        }
+        let _ = writeln!(out);
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(out, "## Skipped malformed lines (`--skip-bad`)\n");
+        for s in &report.skipped {
+            let _ = writeln!(out, "- {}: {}", s.location, s.reason);
+        }
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Writes `predictions.csv`: one row per sentence with gold labels, the
+/// model's decisions and its probability for every scored device.
+pub fn write_predictions<W: Write>(
+    w: W,
+    gold: &GoldSet,
+    run: &ModelRun,
+    devices: &[Device],
+    redact: bool,
+) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(w);
+    let mut header: Vec<String> = [
+        "article_id",
+        "sentence_index",
+        "line",
+        "gold_positive",
+        "gold_devices",
+        "framing",
+        "predicted_positive",
+        "predicted_devices",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(devices.iter().map(|d| format!("p_{}", d.id())));
+    if !redact {
+        header.push("text".into());
+    }
+    csv.write_record(&header).map_err(csv_error)?;
+    for (a, scores) in gold.articles.iter().zip(&run.scores) {
+        for (s, sc) in a.sentences.iter().zip(scores) {
+            let mut row = vec![
+                a.id.clone(),
+                s.index.to_string(),
+                s.line.map(|l| l.to_string()).unwrap_or_default(),
+                u8::from(s.positive).to_string(),
+                ids(&s.devices),
+                format!("{:.4}", sc.framing),
+                u8::from(sc.framing >= run.thresholds.framing).to_string(),
+                ids(&flagged(sc, &run.thresholds)),
+            ];
+            row.extend(devices.iter().map(|d| format!("{:.4}", sc.prob(*d))));
+            if !redact {
+                row.push(s.text.clone());
+            }
+            csv.write_record(&row).map_err(csv_error)?;
+        }
+    }
+    csv.flush().map_err(Error::output)
+}
+
+fn ids(devices: &[Device]) -> String {
+    devices.iter().map(|d| d.id()).collect::<Vec<_>>().join(";")
+}
+
+/// Writes `metrics.json`, `report.md` and `predictions.csv` into `dir`.
+pub fn write_report_dir(
+    dir: &Path,
+    report: &Report,
+    gold: &GoldSet,
+    run: &ModelRun,
+    devices: &[Device],
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let json = serde_json::to_string_pretty(report).map_err(|e| Error::Output(e.to_string()))?;
+    let p = dir.join("metrics.json");
+    std::fs::write(&p, json + "\n").map_err(|e| Error::io(&p, e))?;
+    let p = dir.join("report.md");
+    std::fs::write(&p, markdown(report)).map_err(|e| Error::io(&p, e))?;
+    let p = dir.join("predictions.csv");
+    let f = std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?;
+    write_predictions(
+        std::io::BufWriter::new(f),
+        gold,
+        run,
+        devices,
+        report.redacted,
+    )
+}

@@ -1,0 +1,169 @@
+//! Decision thresholds: tuning on a dev split (best F1 per device and for the
+//! binary decision), and reading / writing them in a model folder's
+//! `config.json` under `thresholds`:
+//!
+//! ```json
+//! "thresholds": { "framing": 0.42, "devices": { "doubt": 0.31, "loaded_language": 0.55 } }
+//! ```
+//! Devices missing from `devices` keep the model's own threshold.
+
+use super::labels::GoldSet;
+use super::metrics::best_f1_threshold;
+use super::run::{scored_devices, ModelRun};
+use crate::error::{Error, Result};
+use crate::model::Thresholds;
+use crate::taxonomy::Device;
+use serde::Serialize;
+use std::path::Path;
+
+/// One tuned threshold.
+#[derive(Debug, Clone, Serialize)]
+pub struct TunedThreshold {
+    /// Device id or `framing`.
+    pub label: String,
+    /// The threshold before tuning.
+    pub before: f32,
+    /// The tuned threshold.
+    pub after: f32,
+    /// F1 on the tuning set at the tuned threshold.
+    pub f1: f64,
+}
+
+/// Picks, for the binary decision and for every scored device with gold
+/// support, the threshold that maximises F1 on `gold`. Devices without support
+/// keep their threshold.
+pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<TunedThreshold>) {
+    let mut tuned = run.thresholds.clone();
+    let mut rows = Vec::new();
+    let flat: Vec<_> = gold
+        .articles
+        .iter()
+        .zip(&run.scores)
+        .flat_map(|(a, s)| a.sentences.iter().zip(s))
+        .collect();
+    let framing: Vec<f32> = flat.iter().map(|(_, s)| s.framing).collect();
+    let positive: Vec<bool> = flat.iter().map(|(g, _)| g.positive).collect();
+    if let Some((t, f1)) = best_f1_threshold(&framing, &positive) {
+        rows.push(TunedThreshold {
+            label: "framing".into(),
+            before: tuned.framing,
+            after: t,
+            f1,
+        });
+        tuned.framing = t;
+    }
+    for d in scored_devices(gold) {
+        let scores: Vec<f32> = flat.iter().map(|(_, s)| s.prob(d)).collect();
+        let g: Vec<bool> = flat.iter().map(|(s, _)| s.devices.contains(&d)).collect();
+        if let Some((t, f1)) = best_f1_threshold(&scores, &g) {
+            if tuned.devices.len() < Device::ALL.len() {
+                tuned.devices.resize(Device::ALL.len(), 0.5);
+            }
+            rows.push(TunedThreshold {
+                label: d.id().into(),
+                before: tuned.device(d),
+                after: t,
+                f1,
+            });
+            tuned.devices[d.index()] = t;
+        }
+    }
+    (tuned, rows)
+}
+
+/// Thresholds as stored in `config.json`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct StoredThresholds {
+    framing: f64,
+    #[serde(default)]
+    devices: std::collections::BTreeMap<String, f64>,
+}
+
+/// Reads `thresholds` from a model folder's `config.json`, on top of `base`.
+/// Returns `base` unchanged when the config has no `thresholds`.
+pub fn read_config_thresholds(dir: &Path, base: &Thresholds) -> Result<Thresholds> {
+    let path = dir.join("config.json");
+    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let value: serde_json::Value = serde_json::from_str(&raw)
+        .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
+    let Some(t) = value.get("thresholds") else {
+        return Ok(base.clone());
+    };
+    let stored: StoredThresholds = serde_json::from_value(t.clone())
+        .map_err(|e| Error::model(&path, format!("invalid `thresholds`: {e}")))?;
+    let mut out = base.clone();
+    out.devices.resize(Device::ALL.len(), 0.5);
+    out.framing = check_probability(stored.framing as f32, "framing", &path)?;
+    for (id, t) in stored.devices {
+        let d = Device::from_id(&id)
+            .ok_or_else(|| Error::model(&path, format!("unknown device `{id}` in `thresholds`")))?;
+        out.devices[d.index()] = check_probability(t as f32, &id, &path)?;
+    }
+    Ok(out)
+}
+
+fn check_probability(t: f32, label: &str, path: &Path) -> Result<f32> {
+    if (0.0..=1.0).contains(&t) {
+        Ok(t)
+    } else {
+        Err(Error::model(
+            path,
+            format!("threshold of `{label}` is {t}, not a probability"),
+        ))
+    }
+}
+
+/// Writes `thresholds` into a model folder's `config.json`, keeping every other key.
+pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()> {
+    let path = dir.join("config.json");
+    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let mut value: serde_json::Value = serde_json::from_str(&raw)
+        .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
+    let stored = StoredThresholds {
+        framing: exact(thresholds.framing),
+        devices: Device::ALL
+            .iter()
+            .map(|d| (d.id().to_string(), exact(thresholds.device(*d))))
+            .collect(),
+    };
+    let obj = value
+        .as_object_mut()
+        .ok_or_else(|| Error::model(&path, "config.json is not a JSON object"))?;
+    obj.insert(
+        "thresholds".into(),
+        serde_json::to_value(stored).map_err(|e| Error::Output(e.to_string()))?,
+    );
+    let text = serde_json::to_string_pretty(&value).map_err(|e| Error::Output(e.to_string()))?;
+    std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
+}
+
+/// The exact value of a threshold (no rounding: a tuned threshold equals a
+/// score, and rounding it could flip that decision).
+fn exact(x: f32) -> f64 {
+    f64::from(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_round_trip_through_config_json() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"kind":"cues","name":"x"}"#,
+        )
+        .unwrap();
+        let base = Thresholds::default();
+        assert_eq!(read_config_thresholds(dir.path(), &base).unwrap(), base);
+        let mut t = base.clone();
+        t.framing = 0.25;
+        t.devices[Device::Doubt.index()] = 0.125;
+        write_config_thresholds(dir.path(), &t).unwrap();
+        let back = read_config_thresholds(dir.path(), &base).unwrap();
+        assert_eq!(back, t);
+        let raw = std::fs::read_to_string(dir.path().join("config.json")).unwrap();
+        assert!(raw.contains("\"kind\": \"cues\""), "{raw}");
+    }
+}

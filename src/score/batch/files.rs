@@ -1,0 +1,347 @@
+//! The output folder of a batch run: `*.partial` files while running, an
+//! atomic checkpoint (temp file + fsync + rename + fsync of the folder) that
+//! says how much of them is valid, and the final renames.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Per-sentence output.
+pub const SENTENCES_FILE: &str = "sentences.csv";
+/// Per-article output.
+pub const ARTICLES_FILE: &str = "articles.csv";
+/// Records that could not be scored.
+pub const ERRORS_FILE: &str = "errors.csv";
+/// Written last, only when the run is complete.
+pub const SUMMARY_FILE: &str = "summary.json";
+/// The checkpoint of an unfinished run.
+pub const CHECKPOINT_FILE: &str = "checkpoint.json";
+/// Suffix of outputs while the run is unfinished.
+pub const PARTIAL_SUFFIX: &str = ".partial";
+
+/// The three streamed outputs, in a fixed order.
+pub const OUTPUT_FILES: [&str; 3] = [SENTENCES_FILE, ARTICLES_FILE, ERRORS_FILE];
+
+/// Counts of a run (cumulative over resumed sessions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Input records read (= articles_scored + errors + other_shards).
+    pub records_read: u64,
+    /// Articles scored (rows of `articles.csv`).
+    pub articles_scored: u64,
+    /// Records that could not be scored (rows of `errors.csv`).
+    pub errors: u64,
+    /// Sentences scored (rows of `sentences.csv`).
+    pub sentences: u64,
+    /// Sentences whose framing score reaches the framing threshold.
+    pub framing_sentences: u64,
+    /// Records left to other shards (`--shard`).
+    pub other_shards: u64,
+}
+
+impl Counts {
+    /// True when every record read is accounted for.
+    pub fn balanced(&self) -> bool {
+        self.records_read == self.articles_scored + self.errors + self.other_shards
+    }
+}
+
+/// What an unfinished (or finishing) run has durably written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Checkpoint format version.
+    pub version: u32,
+    /// The settings that determine the output; a resume must match them.
+    pub settings: serde_json::Value,
+    /// Input records fully handled: every output row of records `1..=records_done` is written.
+    pub records_done: u64,
+    /// Valid byte lengths of the partial outputs: sentences, articles, errors.
+    pub lengths: [u64; 3],
+    /// Counts up to `records_done`.
+    pub counts: Counts,
+    /// Unix time the run started (first session).
+    pub started_unix: u64,
+    /// Seconds spent in earlier sessions and this one up to the checkpoint.
+    pub elapsed_s: f64,
+    /// Number of sessions (1 + resumes).
+    pub sessions: u32,
+    /// True once every record is written; only the final renames remain.
+    pub complete: bool,
+    /// The summary to write once complete.
+    pub summary: Option<serde_json::Value>,
+}
+
+/// The current checkpoint format.
+pub const CHECKPOINT_VERSION: u32 = 1;
+
+/// How a run starts in its folder.
+#[derive(Debug)]
+pub enum Start {
+    /// From the first record.
+    Fresh,
+    /// From a checkpoint.
+    Resume(Box<Checkpoint>),
+}
+
+/// Checks the output folder and decides how the run starts.
+///
+/// A folder holding a finished run (final outputs or `summary.json`) is
+/// refused unless `force`; one holding an unfinished run is resumed with
+/// `resume`, restarted with `force`, and refused otherwise. `force` removes
+/// only rhetor's own files.
+pub fn prepare_dir(dir: &Path, resume: bool, force: bool) -> Result<Start> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    if force {
+        remove_own_files(dir)?;
+        return Ok(Start::Fresh);
+    }
+    let checkpoint = read_checkpoint(dir)?;
+    let shown = dir.display();
+    if let Some(ck) = checkpoint {
+        if resume {
+            return Ok(Start::Resume(Box::new(ck)));
+        }
+        return Err(Error::Config(format!(
+            "{shown} holds an unfinished run ({} records done); pass --resume to continue it or --force to start over",
+            ck.records_done
+        )));
+    }
+    let finished = OUTPUT_FILES
+        .iter()
+        .chain([SUMMARY_FILE].iter())
+        .any(|f| dir.join(f).exists());
+    if finished {
+        return Err(Error::Config(format!(
+            "{shown} already holds a finished run; pass --force to overwrite it (or choose another --out)"
+        )));
+    }
+    let partials = OUTPUT_FILES.iter().any(|f| partial_path(dir, f).exists());
+    if partials && !resume {
+        return Err(Error::Config(format!(
+            "{shown} holds partial outputs of an interrupted run; pass --resume to continue it or --force to start over"
+        )));
+    }
+    // Partial files without a checkpoint hold nothing known to be valid.
+    remove_own_files(dir)?;
+    Ok(Start::Fresh)
+}
+
+/// Removes rhetor's outputs, partials and checkpoint from `dir` (nothing else).
+fn remove_own_files(dir: &Path) -> Result<()> {
+    let mut names: Vec<String> = OUTPUT_FILES
+        .iter()
+        .flat_map(|f| [f.to_string(), format!("{f}{PARTIAL_SUFFIX}")])
+        .collect();
+    names.extend([
+        SUMMARY_FILE.to_string(),
+        CHECKPOINT_FILE.to_string(),
+        tmp_name(CHECKPOINT_FILE),
+        tmp_name(SUMMARY_FILE),
+    ]);
+    for name in names {
+        let p = dir.join(name);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(p, e)),
+        }
+    }
+    Ok(())
+}
+
+fn tmp_name(name: &str) -> String {
+    format!(".{name}.tmp")
+}
+
+/// The path of an output while the run is unfinished.
+pub fn partial_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}{PARTIAL_SUFFIX}"))
+}
+
+/// Reads `checkpoint.json` if present.
+pub fn read_checkpoint(dir: &Path) -> Result<Option<Checkpoint>> {
+    let path = dir.join(CHECKPOINT_FILE);
+    let raw = match std::fs::read(&path) {
+        Ok(raw) => raw,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let ck: Checkpoint = serde_json::from_slice(&raw).map_err(|e| {
+        Error::Config(format!(
+            "{}: unreadable checkpoint ({e}); pass --force to start over",
+            path.display()
+        ))
+    })?;
+    if ck.version != CHECKPOINT_VERSION {
+        return Err(Error::Config(format!(
+            "{}: checkpoint version {} is not supported (expected {CHECKPOINT_VERSION}); pass --force to start over",
+            path.display(),
+            ck.version
+        )));
+    }
+    Ok(Some(ck))
+}
+
+/// Writes `bytes` to `dir/name` atomically: temp file, fsync, rename, fsync of the folder.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = dir.join(tmp_name(name));
+    let target = dir.join(name);
+    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(f);
+    std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+    sync_dir(dir)
+}
+
+/// Writes the checkpoint atomically.
+pub fn write_checkpoint(dir: &Path, ck: &Checkpoint) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(ck).map_err(|e| Error::Output(e.to_string()))?;
+    write_atomic(dir, CHECKPOINT_FILE, &bytes)
+}
+
+/// Makes renames and creations in `dir` durable (a no-op where folders cannot be opened).
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let d = File::open(dir).map_err(|e| Error::io(dir, e))?;
+        d.sync_all().map_err(|e| Error::io(dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// One streamed output file (written as `*.partial`).
+pub struct OutFile {
+    path: PathBuf,
+    writer: BufWriter<File>,
+    len: u64,
+}
+
+impl OutFile {
+    /// Creates `dir/name.partial` holding `header`.
+    pub fn create(dir: &Path, name: &str, header: &[u8]) -> Result<OutFile> {
+        let path = partial_path(dir, name);
+        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let mut out = OutFile {
+            path,
+            writer: BufWriter::with_capacity(1 << 17, file),
+            len: 0,
+        };
+        out.append(header)?;
+        Ok(out)
+    }
+
+    /// Reopens `dir/name.partial`, cut back to the checkpointed `len`.
+    pub fn resume(dir: &Path, name: &str, len: u64) -> Result<OutFile> {
+        let path = partial_path(dir, name);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        let actual = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+        if actual < len {
+            return Err(Error::Config(format!(
+                "{}: {actual} bytes, shorter than the {len} bytes the checkpoint recorded; the folder was modified — pass --force to start over",
+                path.display()
+            )));
+        }
+        file.set_len(len).map_err(|e| Error::io(&path, e))?;
+        let mut file = file;
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::End(0))
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(OutFile {
+            path,
+            writer: BufWriter::with_capacity(1 << 17, file),
+            len,
+        })
+    }
+
+    /// Appends bytes.
+    pub fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        self.writer
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written (valid once [`OutFile::sync`] returns).
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Flushes and fsyncs the data.
+    pub fn sync(&mut self) -> Result<()> {
+        self.writer.flush().map_err(|e| Error::io(&self.path, e))?;
+        self.writer
+            .get_ref()
+            .sync_data()
+            .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Renames the partial outputs that are still partial into their final names.
+pub fn promote_partials(dir: &Path) -> Result<()> {
+    for name in OUTPUT_FILES {
+        let partial = partial_path(dir, name);
+        if partial.exists() {
+            let target = dir.join(name);
+            std::fs::rename(&partial, &target).map_err(|e| Error::io(&target, e))?;
+        }
+    }
+    sync_dir(dir)
+}
+
+/// Removes the checkpoint of a finished run.
+pub fn remove_checkpoint(dir: &Path) -> Result<()> {
+    let path = dir.join(CHECKPOINT_FILE);
+    match std::fs::remove_file(&path) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finished_folder_is_refused_without_force() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join(SUMMARY_FILE), "{}").expect("write");
+        let err = prepare_dir(dir.path(), false, false)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("--force"), "{err}");
+        std::fs::write(dir.path().join("notes.txt"), "mine").expect("write");
+        assert!(matches!(
+            prepare_dir(dir.path(), false, true),
+            Ok(Start::Fresh)
+        ));
+        assert!(!dir.path().join(SUMMARY_FILE).exists());
+        assert!(dir.path().join("notes.txt").exists());
+    }
+
+    #[test]
+    fn outfile_resume_truncates_to_checkpoint() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut f = OutFile::create(dir.path(), ERRORS_FILE, b"h\n").expect("create");
+        f.append(b"row1\nrow2-partial").expect("append");
+        f.sync().expect("sync");
+        drop(f);
+        let mut f = OutFile::resume(dir.path(), ERRORS_FILE, 7).expect("resume");
+        f.append(b"row2\n").expect("append");
+        f.sync().expect("sync");
+        let text = std::fs::read_to_string(partial_path(dir.path(), ERRORS_FILE)).expect("read");
+        assert_eq!(text, "h\nrow1\nrow2\n");
+        assert_eq!(f.len(), 12);
+    }
+}
