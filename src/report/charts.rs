@@ -192,7 +192,11 @@ pub fn rate_chart(c: &Comparison, measure: Measure) -> Result<String> {
             .build_cartesian_2d(0.0..x_max, (0..n.saturating_sub(1)).into_segmented())
             .map_err(chart_error)?;
         let formatter = |v: &SegmentValue<usize>| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+            // Row 0 is at the bottom: list the groups top-down, like the heat map.
+            SegmentValue::CenterOf(i) => labels
+                .get(n.saturating_sub(1 + *i))
+                .cloned()
+                .unwrap_or_default(),
             _ => String::new(),
         };
         chart
@@ -205,7 +209,8 @@ pub fn rate_chart(c: &Comparison, measure: Measure) -> Result<String> {
             .light_line_style(RGBColor(242, 242, 242))
             .draw()
             .map_err(chart_error)?;
-        for (i, g) in c.groups.iter().enumerate() {
+        for (position, g) in c.groups.iter().enumerate() {
+            let i = n - 1 - position;
             let m = &g.measures[j];
             let Some(rate) = m.rate else { continue };
             let colour = if g.small {
