@@ -44,9 +44,10 @@ pub struct Args {
     /// Groups with fewer sentences are reported but not tested.
     #[arg(long, default_value_t = 50)]
     min_sentences: u64,
-    /// For sentences.csv: a sentence counts as framing when `framing` reaches this score.
-    #[arg(long, default_value_t = 0.5)]
-    framing_threshold: f32,
+    /// For sentences.csv: a sentence counts as framing when `framing` reaches this score
+    /// [default: `thresholds.framing` of the batch's summary.json beside the file, else 0.5].
+    #[arg(long)]
+    framing_threshold: Option<f32>,
 }
 
 impl Args {
@@ -70,7 +71,10 @@ pub fn run(args: Args) -> Result<i32> {
     let data = read_dataset(
         &args.input,
         ReadOptions {
-            framing_threshold: args.framing_threshold,
+            framing_threshold: super::report::framing_threshold(
+                args.framing_threshold,
+                &args.input,
+            ),
         },
     )?;
     let comparison = compare(&data, &args.options())?;

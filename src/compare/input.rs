@@ -80,6 +80,20 @@ impl Default for ReadOptions {
     }
 }
 
+/// The framing threshold that `rhetor batch` used, read from the
+/// `summary.json` beside `input` (`thresholds.framing`); `None` when there is
+/// no such file or field. `sentences.csv` needs it to count framing sentences
+/// the way `articles.csv` does.
+pub fn batch_framing_threshold(input: &Path) -> Option<f32> {
+    let summary = input.parent()?.join("summary.json");
+    let text = std::fs::read_to_string(summary).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("thresholds")?
+        .get("framing")?
+        .as_f64()
+        .map(|t| t as f32)
+}
+
 /// Opens a CSV file (gzip-compressed when it ends in `.gz`).
 pub fn open_csv(path: &Path) -> Result<csv::Reader<Box<dyn Read>>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -408,6 +422,19 @@ mod tests {
         assert_eq!(a1.counts[Device::Doubt.index()], 2);
         assert_eq!(a1.counts[Device::ScareQuotes.index()], 1);
         assert_eq!(d.articles[1].framing_sentences, 0);
+    }
+
+    #[test]
+    fn the_batch_framing_threshold_comes_from_summary_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = write(dir.path(), "sentences.csv", "");
+        assert_eq!(batch_framing_threshold(&input), None);
+        write(
+            dir.path(),
+            "summary.json",
+            r#"{"model":"cues","thresholds":{"framing":0.14,"devices":{}}}"#,
+        );
+        assert_eq!(batch_framing_threshold(&input), Some(0.14));
     }
 
     #[test]
