@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Python reference for the transformer throughput bench (scripts/bench-transformer.sh).
+
+Encodes every line of --input with sentence-transformers (all-MiniLM-L6-v2, CPU,
+mean pooling, max 128 tokens) — the encoder work rhetor's transformer scorer
+does, without rhetor's extra work (normalisation, splitting, cue model, head,
+CSV output). Prints one JSON line: sentences, seconds, sentences_per_second,
+peak_rss_mb. Needs torch (CPU) + sentence-transformers in a throwaway venv.
+"""
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True, help="base model folder (models/base)")
+    ap.add_argument("--input", required=True, help="one sentence per line")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+
+    torch.set_num_threads(args.threads)
+    word = models.Transformer(args.model, max_seq_length=128)
+    pool = models.Pooling(word.get_word_embedding_dimension(), pooling_mode="mean")
+    model = SentenceTransformer(modules=[word, pool], device="cpu")
+    with open(args.input, encoding="utf-8") as f:
+        sentences = [line.strip() for line in f if line.strip()]
+    model.encode(sentences[:64], batch_size=args.batch_size)  # warm-up
+    start = time.perf_counter()
+    emb = model.encode(sentences, batch_size=args.batch_size, convert_to_numpy=True)
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({
+        "impl": "python sentence-transformers",
+        "torch": torch.__version__,
+        "threads": args.threads,
+        "sentences": len(sentences),
+        "dim": int(emb.shape[1]),
+        "seconds": round(seconds, 3),
+        "sentences_per_second": round(len(sentences) / seconds, 1),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
