@@ -285,7 +285,7 @@ fn ratio(a: usize, b: usize) -> f64 {
 pub fn best_threshold(probs: &[f32], gold: &[bool]) -> (f32, f64) {
     let mut best = (0.5f32, -1.0f64);
     for step in 1..50 {
-        let t = step as f32 * 0.02;
+        let t = (step * 2) as f32 / 100.0;
         let f = F1::count(probs.iter().map(|&p| p >= t), gold.iter().copied()).f1();
         if f > best.1 + 1e-12 {
             best = (t, f);
