@@ -57,14 +57,18 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 rs=$(python3 -c "print(round($N / ($end - $start), 1))")
 rrss=$(awk '/Maximum resident/ {print int($6/1024)}' "$OUT/rhetor.time")
-echo "rhetor: $N sentences in $(python3 -c "print(round($end - $start, 2))") s = $rs sentences/s, peak RSS $rrss MB"
+rcpu=$(awk '/User time|System time/ {s += $4} END {print s}' "$OUT/rhetor.time")
+rcs=$(python3 -c "print(round($N / $rcpu, 1))")
+echo "rhetor: $N sentences in $(python3 -c "print(round($end - $start, 2))") s wall = $rs sentences/s; CPU $rcpu s = $rcs sentences/CPU-s (incl. start-up, reading, CSV); peak RSS $rrss MB"
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import torch, sentence_transformers" 2>/dev/null; then
   echo "== python reference ($VENV)"
-  py=$("$VENV/bin/python" scripts/bench_python.py --model models/base --input "$OUT/sentences.txt" --threads "$(nproc)")
+  py=$("$VENV/bin/python" scripts/bench_python.py 2>/dev/null --model models/base --input "$OUT/sentences.txt" --threads "$(nproc)")
   echo "python: $py"
   ps=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['sentences_per_second'])" "$py")
-  echo "ratio rhetor/python = $(python3 -c "print(round($rs / $ps, 2))")"
+  pcs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['sentences_per_cpu_second'])" "$py")
+  echo "ratio rhetor/python: wall $(python3 -c "print(round($rs / $ps, 2))")x, per CPU-second $(python3 -c "print(round($rcs / $pcs, 2))")x"
+  echo "(on a loaded machine the per-CPU-second ratio is the meaningful one; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 else
   echo "python reference skipped: no torch + sentence-transformers in $VENV"
 fi

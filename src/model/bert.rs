@@ -61,7 +61,8 @@ impl BertConfig {
         let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let cfg: BertConfig = serde_json::from_str(&raw)
             .map_err(|e| Error::model(path, format!("not a BERT config: {e}")))?;
-        if cfg.num_attention_heads == 0 || cfg.hidden_size % cfg.num_attention_heads != 0 {
+        if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads)
+        {
             return Err(Error::model(
                 path,
                 "hidden_size must be a multiple of num_attention_heads",

@@ -608,14 +608,14 @@ fn loss_weights(split: &Split, trained: &[bool], opts: &TrainOptions) -> (Vec<f3
     let n = split.len() as f32;
     let mut pos_w = Vec::with_capacity(N_OUTPUTS);
     let mut out_w = Vec::with_capacity(N_OUTPUTS);
-    for o in 0..N_OUTPUTS {
+    for (o, &is_trained) in trained.iter().enumerate() {
         let pos = (0..split.len()).filter(|&i| split.target(i, o)).count() as f32;
         pos_w.push(if pos > 0.0 {
             ((n - pos) / pos).clamp(1.0, opts.max_pos_weight)
         } else {
             1.0
         });
-        out_w.push(if !trained[o] {
+        out_w.push(if !is_trained {
             0.0
         } else if o == N_OUTPUTS - 1 {
             opts.framing_weight
@@ -993,6 +993,9 @@ fn cached_hidden(
     Ok(HiddenCache { states, lens })
 }
 
+/// Tensors of fine-tuned layers, one map per layer (names relative to the layer).
+type LayerTensors = Vec<HashMap<String, Tensor>>;
+
 /// Trainable copies of the top layers.
 struct TopLayers {
     layers: Vec<BertLayer>,
@@ -1125,7 +1128,7 @@ fn fine_tune(
     base_sha: &str,
     opts: &TrainOptions,
     rng: &mut StdRng,
-) -> Result<(Head, Vec<HashMap<String, Tensor>>, usize)> {
+) -> Result<(Head, LayerTensors, usize)> {
     if opts.context != ContextMode::None {
         return Err(Error::Config(
             "fine-tuning supports only --context none".into(),
@@ -1174,12 +1177,7 @@ fn fine_tune(
     // Lines → text ids (context none: one text per line).
     let line_text: Vec<usize> = train.rows.iter().map(|r| r[0].unwrap_or(0)).collect();
     let dev_texts = needed_texts(dev);
-    let mut best: Option<(
-        f64,
-        usize,
-        HashMap<String, Tensor>,
-        Vec<HashMap<String, Tensor>>,
-    )> = None;
+    let mut best: Option<(f64, usize, HashMap<String, Tensor>, LayerTensors)> = None;
     let pb = progress_bar(opts.epochs * train.len(), "fine-tuning", opts.progress);
     for epoch in 1..=opts.epochs {
         // Batches of lines with the same bucket length, shuffled.
