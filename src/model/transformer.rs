@@ -1,0 +1,463 @@
+//! The transformer [`Scorer`]: BERT encoder ([`super::bert`]) → mean-pooled
+//! embeddings (plus context embeddings when the model uses them) → head
+//! ([`super::head`]) → per-device probabilities and the combined `framing`
+//! probability. The embedded cue model runs alongside: its spans explain every
+//! device the transformer flags, and it supplies the probabilities of devices
+//! the transformer was not trained on (those without labelled data).
+//! Optional occlusion attributions add the word spans that move the score most.
+
+use super::bert::{BertEncoder, Encoder};
+use super::cues::CueModel;
+use super::head::{ContextMode, Head, HeadConfig};
+use super::{setup, sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
+use crate::error::{Error, Result};
+use crate::taxonomy::Device;
+use crate::tokenize::Encoded;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The label of the combined output, after the devices.
+pub const FRAMING_LABEL: &str = "framing";
+
+/// The `config.json` of a transformer model folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransformerConfig {
+    /// Always `transformer`.
+    pub kind: String,
+    /// Model name (for reports).
+    pub name: String,
+    /// The base encoder (hub id and SHA-256 of its `model.safetensors`).
+    pub base: BaseInfo,
+    /// Output labels, in head order: device ids then `framing`.
+    pub labels: Vec<String>,
+    /// Labels the head was trained on (others come from the cue model).
+    pub trained_labels: Vec<String>,
+    /// Pooling of the token states (`mean`).
+    pub pooling: String,
+    /// Maximum sequence length in word pieces.
+    pub max_len: usize,
+    /// Context fed to the head.
+    pub context: ContextMode,
+    /// Head shape.
+    pub head: HeadConfig,
+    /// Encoder layers replaced by fine-tuned copies stored in `model.safetensors`.
+    #[serde(default)]
+    pub fine_tuned_layers: Vec<usize>,
+    /// Decision thresholds chosen on the dev split.
+    pub thresholds: Thresholds,
+    /// Provenance: training data hash, hyper-parameters, metrics.
+    #[serde(default)]
+    pub training: serde_json::Value,
+}
+
+/// Identity of the base encoder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BaseInfo {
+    /// Hugging Face hub id.
+    pub hf_id: String,
+    /// SHA-256 of `model.safetensors` (checked on load when present).
+    pub safetensors_sha256: Option<String>,
+}
+
+/// Options of the transformer scorer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TransformerOptions {
+    /// Add occlusion attributions (top 3 word spans per sentence, pattern
+    /// `attribution:occlusion`). Costs one extra forward pass per word.
+    pub explain: bool,
+}
+
+/// The transformer sentence classifier.
+pub struct TransformerScorer {
+    name: String,
+    encoder: Box<dyn Encoder>,
+    head: Head,
+    config: TransformerConfig,
+    /// Head output index of every device, or `None` when it comes from the cue model.
+    device_outputs: Vec<Option<usize>>,
+    framing_output: usize,
+    cues: CueModel,
+    options: TransformerOptions,
+}
+
+impl TransformerScorer {
+    /// Loads a model folder, with base weights from [`setup::base_dir`] (or
+    /// `base` when given).
+    pub fn load(dir: &Path) -> Result<TransformerScorer> {
+        Self::load_with(dir, None, TransformerOptions::default())
+    }
+
+    /// Loads a model folder with an explicit base folder and options.
+    pub fn load_with(
+        dir: &Path,
+        base: Option<&Path>,
+        options: TransformerOptions,
+    ) -> Result<TransformerScorer> {
+        let config = read_config(dir)?;
+        let base: PathBuf = match base {
+            Some(b) => b.to_path_buf(),
+            None => setup::base_dir(),
+        };
+        if !setup::is_complete(&base) {
+            return Err(Error::model(
+                &base,
+                "transformer base weights missing (run scripts/setup-model.sh, or set RHETOR_BASE_DIR)",
+            ));
+        }
+        let weights = dir.join("model.safetensors");
+        let top = (!config.fine_tuned_layers.is_empty()).then_some(weights.as_path());
+        let encoder = BertEncoder::load(&base, config.max_len, top)?;
+        let head = Head::load(config.head, &weights)?;
+        Self::from_parts(config, Box::new(encoder), head, options)
+    }
+
+    /// Assembles a scorer from an encoder and a head.
+    pub fn from_parts(
+        config: TransformerConfig,
+        encoder: Box<dyn Encoder>,
+        head: Head,
+        options: TransformerOptions,
+    ) -> Result<TransformerScorer> {
+        let label_index = |l: &str| config.labels.iter().position(|x| x == l);
+        let trained = |l: &str| config.trained_labels.iter().any(|x| x == l);
+        let device_outputs = Device::ALL
+            .iter()
+            .map(|d| label_index(d.id()).filter(|_| trained(d.id())))
+            .collect();
+        let framing_output = label_index(FRAMING_LABEL).ok_or_else(|| {
+            Error::Config(format!("model {} has no `framing` label", config.name))
+        })?;
+        if config.labels.len() != head.config().outputs {
+            return Err(Error::Config(format!(
+                "model {}: {} labels but the head has {} outputs",
+                config.name,
+                config.labels.len(),
+                head.config().outputs
+            )));
+        }
+        if head.config().input_dim != encoder.dim() * config.context.parts() {
+            return Err(Error::Config(format!(
+                "model {}: head input {} does not match encoder width {} × {} context parts",
+                config.name,
+                head.config().input_dim,
+                encoder.dim(),
+                config.context.parts()
+            )));
+        }
+        Ok(TransformerScorer {
+            name: config.name.clone(),
+            encoder,
+            head,
+            config,
+            device_outputs,
+            framing_output,
+            cues: CueModel::embedded()?,
+            options,
+        })
+    }
+
+    /// The model's configuration.
+    pub fn config(&self) -> &TransformerConfig {
+        &self.config
+    }
+
+    /// Turns occlusion attributions on or off.
+    pub fn set_explain(&mut self, explain: bool) {
+        self.options.explain = explain;
+    }
+
+    /// Head logits of `n` feature rows built from embeddings.
+    fn head_logits(&self, features: Vec<f32>, n: usize) -> Result<Vec<Vec<f32>>> {
+        let logits = self.head.logits(&features);
+        if logits.len() != n {
+            return Err(Error::Backend(format!(
+                "head produced {} rows for {n} sentences",
+                logits.len()
+            )));
+        }
+        Ok(logits)
+    }
+
+    /// Builds the head's input of one sentence from the embeddings table.
+    fn features_of(
+        &self,
+        input: &SentenceInput<'_>,
+        emb: &[Vec<f32>],
+        index: &HashMap<&str, usize>,
+        out: &mut Vec<f32>,
+    ) {
+        let dim = self.encoder.dim();
+        let mut push = |t: Option<&str>| match t.and_then(|t| index.get(t)) {
+            Some(&i) => out.extend_from_slice(&emb[i]),
+            None => out.extend(std::iter::repeat_n(0.0, dim)),
+        };
+        push(Some(input.text));
+        match self.config.context {
+            ContextMode::None => {}
+            ContextMode::PrevNext => {
+                push(input.prev);
+                push(input.next);
+            }
+            ContextMode::Title => push(input.title),
+        }
+    }
+
+    /// The texts the batch needs embedded (deduplicated).
+    fn unique_texts<'a>(
+        &self,
+        batch: &[SentenceInput<'a>],
+    ) -> (Vec<&'a str>, HashMap<&'a str, usize>) {
+        let mut texts = Vec::new();
+        let mut index = HashMap::new();
+        let mut add = |t: Option<&'a str>| {
+            if let Some(t) = t {
+                index.entry(t).or_insert_with(|| {
+                    texts.push(t);
+                    texts.len() - 1
+                });
+            }
+        };
+        for s in batch {
+            add(Some(s.text));
+            match self.config.context {
+                ContextMode::None => {}
+                ContextMode::PrevNext => {
+                    add(s.prev);
+                    add(s.next);
+                }
+                ContextMode::Title => add(s.title),
+            }
+        }
+        (texts, index)
+    }
+
+    /// Turns head logits and cue-model scores into the sentence's scores.
+    fn combine(&self, logits: &[f32], cue_scores: SentenceScores) -> SentenceScores {
+        let probs: Vec<f32> = self
+            .device_outputs
+            .iter()
+            .enumerate()
+            .map(|(d, out)| match out {
+                Some(o) => sigmoid(logits[*o]),
+                None => cue_scores.probs.get(d).copied().unwrap_or(0.0),
+            })
+            .collect();
+        let thresholds = &self.config.thresholds;
+        let cues = cue_scores
+            .cues
+            .into_iter()
+            .filter(|c| probs[c.device.index()] >= thresholds.device(c.device))
+            .collect();
+        SentenceScores {
+            probs,
+            framing: sigmoid(logits[self.framing_output]),
+            cues,
+        }
+    }
+
+    /// Occlusion attributions of one sentence: every word (maximal run of
+    /// word pieces without whitespace between them) is replaced by `[MASK]`
+    /// and the drop in the target logit is its attribution. Returns up to 3
+    /// spans with a positive attribution, strongest first.
+    pub fn occlusion(
+        &self,
+        input: &SentenceInput<'_>,
+        scores: &SentenceScores,
+    ) -> Result<Vec<Cue>> {
+        let (device, output) = self.attribution_target(scores);
+        let enc = self.encoder.tokenize(&[input.text])?;
+        let Some(enc) = enc.into_iter().next() else {
+            return Ok(vec![]);
+        };
+        let words = word_groups(&enc);
+        if words.is_empty() {
+            return Ok(vec![]);
+        }
+        let mask_id = self.encoder.mask_token_id();
+        let variants: Vec<Encoded> = words.iter().map(|w| occlude(&enc, w, mask_id)).collect();
+        let mut seqs: Vec<&Encoded> = vec![&enc];
+        seqs.extend(variants.iter());
+        let emb = self.encoder.embed_encoded(&seqs)?;
+        let context = self.context_rows(input)?;
+        let dim = self.head.config().input_dim;
+        let mut feats = Vec::with_capacity(emb.len() * dim);
+        for e in &emb {
+            feats.extend_from_slice(e);
+            feats.extend_from_slice(&context);
+        }
+        let logits = self.head_logits(feats, emb.len())?;
+        let base = logits[0][output];
+        let mut attributions: Vec<(f32, &std::ops::Range<usize>)> = words
+            .iter()
+            .zip(&logits[1..])
+            .map(|(w, l)| (base - l[output], &w.bytes))
+            .filter(|(a, _)| *a > 0.0)
+            .collect();
+        attributions.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.start.cmp(&b.1.start)));
+        Ok(attributions
+            .into_iter()
+            .take(3)
+            .map(|(a, r)| Cue {
+                device,
+                start: r.start,
+                end: r.end,
+                pattern: "attribution:occlusion".to_string(),
+                weight: a,
+            })
+            .collect())
+    }
+
+    /// The embeddings of the context parts of a sentence, concatenated.
+    fn context_rows(&self, input: &SentenceInput<'_>) -> Result<Vec<f32>> {
+        let parts: Vec<Option<&str>> = match self.config.context {
+            ContextMode::None => vec![],
+            ContextMode::PrevNext => vec![input.prev, input.next],
+            ContextMode::Title => vec![input.title],
+        };
+        let dim = self.encoder.dim();
+        let mut out = Vec::with_capacity(parts.len() * dim);
+        for p in parts {
+            match p {
+                Some(t) => {
+                    let e = self.encoder.embed_texts(&[t])?;
+                    out.extend_from_slice(&e[0]);
+                }
+                None => out.extend(std::iter::repeat_n(0.0, dim)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The device (and head output) attributions explain: the trained device
+    /// with the highest probability relative to its threshold, or `framing`.
+    fn attribution_target(&self, scores: &SentenceScores) -> (Device, usize) {
+        let mut best: Option<(f32, Device, usize)> = None;
+        for (d, out) in Device::ALL.iter().zip(&self.device_outputs) {
+            if let Some(o) = out {
+                let ratio = scores.prob(*d) / self.config.thresholds.device(*d).max(1e-3);
+                if best.is_none_or(|b| ratio > b.0) {
+                    best = Some((ratio, *d, *o));
+                }
+            }
+        }
+        match best {
+            Some((_, d, o)) => (d, o),
+            None => (Device::LoadedLanguage, self.framing_output),
+        }
+    }
+}
+
+/// A word: consecutive word pieces with no gap between them.
+struct WordGroup {
+    pieces: std::ops::Range<usize>,
+    bytes: std::ops::Range<usize>,
+}
+
+fn word_groups(enc: &Encoded) -> Vec<WordGroup> {
+    let mut out: Vec<WordGroup> = Vec::new();
+    for (i, &(s, e)) in enc.offsets.iter().enumerate() {
+        if e <= s {
+            continue; // special token
+        }
+        match out.last_mut() {
+            Some(w) if w.pieces.end == i && w.bytes.end == s => {
+                w.pieces.end = i + 1;
+                w.bytes.end = e;
+            }
+            _ => out.push(WordGroup {
+                pieces: i..i + 1,
+                bytes: s..e,
+            }),
+        }
+    }
+    out
+}
+
+fn occlude(enc: &Encoded, word: &WordGroup, mask_id: Option<u32>) -> Encoded {
+    match mask_id {
+        Some(m) => {
+            let mut ids = enc.ids.clone();
+            for id in &mut ids[word.pieces.clone()] {
+                *id = m;
+            }
+            Encoded {
+                ids,
+                offsets: enc.offsets.clone(),
+            }
+        }
+        None => {
+            let keep = |i: &usize| !word.pieces.contains(i);
+            Encoded {
+                ids: (0..enc.ids.len())
+                    .filter(keep)
+                    .map(|i| enc.ids[i])
+                    .collect(),
+                offsets: (0..enc.offsets.len())
+                    .filter(keep)
+                    .map(|i| enc.offsets[i])
+                    .collect(),
+            }
+        }
+    }
+}
+
+/// Reads and checks a transformer model's `config.json`.
+pub fn read_config(dir: &Path) -> Result<TransformerConfig> {
+    let path = dir.join("config.json");
+    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let config: TransformerConfig = serde_json::from_str(&raw)
+        .map_err(|e| Error::model(&path, format!("not a transformer model config: {e}")))?;
+    if config.kind != "transformer" {
+        return Err(Error::model(&path, "kind is not `transformer`"));
+    }
+    if config.pooling != "mean" {
+        return Err(Error::model(&path, "only `mean` pooling is supported"));
+    }
+    if config.thresholds.devices.len() != Device::ALL.len() {
+        return Err(Error::model(
+            &path,
+            format!("expected {} device thresholds", Device::ALL.len()),
+        ));
+    }
+    Ok(config)
+}
+
+impl Scorer for TransformerScorer {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn score_batch(&self, batch: &[SentenceInput<'_>]) -> Result<Vec<SentenceScores>> {
+        if batch.is_empty() {
+            return Ok(vec![]);
+        }
+        let (texts, index) = self.unique_texts(batch);
+        let emb = self.encoder.embed_texts(&texts)?;
+        let dim = self.head.config().input_dim;
+        let mut feats = Vec::with_capacity(batch.len() * dim);
+        for s in batch {
+            self.features_of(s, &emb, &index, &mut feats);
+        }
+        let logits = self.head_logits(feats, batch.len())?;
+        let cue_scores = self.cues.score_batch(batch)?;
+        let mut out = Vec::with_capacity(batch.len());
+        for ((s, l), c) in batch.iter().zip(&logits).zip(cue_scores) {
+            let mut scores = self.combine(l, c);
+            if self.options.explain {
+                let extra = self.occlusion(s, &scores)?;
+                scores.cues.extend(extra);
+            }
+            out.push(scores);
+        }
+        Ok(out)
+    }
+
+    fn thresholds(&self) -> &Thresholds {
+        &self.config.thresholds
+    }
+
+    fn uses_context(&self) -> bool {
+        self.config.context != ContextMode::None
+    }
+}

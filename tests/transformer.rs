@@ -1,0 +1,271 @@
+//! The transformer scorer end to end on a tiny randomly initialised BERT
+//! (written to a temp dir), through the library and the real binary, plus
+//! checks on the real base weights that skip when they are absent.
+
+use rhetor::model::bert::{BertEncoder, Encoder};
+use rhetor::model::head::ContextMode;
+use rhetor::model::tiny::{write_tiny_base, write_tiny_model};
+use rhetor::model::transformer::{TransformerOptions, TransformerScorer};
+use rhetor::{Scorer, SentenceInput};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const SENTENCES: [&str; 7] = [
+    "Let's note that the evil plan is a disaster.",
+    "The council met on Tuesday.",
+    "Is this really what they call \"reform\"?",
+    "a",
+    "Prices rose 3 percent in the third quarter, the agency said in a statement released on Monday morning after markets closed.",
+    "",
+    "Everybody knows it.",
+];
+
+fn tiny(context: ContextMode) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    let model = dir.path().join("model");
+    write_tiny_base(&base, 1).unwrap();
+    write_tiny_model(&model, context, 2).unwrap();
+    (dir, base, model)
+}
+
+fn inputs(texts: &[&'static str]) -> Vec<SentenceInput<'static>> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| SentenceInput {
+            text: t,
+            prev: i.checked_sub(1).map(|j| texts[j]),
+            next: texts.get(i + 1).copied(),
+            title: Some("The title"),
+        })
+        .collect()
+}
+
+fn load(model: &Path, base: &Path, explain: bool) -> TransformerScorer {
+    TransformerScorer::load_with(model, Some(base), TransformerOptions { explain }).unwrap()
+}
+
+#[test]
+fn scores_are_probabilities_and_batch_size_invariant() {
+    for context in [ContextMode::None, ContextMode::PrevNext, ContextMode::Title] {
+        let (_dir, base, model) = tiny(context);
+        let scorer = load(&model, &base, false);
+        let batch = inputs(&SENTENCES);
+        let all = scorer.score_batch(&batch).unwrap();
+        assert_eq!(all.len(), batch.len());
+        for s in &all {
+            assert!(s.framing > 0.0 && s.framing < 1.0);
+            assert!(s.probs.iter().all(|p| (0.0..=1.0).contains(p)));
+            assert_eq!(s.probs.len(), rhetor::Device::ALL.len());
+        }
+        // One at a time, and in pairs: exactly the same scores.
+        for size in [1, 2, 3] {
+            let mut piecewise = Vec::new();
+            for chunk in batch.chunks(size) {
+                piecewise.extend(scorer.score_batch(chunk).unwrap());
+            }
+            for (a, b) in all.iter().zip(&piecewise) {
+                assert_eq!(a.probs, b.probs, "context {context:?}, batch size {size}");
+                assert_eq!(a.framing, b.framing);
+            }
+        }
+        // Different sentences give different embeddings (the model is not constant).
+        assert_ne!(all[0].framing, all[1].framing);
+    }
+}
+
+#[test]
+fn encoder_embeddings_do_not_depend_on_padding_partners() {
+    let (_dir, base, _model) = tiny(ContextMode::None);
+    let enc = BertEncoder::load(&base, 128, None).unwrap();
+    let alone = enc.embed_texts(&["The council met on Tuesday."]).unwrap();
+    let with_others = enc
+        .embed_texts(&["a", "The council met on Tuesday.", SENTENCES[4]])
+        .unwrap();
+    assert_eq!(alone[0], with_others[1]);
+    assert_eq!(alone[0].len(), enc.dim());
+}
+
+#[test]
+fn long_inputs_are_truncated_not_rejected() {
+    let (_dir, base, model) = tiny(ContextMode::None);
+    let scorer = load(&model, &base, false);
+    let long: &'static str = Box::leak("word ".repeat(2000).into_boxed_str());
+    let out = scorer.score_batch(&inputs(&[long])).unwrap();
+    assert_eq!(out.len(), 1);
+}
+
+#[test]
+fn explain_adds_occlusion_cues_inside_the_sentence() {
+    let (_dir, base, model) = tiny(ContextMode::None);
+    let scorer = load(&model, &base, true);
+    let batch = inputs(&SENTENCES[..3]);
+    let out = scorer.score_batch(&batch).unwrap();
+    let mut seen = 0;
+    for (s, input) in out.iter().zip(&batch) {
+        let occl: Vec<_> = s
+            .cues
+            .iter()
+            .filter(|c| c.pattern == "attribution:occlusion")
+            .collect();
+        assert!(occl.len() <= 3);
+        for c in occl {
+            assert!(c.start < c.end && c.end <= input.text.len());
+            assert!(input.text.is_char_boundary(c.start) && input.text.is_char_boundary(c.end));
+            assert!(c.weight > 0.0);
+            seen += 1;
+        }
+    }
+    assert!(
+        seen > 0,
+        "a random model should move its logit for some word"
+    );
+}
+
+#[test]
+fn binary_scores_with_a_transformer_model_folder() {
+    let (dir, base, model) = tiny(ContextMode::PrevNext);
+    let article = dir.path().join("article.txt");
+    std::fs::write(&article, SENTENCES.join("\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args(["score", "--format", "jsonl", "--model"])
+        .arg(&model)
+        .arg(&article)
+        .env("RHETOR_BASE_DIR", &base)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.lines().count() >= 3, "{stdout}");
+    assert!(stdout.contains("framing"), "{stdout}");
+}
+
+#[test]
+fn missing_base_weights_give_a_clear_error_for_an_explicit_model() {
+    let (dir, _base, model) = tiny(ContextMode::None);
+    let article = dir.path().join("article.txt");
+    std::fs::write(&article, "One sentence.\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args(["score", "--model"])
+        .arg(&model)
+        .arg(&article)
+        .env("RHETOR_BASE_DIR", dir.path().join("nowhere"))
+        .env("RHETOR_NO_SETUP", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("base weights"), "{stderr}");
+}
+
+#[test]
+fn default_model_falls_back_to_cues_with_a_warning_when_base_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let article = dir.path().join("article.txt");
+    std::fs::write(&article, "Let's notice that the so-called reform failed.\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args(["score", "--format", "csv"])
+        .arg(&article)
+        .env("RHETOR_BASE_DIR", dir.path().join("nowhere"))
+        .env("RHETOR_NO_SETUP", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cue model"), "{stderr}");
+}
+
+#[test]
+fn train_writes_a_loadable_model_on_a_tiny_synthetic_corpus() {
+    let (dir, base, _model) = tiny(ContextMode::None);
+    // Synthetic PTC-format data written here (not PTC text).
+    let mk = |name: &str, n: usize| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        for a in 0..n {
+            let lines = [
+                "A title".to_string(),
+                format!("The evil regime lies again {a}."),
+                format!("The meeting is on day {a}."),
+                "Note that this is a disaster!".to_string(),
+            ];
+            let text = lines.join("\n") + "\n";
+            std::fs::write(d.join(format!("article{a}.txt")), &text).unwrap();
+            let start = text.find("The evil").unwrap();
+            let start_c = text[..start].chars().count();
+            let end_c = start_c + "The evil regime".chars().count();
+            std::fs::write(
+                d.join(format!("article{a}.task-flc-tc.labels")),
+                format!("{a}\tName_Calling,Labeling\t{start_c}\t{end_c}\n"),
+            )
+            .unwrap();
+        }
+        d
+    };
+    let train = mk("train", 6);
+    let dev = mk("dev", 3);
+    let out_dir = dir.path().join("trained");
+    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args([
+            "train", "--quiet", "--epochs", "3", "--hidden", "4", "--train",
+        ])
+        .arg(&train)
+        .arg("--dev")
+        .arg(&dev)
+        .arg("--out")
+        .arg(&out_dir)
+        .arg("--base")
+        .arg(&base)
+        .arg("--cache")
+        .arg(dir.path().join("cache"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = std::fs::read_to_string(out_dir.join("config.json")).unwrap();
+    assert!(config.contains("\"kind\": \"transformer\""));
+    assert!(config.contains("\"sha256\""));
+    let scorer = load(&out_dir, &base, false);
+    let s = scorer.score_batch(&inputs(&SENTENCES[..2])).unwrap();
+    assert_eq!(s.len(), 2);
+}
+
+#[test]
+fn real_base_weights_if_present() {
+    let base = rhetor::model::setup::base_dir();
+    if !rhetor::model::setup::is_complete(&base) {
+        eprintln!(
+            "SKIPPED real_base_weights_if_present: no base weights in {} (run scripts/setup-model.sh)",
+            base.display()
+        );
+        return;
+    }
+    let enc = BertEncoder::load(&base, 128, None).unwrap();
+    let e = enc
+        .embed_texts(&[
+            "The cat sits on the mat.",
+            "A cat is sitting on a mat.",
+            "Stocks fell sharply.",
+        ])
+        .unwrap();
+    let cos = |a: &[f32], b: &[f32]| {
+        let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+        dot / (na * nb)
+    };
+    assert_eq!(e[0].len(), 384);
+    assert!(cos(&e[0], &e[1]) > cos(&e[0], &e[2]) + 0.2);
+}
