@@ -346,3 +346,80 @@ fn batch_output_does_not_depend_on_thread_count() {
         assert_eq!(a, b, "{f} differs between --threads 1 and --threads 4");
     }
 }
+
+/// One physical CSV line of a given kind: `(bytes, is_valid)`.
+fn csv_line(kind: u8, i: usize, text: &str) -> (Vec<u8>, bool) {
+    let quoted = text.replace('"', "\"\"");
+    match kind {
+        0..=2 => (
+            format!("r{i},\"{quoted}\"").into_bytes(),
+            !text.trim().is_empty(),
+        ),
+        3 => (format!("r{i},").into_bytes(), false),
+        4 => (format!("r{i},te\"xt").into_bytes(), false),
+        5 => (format!("r{i},\"a\"b").into_bytes(), false),
+        6 => (format!("r{i},x,y").into_bytes(), false),
+        _ => {
+            let mut b = format!("r{i},\"").into_bytes();
+            b.extend_from_slice(&[0xff, 0xfe, b'x']);
+            b.push(b'"');
+            (b, false)
+        }
+    }
+}
+
+fn csv_column(rows: &[csv::StringRecord], name: &str) -> Vec<String> {
+    let i = rows[0].iter().position(|h| h == name).expect("column");
+    rows[1..].iter().map(|r| r[i].to_string()).collect()
+}
+
+fn read_rows(path: &Path) -> Vec<csv::StringRecord> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .expect("output csv")
+        .records()
+        .map(|r| r.expect("valid output row"))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Every input record is in articles.csv or errors.csv, exactly once, in
+    /// input order; errors name the record and line.
+    #[test]
+    fn every_record_is_in_articles_or_errors(
+        lines in prop::collection::vec((0u8..8, "\\PC{0,40}"), 1..30),
+        crlf in any::<bool>(),
+    ) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let input = tmp.path().join("in.csv");
+        let eol: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+        let mut bytes = b"id,text".to_vec();
+        let mut expected_ok = Vec::new();
+        let mut expected_err = Vec::new();
+        for (i, (kind, text)) in lines.iter().enumerate() {
+            let (line, valid) = csv_line(*kind, i, text);
+            bytes.extend_from_slice(eol);
+            bytes.extend_from_slice(&line);
+            if valid { expected_ok.push(format!("r{i}")) } else { expected_err.push((i + 1).to_string()) }
+        }
+        std::fs::write(&input, bytes).expect("write");
+        let out = tmp.path().join("out");
+        let o = rhetor()
+            .arg("batch").arg(&input).arg("--out").arg(&out)
+            .args(["--model", "cues", "--quiet", "--threads", "2"])
+            .output().expect("run rhetor");
+        let code = if expected_err.is_empty() { 0 } else { 3 };
+        prop_assert_eq!(o.status.code(), Some(code), "{}", String::from_utf8_lossy(&o.stderr));
+        let articles = read_rows(&out.join("articles.csv"));
+        let errors = read_rows(&out.join("errors.csv"));
+        prop_assert_eq!(csv_column(&articles, "article_id"), expected_ok);
+        prop_assert_eq!(csv_column(&errors, "record"), expected_err);
+        for reason in csv_column(&errors, "reason") {
+            prop_assert!(!reason.is_empty());
+        }
+    }
+}
