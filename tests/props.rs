@@ -16,6 +16,15 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// The case count: `default`, or `RHETOR_PROPTEST_CASES` for a long run by
+/// hand (see docs/testing.md).
+fn cases(default: u32) -> u32 {
+    std::env::var("RHETOR_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 // ------------------------------------------------------------- generators
 
 /// Pieces of hostile text: words, punctuation and every class of character
@@ -146,7 +155,7 @@ fn pipeline(batch_size: usize) -> &'static Pipeline {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     #[test]
     fn sentence_offsets_slice_the_original_on_hostile_text(original in hostile_text()) {
@@ -191,7 +200,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(cases(96)))]
 
     #[test]
     fn sentences_renormalise_to_their_text(
@@ -385,7 +394,7 @@ fn read_rows(path: &Path) -> Vec<csv::StringRecord> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(ProptestConfig::with_cases(cases(32)))]
 
     /// Every input record is in articles.csv or errors.csv, exactly once, in
     /// input order; errors name the record and line.
