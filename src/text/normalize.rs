@@ -168,12 +168,20 @@ fn line_break_len(s: &str, at: usize) -> usize {
     }
 }
 
+/// Characters that normalise to a plain space: spaces, exotic spaces and the
+/// control characters that are not line breaks. (Controls must count as
+/// spaces here too, or `t-\u{1a}\nrio` would stay apart and its normalised
+/// form `t- \nrio` would join: normalisation would not be idempotent.)
+fn becomes_space(c: char) -> bool {
+    c == ' ' || (c != '\r' && replacement(c) == Some(" "))
+}
+
 /// Skips horizontal spaces and ignorable characters from `at`; returns the new
 /// position and whether any space was skipped.
 fn skip_spaces(s: &str, mut at: usize) -> (usize, bool) {
     let mut spaced = false;
     for c in s[at..].chars() {
-        if c == ' ' || is_exotic_space(c) {
+        if becomes_space(c) {
             spaced = true;
         } else if !is_ignorable(c) {
             break;
