@@ -39,3 +39,18 @@ fn controls_between_hyphen_and_line_break_count_as_spaces() {
     }
     assert_eq!(normalize("cu-\u{1a}\nrious").text, "curious");
 }
+
+/// fuzz target `text`: in `in-\ncre-ase` the line-break hyphen was kept (its
+/// right part `cre` stops at the second hyphen) and `cre-ase` was joined, so a
+/// second pass joined `in-\ncrease` (normalisation not idempotent). A hyphen
+/// after a kept line-break hyphen is now kept, like an inline chain. Fixed
+/// in `src/text/normalize.rs` (`after_kept_line_break_hyphen`).
+#[test]
+fn a_hyphen_after_a_kept_line_break_hyphen_is_kept() {
+    check_text(
+        "The U.SE.g. Arm\0\0\0\0\0\0\0 n Monday thaious  case Kf the in-\ncre-ase, eg. 4.5%e U.S.\u{e7}Armyf the in-\ne rep casore.J",
+    );
+    check_text("in-\ncre-ase");
+    check_text("in- \n cre-ase and cu-\nri-ous");
+    assert_eq!(normalize("in-\ncre-ase").text, "in-\ncre-ase");
+}

@@ -259,6 +259,20 @@ fn left_part(text: &str) -> (&str, Option<char>) {
     (&text[start..], before)
 }
 
+/// True when `text` ends with a letter, a hyphen, optional spaces, one line
+/// break and optional spaces: the left part of the next hyphen then continues
+/// a kept line-break hyphen (`in-\ncre-ase`). Such a chain is kept like an
+/// inline one (`state-of-the-art`); joining `cre-ase` would let a second pass
+/// join `in-\ncrease` (normalisation would not be idempotent).
+fn after_kept_line_break_hyphen(text: &str) -> bool {
+    let text = text.trim_end_matches(' ');
+    let Some(text) = text.strip_suffix('\n') else {
+        return false;
+    };
+    let mut rev = text.trim_end_matches(' ').chars().rev();
+    rev.next().is_some_and(is_hyphen) && rev.next().is_some_and(char::is_alphabetic)
+}
+
 struct Normalizer<'a> {
     original: &'a str,
     options: NormalizeOptions,
@@ -350,7 +364,8 @@ impl Normalizer<'_> {
             left,
             right: &right,
             line_break: cont.line_break,
-            chained: before.is_some_and(is_hyphen),
+            chained: before.is_some_and(is_hyphen)
+                || after_kept_line_break_hyphen(&self.out.text[..self.out.text.len() - left.len()]),
             digit_adjacent: digit_after || before.is_some_and(char::is_numeric),
         };
         if !decide(&site) {
