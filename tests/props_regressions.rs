@@ -54,3 +54,19 @@ fn a_hyphen_after_a_kept_line_break_hyphen_is_kept() {
     check_text("in- \n cre-ase and cu-\nri-ous");
     assert_eq!(normalize("in-\ncre-ase").text, "in-\ncre-ase");
 }
+
+/// fuzz target `text`: a figure dash (U+2012) became `-` but was not a
+/// hyphenation candidate, so `T\u{2012}rite` stayed `T-rite` and a second pass
+/// joined it (normalisation not idempotent). Every character normalised to
+/// `-` is now a candidate. Fixed in `src/text/normalize.rs` (`is_hyphen`).
+#[test]
+fn every_character_normalised_to_a_hyphen_is_a_candidate() {
+    check_text(
+        "\u{feff}\u{b}Army\u{95}T\u{2012}rite-\u{7f}ft\u{645}.n\u{fffd}0\u{2028}\u{fffd}\u{fffd}",
+    );
+    for dash in ['\u{2012}', '\u{2013}', '\u{2212}', '\u{fe63}', '\u{ff0d}'] {
+        check_text(&format!(
+            "T{dash}rite cu{dash}rious in{dash}\ncrease 10{dash}20 Paris{dash}Berlin"
+        ));
+    }
+}

@@ -114,9 +114,14 @@ fn is_exotic_space(c: char) -> bool {
     )
 }
 
-/// Hyphen characters that may be a line-break hyphenation.
+/// Hyphen characters that may be a line-break hyphenation: every character
+/// normalised to `-` (a figure or en dash left as `-` would be a candidate on
+/// a second pass, so normalisation would not be idempotent: `T\u{2012}rite`).
 fn is_hyphen(c: char) -> bool {
-    matches!(c, '-' | '\u{2010}' | '\u{2011}')
+    matches!(
+        c,
+        '-' | '\u{2010}'..='\u{2013}' | '\u{2212}' | '\u{fe63}' | '\u{ff0d}'
+    )
 }
 
 /// Replacement text for a character, or `None` to copy it unchanged.
