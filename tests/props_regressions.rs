@@ -70,3 +70,18 @@ fn every_character_normalised_to_a_hyphen_is_a_candidate() {
         ));
     }
 }
+
+/// fuzz target `text`: a soft hyphen right after a line break joined it with
+/// the next one (`t-\n\u{ad}\rs` became `t-\ns`, which a second pass joined),
+/// and a soft-hyphen join inside the right part of a line-break hyphen was
+/// not seen by its decision (`in-\ncre\u{ad}\nase`). A soft hyphen now joins
+/// lines only inside a word, and the right part follows such joins. Fixed in
+/// `src/text/normalize.rs` (`soft_hyphen`, `right_part`).
+#[test]
+fn soft_hyphens_join_lines_only_inside_a_word() {
+    check_text("\" \u{fffd}:w--\nofvic\u{fffd}t-\n\u{ad}\rs\u{fffd}oft\u{fffd}\" :w--\nofvicet-\n\u{ad}\rs\u{fffd}ofta\no0ft-\u{fffd}s+\n");
+    check_text("t-\n\u{ad}\rs");
+    check_text("in-\ncre\u{ad}\nase");
+    check_text("a \u{ad}\nb and c\u{ad}\n\u{ad}\nd");
+    assert_eq!(normalize("cu\u{ad}\nrious").text, "curious");
+}

@@ -225,14 +225,23 @@ fn continuation(s: &str, after_hyphen: usize, join_lines: bool) -> Option<Contin
     })
 }
 
-/// The letters starting at `at` (ligatures expanded, ignorables skipped), up
-/// to one more than [`MAX_PART_CHARS`]; and whether a digit follows them.
-fn right_part(s: &str, at: usize) -> (String, bool) {
+/// The letters starting at `at` (ligatures expanded, ignorables skipped, and
+/// a soft hyphen before a single line break followed when `join_lines`, as
+/// the normaliser joins it), up to one more than [`MAX_PART_CHARS`]; and
+/// whether a digit follows them.
+fn right_part(s: &str, mut at: usize, join_lines: bool) -> (String, bool) {
     let mut part = String::new();
     let mut count = 0;
-    for c in s[at..].chars() {
+    while let Some(c) = s[at..].chars().next() {
         if count > MAX_PART_CHARS {
             return (part, false);
+        }
+        at += c.len_utf8();
+        if c == '\u{00ad}' && join_lines && count > 0 {
+            if let Some(cont) = continuation(s, at, true).filter(|c| c.line_break) {
+                at = cont.start;
+            }
+            continue;
         }
         if is_ignorable(c) {
             continue;
@@ -345,9 +354,10 @@ impl Normalizer<'_> {
     /// A soft hyphen is removed; before a single line break it joins the lines.
     fn soft_hyphen(&mut self, i: usize) -> usize {
         let after = i + '\u{00ad}'.len_utf8();
-        let joined = self
-            .options
-            .join_lines
+        // Only inside a word: after a line break or a space the soft hyphen
+        // is just removed (joining there could merge a paragraph break).
+        let in_word = self.out.text.ends_with(char::is_alphabetic);
+        let joined = (self.options.join_lines && in_word)
             .then(|| continuation(self.original, after, true))
             .flatten()
             .filter(|c| c.line_break);
@@ -364,7 +374,7 @@ impl Normalizer<'_> {
             return None;
         }
         let cont = continuation(self.original, i + hyphen_len, self.options.join_lines)?;
-        let (right, digit_after) = right_part(self.original, cont.start);
+        let (right, digit_after) = right_part(self.original, cont.start, self.options.join_lines);
         let site = HyphenSite {
             left,
             right: &right,
