@@ -4,10 +4,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rhetor::io::corpus::{ColumnSpec, CorpusFormat, CorpusItem, CorpusOptions, CorpusReader, CsvRecords};
+use rhetor::io::corpus::{
+    ColumnSpec, CorpusFormat, CorpusItem, CorpusOptions, CorpusReader, CsvRecords,
+};
 
 fn check(path: &str, format: Option<CorpusFormat>) {
-    let options = CorpusOptions { format, max_article_bytes: 64 };
+    let options = CorpusOptions {
+        format,
+        max_article_bytes: 64,
+    };
     let Ok(mut reader) = CorpusReader::open(path, &ColumnSpec::default(), options) else {
         return;
     };
@@ -33,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
         last_line = r.line;
     }
 
-    let Ok(dir) = tempfile::Builder::new().prefix("rhetor-fuzz").tempdir_in(tmp_root()) else {
+    let Ok(dir) = tempfile::Builder::new()
+        .prefix("rhetor-fuzz")
+        .tempdir_in(tmp_root())
+    else {
         return;
     };
     let plain = dir.path().join("in.data");
@@ -44,11 +52,13 @@ fuzz_target!(|data: &[u8]| {
     check(&plain, None);
     check(&plain, Some(CorpusFormat::Csv));
     check(&plain, Some(CorpusFormat::Jsonl));
-
 });
 
 fn tmp_root() -> std::path::PathBuf {
     let shm = std::path::Path::new("/dev/shm");
-    if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }
+    if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
 }
-

@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     } else {
         std::env::temp_dir()
     };
-    let Ok(dir) = tempfile::Builder::new().prefix("rhetor-fuzz").tempdir_in(root) else {
+    let Ok(dir) = tempfile::Builder::new()
+        .prefix("rhetor-fuzz")
+        .tempdir_in(root)
+    else {
         return;
     };
     let d = dir.path();

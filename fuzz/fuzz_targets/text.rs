@@ -11,9 +11,13 @@ fuzz_target!(|data: &[u8]| {
     let original: &str = &original;
 
     let n = normalize(original);
-    assert_eq!(normalize(&n.text).text, n.text, "normalisation is not idempotent");
+    assert_eq!(
+        normalize(&n.text).text,
+        n.text,
+        "normalisation is not idempotent"
+    );
     let w = normalize_with(original, NormalizeOptions::within_lines());
-    assert_eq!(w.text.matches('\n').count() >= n.text.matches("\n\n").count(), true);
+    assert!(w.text.matches('\n').count() >= n.text.matches("\n\n").count());
 
     for sentences in [segment(original), segment_lines(original)] {
         let mut last_end = 0;
@@ -26,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(sp.byte_start >= last_end, "sentences overlap");
             last_end = sp.byte_end;
             assert_eq!(original[..sp.byte_start].chars().count(), sp.char_start);
-            assert_eq!(original[sp.byte_start..sp.byte_end].chars().count(), sp.char_end - sp.char_start);
+            assert_eq!(
+                original[sp.byte_start..sp.byte_end].chars().count(),
+                sp.char_end - sp.char_start
+            );
             assert!(!s.text.trim().is_empty(), "empty sentence");
             // Any range of the sentence text maps inside the sentence's span.
             let whole = s.original_span(original, 0..s.text.len());
