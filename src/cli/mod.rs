@@ -77,10 +77,28 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => EXIT_OK,
         Err(e) => {
-            eprintln!("rhetor: error: {e:#}");
+            eprintln!("rhetor: error: {}", error_message(&e));
             EXIT_ERROR
         }
     }
+}
+
+/// The error chain joined by `: `, leaving out a cause whose text the
+/// message already ends with (`rhetor::Error::Io` shows its OS error and also
+/// returns it as its source, which `{:#}` printed twice).
+fn error_message(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.ends_with(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 /// True when the error chain contains a broken pipe.

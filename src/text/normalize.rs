@@ -114,9 +114,14 @@ fn is_exotic_space(c: char) -> bool {
     )
 }
 
-/// Hyphen characters that may be a line-break hyphenation.
+/// Hyphen characters that may be a line-break hyphenation: every character
+/// normalised to `-` (a figure or en dash left as `-` would be a candidate on
+/// a second pass, so normalisation would not be idempotent: `T\u{2012}rite`).
 fn is_hyphen(c: char) -> bool {
-    matches!(c, '-' | '\u{2010}' | '\u{2011}')
+    matches!(
+        c,
+        '-' | '\u{2010}'..='\u{2013}' | '\u{2212}' | '\u{fe63}' | '\u{ff0d}'
+    )
 }
 
 /// Replacement text for a character, or `None` to copy it unchanged.
@@ -168,12 +173,20 @@ fn line_break_len(s: &str, at: usize) -> usize {
     }
 }
 
+/// Characters that normalise to a plain space: spaces, exotic spaces and the
+/// control characters that are not line breaks. (Controls must count as
+/// spaces here too, or `t-\u{1a}\nrio` would stay apart and its normalised
+/// form `t- \nrio` would join: normalisation would not be idempotent.)
+fn becomes_space(c: char) -> bool {
+    c == ' ' || (c != '\r' && replacement(c) == Some(" "))
+}
+
 /// Skips horizontal spaces and ignorable characters from `at`; returns the new
 /// position and whether any space was skipped.
 fn skip_spaces(s: &str, mut at: usize) -> (usize, bool) {
     let mut spaced = false;
     for c in s[at..].chars() {
-        if c == ' ' || is_exotic_space(c) {
+        if becomes_space(c) {
             spaced = true;
         } else if !is_ignorable(c) {
             break;
@@ -212,14 +225,23 @@ fn continuation(s: &str, after_hyphen: usize, join_lines: bool) -> Option<Contin
     })
 }
 
-/// The letters starting at `at` (ligatures expanded, ignorables skipped), up
-/// to one more than [`MAX_PART_CHARS`]; and whether a digit follows them.
-fn right_part(s: &str, at: usize) -> (String, bool) {
+/// The letters starting at `at` (ligatures expanded, ignorables skipped, and
+/// a soft hyphen before a single line break followed when `join_lines`, as
+/// the normaliser joins it), up to one more than [`MAX_PART_CHARS`]; and
+/// whether a digit follows them.
+fn right_part(s: &str, mut at: usize, join_lines: bool) -> (String, bool) {
     let mut part = String::new();
     let mut count = 0;
-    for c in s[at..].chars() {
+    while let Some(c) = s[at..].chars().next() {
         if count > MAX_PART_CHARS {
             return (part, false);
+        }
+        at += c.len_utf8();
+        if c == '\u{00ad}' && join_lines && count > 0 {
+            if let Some(cont) = continuation(s, at, true).filter(|c| c.line_break) {
+                at = cont.start;
+            }
+            continue;
         }
         if is_ignorable(c) {
             continue;
@@ -249,6 +271,20 @@ fn left_part(text: &str) -> (&str, Option<char>) {
         start = i;
     }
     (&text[start..], before)
+}
+
+/// True when `text` ends with a letter, a hyphen, optional spaces, one line
+/// break and optional spaces: the left part of the next hyphen then continues
+/// a kept line-break hyphen (`in-\ncre-ase`). Such a chain is kept like an
+/// inline one (`state-of-the-art`); joining `cre-ase` would let a second pass
+/// join `in-\ncrease` (normalisation would not be idempotent).
+fn after_kept_line_break_hyphen(text: &str) -> bool {
+    let text = text.trim_end_matches(' ');
+    let Some(text) = text.strip_suffix('\n') else {
+        return false;
+    };
+    let mut rev = text.trim_end_matches(' ').chars().rev();
+    rev.next().is_some_and(is_hyphen) && rev.next().is_some_and(char::is_alphabetic)
 }
 
 struct Normalizer<'a> {
@@ -318,9 +354,10 @@ impl Normalizer<'_> {
     /// A soft hyphen is removed; before a single line break it joins the lines.
     fn soft_hyphen(&mut self, i: usize) -> usize {
         let after = i + '\u{00ad}'.len_utf8();
-        let joined = self
-            .options
-            .join_lines
+        // Only inside a word: after a line break or a space the soft hyphen
+        // is just removed (joining there could merge a paragraph break).
+        let in_word = self.out.text.ends_with(char::is_alphabetic);
+        let joined = (self.options.join_lines && in_word)
             .then(|| continuation(self.original, after, true))
             .flatten()
             .filter(|c| c.line_break);
@@ -337,12 +374,13 @@ impl Normalizer<'_> {
             return None;
         }
         let cont = continuation(self.original, i + hyphen_len, self.options.join_lines)?;
-        let (right, digit_after) = right_part(self.original, cont.start);
+        let (right, digit_after) = right_part(self.original, cont.start, self.options.join_lines);
         let site = HyphenSite {
             left,
             right: &right,
             line_break: cont.line_break,
-            chained: before.is_some_and(is_hyphen),
+            chained: before.is_some_and(is_hyphen)
+                || after_kept_line_break_hyphen(&self.out.text[..self.out.text.len() - left.len()]),
             digit_adjacent: digit_after || before.is_some_and(char::is_numeric),
         };
         if !decide(&site) {
