@@ -19,7 +19,7 @@ VENV="${BENCH_VENV:-/tmp/benchvenv}"
 OUT="$ROOT/bench-out/transformer"
 rm -rf "$OUT"; mkdir -p "$OUT/articles"
 
-cargo build --release --quiet
+[ "${BENCH_NO_BUILD:-0}" = 1 ] || cargo build --release --quiet
 scripts/setup-model.sh >/dev/null
 
 python3 - "$N" "$OUT" <<'PY'

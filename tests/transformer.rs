@@ -184,8 +184,7 @@ fn default_model_falls_back_to_cues_with_a_warning_when_base_is_missing() {
     assert!(stderr.contains("cue model"), "{stderr}");
 }
 
-#[test]
-fn train_writes_a_loadable_model_on_a_tiny_synthetic_corpus() {
+fn train_tiny(extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let (dir, base, _model) = tiny(ContextMode::None);
     // Synthetic PTC-format data written here (not PTC text).
     let mk = |name: &str, n: usize| {
@@ -215,9 +214,9 @@ fn train_writes_a_loadable_model_on_a_tiny_synthetic_corpus() {
     let dev = mk("dev", 3);
     let out_dir = dir.path().join("trained");
     let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args([
-            "train", "--quiet", "--epochs", "3", "--hidden", "4", "--train",
-        ])
+        .args(["train", "--quiet", "--epochs", "3", "--hidden", "4"])
+        .args(extra)
+        .arg("--train")
         .arg(&train)
         .arg("--dev")
         .arg(&dev)
@@ -234,12 +233,32 @@ fn train_writes_a_loadable_model_on_a_tiny_synthetic_corpus() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    (dir, base, out_dir)
+}
+
+#[test]
+fn train_writes_a_loadable_model_on_a_tiny_synthetic_corpus() {
+    let (_dir, base, out_dir) = train_tiny(&["--context", "prev_next"]);
     let config = std::fs::read_to_string(out_dir.join("config.json")).unwrap();
     assert!(config.contains("\"kind\": \"transformer\""));
     assert!(config.contains("\"sha256\""));
     let scorer = load(&out_dir, &base, false);
+    assert!(scorer.uses_context());
     let s = scorer.score_batch(&inputs(&SENTENCES[..2])).unwrap();
     assert_eq!(s.len(), 2);
+}
+
+#[test]
+fn fine_tuning_the_top_layer_stores_and_reloads_it() {
+    let (_dir, base, out_dir) = train_tiny(&["--fine-tune-top", "1", "--batch-size", "4"]);
+    let config = std::fs::read_to_string(out_dir.join("config.json")).unwrap();
+    assert!(
+        config.contains("\"fine_tuned_layers\": [\n    1\n  ]"),
+        "{config}"
+    );
+    let tuned = load(&out_dir, &base, false);
+    let s = tuned.score_batch(&inputs(&SENTENCES[..3])).unwrap();
+    assert!(s.iter().all(|x| x.framing.is_finite()));
 }
 
 #[test]

@@ -457,6 +457,7 @@ pub fn train(
         (head, vec![], epoch)
     } else {
         fine_tune(
+            base,
             &encoder,
             &table.texts,
             &train_split,
@@ -570,6 +571,15 @@ fn progress_bar(n: usize, what: &str, show: bool) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     pb
+}
+
+/// Shows an epoch summary: in the progress bar, or as a line on stderr when
+/// the bar is hidden (not a terminal) and progress is wanted.
+fn report_epoch(pb: &ProgressBar, opts: &TrainOptions, message: String) {
+    if pb.is_hidden() && opts.progress {
+        eprintln!("{message}");
+    }
+    pb.set_message(message);
 }
 
 fn embed_with_progress(
@@ -807,11 +817,15 @@ fn fit_head(
         let head = Head::new(cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev_t))?;
         let probs = head_probs(&head, &xdev_t)?;
         let f1 = framing_f1(&probs, dev);
-        pb.set_message(format!(
-            "loss {:.4} dev F1 {:.3}",
-            total / batches.max(1) as f64,
-            f1
-        ));
+        report_epoch(
+            &pb,
+            opts,
+            format!(
+                "epoch {epoch} loss {:.4} dev F1 {:.3}",
+                total / batches.max(1) as f64,
+                f1
+            ),
+        );
         pb.inc(1);
         if best.as_ref().is_none_or(|b| f1 > b.0) {
             best = Some((f1, epoch, head.tensors()));
@@ -1120,6 +1134,7 @@ fn forward_top(
 /// Fine-tunes the top layers and the head together.
 #[allow(clippy::too_many_arguments)]
 fn fine_tune(
+    base: &Path,
     encoder: &BertEncoder,
     texts: &[String],
     train: &Split,
@@ -1136,8 +1151,7 @@ fn fine_tune(
     }
     let total = encoder.model().num_layers();
     let k = opts.fine_tune_top.min(total);
-    let base = setup::base_dir();
-    let init_layers = base_top_layers(&base, total, k)?;
+    let init_layers = base_top_layers(base, total, k)?;
     let top = build_layers(encoder, &init_layers)?;
     let mut needed = needed_texts(train);
     needed.extend(needed_texts(dev));
@@ -1226,11 +1240,15 @@ fn fine_tune(
         )?;
         let probs = head_probs(&head, &xt)?;
         let f1 = framing_f1(&probs, dev);
-        pb.set_message(format!(
-            "epoch {epoch} loss {:.4} dev F1 {:.3}",
-            total_loss / n.max(1) as f64,
-            f1
-        ));
+        report_epoch(
+            &pb,
+            opts,
+            format!(
+                "epoch {epoch} loss {:.4} dev F1 {:.3}",
+                total_loss / n.max(1) as f64,
+                f1
+            ),
+        );
         if best.as_ref().is_none_or(|b| f1 > b.0) {
             best = Some((f1, epoch, head.tensors(), layer_tensors(&top, k)?));
         } else if best.as_ref().is_some_and(|b| epoch - b.1 >= opts.patience) {
