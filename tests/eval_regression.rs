@@ -19,6 +19,10 @@ struct Entry {
     /// `null` until a figure is recorded: the test then prints the measured
     /// F1 (to be recorded) instead of checking it.
     sentence_f1: Option<f64>,
+    /// True for transformer models, which need the base weights (`models/base`,
+    /// set up by `scripts/setup-model.sh`); skipped with a message without them.
+    #[serde(default)]
+    needs_base: bool,
 }
 
 #[derive(Deserialize)]
@@ -55,8 +59,17 @@ fn recorded_sentence_f1_does_not_regress() {
             );
             continue;
         }
+        if e.needs_base && !rhetor::model::setup::is_complete(&rhetor::model::setup::base_dir()) {
+            eprintln!(
+                "SKIPPED: {} on {}: base weights absent (run scripts/setup-model.sh)",
+                e.model,
+                gold.display()
+            );
+            continue;
+        }
         let out = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rhetor"));
+        cmd.env("RHETOR_NO_SETUP", "1");
         cmd.current_dir(root)
             .args(["eval", "--gold", &e.gold, "--model", &e.model])
             .args(["--resamples", "0", "--redact", "--out"])

@@ -47,7 +47,7 @@ enum Command {
     Batch(batch::Args),
     /// Evaluate a model against a labelled set (rhetor CSV or a PTC folder).
     Eval(eval::Args),
-    /// Train the transformer classifier head.
+    /// Train a model: the transformer classifier head (default) or the TF-IDF baseline.
     Train(train::Args),
     /// Compare outlets or periods: device rates, confidence intervals, significance.
     Compare(compare::Args),
@@ -120,9 +120,38 @@ pub fn warn(message: &str) {
 
 /// Loads a model by name or folder and prints its warnings.
 pub fn load_model(spec: Option<&str>) -> anyhow::Result<Box<dyn rhetor::Scorer>> {
-    let loaded = rhetor::model::load(spec)?;
+    load_model_with(spec, false)
+}
+
+/// Loads a model; with `explain`, a transformer model adds occlusion
+/// attributions to its cues (other models' cues already explain them).
+pub fn load_model_with(
+    spec: Option<&str>,
+    explain: bool,
+) -> anyhow::Result<Box<dyn rhetor::Scorer>> {
+    use rhetor::model::{bert, transformer::TransformerOptions};
+    let options = TransformerOptions { explain };
+    let loaded = match spec {
+        _ if !explain => rhetor::model::load(spec)?,
+        None | Some("default") => bert::load_default_with(options)?,
+        Some(dir) if is_transformer_dir(dir) => {
+            bert::load_dir_with(std::path::Path::new(dir), options)?
+        }
+        Some(other) => {
+            warn(&format!("--explain adds attributions to transformer models only; `{other}` already explains its scores with cues"));
+            rhetor::model::load(spec)?
+        }
+    };
     for w in &loaded.warnings {
         warn(w);
     }
     Ok(loaded.scorer)
+}
+
+/// True when `dir` is a model folder whose config says `"kind": "transformer"`.
+fn is_transformer_dir(dir: &str) -> bool {
+    std::fs::read_to_string(std::path::Path::new(dir).join("config.json"))
+        .ok()
+        .and_then(|raw| serde_json::from_str::<serde_json::Value>(&raw).ok())
+        .is_some_and(|v| v["kind"] == "transformer")
 }

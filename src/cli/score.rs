@@ -1,6 +1,6 @@
 //! `rhetor score FILE...` — score articles sentence by sentence.
 
-use super::{load_model, EXIT_OK, EXIT_PARTIAL};
+use super::{EXIT_OK, EXIT_PARTIAL};
 use anyhow::Result;
 use clap::ValueEnum;
 use is_terminal::IsTerminal;
@@ -49,6 +49,10 @@ pub struct Args {
     /// Model: `default`, `cues`, `baseline`, or a model folder.
     #[arg(short, long, value_name = "MODEL")]
     model: Option<String>,
+    /// Add token attributions to the cues (transformer model: occlusion of each word, top 3
+    /// spans per sentence, pattern `attribution:occlusion`; slower).
+    #[arg(long)]
+    explain: bool,
     /// Replace invalid UTF-8 bytes with U+FFFD instead of failing.
     #[arg(long)]
     lossy: bool,
@@ -77,7 +81,7 @@ fn parse_probability(s: &str) -> Result<f32, String> {
 
 /// Runs `rhetor score`.
 pub fn run(args: Args) -> Result<i32> {
-    let scorer = load_model(args.model.as_deref())?;
+    let scorer = super::load_model_with(args.model.as_deref(), args.explain)?;
     let unit = if args.lines {
         Unit::Lines
     } else {

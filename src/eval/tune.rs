@@ -71,12 +71,50 @@ pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<Tuned
     (tuned, rows)
 }
 
-/// Thresholds as stored in `config.json`.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+/// Thresholds as stored in `config.json`: `devices` is either a list in
+/// [`Device::ALL`] order (the form [`Thresholds`] serialises to, written by
+/// `rhetor train`) or a map from device id to threshold.
+#[derive(Debug, Clone, serde::Deserialize)]
 struct StoredThresholds {
     framing: f64,
     #[serde(default)]
-    devices: std::collections::BTreeMap<String, f64>,
+    devices: StoredDevices,
+}
+
+/// The two accepted forms of per-device thresholds.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(untagged)]
+enum StoredDevices {
+    List(Vec<f64>),
+    Map(std::collections::BTreeMap<String, f64>),
+}
+
+impl Default for StoredDevices {
+    fn default() -> Self {
+        StoredDevices::Map(Default::default())
+    }
+}
+
+impl StoredDevices {
+    /// (device id, threshold) pairs; a list longer than [`Device::ALL`] is an error.
+    fn pairs(self, path: &Path) -> Result<Vec<(String, f64)>> {
+        match self {
+            StoredDevices::Map(m) => Ok(m.into_iter().collect()),
+            StoredDevices::List(v) if v.len() <= Device::ALL.len() => Ok(v
+                .into_iter()
+                .zip(Device::ALL)
+                .map(|(t, d)| (d.id().to_string(), t))
+                .collect()),
+            StoredDevices::List(v) => Err(Error::model(
+                path,
+                format!(
+                    "`thresholds.devices` has {} values, more than the {} devices",
+                    v.len(),
+                    Device::ALL.len()
+                ),
+            )),
+        }
+    }
 }
 
 /// Reads `thresholds` from a model folder's `config.json`, on top of `base`.
@@ -94,7 +132,7 @@ pub fn read_config_thresholds(dir: &Path, base: &Thresholds) -> Result<Threshold
     let mut out = base.clone();
     out.devices.resize(Device::ALL.len(), 0.5);
     out.framing = check_probability(stored.framing as f32, "framing", &path)?;
-    for (id, t) in stored.devices {
+    for (id, t) in stored.devices.pairs(&path)? {
         let d = Device::from_id(&id)
             .ok_or_else(|| Error::model(&path, format!("unknown device `{id}` in `thresholds`")))?;
         out.devices[d.index()] = check_probability(t as f32, &id, &path)?;
@@ -119,12 +157,9 @@ pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()
     let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let mut value: serde_json::Value = serde_json::from_str(&raw)
         .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
-    let stored = StoredThresholds {
-        framing: exact(thresholds.framing),
-        devices: Device::ALL
-            .iter()
-            .map(|d| (d.id().to_string(), exact(thresholds.device(*d))))
-            .collect(),
+    let stored = Thresholds {
+        devices: Device::ALL.iter().map(|d| thresholds.device(*d)).collect(),
+        framing: thresholds.framing,
     };
     let obj = value
         .as_object_mut()
@@ -135,12 +170,6 @@ pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()
     );
     let text = serde_json::to_string_pretty(&value).map_err(|e| Error::Output(e.to_string()))?;
     std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
-}
-
-/// The exact value of a threshold (no rounding: a tuned threshold equals a
-/// score, and rounding it could flip that decision).
-fn exact(x: f32) -> f64 {
-    f64::from(x)
 }
 
 #[cfg(test)]
