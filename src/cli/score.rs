@@ -4,14 +4,16 @@ use super::{EXIT_OK, EXIT_PARTIAL};
 use anyhow::Result;
 use clap::ValueEnum;
 use is_terminal::IsTerminal;
+use rhetor::io::output::{csv_error, csv_fields, SentenceRow};
 use rhetor::io::output::{
     write_csv_article, write_csv_header, write_json, write_jsonl, OutputOptions,
 };
 use rhetor::io::{read_article, ReadOptions};
 use rhetor::report::table::write_table;
-use rhetor::score::ScoredArticle;
 use rhetor::score::{Pipeline, PipelineOptions, Unit};
+use rhetor::score::{ScoredArticle, ScoredSentence};
 use rhetor::taxonomy::Device;
+use std::io::Write;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -122,8 +124,12 @@ pub fn run(args: Args) -> Result<i32> {
                 continue;
             }
         };
-        let scored = pipeline.score_article(&article)?;
-        sink.write(scored, &options, args.all)?;
+        if sink.streams() {
+            pipeline
+                .stream_article(&article, |s| sink.write_sentence(&article.id, &s, &options))?;
+        } else {
+            sink.write(pipeline.score_article(&article)?, &options, args.all)?;
+        }
         scored_count += 1;
     }
     sink.finish(&options)?;
@@ -141,7 +147,7 @@ pub fn run(args: Args) -> Result<i32> {
 enum Sink {
     Table(termcolor::StandardStream),
     Csv(Box<csv::Writer<std::io::Stdout>>),
-    Jsonl(std::io::Stdout),
+    Jsonl(std::io::BufWriter<std::io::Stdout>),
     Collect(Format, Vec<ScoredArticle>),
 }
 
@@ -161,16 +167,42 @@ impl Sink {
                 write_csv_header(&mut w, options)?;
                 Sink::Csv(Box::new(w))
             }
-            Format::Jsonl => Sink::Jsonl(std::io::stdout()),
+            Format::Jsonl => Sink::Jsonl(std::io::BufWriter::new(std::io::stdout())),
             Format::Json | Format::Html => Sink::Collect(format, Vec::new()),
         })
+    }
+
+    /// True for the sinks that take one sentence at a time (CSV, JSONL).
+    fn streams(&self) -> bool {
+        matches!(self, Sink::Csv(_) | Sink::Jsonl(_))
+    }
+
+    /// Writes one sentence of a streaming sink.
+    fn write_sentence(
+        &mut self,
+        article_id: &str,
+        s: &ScoredSentence,
+        options: &OutputOptions,
+    ) -> rhetor::Result<()> {
+        let row = SentenceRow::new(article_id, s, options);
+        match self {
+            Sink::Csv(w) => w.write_record(csv_fields(&row)?).map_err(csv_error),
+            Sink::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, &row).map_err(|e| match e.io_error_kind() {
+                    Some(kind) => rhetor::Error::output(std::io::Error::from(kind)),
+                    None => rhetor::Error::Output(e.to_string()),
+                })?;
+                out.write_all(b"\n").map_err(rhetor::Error::output)
+            }
+            Sink::Table(_) | Sink::Collect(..) => Ok(()),
+        }
     }
 
     fn write(&mut self, article: ScoredArticle, options: &OutputOptions, all: bool) -> Result<()> {
         match self {
             Sink::Table(out) => write_table(out, std::slice::from_ref(&article), options, all)?,
             Sink::Csv(w) => write_csv_article(w, &article, options)?,
-            Sink::Jsonl(out) => write_jsonl(out.lock(), std::slice::from_ref(&article), options)?,
+            Sink::Jsonl(out) => write_jsonl(&mut *out, std::slice::from_ref(&article), options)?,
             Sink::Collect(_, articles) => articles.push(article),
         }
         Ok(())
@@ -187,7 +219,8 @@ impl Sink {
                 &articles,
                 options,
             )?,
-            Sink::Table(_) | Sink::Jsonl(_) => {}
+            Sink::Jsonl(mut out) => out.flush().map_err(rhetor::Error::output)?,
+            Sink::Table(_) => {}
         }
         Ok(())
     }

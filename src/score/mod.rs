@@ -127,40 +127,6 @@ impl Pipeline {
         self.scorer.thresholds()
     }
 
-    /// Runs the scorer over `sentences` one batch at a time. Inputs (with
-    /// their prev/next context) are built per batch, so the only buffer that
-    /// grows with the article is the scores themselves.
-    fn score_in_batches(
-        &self,
-        title: Option<&str>,
-        sentences: &[Sentence],
-    ) -> Result<Vec<crate::model::SentenceScores>> {
-        let batch = self.options.batch_size.max(1);
-        let mut scores = Vec::with_capacity(sentences.len());
-        let mut inputs = Vec::with_capacity(batch.min(sentences.len()));
-        for start in (0..sentences.len()).step_by(batch) {
-            let end = (start + batch).min(sentences.len());
-            inputs.clear();
-            inputs.extend((start..end).map(|i| SentenceInput {
-                text: &sentences[i].text,
-                prev: i.checked_sub(1).map(|j| sentences[j].text.as_str()),
-                next: sentences.get(i + 1).map(|n| n.text.as_str()),
-                title,
-            }));
-            let batch_scores = self.scorer.score_batch(&inputs)?;
-            if batch_scores.len() != inputs.len() {
-                return Err(crate::Error::Config(format!(
-                    "model `{}` returned {} scores for {} sentences",
-                    self.scorer.name(),
-                    batch_scores.len(),
-                    inputs.len()
-                )));
-            }
-            scores.extend(batch_scores);
-        }
-        Ok(scores)
-    }
-
     /// Splits and scores one article.
     pub fn score_article(&self, article: &Article) -> Result<ScoredArticle> {
         let sentences = match self.options.unit {
@@ -176,38 +142,96 @@ impl Pipeline {
         article: &Article,
         sentences: Vec<Sentence>,
     ) -> Result<ScoredArticle> {
-        let scores = self.score_in_batches(article.title.as_deref(), &sentences)?;
-        let scored = sentences
-            .into_iter()
-            .zip(scores)
-            .map(|(sentence, s)| {
-                let quoted = attribution::attributed_ranges(&sentence.text);
-                let cues = s
-                    .cues
-                    .into_iter()
-                    .map(|c| ScoredCue {
-                        device: c.device,
-                        span: sentence.original_span(&article.text, c.start..c.end),
-                        sentence_range: (c.start, c.end),
-                        text: sentence.text[c.start..c.end].to_string(),
-                        pattern: c.pattern,
-                        weight: c.weight,
-                        attributed: attribution::within(&quoted, &(c.start..c.end)),
-                    })
-                    .collect();
-                ScoredSentence {
-                    attributed: attribution::mostly_covered(&sentence.text, &quoted),
-                    sentence,
-                    probs: s.probs,
-                    framing: s.framing,
-                    cues,
-                }
-            })
-            .collect();
+        let mut scored = Vec::with_capacity(sentences.len());
+        self.stream_sentences(article, &sentences, |s| {
+            scored.push(s);
+            Ok(())
+        })?;
         Ok(ScoredArticle {
             id: article.id.clone(),
             title: article.title.clone(),
             sentences: scored,
         })
+    }
+
+    /// Splits and scores one article, handing each scored sentence to `sink`
+    /// in order as soon as its batch is scored, so memory does not grow with
+    /// a second copy of every sentence. Returns the number of sentences.
+    pub fn stream_article(
+        &self,
+        article: &Article,
+        sink: impl FnMut(ScoredSentence) -> Result<()>,
+    ) -> Result<usize> {
+        let sentences = match self.options.unit {
+            Unit::Sentences => segment(&article.text),
+            Unit::Lines => segment_lines(&article.text),
+        };
+        self.stream_sentences(article, &sentences, sink)?;
+        Ok(sentences.len())
+    }
+
+    /// Scores `sentences` batch by batch and hands each result to `sink`.
+    fn stream_sentences(
+        &self,
+        article: &Article,
+        sentences: &[Sentence],
+        mut sink: impl FnMut(ScoredSentence) -> Result<()>,
+    ) -> Result<()> {
+        let batch = self.options.batch_size.max(1);
+        let title = article.title.as_deref();
+        let mut inputs = Vec::with_capacity(batch.min(sentences.len()));
+        for start in (0..sentences.len()).step_by(batch) {
+            let end = (start + batch).min(sentences.len());
+            inputs.clear();
+            inputs.extend((start..end).map(|i| SentenceInput {
+                text: &sentences[i].text,
+                prev: i.checked_sub(1).map(|j| sentences[j].text.as_str()),
+                next: sentences.get(i + 1).map(|n| n.text.as_str()),
+                title,
+            }));
+            let scores = self.scorer.score_batch(&inputs)?;
+            if scores.len() != inputs.len() {
+                return Err(crate::Error::Config(format!(
+                    "model `{}` returned {} scores for {} sentences",
+                    self.scorer.name(),
+                    scores.len(),
+                    inputs.len()
+                )));
+            }
+            for (sentence, s) in sentences[start..end].iter().zip(scores) {
+                sink(attach_scores(&article.text, sentence.clone(), s))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Joins a sentence and its scores: maps the cues back to the original text
+/// and marks what lies inside attributed speech.
+fn attach_scores(
+    original: &str,
+    sentence: Sentence,
+    s: crate::model::SentenceScores,
+) -> ScoredSentence {
+    let quoted = attribution::attributed_ranges(&sentence.text);
+    let cues = s
+        .cues
+        .into_iter()
+        .map(|c| ScoredCue {
+            device: c.device,
+            span: sentence.original_span(original, c.start..c.end),
+            sentence_range: (c.start, c.end),
+            text: sentence.text[c.start..c.end].to_string(),
+            pattern: c.pattern,
+            weight: c.weight,
+            attributed: attribution::within(&quoted, &(c.start..c.end)),
+        })
+        .collect();
+    ScoredSentence {
+        attributed: attribution::mostly_covered(&sentence.text, &quoted),
+        sentence,
+        probs: s.probs,
+        framing: s.framing,
+        cues,
     }
 }
