@@ -4,7 +4,7 @@ use super::{EXIT_OK, EXIT_PARTIAL};
 use anyhow::Result;
 use clap::ValueEnum;
 use is_terminal::IsTerminal;
-use rhetor::io::output::{csv_error, csv_fields, SentenceRow};
+use rhetor::io::output::{csv_error, csv_fields, json_error, SentenceRow};
 use rhetor::io::output::{
     write_csv_article, write_csv_header, write_json, write_jsonl, OutputOptions,
 };
@@ -188,10 +188,7 @@ impl Sink {
         match self {
             Sink::Csv(w) => w.write_record(csv_fields(&row)?).map_err(csv_error),
             Sink::Jsonl(out) => {
-                serde_json::to_writer(&mut *out, &row).map_err(|e| match e.io_error_kind() {
-                    Some(kind) => rhetor::Error::output(std::io::Error::from(kind)),
-                    None => rhetor::Error::Output(e.to_string()),
-                })?;
+                serde_json::to_writer(&mut *out, &row).map_err(json_error)?;
                 out.write_all(b"\n").map_err(rhetor::Error::output)
             }
             Sink::Table(_) | Sink::Collect(..) => Ok(()),

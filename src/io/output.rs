@@ -307,7 +307,8 @@ pub fn csv_error(e: csv::Error) -> Error {
     }
 }
 
-fn json_error(e: serde_json::Error) -> Error {
+/// Maps a JSON serialisation error, keeping broken pipes recognisable.
+pub fn json_error(e: serde_json::Error) -> Error {
     if let Some(kind) = e.io_error_kind() {
         return Error::output(std::io::Error::from(kind));
     }
