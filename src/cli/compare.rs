@@ -26,35 +26,43 @@ pub struct Args {
     /// Output folder (created if needed).
     #[arg(short, long, value_name = "DIR")]
     out: PathBuf,
+    #[command(flatten)]
+    stats: StatsArgs,
+}
+
+/// The statistical options shared by `rhetor compare` and `rhetor report`, so
+/// that both compute the same numbers from the same flags.
+#[derive(clap::Args)]
+pub struct StatsArgs {
     /// The column with ISO dates (YYYY-MM-DD, optionally with a time).
     #[arg(long, default_value = "date")]
-    date_column: String,
+    pub date_column: String,
     /// Bootstrap resamples (articles) for the rate intervals.
     #[arg(long, default_value_t = 2000)]
-    bootstrap: usize,
+    pub bootstrap: usize,
     /// Permutations per pairwise test (exact enumeration when fewer splits exist).
     #[arg(long, default_value_t = 10_000)]
-    permutations: usize,
+    pub permutations: usize,
     /// Seed of the bootstrap and permutations.
     #[arg(long, default_value_t = CompareOptions::default().seed)]
-    seed: u64,
+    pub seed: u64,
     /// Groups with fewer articles are reported but not tested.
     #[arg(long, default_value_t = 5)]
-    min_articles: usize,
+    pub min_articles: usize,
     /// Groups with fewer sentences are reported but not tested.
     #[arg(long, default_value_t = 50)]
-    min_sentences: u64,
+    pub min_sentences: u64,
     /// For sentences.csv: a sentence counts as framing when `framing` reaches this score
     /// [default: `thresholds.framing` of the batch's summary.json beside the file, else 0.5].
     #[arg(long)]
-    framing_threshold: Option<f32>,
+    pub framing_threshold: Option<f32>,
 }
 
-impl Args {
-    /// The comparison settings.
-    fn options(&self) -> CompareOptions {
+impl StatsArgs {
+    /// The comparison settings for grouping keys `by`.
+    pub fn options(&self, by: Vec<GroupBy>) -> CompareOptions {
         CompareOptions {
-            by: self.by.iter().map(|b| GroupBy::parse(b)).collect(),
+            by,
             date_column: self.date_column.clone(),
             bootstrap: self.bootstrap,
             permutations: self.permutations,
@@ -66,13 +74,21 @@ impl Args {
     }
 }
 
+impl Args {
+    /// The comparison settings.
+    fn options(&self) -> CompareOptions {
+        self.stats
+            .options(self.by.iter().map(|b| GroupBy::parse(b)).collect())
+    }
+}
+
 /// Runs `rhetor compare`.
 pub fn run(args: Args) -> Result<i32> {
     let data = read_dataset(
         &args.input,
         ReadOptions {
             framing_threshold: super::report::framing_threshold(
-                args.framing_threshold,
+                args.stats.framing_threshold,
                 &args.input,
             ),
         },
@@ -91,7 +107,7 @@ pub fn run(args: Args) -> Result<i32> {
     if comparison.unknown_dates > 0 {
         super::warn(&format!(
             "{} articles have no parseable date in `{}`: grouped as `unknown`",
-            comparison.unknown_dates, args.date_column
+            comparison.unknown_dates, args.stats.date_column
         ));
     }
     if comparison.family_size() > 0
@@ -100,7 +116,7 @@ pub fn run(args: Args) -> Result<i32> {
         super::warn(&format!(
             "{} tests with {} permutations: no Holm-adjusted p-value can go below {:.3}; use --permutations {} or more",
             comparison.family_size(),
-            args.permutations,
+            args.stats.permutations,
             comparison.smallest_attainable_p(),
             100 * comparison.family_size()
         ));
@@ -108,7 +124,7 @@ pub fn run(args: Args) -> Result<i32> {
     if small > 0 {
         super::warn(&format!(
             "{small} groups are too small to test (fewer than {} articles or {} sentences)",
-            args.min_articles, args.min_sentences
+            args.stats.min_articles, args.stats.min_sentences
         ));
     }
     Ok(EXIT_OK)

@@ -46,28 +46,8 @@ pub struct Args {
     /// Page title.
     #[arg(long, default_value = "rhetor report")]
     title: String,
-    /// The column with ISO dates.
-    #[arg(long, default_value = "date")]
-    date_column: String,
-    /// Bootstrap resamples for the rate intervals.
-    #[arg(long, default_value_t = 2000)]
-    bootstrap: usize,
-    /// Permutations per pairwise test.
-    #[arg(long, default_value_t = 10_000)]
-    permutations: usize,
-    /// Seed of the bootstrap and permutations.
-    #[arg(long, default_value_t = CompareOptions::default().seed)]
-    seed: u64,
-    /// Groups with fewer articles are reported but not tested.
-    #[arg(long, default_value_t = 5)]
-    min_articles: usize,
-    /// Groups with fewer sentences are reported but not tested.
-    #[arg(long, default_value_t = 50)]
-    min_sentences: u64,
-    /// For sentences.csv statistics: a sentence counts as framing at this score
-    /// [default: `thresholds.framing` of the batch's summary.json beside the file, else 0.5].
-    #[arg(long)]
-    framing_threshold: Option<f32>,
+    #[command(flatten)]
+    stats: super::compare::StatsArgs,
 }
 
 fn parse_pick(s: &str) -> Result<Pick, String> {
@@ -129,20 +109,11 @@ pub fn run(args: Args) -> Result<i32> {
     let data = read_dataset(
         &stats_file,
         ReadOptions {
-            framing_threshold: framing_threshold(args.framing_threshold, &stats_file),
+            framing_threshold: framing_threshold(args.stats.framing_threshold, &stats_file),
         },
     )?;
     let by: Vec<GroupBy> = args.by.iter().map(|b| GroupBy::parse(b)).collect();
-    let base = CompareOptions {
-        by: by.clone(),
-        date_column: args.date_column.clone(),
-        bootstrap: args.bootstrap,
-        permutations: args.permutations,
-        seed: args.seed,
-        min_articles: args.min_articles,
-        min_sentences: args.min_sentences,
-        ..Default::default()
-    };
+    let base = args.stats.options(by.clone());
     let has_period = by.iter().any(GroupBy::is_period);
     let main_keys: Vec<GroupBy> = by.iter().filter(|b| !b.is_period()).cloned().collect();
     // With a period and other keys, the heat map and tests use the other keys
