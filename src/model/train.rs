@@ -655,6 +655,20 @@ fn weighted_bce(
     per.sum(D::Minus1)?.mean_all()
 }
 
+/// An AdamW optimiser over `vars` (learning rate and weight decay only; the
+/// other hyper-parameters keep candle's defaults).
+fn adamw(vars: Vec<Var>, lr: f64, weight_decay: f64) -> Result<AdamW> {
+    AdamW::new(
+        vars,
+        ParamsAdamW {
+            lr,
+            weight_decay,
+            ..Default::default()
+        },
+    )
+    .map_err(backend)
+}
+
 /// Seeded Xavier-uniform initialisation of the head's variables.
 fn init_head(varmap: &VarMap, cfg: HeadConfig, rng: &mut StdRng) -> Result<()> {
     let mut init = |name: &str, rows: usize, cols: usize| -> Result<()> {
@@ -779,15 +793,7 @@ fn fit_head(
     let varmap = VarMap::new();
     init_head(&varmap, cfg, rng)?;
     let vars = HeadVars::from_varmap(&varmap, cfg)?;
-    let mut opt = AdamW::new(
-        varmap.all_vars(),
-        ParamsAdamW {
-            lr: opts.lr,
-            weight_decay: opts.weight_decay,
-            ..Default::default()
-        },
-    )
-    .map_err(backend)?;
+    let mut opt = adamw(varmap.all_vars(), opts.lr, opts.weight_decay)?;
     let (pos_w, out_w) = loss_weights(train, trained, opts);
     let pos_w = Tensor::new(pos_w.as_slice(), &dev_t).map_err(backend)?;
     let out_w = Tensor::new(out_w.as_slice(), &dev_t).map_err(backend)?;
@@ -1167,24 +1173,8 @@ fn fine_tune(
     let head_map = VarMap::new();
     init_head(&head_map, cfg, rng)?;
     let head_vars = HeadVars::from_varmap(&head_map, cfg)?;
-    let mut head_opt = AdamW::new(
-        head_map.all_vars(),
-        ParamsAdamW {
-            lr: opts.lr,
-            weight_decay: opts.weight_decay,
-            ..Default::default()
-        },
-    )
-    .map_err(backend)?;
-    let mut enc_opt = AdamW::new(
-        top.varmap.all_vars(),
-        ParamsAdamW {
-            lr: opts.encoder_lr,
-            weight_decay: opts.weight_decay,
-            ..Default::default()
-        },
-    )
-    .map_err(backend)?;
+    let mut head_opt = adamw(head_map.all_vars(), opts.lr, opts.weight_decay)?;
+    let mut enc_opt = adamw(top.varmap.all_vars(), opts.encoder_lr, opts.weight_decay)?;
     let (pos_w, out_w) = loss_weights(train, trained, opts);
     let pos_w = Tensor::new(pos_w.as_slice(), &CDevice::Cpu).map_err(backend)?;
     let out_w = Tensor::new(out_w.as_slice(), &CDevice::Cpu).map_err(backend)?;
