@@ -1,5 +1,6 @@
-//! Encoder throughput: exact (one forward pass per sentence, cores in
-//! parallel) vs bucketed batching, on the real base model when it is set up
+//! Encoder throughput: float exact (one forward pass per sentence, cores in
+//! parallel) vs float bucketed batching vs the int8 engine (portable and
+//! best kernel), on the real base model when it is set up
 //! (models/base or RHETOR_BASE_DIR), else on the tiny random BERT.
 //!
 //! `cargo bench --bench transformer`. The end-to-end figure against the Python
@@ -7,6 +8,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rhetor::model::bert::{Batching, BertEncoder, Encoder};
+use rhetor::model::int8::Int8Encoder;
+use rhetor::model::kernels::Kernel;
 use rhetor::model::setup;
 
 fn sentences(n: usize) -> Vec<String> {
@@ -57,6 +60,15 @@ fn bench(c: &mut Criterion) {
         let mut enc = BertEncoder::load(&base, 128, None).expect("encoder");
         enc.set_batching(batching);
         group.bench_function(name, |b| b.iter(|| enc.embed_texts(&refs).expect("embed")));
+    }
+    for kernel in [Kernel::Portable, Kernel::detect()] {
+        let float = BertEncoder::load(&base, 128, None).expect("encoder");
+        let enc = Int8Encoder::from_float(float, kernel).expect("int8 encoder");
+        let name = format!("int8-{}", kernel.name());
+        group.bench_function(name, |b| b.iter(|| enc.embed_texts(&refs).expect("embed")));
+        if kernel == Kernel::detect() {
+            break;
+        }
     }
     group.finish();
 }

@@ -50,16 +50,24 @@ for i in range(0, n, 40):
         fh.write("\n".join(lines[i:i + 40]) + "\n")
 PY
 
-echo "== rhetor ($(nproc) cores, model $MODEL)"
-start=$(date +%s.%N)
-/usr/bin/time -v -o "$OUT/rhetor.time" target/release/rhetor score --lines --format csv --model "$MODEL" \
-  "$OUT"/articles/*.txt > "$OUT/rhetor.csv"
-end=$(date +%s.%N)
-rs=$(python3 -c "print(round($N / ($end - $start), 1))")
-rrss=$(awk '/Maximum resident/ {print int($6/1024)}' "$OUT/rhetor.time")
-rcpu=$(awk '/User time|System time/ {s += $4} END {print s}' "$OUT/rhetor.time")
-rcs=$(python3 -c "print(round($N / $rcpu, 1))")
-echo "rhetor: $N sentences in $(python3 -c "print(round($end - $start, 2))") s wall = $rs sentences/s; CPU $rcpu s = $rcs sentences/CPU-s (incl. start-up, reading, CSV); peak RSS $rrss MB"
+# rhetor, whole pipeline, once per engine (ENGINES="int8 float" by default).
+bench_rhetor() {
+  local engine="$1"
+  echo "== rhetor --engine $engine ($(nproc) cores, model $MODEL)"
+  local start end
+  start=$(date +%s.%N)
+  /usr/bin/time -v -o "$OUT/rhetor-$engine.time" target/release/rhetor score --lines --format csv \
+    --engine "$engine" --model "$MODEL" "$OUT"/articles/*.txt > "$OUT/rhetor-$engine.csv"
+  end=$(date +%s.%N)
+  rs=$(python3 -c "print(round($N / ($end - $start), 1))")
+  rrss=$(awk '/Maximum resident/ {print int($6/1024)}' "$OUT/rhetor-$engine.time")
+  rcpu=$(awk '/User time|System time/ {s += $4} END {print s}' "$OUT/rhetor-$engine.time")
+  rcs=$(python3 -c "print(round($N / $rcpu, 1))")
+  echo "rhetor $engine: $N sentences in $(python3 -c "print(round($end - $start, 2))") s wall = $rs sentences/s; CPU $rcpu s = $rcs sentences/CPU-s (incl. start-up, reading, CSV); peak RSS $rrss MB"
+  eval "rs_$engine=$rs; rcs_$engine=$rcs"
+}
+ENGINES="${ENGINES:-int8 float}"
+for e in $ENGINES; do bench_rhetor "$e"; done
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import torch, sentence_transformers" 2>/dev/null; then
   echo "== python reference ($VENV)"
@@ -67,7 +75,10 @@ if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import torch, sentence_tr
   echo "python: $py"
   ps=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['sentences_per_second'])" "$py")
   pcs=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['sentences_per_cpu_second'])" "$py")
-  echo "ratio rhetor/python: wall $(python3 -c "print(round($rs / $ps, 2))")x, per CPU-second $(python3 -c "print(round($rcs / $pcs, 2))")x"
+  for e in $ENGINES; do
+    r=$(eval echo "\$rs_$e"); rc=$(eval echo "\$rcs_$e")
+    echo "ratio rhetor $e / python: wall $(python3 -c "print(round($r / $ps, 2))")x, per CPU-second $(python3 -c "print(round($rc / $pcs, 2))")x"
+  done
   echo "(on a loaded machine the per-CPU-second ratio is the meaningful one; load: $(cut -d' ' -f1-3 /proc/loadavg))"
 else
   echo "python reference skipped: no torch + sentence-transformers in $VENV"

@@ -4,8 +4,9 @@
 
 use rhetor::model::bert::{BertEncoder, Encoder};
 use rhetor::model::head::ContextMode;
+use rhetor::model::int8::Int8Encoder;
 use rhetor::model::tiny::{write_tiny_base, write_tiny_model};
-use rhetor::model::transformer::{TransformerOptions, TransformerScorer};
+use rhetor::model::transformer::{Engine, TransformerOptions, TransformerScorer};
 use rhetor::{Scorer, SentenceInput};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,14 +44,24 @@ fn inputs(texts: &[&'static str]) -> Vec<SentenceInput<'static>> {
 }
 
 fn load(model: &Path, base: &Path, explain: bool) -> TransformerScorer {
-    TransformerScorer::load_with(model, Some(base), TransformerOptions { explain }).unwrap()
+    load_engine(model, base, explain, Engine::default())
+}
+
+fn load_engine(model: &Path, base: &Path, explain: bool, engine: Engine) -> TransformerScorer {
+    TransformerScorer::load_with(model, Some(base), TransformerOptions { explain, engine }).unwrap()
 }
 
 #[test]
 fn scores_are_probabilities_and_batch_size_invariant() {
-    for context in [ContextMode::None, ContextMode::PrevNext, ContextMode::Title] {
+    for (context, engine) in [
+        (ContextMode::None, Engine::Int8),
+        (ContextMode::PrevNext, Engine::Int8),
+        (ContextMode::Title, Engine::Int8),
+        (ContextMode::None, Engine::Float),
+        (ContextMode::PrevNext, Engine::Float),
+    ] {
         let (_dir, base, model) = tiny(context);
-        let scorer = load(&model, &base, false);
+        let scorer = load_engine(&model, &base, false, engine);
         let batch = inputs(&SENTENCES);
         let all = scorer.score_batch(&batch).unwrap();
         assert_eq!(all.len(), batch.len());
@@ -66,7 +77,10 @@ fn scores_are_probabilities_and_batch_size_invariant() {
                 piecewise.extend(scorer.score_batch(chunk).unwrap());
             }
             for (a, b) in all.iter().zip(&piecewise) {
-                assert_eq!(a.probs, b.probs, "context {context:?}, batch size {size}");
+                assert_eq!(
+                    a.probs, b.probs,
+                    "{engine:?}, context {context:?}, batch size {size}"
+                );
                 assert_eq!(a.framing, b.framing);
             }
         }
@@ -143,6 +157,53 @@ fn binary_scores_with_a_transformer_model_folder() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.lines().count() >= 3, "{stdout}");
     assert!(stdout.contains("framing"), "{stdout}");
+}
+
+#[test]
+fn binary_engines_int8_and_float_give_the_same_rows() {
+    let (dir, base, model) = tiny(ContextMode::None);
+    let article = dir.path().join("article.txt");
+    std::fs::write(&article, SENTENCES.join("\n")).unwrap();
+    let run = |engine: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+            .args(["score", "--format", "jsonl", "--engine", engine, "--model"])
+            .arg(&model)
+            .arg(&article)
+            .env("RHETOR_BASE_DIR", &base)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (int8, float) = (run("int8"), run("float"));
+    assert_eq!(int8.len(), float.len());
+    assert!(!int8.is_empty());
+    for (a, b) in int8.iter().zip(&float) {
+        assert_eq!(a["text"], b["text"]);
+        let (fa, fb) = (
+            a["framing"].as_f64().unwrap(),
+            b["framing"].as_f64().unwrap(),
+        );
+        assert!((fa - fb).abs() < 0.02, "{fa} vs {fb}");
+    }
+    let bad = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args(["score", "--engine", "fp8"])
+        .arg(&article)
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "a bad --engine is a usage error"
+    );
 }
 
 #[test]
@@ -287,4 +348,38 @@ fn real_base_weights_if_present() {
     };
     assert_eq!(e[0].len(), 384);
     assert!(cos(&e[0], &e[1]) > cos(&e[0], &e[2]) + 0.2);
+    // The int8 engine stays within quantization noise of the float one.
+    let int8 = Int8Encoder::load(&base, 128, None).unwrap();
+    let q = int8
+        .embed_texts(&[
+            "The cat sits on the mat.",
+            "A cat is sitting on a mat.",
+            "Stocks fell sharply.",
+        ])
+        .unwrap();
+    for (a, b) in q.iter().zip(&e) {
+        assert!(cos(a, b) > 0.99, "int8 vs float cosine {}", cos(a, b));
+    }
+    assert!(cos(&q[0], &q[1]) > cos(&q[0], &q[2]) + 0.2);
+}
+
+#[test]
+fn int8_and_float_engines_score_alike() {
+    let (_dir, base, model) = tiny(ContextMode::None);
+    let int8 = load_engine(&model, &base, false, Engine::Int8);
+    let float = load_engine(&model, &base, false, Engine::Float);
+    let batch = inputs(&SENTENCES);
+    let a = int8.score_batch(&batch).unwrap();
+    let b = float.score_batch(&batch).unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert!(
+            (x.framing - y.framing).abs() < 0.02,
+            "{} vs {}",
+            x.framing,
+            y.framing
+        );
+        for (p, q) in x.probs.iter().zip(&y.probs) {
+            assert!((p - q).abs() < 0.02, "{p} vs {q}");
+        }
+    }
 }

@@ -120,25 +120,30 @@ pub fn warn(message: &str) {
 
 /// Loads a model by name or folder and prints its warnings.
 pub fn load_model(spec: Option<&str>) -> anyhow::Result<Box<dyn rhetor::Scorer>> {
-    load_model_with(spec, false)
+    load_model_with(
+        spec,
+        rhetor::model::transformer::TransformerOptions::default(),
+    )
 }
 
-/// Loads a model; with `explain`, a transformer model adds occlusion
-/// attributions to its cues (other models' cues already explain them).
+/// Loads a model with transformer options: with `explain`, a transformer
+/// model adds occlusion attributions to its cues (other models' cues already
+/// explain them); `engine` picks the transformer's inference engine.
 pub fn load_model_with(
     spec: Option<&str>,
-    explain: bool,
+    options: rhetor::model::transformer::TransformerOptions,
 ) -> anyhow::Result<Box<dyn rhetor::Scorer>> {
     use rhetor::model::{bert, transformer::TransformerOptions};
-    let options = TransformerOptions { explain };
     let loaded = match spec {
-        _ if !explain => rhetor::model::load(spec)?,
+        _ if options == TransformerOptions::default() => rhetor::model::load(spec)?,
         None | Some("default") => bert::load_default_with(options)?,
         Some(dir) if is_transformer_dir(dir) => {
             bert::load_dir_with(std::path::Path::new(dir), options)?
         }
         Some(other) => {
-            warn(&format!("--explain adds attributions to transformer models only; `{other}` already explains its scores with cues"));
+            if options.explain {
+                warn(&format!("--explain adds attributions to transformer models only; `{other}` already explains its scores with cues"));
+            }
             rhetor::model::load(spec)?
         }
     };

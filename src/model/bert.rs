@@ -103,11 +103,11 @@ fn apply_layer_norm(ln: &LayerNorm, x: &Tensor, train: bool) -> candle_core::Res
 }
 
 /// The embedding layer (word + position + token type, then layer norm).
-struct BertEmbeddings {
-    word: Embedding,
-    position: Embedding,
-    token_type: Embedding,
-    norm: LayerNorm,
+pub(crate) struct BertEmbeddings {
+    pub(crate) word: Embedding,
+    pub(crate) position: Embedding,
+    pub(crate) token_type: Embedding,
+    pub(crate) norm: LayerNorm,
 }
 
 impl BertEmbeddings {
@@ -141,14 +141,14 @@ impl BertEmbeddings {
 
 /// One transformer layer (self-attention + feed-forward, post-norm).
 pub struct BertLayer {
-    query: Linear,
-    key: Linear,
-    value: Linear,
-    attn_out: Linear,
-    attn_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    out_norm: LayerNorm,
+    pub(crate) query: Linear,
+    pub(crate) key: Linear,
+    pub(crate) value: Linear,
+    pub(crate) attn_out: Linear,
+    pub(crate) attn_norm: LayerNorm,
+    pub(crate) intermediate: Linear,
+    pub(crate) output: Linear,
+    pub(crate) out_norm: LayerNorm,
     heads: usize,
     eps: f64,
 }
@@ -206,8 +206,8 @@ impl BertLayer {
 
 /// A BERT encoder.
 pub struct BertModel {
-    embeddings: BertEmbeddings,
-    layers: Vec<BertLayer>,
+    pub(crate) embeddings: BertEmbeddings,
+    pub(crate) layers: Vec<BertLayer>,
     config: BertConfig,
     device: CDevice,
 }
@@ -432,6 +432,11 @@ impl BertEncoder {
     /// The tokenizer.
     pub fn tokenizer(&self) -> &WordPieceTokenizer {
         &self.tokenizer
+    }
+
+    /// The model and the tokenizer (for building another engine from them).
+    pub(crate) fn into_parts(self) -> (BertModel, WordPieceTokenizer) {
+        (self.model, self.tokenizer)
     }
 
     /// Chooses how sequences are grouped into forward passes.

@@ -9,6 +9,8 @@ pub mod baseline;
 pub mod bert;
 pub mod cues;
 pub mod head;
+pub mod int8;
+pub mod kernels;
 pub mod setup;
 #[doc(hidden)]
 pub mod tiny;
