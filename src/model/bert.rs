@@ -527,7 +527,7 @@ pub fn load_default_with(options: TransformerOptions) -> Result<LoadedModel> {
     match setup::ensure_base() {
         Ok(_) => load_dir_with(&dir, options),
         Err(e) => fallback(format!(
-            "transformer base weights unavailable ({e}); using the cue model. Run `scripts/setup-model.sh` (or set RHETOR_BASE_DIR) to enable the transformer"
+            "transformer base weights unavailable ({e}); using the cue model. Run `scripts/setup-model.sh` (or set RHETOR_BASE_DIR, or RHETOR_BASE_HF=HUB_ID with internet) to enable the transformer"
         )),
     }
 }

