@@ -137,16 +137,16 @@ fn explain_adds_occlusion_cues_inside_the_sentence() {
     );
 }
 
-#[test]
-fn binary_scores_with_a_transformer_model_folder() {
-    let (dir, base, model) = tiny(ContextMode::PrevNext);
-    let article = dir.path().join("article.txt");
-    std::fs::write(&article, SENTENCES.join("\n")).unwrap();
+/// Runs `rhetor score --format jsonl EXTRA --model MODEL ARTICLE` with the
+/// given base folder; asserts success and returns standard output.
+fn score_jsonl(model: &Path, base: &Path, article: &Path, extra: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(["score", "--format", "jsonl", "--model"])
-        .arg(&model)
-        .arg(&article)
-        .env("RHETOR_BASE_DIR", &base)
+        .args(["score", "--format", "jsonl"])
+        .args(extra)
+        .arg("--model")
+        .arg(model)
+        .arg(article)
+        .env("RHETOR_BASE_DIR", base)
         .output()
         .unwrap();
     assert!(
@@ -154,7 +154,15 @@ fn binary_scores_with_a_transformer_model_folder() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn binary_scores_with_a_transformer_model_folder() {
+    let (dir, base, model) = tiny(ContextMode::PrevNext);
+    let article = dir.path().join("article.txt");
+    std::fs::write(&article, SENTENCES.join("\n")).unwrap();
+    let stdout = score_jsonl(&model, &base, &article, &[]);
     assert!(stdout.lines().count() >= 3, "{stdout}");
     assert!(stdout.contains("framing"), "{stdout}");
 }
@@ -165,20 +173,7 @@ fn binary_engines_int8_and_float_give_the_same_rows() {
     let article = dir.path().join("article.txt");
     std::fs::write(&article, SENTENCES.join("\n")).unwrap();
     let run = |engine: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-            .args(["score", "--format", "jsonl", "--engine", engine, "--model"])
-            .arg(&model)
-            .arg(&article)
-            .env("RHETOR_BASE_DIR", &base)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
+        score_jsonl(&model, &base, &article, &["--engine", engine])
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
             .collect::<Vec<_>>()

@@ -257,7 +257,7 @@ impl Int8Encoder {
             s.quant.quantize(&s.x, m, h);
             s.qkv.resize(m * 3 * h, 0.0);
             kernels::matmul(self.kernel, &s.quant, &layer.qkv, &mut s.qkv);
-            self.attention(seqs, &s.qkv, &mut s.ctx, &mut s.attn);
+            self.attention(seqs, m, &s.qkv, &mut s.ctx, &mut s.attn);
             s.quant.quantize(&s.ctx, m, h);
             s.tmp.resize(m * h, 0.0);
             kernels::matmul(self.kernel, &s.quant, &layer.attn_out, &mut s.tmp);
@@ -299,12 +299,18 @@ impl Int8Encoder {
     /// transposed so that a query's scores are one vectorized loop over the
     /// keys (no horizontal sums).
     #[inline(always)]
-    fn attention(&self, seqs: &[&Encoded], qkv: &[f32], ctx: &mut Vec<f32>, buf: &mut AttnBuf) {
+    fn attention(
+        &self,
+        seqs: &[&Encoded],
+        m: usize,
+        qkv: &[f32],
+        ctx: &mut Vec<f32>,
+        buf: &mut AttnBuf,
+    ) {
         let h = self.hidden;
         let dh = h / self.heads;
         let width = 3 * h;
         let scale = 1.0 / (dh as f32).sqrt();
-        let m: usize = seqs.iter().map(|e| e.len()).sum();
         ctx.clear();
         ctx.resize(m * h, 0.0);
         let mut start = 0;

@@ -191,17 +191,23 @@ impl QRows {
 
 #[inline(always)]
 fn max_abs(x: &[f32]) -> f32 {
-    let mut lanes = [0f32; LANES];
+    lane_max(x, 0.0, f32::abs)
+}
+
+/// Largest `f(v)` over `x` and `floor`, lane-wise so that it vectorizes
+/// (NaN values of `f` are skipped).
+#[inline(always)]
+fn lane_max(x: &[f32], floor: f32, f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [floor; LANES];
     let (blocks, rest) = x.as_chunks::<LANES>();
     for c in blocks {
         for l in 0..LANES {
-            let a = c[l].abs();
+            let a = f(c[l]);
             lanes[l] = if a > lanes[l] { a } else { lanes[l] };
         }
     }
-    let mut m = 0f32;
-    for &v in lanes.iter().chain(rest.iter()) {
-        let a = v.abs();
+    let mut m = floor;
+    for a in lanes.into_iter().chain(rest.iter().map(|&v| f(v))) {
         m = if a > m { a } else { m };
     }
     m
@@ -474,18 +480,7 @@ pub fn gelu(x: &mut [f32]) {
 /// Largest value of `x` (lane-wise, vectorizes; `-inf` when empty).
 #[inline(always)]
 pub fn max(x: &[f32]) -> f32 {
-    let mut lanes = [f32::NEG_INFINITY; LANES];
-    let (blocks, rest) = x.as_chunks::<LANES>();
-    for c in blocks {
-        for l in 0..LANES {
-            lanes[l] = if c[l] > lanes[l] { c[l] } else { lanes[l] };
-        }
-    }
-    let mut m = f32::NEG_INFINITY;
-    for &v in lanes.iter().chain(rest) {
-        m = if v > m { v } else { m };
-    }
-    m
+    lane_max(x, f32::NEG_INFINITY, |v| v)
 }
 
 /// In-place softmax of `x`.
