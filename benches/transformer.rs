@@ -41,7 +41,7 @@ fn sentences(n: usize) -> Vec<String> {
 }
 
 fn bench(c: &mut Criterion) {
-    let real = setup::base_dir();
+    let real = rhetor::LoadOptions::from_env().base.dir;
     let tmp = tempfile::tempdir().expect("temp dir");
     let (base, label) = if setup::is_complete(&real) {
         (real, "minilm")

@@ -68,9 +68,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut attributed = 0usize;
     for _ in 0..rounds {
         for s in &sentences {
-            let ranges = rhetor::score::attribution::attributed_ranges(s);
+            let ranges = rhetor::text::attribution::attributed_ranges(s);
             std::hint::black_box(ranges);
-            attributed += rhetor::score::attribution::is_attributed(s) as usize;
+            attributed += rhetor::text::attribution::is_attributed(s) as usize;
         }
     }
     let secs = t.elapsed().as_secs_f64();

@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|l| !l.trim().is_empty())
         .take(n)
         .collect();
-    let base = setup::base_dir();
+    let base = rhetor::LoadOptions::from_env().base.dir;
     let float = BertEncoder::load(&base, 128, top.as_deref())?;
     let int8 = Int8Encoder::load(&base, 128, top.as_deref())?;
     println!(

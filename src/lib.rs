@@ -1,23 +1,43 @@
 //! rhetor — finds rhetorical framing devices in news text.
 //!
-//! The modules mirror the data flow:
+//! Configure, load, score:
 //!
-//! ```text
-//! original text ──text::normalize──▶ Normalized (offset map back to the original)
-//!               ──text::split──────▶ Sentence (index, original byte/char offsets, normalised text)
-//!               ──tokenize─────────▶ TokenBatch (ids, masks, per-token offsets)
-//!               ──model::Scorer────▶ SentenceScores (per-device probabilities, framing, cues)
-//!               ──score::Pipeline──▶ ScoredArticle / ScoredSentence
-//!               ──report / io──────▶ table, CSV, JSONL, JSON, HTML
-//!               ──eval / compare───▶ metrics against gold labels, outlet statistics
+//! ```
+//! use rhetor::{Device, ModelSpec, Rhetor};
+//!
+//! // `ModelSpec::Default` is the shipped transformer; the cue model needs nothing.
+//! let rhetor = Rhetor::builder().model(ModelSpec::Cues).build()?;
+//! let text = "The talks ended on Monday. Let's notice that the minister is curious.";
+//! let scored = rhetor.score_text(text)?;
+//! let aside = &scored.sentences[1];
+//! assert!(rhetor.flagged(aside).contains(&Device::EditorialAside));
+//! // Offsets point into the original text.
+//! assert_eq!(&text[aside.sentence.span.bytes()], "Let's notice that the minister is curious.");
+//! # Ok::<(), rhetor::Error>(())
 //! ```
 //!
-//! The library returns [`Error`] (built with `thiserror`); only the binary's
-//! `cli/` layer uses `anyhow`.
+//! The modules follow the data, and each imports only from those before it
+//! (`tests/architecture.rs` checks it; docs/architecture.md draws it):
+//!
+//! ```text
+//! error, stats, taxonomy, text, tokenize    offsets, sentences, word pieces
+//!   → model      Scorer trait, cue model, transformer (float and int8), baseline, loading
+//!   → score      Pipeline: article → scored sentences, cues mapped to the original
+//!   → io         reading articles and corpora, CSV / JSONL / JSON writers
+//!   → batch, eval, compare, train    corpus runs, metrics, outlet statistics, training
+//!   → report     table and HTML
+//!   → facade     Rhetor::builder() → Rhetor → score_text()
+//!   → cli        the `rhetor` binary (anyhow only here)
+//! ```
+//!
+//! The library returns [`Error`] (built with `thiserror`).
+
+// TEMP-MERGE: #![deny(unsafe_op_in_unsafe_fn)] once the kernels land
 
 pub mod compare;
 pub mod error;
 pub mod eval;
+pub mod facade;
 pub mod io;
 pub mod model;
 pub mod report;
@@ -27,7 +47,8 @@ pub mod text;
 pub mod tokenize;
 
 pub use error::{Error, Result};
-pub use model::{Scorer, SentenceInput, SentenceScores};
-pub use score::{Pipeline, ScoredArticle, ScoredSentence};
+pub use facade::{Rhetor, RhetorBuilder};
+pub use model::{Engine, LoadOptions, ModelSpec, Scorer, SentenceInput, SentenceScores};
+pub use score::{Article, Pipeline, ScoredArticle, ScoredSentence, Unit};
 pub use taxonomy::Device;
 pub use text::{Sentence, TextSpan};

@@ -123,12 +123,12 @@ impl Device {
         Device::ALL.iter().copied().find(|d| d.id() == id)
     }
 
-    /// Position of the device in [`Device::ALL`].
+    /// How many devices there are.
+    pub const COUNT: usize = Device::ALL.len();
+
+    /// Position of the device in [`Device::ALL`] (the declaration order).
     pub fn index(self) -> usize {
-        Device::ALL
-            .iter()
-            .position(|d| *d == self)
-            .expect("every device is in ALL")
+        self as usize
     }
 
     /// The PTC technique names (SemEval-2020 Task 11 spelling) that map to this device.
@@ -168,6 +168,132 @@ impl std::str::FromStr for Device {
             let ids: Vec<&str> = Device::ALL.iter().map(|d| d.id()).collect();
             format!("unknown device `{s}`; known devices: {}", ids.join(", "))
         })
+    }
+}
+
+/// One value per device: a fixed array indexed by [`Device`], in the order of
+/// [`Device::ALL`]. Serialized as a plain array of [`Device::COUNT`] values;
+/// reading an array of another length is an error, not a silent gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeviceMap<T>([T; Device::COUNT]);
+
+impl<T> DeviceMap<T> {
+    /// A map whose value for `d` is `f(d)`.
+    pub fn from_fn(mut f: impl FnMut(Device) -> T) -> Self {
+        DeviceMap(std::array::from_fn(|i| f(Device::ALL[i])))
+    }
+
+    /// The values, in [`Device::ALL`] order.
+    pub fn values(&self) -> &[T] {
+        &self.0
+    }
+
+    /// `(device, value)` pairs in [`Device::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Device, &T)> {
+        Device::ALL.into_iter().zip(self.0.iter())
+    }
+
+    /// A map of `f` applied to every value.
+    pub fn map<U>(&self, mut f: impl FnMut(Device, &T) -> U) -> DeviceMap<U> {
+        DeviceMap::from_fn(|d| f(d, &self[d]))
+    }
+
+    /// The map of a vector of exactly [`Device::COUNT`] values; `Err(len)` otherwise.
+    pub fn try_from_vec(values: Vec<T>) -> Result<Self, usize> {
+        let len = values.len();
+        <[T; Device::COUNT]>::try_from(values)
+            .map(DeviceMap)
+            .map_err(|_| len)
+    }
+}
+
+impl<T: Clone> DeviceMap<T> {
+    /// Every device mapped to `value`.
+    pub fn filled(value: T) -> Self {
+        DeviceMap::from_fn(|_| value.clone())
+    }
+}
+
+impl<T: Default> Default for DeviceMap<T> {
+    fn default() -> Self {
+        DeviceMap::from_fn(|_| T::default())
+    }
+}
+
+impl<T> std::ops::Index<Device> for DeviceMap<T> {
+    type Output = T;
+    fn index(&self, device: Device) -> &T {
+        &self.0[device.index()]
+    }
+}
+
+impl<T> std::ops::IndexMut<Device> for DeviceMap<T> {
+    fn index_mut(&mut self, device: Device) -> &mut T {
+        &mut self.0[device.index()]
+    }
+}
+
+impl<T: Serialize> Serialize for DeviceMap<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for DeviceMap<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let values = Vec::<T>::deserialize(deserializer)?;
+        DeviceMap::try_from_vec(values).map_err(|len| {
+            serde::de::Error::custom(format!(
+                "expected one value per device ({}), got {len}",
+                Device::COUNT
+            ))
+        })
+    }
+}
+
+/// An output of a classifier: a device, or the combined `framing` score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Label {
+    /// One framing device.
+    Device(Device),
+    /// "The sentence carries at least one device."
+    Framing,
+}
+
+impl Label {
+    /// The label's id: the device id, or `framing`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Label::Device(d) => d.id(),
+            Label::Framing => "framing",
+        }
+    }
+
+    /// Parses an id printed by [`Label::id`].
+    pub fn from_id(id: &str) -> Option<Label> {
+        match id.trim() {
+            "framing" => Some(Label::Framing),
+            other => Device::from_id(other).map(Label::Device),
+        }
+    }
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Label {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Label::from_id(&id).ok_or_else(|| serde::de::Error::custom(format!("unknown label `{id}`")))
     }
 }
 
@@ -256,6 +382,36 @@ mod tests {
             .collect();
         assert_eq!(mapped.len(), 14);
         assert_eq!(Device::ALL.iter().filter(|d| d.is_ptc()).count(), 14);
+    }
+
+    #[test]
+    fn device_maps_index_by_device_and_serialize_as_arrays() {
+        let mut m = DeviceMap::filled(0.5f32);
+        m[Device::Doubt] = 0.25;
+        assert_eq!(m.values()[Device::Doubt.index()], 0.25);
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.starts_with("[0.5,"), "{json}");
+        let back: DeviceMap<f32> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        let err = serde_json::from_str::<DeviceMap<f32>>("[0.5, 0.5]")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("got 2"), "{err}");
+        assert_eq!(m.iter().filter(|(_, v)| **v < 0.5).count(), 1);
+    }
+
+    #[test]
+    fn labels_round_trip_through_their_ids() {
+        let all = Device::ALL
+            .iter()
+            .map(|d| Label::Device(*d))
+            .chain([Label::Framing]);
+        for l in all {
+            assert_eq!(Label::from_id(l.id()), Some(l));
+            let json = serde_json::to_string(&l).unwrap();
+            assert_eq!(serde_json::from_str::<Label>(&json).unwrap(), l);
+        }
+        assert!(serde_json::from_str::<Label>("\"nope\"").is_err());
     }
 
     #[test]

@@ -8,8 +8,10 @@
 //! `apt-get install -y chromium`; or set `RHETOR_CHROMIUM` to a binary).
 //! Set `RHETOR_SCREENSHOT_DIR` to keep PNG screenshots of the pages.
 
+mod common;
 mod compare_support;
 
+use common::ok as rhetor;
 use compare_support::{default_outlets, write_batch};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -358,19 +360,6 @@ fn base64_decode(s: &str) -> Vec<u8> {
             out.into_iter().take(c.len() * 3 / 4)
         })
         .collect()
-}
-
-fn rhetor(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn chromium_or_skip() -> Option<PathBuf> {

@@ -1,27 +1,13 @@
 //! Integration tests of `rhetor score`, driving the real binary on temp dirs.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn rhetor() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rhetor"));
-    c.env("RHETOR_NO_SETUP", "1");
-    c
-}
+use common::{offline as rhetor, stderr, write};
+use std::io::{Read, Write};
+use std::process::{Output, Stdio};
 
 fn run(args: &[&str]) -> Output {
     rhetor().args(args).output().expect("rhetor runs")
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 const ARTICLE: &str = "Officials met on Monday.\n\nLet\u{2019}s notice that the \u{201c}experts\u{201d} were absent. By the way, nobody asked them.\n";

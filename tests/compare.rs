@@ -1,27 +1,11 @@
 //! `rhetor compare` and `rhetor report` end to end on generated batch output.
 
+mod common;
 mod compare_support;
 
+use common::{ok, run as rhetor};
 use compare_support::{default_outlets, write_batch};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn rhetor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(args)
-        .output()
-        .expect("run rhetor")
-}
-
-fn ok(args: &[&str]) -> Output {
-    let out = rhetor(args);
-    assert!(
-        out.status.success(),
-        "rhetor {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(path).unwrap();

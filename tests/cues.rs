@@ -3,8 +3,10 @@
 //! positive examples (from docs/codebook.md) must be flagged for it and
 //! negative examples must not. All sentences are made up for these tests.
 
+mod common;
+
+use common::{rhetor, succeed};
 use std::collections::HashMap;
-use std::process::Command;
 
 /// (device id, sentence, expected to be flagged for that device)
 const CASES: &[(&str, &str, bool)] = &[
@@ -398,15 +400,10 @@ fn flagged_by_line(lines: &[&str]) -> HashMap<String, Vec<String>> {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("cases.txt");
     std::fs::write(&path, lines.join("\n")).expect("write cases");
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(["score", "--model", "cues", "--lines", "--format", "jsonl"])
-        .arg(&path)
-        .output()
-        .expect("run rhetor");
-    assert!(
-        out.status.success(),
-        "rhetor failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        rhetor()
+            .args(["score", "--model", "cues", "--lines", "--format", "jsonl"])
+            .arg(&path),
     );
     String::from_utf8(out.stdout)
         .expect("utf-8 output")
@@ -476,7 +473,7 @@ fn score_with_model(model: &std::path::Path, text: &str) -> std::process::Output
     let dir = tempfile::tempdir().expect("temp dir");
     let input = dir.path().join("a.txt");
     std::fs::write(&input, text).expect("write input");
-    Command::new(env!("CARGO_BIN_EXE_rhetor"))
+    rhetor()
         .args(["score", "--format", "jsonl", "--model"])
         .arg(model)
         .arg(&input)

@@ -1,15 +1,10 @@
 //! `rhetor eval` end to end: PTC-layout folders, rhetor CSV, reports,
 //! malformed labels, tuning rules and inter-annotator agreement.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn rhetor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(args)
-        .output()
-        .expect("run rhetor")
-}
+use common::run as rhetor;
+use std::path::Path;
 
 fn text(o: &[u8]) -> String {
     String::from_utf8_lossy(o).into_owned()

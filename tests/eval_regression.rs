@@ -5,9 +5,11 @@
 //! set not yet written, or `../shared` missing) are skipped with a message.
 //! To add a model (e.g. the transformer), add an entry to the JSON file.
 
+mod common;
+
+use common::offline;
 use serde::Deserialize;
 use std::path::Path;
-use std::process::Command;
 
 #[derive(Deserialize)]
 struct Entry {
@@ -59,7 +61,9 @@ fn recorded_sentence_f1_does_not_regress() {
             );
             continue;
         }
-        if e.needs_base && !rhetor::model::setup::is_complete(&rhetor::model::setup::base_dir()) {
+        if e.needs_base
+            && !rhetor::model::setup::is_complete(&rhetor::LoadOptions::from_env().base.dir)
+        {
             eprintln!(
                 "SKIPPED: {} on {}: base weights absent (run scripts/setup-model.sh)",
                 e.model,
@@ -68,8 +72,7 @@ fn recorded_sentence_f1_does_not_regress() {
             continue;
         }
         let out = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rhetor"));
-        cmd.env("RHETOR_NO_SETUP", "1");
+        let mut cmd = offline();
         cmd.current_dir(root)
             .args(["eval", "--gold", &e.gold, "--model", &e.model])
             .args(["--resamples", "0", "--redact", "--out"])

@@ -5,18 +5,15 @@
 //! looks complete; after a kill or a full disk `--resume` must give output
 //! byte-identical to an uninterrupted run.
 
+mod common;
+
+use common::{rhetor, stderr};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const OUTPUTS: [&str; 3] = ["sentences.csv", "articles.csv", "errors.csv"];
-
-fn rhetor() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rhetor"));
-    c.env_remove("RHETOR_TEST_SLOW_MS");
-    c
-}
 
 fn batch_args(input: &Path, out: &Path) -> Vec<String> {
     vec![
@@ -36,10 +33,6 @@ fn run_batch(input: &Path, out: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .expect("run rhetor")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// A CSV corpus of `n` articles (plus one empty record, an error record).

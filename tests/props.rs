@@ -8,12 +8,15 @@
 //! BOM, zero-width characters, soft hyphens, hyphens before line breaks.
 //! `docs/testing.md` lists what each test proves.
 
+mod common;
+
+use common::rhetor;
 use proptest::prelude::*;
 use rhetor::model;
 use rhetor::score::{Article, Pipeline, PipelineOptions};
 use rhetor::text::{normalize, segment, segment_lines, Sentence, MAX_SENTENCE_BYTES};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 /// The case count: `default`, or `RHETOR_PROPTEST_CASES` for a long run by
@@ -139,7 +142,9 @@ fn pipeline(batch_size: usize) -> &'static Pipeline {
         [1, 3, 64]
             .into_iter()
             .map(|b| {
-                let scorer = model::load(Some("cues")).expect("cue model").scorer;
+                let scorer = model::load(&model::ModelSpec::Cues, &Default::default())
+                    .expect("cue model")
+                    .scorer;
                 let options = PipelineOptions {
                     batch_size: b,
                     ..PipelineOptions::default()
@@ -260,12 +265,6 @@ fn a_100k_char_line_keeps_every_guarantee() {
 }
 
 // ------------------------------------------------------------- through the binary
-
-fn rhetor() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rhetor"));
-    c.env_remove("RHETOR_TEST_SLOW_MS");
-    c
-}
 
 fn ok(o: Output) -> Output {
     assert_eq!(

@@ -4,10 +4,12 @@
 //! plain factual sentences are not flagged at all. Skips, with a message, when
 //! the file is absent.
 
+mod common;
+
+use common::{rhetor, succeed};
 use regex::Regex;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
 
 fn seed_path() -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/seed-article.txt");
@@ -24,15 +26,10 @@ fn seed_path() -> Option<PathBuf> {
 
 /// The JSONL rows of `rhetor score --model cues --format jsonl` on the seed.
 fn score_seed(path: &PathBuf) -> Vec<Value> {
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(["score", "--model", "cues", "--format", "jsonl"])
-        .arg(path)
-        .output()
-        .expect("run rhetor");
-    assert!(
-        out.status.success(),
-        "rhetor failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        rhetor()
+            .args(["score", "--model", "cues", "--format", "jsonl"])
+            .arg(path),
     );
     String::from_utf8(out.stdout)
         .expect("utf-8 output")

@@ -1,9 +1,11 @@
 //! Sentence splitter and normaliser: a table of hard cases, offset properties
 //! (proptest, bounded), and one end-to-end check through the `rhetor` binary.
 
+mod common;
+
+use common::{rhetor, succeed};
 use proptest::prelude::*;
 use rhetor::text::{normalize, segment, segment_lines, Sentence};
-use std::process::Command;
 
 /// (input, expected sentence texts)
 const CASES: &[(&str, &[&str])] = &[
@@ -475,15 +477,10 @@ fn binary_reports_original_offsets() {
     let path = dir.path().join("article.txt");
     let original = "\u{feff}Caf\u{e9} news\r\nThe coalition\u{2019}s toll could in-crease. \u{201c}We regret it.\u{201d} Mr. Smith said.\r\n";
     std::fs::write(&path, original).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(["score", "--model", "cues", "--format", "jsonl"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        rhetor()
+            .args(["score", "--model", "cues", "--format", "jsonl"])
+            .arg(&path),
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let rows: Vec<serde_json::Value> = stdout

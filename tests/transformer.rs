@@ -2,6 +2,9 @@
 //! (written to a temp dir), through the library and the real binary, plus
 //! checks on the real base weights that skip when they are absent.
 
+mod common;
+
+use common::{rhetor, succeed};
 use rhetor::model::bert::{BertEncoder, Encoder};
 use rhetor::model::head::ContextMode;
 use rhetor::model::int8::Int8Encoder;
@@ -9,7 +12,6 @@ use rhetor::model::tiny::{write_tiny_base, write_tiny_model};
 use rhetor::model::transformer::{Engine, TransformerOptions, TransformerScorer};
 use rhetor::{Scorer, SentenceInput};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const SENTENCES: [&str; 7] = [
     "Let's note that the evil plan is a disaster.",
@@ -140,19 +142,14 @@ fn explain_adds_occlusion_cues_inside_the_sentence() {
 /// Runs `rhetor score --format jsonl EXTRA --model MODEL ARTICLE` with the
 /// given base folder; asserts success and returns standard output.
 fn score_jsonl(model: &Path, base: &Path, article: &Path, extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(["score", "--format", "jsonl"])
-        .args(extra)
-        .arg("--model")
-        .arg(model)
-        .arg(article)
-        .env("RHETOR_BASE_DIR", base)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        rhetor()
+            .args(["score", "--format", "jsonl"])
+            .args(extra)
+            .arg("--model")
+            .arg(model)
+            .arg(article)
+            .env("RHETOR_BASE_DIR", base),
     );
     String::from_utf8(out.stdout).unwrap()
 }
@@ -319,7 +316,7 @@ fn fine_tuning_the_top_layer_stores_and_reloads_it() {
 
 #[test]
 fn real_base_weights_if_present() {
-    let base = rhetor::model::setup::base_dir();
+    let base = rhetor::LoadOptions::from_env().base.dir;
     if !rhetor::model::setup::is_complete(&base) {
         eprintln!(
             "SKIPPED real_base_weights_if_present: no base weights in {} (run scripts/setup-model.sh)",

@@ -2,14 +2,14 @@
 //! not) into per-sentence and per-article tables: streaming, parallel,
 //! resumable, lossless. See docs/batch.md.
 
-use super::{load_model, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
+use super::args::{build, ModelArgs};
+use super::{EXIT_ERROR, EXIT_OK, EXIT_PARTIAL};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use is_terminal::IsTerminal;
 use rhetor::io::corpus::{ColumnSpec, CorpusFormat};
 use rhetor::score::batch::{run_batch, BatchObserver, BatchOptions, Progress, Shard};
-use rhetor::score::{Pipeline, PipelineOptions};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -64,12 +64,11 @@ pub struct Args {
     /// Input format [default: from the file name; for `-`, JSONL if the input starts with `{`].
     #[arg(long, value_enum, value_name = "FORMAT")]
     input_format: Option<InputFormat>,
-    /// Model: `default`, `cues`, `baseline`, or a model folder.
-    #[arg(short, long, value_name = "MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Flag a device (and count a framing sentence) when its probability reaches this value
     /// (overrides the model's thresholds).
-    #[arg(short, long, value_parser = parse_probability)]
+    #[arg(short, long, value_parser = super::args::parse_probability)]
     threshold: Option<f32>,
     /// Scoring threads [default: number of cores].
     #[arg(long, value_name = "N")]
@@ -97,19 +96,9 @@ pub struct Args {
     quiet: bool,
 }
 
-fn parse_probability(s: &str) -> Result<f32, String> {
-    let v: f32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} is not a probability between 0 and 1"))
-    }
-}
-
 /// Runs `rhetor batch`.
 pub fn run(args: Args) -> Result<i32> {
-    let scorer = load_model(args.model.as_deref())?;
-    let pipeline = Pipeline::new(scorer, PipelineOptions::default());
+    let pipeline = build(args.model.builder())?.into_pipeline();
     let options = batch_options(&args);
     let bar = ProgressObserver::new(!args.quiet && std::io::stderr().is_terminal());
     let report = run_batch(&pipeline, &options, &bar);

@@ -1,6 +1,7 @@
 //! `rhetor compare FILE --by outlet [--by month] --out DIR` — device rates per
 //! group with confidence intervals, and pairwise permutation tests.
 
+use super::args::StatsArgs;
 use super::EXIT_OK;
 use anyhow::{Context, Result};
 use rhetor::compare::input::{read_dataset, ReadOptions};
@@ -30,50 +31,6 @@ pub struct Args {
     stats: StatsArgs,
 }
 
-/// The statistical options shared by `rhetor compare` and `rhetor report`, so
-/// that both compute the same numbers from the same flags.
-#[derive(clap::Args)]
-pub struct StatsArgs {
-    /// The column with ISO dates (YYYY-MM-DD, optionally with a time).
-    #[arg(long, default_value = "date")]
-    pub date_column: String,
-    /// Bootstrap resamples (articles) for the rate intervals.
-    #[arg(long, default_value_t = 2000)]
-    pub bootstrap: usize,
-    /// Permutations per pairwise test (exact enumeration when fewer splits exist).
-    #[arg(long, default_value_t = 10_000)]
-    pub permutations: usize,
-    /// Seed of the bootstrap and permutations.
-    #[arg(long, default_value_t = CompareOptions::default().seed)]
-    pub seed: u64,
-    /// Groups with fewer articles are reported but not tested.
-    #[arg(long, default_value_t = 5)]
-    pub min_articles: usize,
-    /// Groups with fewer sentences are reported but not tested.
-    #[arg(long, default_value_t = 50)]
-    pub min_sentences: u64,
-    /// For sentences.csv: a sentence counts as framing when `framing` reaches this score
-    /// [default: `thresholds.framing` of the batch's summary.json beside the file, else 0.5].
-    #[arg(long)]
-    pub framing_threshold: Option<f32>,
-}
-
-impl StatsArgs {
-    /// The comparison settings for grouping keys `by`.
-    pub fn options(&self, by: Vec<GroupBy>) -> CompareOptions {
-        CompareOptions {
-            by,
-            date_column: self.date_column.clone(),
-            bootstrap: self.bootstrap,
-            permutations: self.permutations,
-            seed: self.seed,
-            min_articles: self.min_articles,
-            min_sentences: self.min_sentences,
-            ..Default::default()
-        }
-    }
-}
-
 impl Args {
     /// The comparison settings.
     fn options(&self) -> CompareOptions {
@@ -87,10 +44,7 @@ pub fn run(args: Args) -> Result<i32> {
     let data = read_dataset(
         &args.input,
         ReadOptions {
-            framing_threshold: super::report::framing_threshold(
-                args.stats.framing_threshold,
-                &args.input,
-            ),
+            framing_threshold: args.stats.framing_threshold(&args.input),
         },
     )?;
     let comparison = compare(&data, &args.options())?;

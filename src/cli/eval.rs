@@ -2,7 +2,8 @@
 //! PTC-layout folder), with baselines, bootstrap intervals, calibration,
 //! threshold tuning and error analysis; or `--agreement A.csv B.csv`.
 
-use super::{load_model, warn, EXIT_OK};
+use super::args::{build, ModelArgs};
+use super::{warn, EXIT_OK};
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use rhetor::eval::agreement::agreement;
@@ -10,6 +11,7 @@ use rhetor::eval::report::{summary, write_report_dir, Report};
 use rhetor::eval::run::{constant_run, error_analysis, evaluate, score_gold, scored_devices};
 use rhetor::eval::tune::{read_config_thresholds, tune_thresholds, write_config_thresholds};
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
+use rhetor::{LoadOptions, ModelSpec, Rhetor};
 use std::path::{Path, PathBuf};
 
 /// A split of a labelled set.
@@ -39,9 +41,8 @@ pub struct Args {
     /// The labelled set: a rhetor gold CSV, a folder with one, or a PTC-layout folder.
     #[arg(long, value_name = "PATH", required_unless_present = "agreement")]
     gold: Option<PathBuf>,
-    /// Model: `default`, `cues`, `baseline`, or a model folder.
-    #[arg(short, long, value_name = "MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Evaluate only the sentences of this split (needs a `split` column).
     #[arg(long, value_enum)]
     split: Option<Split>,
@@ -102,13 +103,14 @@ pub fn run(args: Args) -> Result<i32> {
     if args.tune {
         refuse_tuning_on_test(&gold, &gold_path, args.split)?;
     }
-    let scorer = load_model(args.model.as_deref())?;
-    let folder = model_folder(args.model.as_deref());
+    let rhetor = build(args.model.builder().batch_size(args.batch_size))?;
+    let scorer = rhetor.scorer();
+    let folder = model_folder(&args.model.model);
     let thresholds = match &folder {
         Some(dir) => read_config_thresholds(dir, scorer.thresholds())?,
         None => scorer.thresholds().clone(),
     };
-    let mut run = score_gold(&gold, scorer.as_ref(), thresholds, args.batch_size)?;
+    let mut run = score_gold(&gold, scorer, thresholds, args.batch_size)?;
     let mut tuned = Vec::new();
     let mut notes = Vec::new();
     if args.tune {
@@ -166,12 +168,12 @@ pub fn run(args: Args) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// The model folder behind a `--model` value, when there is one.
-fn model_folder(spec: Option<&str>) -> Option<PathBuf> {
+/// The model folder whose `config.json` thresholds `eval` reads and `--tune`
+/// writes: a folder or the baseline, not the default model or the cue model.
+fn model_folder(spec: &ModelSpec) -> Option<PathBuf> {
     match spec {
-        None | Some("default") | Some("cues") => None,
-        Some("baseline") => Some(rhetor::model::models_dir().join("baseline")),
-        Some(dir) => Some(PathBuf::from(dir)),
+        ModelSpec::Default | ModelSpec::Cues => None,
+        ModelSpec::Baseline | ModelSpec::Dir(_) => spec.folder(&LoadOptions::from_env().models_dir),
     }
 }
 
@@ -202,22 +204,21 @@ fn baseline_runs(
         constant_run(gold, "all-negative", 0.0),
         constant_run(gold, "all-positive", 1.0),
     ];
-    for name in ["cues", "baseline"] {
+    for spec in [ModelSpec::Cues, ModelSpec::Baseline] {
+        let name = spec.to_string();
         if main.name == name {
             continue;
         }
-        match rhetor::model::load(Some(name)) {
-            Ok(loaded) => {
-                let thresholds = match model_folder(Some(name)) {
-                    Some(dir) => read_config_thresholds(&dir, loaded.scorer.thresholds())?,
-                    None => loaded.scorer.thresholds().clone(),
+        let builder = Rhetor::builder()
+            .load_options(LoadOptions::from_env())
+            .model(spec.clone());
+        match builder.build() {
+            Ok(rhetor) => {
+                let thresholds = match model_folder(&spec) {
+                    Some(dir) => read_config_thresholds(&dir, rhetor.thresholds())?,
+                    None => rhetor.thresholds().clone(),
                 };
-                runs.push(score_gold(
-                    gold,
-                    loaded.scorer.as_ref(),
-                    thresholds,
-                    batch_size,
-                )?);
+                runs.push(score_gold(gold, rhetor.scorer(), thresholds, batch_size)?);
             }
             Err(e) => notes.push(format!("baseline `{name}` not evaluated: {e}")),
         }

@@ -6,6 +6,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod args;
 pub mod batch;
 pub mod compare;
 pub mod eval;
@@ -116,47 +117,4 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Prints a warning to standard error.
 pub fn warn(message: &str) {
     eprintln!("rhetor: warning: {message}");
-}
-
-/// Loads a model by name or folder and prints its warnings.
-pub fn load_model(spec: Option<&str>) -> anyhow::Result<Box<dyn rhetor::Scorer>> {
-    load_model_with(
-        spec,
-        rhetor::model::transformer::TransformerOptions::default(),
-    )
-}
-
-/// Loads a model with transformer options: with `explain`, a transformer
-/// model adds occlusion attributions to its cues (other models' cues already
-/// explain them); `engine` picks the transformer's inference engine.
-pub fn load_model_with(
-    spec: Option<&str>,
-    options: rhetor::model::transformer::TransformerOptions,
-) -> anyhow::Result<Box<dyn rhetor::Scorer>> {
-    use rhetor::model::{bert, transformer::TransformerOptions};
-    let loaded = match spec {
-        _ if options == TransformerOptions::default() => rhetor::model::load(spec)?,
-        None | Some("default") => bert::load_default_with(options)?,
-        Some(dir) if is_transformer_dir(dir) => {
-            bert::load_dir_with(std::path::Path::new(dir), options)?
-        }
-        Some(other) => {
-            if options.explain {
-                warn(&format!("--explain adds attributions to transformer models only; `{other}` already explains its scores with cues"));
-            }
-            rhetor::model::load(spec)?
-        }
-    };
-    for w in &loaded.warnings {
-        warn(w);
-    }
-    Ok(loaded.scorer)
-}
-
-/// True when `dir` is a model folder whose config says `"kind": "transformer"`.
-fn is_transformer_dir(dir: &str) -> bool {
-    std::fs::read_to_string(std::path::Path::new(dir).join("config.json"))
-        .ok()
-        .and_then(|raw| serde_json::from_str::<serde_json::Value>(&raw).ok())
-        .is_some_and(|v| v["kind"] == "transformer")
 }

@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(long, default_value = "rhetor report")]
     title: String,
     #[command(flatten)]
-    stats: super::compare::StatsArgs,
+    stats: super::args::StatsArgs,
 }
 
 fn parse_pick(s: &str) -> Result<Pick, String> {
@@ -56,26 +56,6 @@ fn parse_pick(s: &str) -> Result<Pick, String> {
         "first" => Ok(Pick::First),
         other => Err(format!("`{other}`: use `flagged` or `first`")),
     }
-}
-
-/// The framing threshold for counting framing sentences in a sentences.csv:
-/// the option, else the batch's summary.json, else 0.5 (with a warning when
-/// the file is a sentences.csv).
-pub fn framing_threshold(option: Option<f32>, input: &Path) -> f32 {
-    if let Some(t) = option {
-        return t;
-    }
-    if let Some(t) = rhetor::compare::input::batch_framing_threshold(input) {
-        return t;
-    }
-    let name = input.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if name.starts_with("sentences") {
-        super::warn(&format!(
-            "no summary.json beside {}: counting framing sentences at framing >= 0.5 (set --framing-threshold to the model's threshold)",
-            input.display()
-        ));
-    }
-    0.5
 }
 
 /// The file under `--batch` when it exists.
@@ -109,7 +89,7 @@ pub fn run(args: Args) -> Result<i32> {
     let data = read_dataset(
         &stats_file,
         ReadOptions {
-            framing_threshold: framing_threshold(args.stats.framing_threshold, &stats_file),
+            framing_threshold: args.stats.framing_threshold(&stats_file),
         },
     )?;
     let by: Vec<GroupBy> = args.by.iter().map(|b| GroupBy::parse(b)).collect();

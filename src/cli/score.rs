@@ -1,5 +1,6 @@
 //! `rhetor score FILE...` — score articles sentence by sentence.
 
+use super::args::{build, ModelArgs};
 use super::{EXIT_OK, EXIT_PARTIAL};
 use anyhow::Result;
 use clap::ValueEnum;
@@ -9,9 +10,8 @@ use rhetor::io::output::{
     write_csv_article, write_csv_header, write_json, write_jsonl, OutputOptions,
 };
 use rhetor::io::{read_article, ReadOptions};
-use rhetor::model::transformer::{Engine, TransformerOptions};
 use rhetor::report::table::write_table;
-use rhetor::score::{Pipeline, PipelineOptions, Unit};
+use rhetor::score::Unit;
 use rhetor::score::{ScoredArticle, ScoredSentence};
 use rhetor::taxonomy::Device;
 use std::io::Write;
@@ -44,22 +44,17 @@ pub struct Args {
     #[arg(short, long, value_enum)]
     format: Option<Format>,
     /// Flag a device when its probability reaches this value (overrides the model's thresholds).
-    #[arg(short, long, value_parser = parse_probability)]
+    #[arg(short, long, value_parser = super::args::parse_probability)]
     threshold: Option<f32>,
     /// Only report these devices (comma-separated ids, see docs/codebook.md).
     #[arg(short, long, value_delimiter = ',', value_name = "IDS")]
     devices: Vec<Device>,
-    /// Model: `default`, `cues`, `baseline`, or a model folder.
-    #[arg(short, long, value_name = "MODEL")]
-    model: Option<String>,
+    #[command(flatten)]
+    model: ModelArgs,
     /// Add token attributions to the cues (transformer model: occlusion of each word, top 3
     /// spans per sentence, pattern `attribution:occlusion`; slower).
     #[arg(long)]
     explain: bool,
-    /// Inference engine of transformer models: int8 (default; about 4× faster) or float
-    /// (float32, as in training).
-    #[arg(long, value_enum, default_value_t = EngineArg::Int8)]
-    engine: EngineArg,
     /// Replace invalid UTF-8 bytes with U+FFFD instead of failing.
     #[arg(long)]
     lossy: bool,
@@ -77,46 +72,15 @@ pub struct Args {
     max_line_bytes: usize,
 }
 
-/// `--engine` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum EngineArg {
-    /// int8 linear layers, no padding.
-    Int8,
-    /// float32 (the training engine).
-    Float,
-}
-
-fn parse_probability(s: &str) -> Result<f32, String> {
-    let v: f32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if (0.0..=1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} is not a probability between 0 and 1"))
-    }
-}
-
 /// Runs `rhetor score`.
 pub fn run(args: Args) -> Result<i32> {
-    let options = TransformerOptions {
-        explain: args.explain,
-        engine: match args.engine {
-            EngineArg::Int8 => Engine::Int8,
-            EngineArg::Float => Engine::Float,
-        },
-    };
-    let scorer = super::load_model_with(args.model.as_deref(), options)?;
     let unit = if args.lines {
         Unit::Lines
     } else {
         Unit::Sentences
     };
-    let pipeline = Pipeline::new(
-        scorer,
-        PipelineOptions {
-            unit,
-            ..Default::default()
-        },
-    );
+    let rhetor = build(args.model.builder().explain(args.explain).unit(unit))?;
+    let pipeline = rhetor.pipeline();
     let read = ReadOptions {
         lossy: args.lossy,
         max_bytes: args.max_bytes,

@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result};
 use rhetor::model::head::ContextMode;
-use rhetor::model::setup;
 use rhetor::model::train::{train, TrainOptions};
 use std::path::PathBuf;
 
@@ -90,7 +89,10 @@ pub fn run(args: Args) -> Result<i32> {
     }
     let base = match args.base {
         Some(b) => b,
-        None => setup::ensure_base().context("transformer base weights are needed for training")?,
+        None => rhetor::LoadOptions::from_env()
+            .base
+            .ensure()
+            .context("transformer base weights are needed for training")?,
     };
     let name = args.name.unwrap_or_else(|| {
         args.out

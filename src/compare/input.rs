@@ -13,7 +13,7 @@
 //! the file, the line and the column.
 
 use crate::error::{Error, Location, Result};
-use crate::taxonomy::Device;
+use crate::taxonomy::{Device, DeviceMap};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -39,7 +39,7 @@ pub struct ArticleRecord {
     /// Number of framing sentences.
     pub framing_sentences: u64,
     /// Sentences flagged with each device, indexed like [`Device::ALL`].
-    pub counts: [u64; Device::ALL.len()],
+    pub counts: DeviceMap<u64>,
 }
 
 /// Every article of a batch file.
@@ -202,9 +202,9 @@ fn read_articles(
             ));
         }
         let count = |i: usize| parse_count(field(i), &source, line, &columns[i]);
-        let mut counts = [0u64; Device::ALL.len()];
+        let mut counts = DeviceMap::filled(0u64);
         for (d, i) in &device_cols {
-            counts[d.index()] = count(*i)?;
+            counts[*d] = count(*i)?;
         }
         let record = ArticleRecord {
             id,
@@ -240,7 +240,7 @@ fn check_counts(record: &ArticleRecord, source: &str, line: u64) -> Result<()> {
         return Err(too_many("framing_sentences", record.framing_sentences));
     }
     for d in Device::ALL {
-        let n = record.counts[d.index()];
+        let n = record.counts[d];
         if n > record.sentences {
             return Err(too_many(&format!("{}_count", d.id()), n));
         }
@@ -298,7 +298,7 @@ fn read_sentences(
                     meta: meta_cols.iter().map(|i| field(*i).to_string()).collect(),
                     sentences: 0,
                     framing_sentences: 0,
-                    counts: [0; Device::ALL.len()],
+                    counts: DeviceMap::filled(0),
                 });
                 articles.len() - 1
             }
@@ -307,7 +307,7 @@ fn read_sentences(
         article.sentences += 1;
         article.framing_sentences += u64::from(framing >= options.framing_threshold);
         for d in flagged {
-            article.counts[d.index()] += 1;
+            article.counts[d] += 1;
         }
     }
     Ok(Dataset {
@@ -361,7 +361,7 @@ mod tests {
         assert_eq!(d.devices, vec![Device::ScareQuotes, Device::Doubt]);
         let a = &d.articles[0];
         assert_eq!((a.sentences, a.framing_sentences), (10, 3));
-        assert_eq!(a.counts[Device::Doubt.index()], 2);
+        assert_eq!(a.counts[Device::Doubt], 2);
         assert_eq!(a.meta[3], "politics");
     }
 
@@ -419,8 +419,8 @@ mod tests {
         assert_eq!(d.articles.len(), 2);
         let a1 = &d.articles[0];
         assert_eq!((a1.sentences, a1.framing_sentences), (2, 2));
-        assert_eq!(a1.counts[Device::Doubt.index()], 2);
-        assert_eq!(a1.counts[Device::ScareQuotes.index()], 1);
+        assert_eq!(a1.counts[Device::Doubt], 2);
+        assert_eq!(a1.counts[Device::ScareQuotes], 1);
         assert_eq!(d.articles[1].framing_sentences, 0);
     }
 

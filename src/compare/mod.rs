@@ -127,7 +127,7 @@ impl Measure {
     fn count(self, a: &ArticleRecord) -> u64 {
         match self {
             Measure::Framing => a.framing_sentences,
-            Measure::Device(d) => a.counts[d.index()],
+            Measure::Device(d) => a.counts[d],
         }
     }
 }
@@ -619,11 +619,12 @@ fn test_pair(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::taxonomy::DeviceMap;
     use input::InputKind;
 
     fn article(id: &str, outlet: &str, date: &str, sentences: u64, doubt: u64) -> ArticleRecord {
-        let mut counts = [0; Device::ALL.len()];
-        counts[Device::Doubt.index()] = doubt;
+        let mut counts = DeviceMap::filled(0);
+        counts[Device::Doubt] = doubt;
         ArticleRecord {
             id: id.into(),
             meta: vec![outlet.into(), date.into(), "t".into()],

@@ -2,7 +2,7 @@
 //! the short terminal summary.
 
 use super::labels::{GoldSet, SkippedLine};
-use super::run::{flagged, ErrorAnalysis, Evaluation, LabelMetrics, ModelRun};
+use super::run::{ErrorAnalysis, Evaluation, LabelMetrics, ModelRun};
 use super::tune::TunedThreshold;
 use crate::error::{Error, Result};
 use crate::io::output::csv_error;
@@ -342,7 +342,7 @@ pub fn write_predictions<W: Write>(
                 ids(&s.devices),
                 format!("{:.4}", sc.framing),
                 u8::from(sc.framing >= run.thresholds.framing).to_string(),
-                ids(&flagged(sc, &run.thresholds)),
+                ids(&run.thresholds.flagged(&sc.probs)),
             ];
             row.extend(devices.iter().map(|d| format!("{:.4}", sc.prob(*d))));
             if !redact {

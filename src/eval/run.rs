@@ -7,7 +7,7 @@ use super::labels::{GoldFormat, GoldSet};
 use super::metrics::{average_precision, Counts};
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, SentenceScores, Thresholds};
-use crate::taxonomy::Device;
+use crate::taxonomy::{Device, DeviceMap};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -64,7 +64,7 @@ pub fn score_gold(
 /// for every device (`0` = all-negative, `1` = all-positive).
 pub fn constant_run(gold: &GoldSet, name: &str, p: f32) -> ModelRun {
     let one = SentenceScores {
-        probs: vec![p; Device::ALL.len()],
+        probs: DeviceMap::filled(p),
         framing: p,
         cues: Vec::new(),
     };
@@ -342,15 +342,6 @@ pub struct ErrorAnalysis {
     pub false_negatives: Vec<ErrorCase>,
 }
 
-/// The devices whose probability reaches its threshold.
-pub fn flagged(scores: &SentenceScores, thresholds: &Thresholds) -> Vec<Device> {
-    Device::ALL
-        .iter()
-        .copied()
-        .filter(|d| scores.prob(*d) >= thresholds.device(*d))
-        .collect()
-}
-
 /// Collects the `n` most confident false positives and false negatives.
 /// With `redact`, sentence and cue texts are left out (for reports on
 /// corpora whose text may not be redistributed).
@@ -369,7 +360,9 @@ pub fn error_analysis(gold: &GoldSet, run: &ModelRun, n: usize, redact: bool) ->
                 line: s.line,
                 framing: sc.framing,
                 gold_devices: s.devices.iter().map(|d| d.id().to_string()).collect(),
-                predicted_devices: flagged(sc, &run.thresholds)
+                predicted_devices: run
+                    .thresholds
+                    .flagged(&sc.probs)
                     .iter()
                     .map(|d| d.id().to_string())
                     .collect(),
@@ -425,8 +418,8 @@ mod tests {
     }
 
     fn scores(p_doubt: f32) -> SentenceScores {
-        let mut probs = vec![0.0; Device::ALL.len()];
-        probs[Device::Doubt.index()] = p_doubt;
+        let mut probs = DeviceMap::filled(0.0);
+        probs[Device::Doubt] = p_doubt;
         SentenceScores {
             probs,
             framing: p_doubt,

@@ -56,16 +56,13 @@ pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<Tuned
         let scores: Vec<f32> = flat.iter().map(|(_, s)| s.prob(d)).collect();
         let g: Vec<bool> = flat.iter().map(|(s, _)| s.devices.contains(&d)).collect();
         if let Some((t, f1)) = best_f1_threshold(&scores, &g) {
-            if tuned.devices.len() < Device::ALL.len() {
-                tuned.devices.resize(Device::ALL.len(), 0.5);
-            }
             rows.push(TunedThreshold {
                 label: d.id().into(),
                 before: tuned.device(d),
                 after: t,
                 f1,
             });
-            tuned.devices[d.index()] = t;
+            tuned.devices[d] = t;
         }
     }
     (tuned, rows)
@@ -130,12 +127,11 @@ pub fn read_config_thresholds(dir: &Path, base: &Thresholds) -> Result<Threshold
     let stored: StoredThresholds = serde_json::from_value(t.clone())
         .map_err(|e| Error::model(&path, format!("invalid `thresholds`: {e}")))?;
     let mut out = base.clone();
-    out.devices.resize(Device::ALL.len(), 0.5);
     out.framing = check_probability(stored.framing as f32, "framing", &path)?;
     for (id, t) in stored.devices.pairs(&path)? {
         let d = Device::from_id(&id)
             .ok_or_else(|| Error::model(&path, format!("unknown device `{id}` in `thresholds`")))?;
-        out.devices[d.index()] = check_probability(t as f32, &id, &path)?;
+        out.devices[d] = check_probability(t as f32, &id, &path)?;
     }
     Ok(out)
 }
@@ -158,7 +154,7 @@ pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()
     let mut value: serde_json::Value = serde_json::from_str(&raw)
         .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
     let stored = Thresholds {
-        devices: Device::ALL.iter().map(|d| thresholds.device(*d)).collect(),
+        devices: thresholds.devices,
         framing: thresholds.framing,
     };
     let obj = value
@@ -188,7 +184,7 @@ mod tests {
         assert_eq!(read_config_thresholds(dir.path(), &base).unwrap(), base);
         let mut t = base.clone();
         t.framing = 0.25;
-        t.devices[Device::Doubt.index()] = 0.125;
+        t.devices[Device::Doubt] = 0.125;
         write_config_thresholds(dir.path(), &t).unwrap();
         let back = read_config_thresholds(dir.path(), &base).unwrap();
         assert_eq!(back, t);

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::model::Thresholds;
 use crate::score::{ScoredArticle, ScoredCue, ScoredSentence};
-use crate::taxonomy::Device;
+use crate::taxonomy::{Device, DeviceMap};
 use serde::Serialize;
 use std::io::Write;
 
@@ -41,7 +41,7 @@ impl OutputOptions {
     ) -> Self {
         let mut thresholds = thresholds.clone();
         if let Some(t) = threshold {
-            thresholds.devices.iter_mut().for_each(|x| *x = t);
+            thresholds.devices = DeviceMap::filled(t);
             thresholds.framing = t;
         }
         OutputOptions {
@@ -55,7 +55,7 @@ impl OutputOptions {
         self.devices
             .iter()
             .copied()
-            .filter(|d| s.probs[d.index()] >= self.thresholds.device(*d))
+            .filter(|d| self.thresholds.reached(*d, &s.probs))
             .collect()
     }
 
@@ -127,7 +127,7 @@ impl<'a> SentenceRow<'a> {
             .map(|d| {
                 (
                     d.id().to_string(),
-                    serde_json::Value::from(round4(s.probs[d.index()])),
+                    serde_json::Value::from(round4(s.probs[*d])),
                 )
             })
             .collect();

@@ -20,7 +20,7 @@ use super::{sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::error::{Error, Result};
 use crate::eval::labels::{read_gold, GoldOptions, GoldSentence};
 use crate::eval::metrics::{best_f1_threshold, prf};
-use crate::taxonomy::Device;
+use crate::taxonomy::{Device, DeviceMap};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -312,7 +312,7 @@ impl BaselineModel {
     fn score_one(&self, text: &str) -> SentenceScores {
         let raw = raw_features(text);
         let x = tfidf(&raw, &self.idf);
-        let mut probs = vec![0.0; Device::ALL.len()];
+        let mut probs = DeviceMap::filled(0.0);
         let mut framing = 0.0;
         let mut cues = Vec::new();
         let mut value: Option<HashMap<u32, f32>> = None;
@@ -321,7 +321,7 @@ impl BaselineModel {
             match dev {
                 None => framing = p,
                 Some(d) => {
-                    probs[d.index()] = p;
+                    probs[*d] = p;
                     if p >= self.thresholds.device(*d) {
                         let value = value.get_or_insert_with(|| x.iter().copied().collect());
                         cues.extend(self.cues_for(row, *d, &raw, value));
@@ -592,7 +592,7 @@ pub fn train_baseline_with(
                     dev_sentence_f1 = Some(prf(tp, fp, fn_).f1);
                     debug_assert!((dev_sentence_f1.unwrap_or(0.0) - f1).abs() < 1e-9);
                 } else {
-                    thresholds.devices[devices[r - 1].index()] = t;
+                    thresholds.devices[devices[r - 1]] = t;
                 }
             }
         }

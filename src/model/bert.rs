@@ -1,6 +1,6 @@
 //! The transformer encoder: a compact BERT implementation on `candle-nn`,
-//! behind the [`Encoder`] trait (texts → pooled sentence embeddings), and the
-//! loaders of transformer models ([`load_default`], [`load_dir`]).
+//! behind the [`Encoder`] trait (texts → pooled sentence embeddings). Loading
+//! whole models is [`super::load`]'s job.
 //!
 //! Why our own BERT rather than `candle-transformers`' one: it is ~250 lines,
 //! avoids compiling the whole `candle-transformers` model zoo, and exposes what
@@ -9,8 +9,6 @@
 //! mode whose ops all have gradients (`softmax` / `layer_norm` composed from
 //! differentiable primitives instead of the fused inference kernels).
 
-use super::transformer::{TransformerOptions, TransformerScorer};
-use super::{cues::CueModel, setup, LoadedModel};
 use crate::error::{Error, Result};
 use crate::tokenize::{Encoded, TokenBatch, WordPieceTokenizer};
 use candle_core::{DType, Device as CDevice, Module, Tensor, D};
@@ -40,9 +38,20 @@ pub struct BertConfig {
     /// Epsilon of the layer norms.
     #[serde(default = "default_eps")]
     pub layer_norm_eps: f64,
-    /// Activation (`gelu` is the only one supported).
-    #[serde(default = "default_act")]
-    pub hidden_act: String,
+    /// Activation of the feed-forward layer.
+    #[serde(default)]
+    pub hidden_act: Activation,
+}
+
+/// The feed-forward activation. Only the exact (erf) GELU is implemented, by
+/// both engines; a config naming another (`gelu_new`, `relu`, …) is rejected
+/// on load rather than run with the wrong function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Activation {
+    /// `gelu`: x · Φ(x) with the error function.
+    #[default]
+    #[serde(rename = "gelu")]
+    Gelu,
 }
 
 fn default_type_vocab() -> usize {
@@ -51,30 +60,18 @@ fn default_type_vocab() -> usize {
 fn default_eps() -> f64 {
     1e-12
 }
-fn default_act() -> String {
-    "gelu".to_string()
-}
 
 impl BertConfig {
     /// Reads a `config.json`.
     pub fn from_file(path: &Path) -> Result<BertConfig> {
         let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let cfg: BertConfig = serde_json::from_str(&raw)
-            .map_err(|e| Error::model(path, format!("not a BERT config: {e}")))?;
+            .map_err(|e| Error::model(path, format!("not a BERT config rhetor can run: {e}")))?;
         if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads)
         {
             return Err(Error::model(
                 path,
                 "hidden_size must be a multiple of num_attention_heads",
-            ));
-        }
-        if !matches!(
-            cfg.hidden_act.as_str(),
-            "gelu" | "gelu_new" | "gelu_pytorch_tanh"
-        ) {
-            return Err(Error::model(
-                path,
-                format!("unsupported hidden_act `{}`", cfg.hidden_act),
             ));
         }
         Ok(cfg)
@@ -505,52 +502,38 @@ impl Encoder for BertEncoder {
     }
 }
 
-/// Name of the shipped default transformer model folder under `models/`.
-pub const DEFAULT_MODEL: &str = "rhetor-minilm";
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Loads the shipped default model: the transformer when its base weights are
-/// available (running the automatic set-up if they are missing and
-/// `RHETOR_NO_SETUP` is not set), else the cue model with a warning.
-pub fn load_default() -> Result<LoadedModel> {
-    load_default_with(TransformerOptions::default())
-}
-
-/// [`load_default`] with scorer options (e.g. occlusion attributions for `--explain`).
-pub fn load_default_with(options: TransformerOptions) -> Result<LoadedModel> {
-    let dir = super::models_dir().join(DEFAULT_MODEL);
-    if !dir.join("config.json").is_file() {
-        return fallback(format!(
-            "the transformer model {} is missing; using the cue model",
-            dir.display()
-        ));
+    fn config_with(act: &str) -> Result<BertConfig> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let json = format!(
+            r#"{{"vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
+                "num_attention_heads": 2, "intermediate_size": 16,
+                "max_position_embeddings": 16{act}}}"#
+        );
+        std::fs::write(&path, json).unwrap();
+        BertConfig::from_file(&path)
     }
-    match setup::ensure_base() {
-        Ok(_) => load_dir_with(&dir, options),
-        Err(e) => fallback(format!(
-            "transformer base weights unavailable ({e}); using the cue model. Run `scripts/setup-model.sh` (or set RHETOR_BASE_DIR, or RHETOR_BASE_HF=HUB_ID with internet) to enable the transformer"
-        )),
+
+    #[test]
+    fn gelu_is_read_and_is_the_default() {
+        assert_eq!(
+            config_with(r#", "hidden_act": "gelu""#).unwrap().hidden_act,
+            Activation::Gelu
+        );
+        assert_eq!(config_with("").unwrap().hidden_act, Activation::Gelu);
     }
-}
 
-fn fallback(warning: String) -> Result<LoadedModel> {
-    Ok(LoadedModel {
-        scorer: Box::new(CueModel::embedded()?),
-        warnings: vec![warning],
-    })
-}
-
-/// Loads a transformer model folder (`config.json` with `"kind": "transformer"`,
-/// `model.safetensors` with the head and any fine-tuned layers); the base
-/// weights come from the model's `base` setting, `RHETOR_BASE_DIR`, or `models/base`.
-pub fn load_dir(dir: &Path) -> Result<LoadedModel> {
-    load_dir_with(dir, TransformerOptions::default())
-}
-
-/// [`load_dir`] with scorer options.
-pub fn load_dir_with(dir: &Path, options: TransformerOptions) -> Result<LoadedModel> {
-    let scorer = TransformerScorer::load_with(dir, None, options)?;
-    Ok(LoadedModel {
-        scorer: Box::new(scorer),
-        warnings: vec![],
-    })
+    #[test]
+    fn other_activations_are_rejected_by_name() {
+        for act in ["gelu_new", "gelu_pytorch_tanh", "relu"] {
+            let err = config_with(&format!(r#", "hidden_act": "{act}""#))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(act), "{err}");
+        }
+    }
 }

@@ -16,14 +16,14 @@
 //! of distinct matches of feature `f` (capped at `max_hits`), each match
 //! counting `attributed_factor` instead of 1 when the device is an author-voice
 //! device and the match lies inside attributed speech
-//! ([`crate::score::attribution`]).
+//! ([`crate::text::attribution`]).
 //! `framing = sigmoid(framing_bias + Σ_d gain_d · (logit_d − bias_d))`: a
 //! logistic layer over the evidence of every device.
 
 use super::{sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::error::{Error, Result};
-use crate::score::attribution;
-use crate::taxonomy::Device;
+use crate::taxonomy::{Device, DeviceMap};
+use crate::text::attribution;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
@@ -212,15 +212,16 @@ impl CueModel {
         let mut gains = vec![1.0; n];
         let mut author_voice = vec![false; n];
         let mut thresholds = Thresholds {
-            devices: vec![0.5; n],
+            devices: DeviceMap::filled(0.5),
             framing: file.framing_threshold,
         };
         for d in &file.device {
-            let i = device_of(&d.id, "[[device]]")?.index();
+            let device = device_of(&d.id, "[[device]]")?;
+            let i = device.index();
             biases[i] = d.bias;
             gains[i] = d.gain;
             author_voice[i] = d.author_voice;
-            thresholds.devices[i] = d.threshold;
+            thresholds.devices[device] = d.threshold;
         }
         let mut features = Vec::new();
         let mut seen = HashMap::new();
@@ -475,7 +476,7 @@ impl CueModel {
             .map(|((l, b), g)| g * (l - b))
             .sum();
         SentenceScores {
-            probs: logits.iter().map(|&l| sigmoid(l)).collect(),
+            probs: DeviceMap::from_fn(|d| sigmoid(logits[d.index()])),
             framing: sigmoid(self.framing_bias + evidence),
             cues,
         }
@@ -733,7 +734,7 @@ mod tests {
         fn any_text_gives_probabilities_and_cues_on_char_boundaries(text in "[a-zA-Z \"',.:;?!#é’-]{0,120}") {
             let m = model();
             let s = m.score_one(&text);
-            proptest::prop_assert!(s.probs.iter().all(|p| (0.0..=1.0).contains(p)));
+            proptest::prop_assert!(s.probs.values().iter().all(|p| (0.0..=1.0).contains(p)));
             for c in &s.cues {
                 proptest::prop_assert!(c.start <= c.end && c.end <= text.len());
                 proptest::prop_assert!(text.is_char_boundary(c.start) && text.is_char_boundary(c.end));
@@ -746,8 +747,7 @@ mod tests {
         let m = model();
         for t in ["", "?", "\"", "Let's notice that é\u{301} \"x\"?", "!!!"] {
             let s = m.score_one(t);
-            assert_eq!(s.probs.len(), Device::ALL.len());
-            assert!(s.probs.iter().all(|p| (0.0..=1.0).contains(p)));
+            assert!(s.probs.values().iter().all(|p| (0.0..=1.0).contains(p)));
             assert!((0.0..=1.0).contains(&s.framing));
             for c in &s.cues {
                 assert!(c.start <= c.end && c.end <= t.len());

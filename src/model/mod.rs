@@ -4,6 +4,7 @@
 //!
 //! A model is a folder under `models/` with a `config.json` whose `kind` says
 //! which implementation reads it; `cues` is also embedded in the binary.
+//! [`load`] picks one by [`ModelSpec`] with [`LoadOptions`].
 
 pub mod baseline;
 pub mod bert;
@@ -11,16 +12,19 @@ pub mod cues;
 pub mod head;
 pub mod int8;
 pub mod kernels;
+pub mod load;
 pub mod setup;
 #[doc(hidden)]
 pub mod tiny;
 pub mod train;
 pub mod transformer;
 
-use crate::error::{Error, Result};
-use crate::taxonomy::Device;
+use crate::error::Result;
+use crate::taxonomy::{Device, DeviceMap};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+
+pub use load::{load, load_dir, LoadOptions, LoadedModel, ModelSpec};
+pub use transformer::Engine;
 
 /// What a scorer sees of one sentence: its normalised text and optional context.
 #[derive(Debug, Clone, Copy, Default)]
@@ -53,8 +57,8 @@ pub struct Cue {
 /// A scorer's output for one sentence.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SentenceScores {
-    /// Probability of each device, indexed like [`Device::ALL`].
-    pub probs: Vec<f32>,
+    /// Probability of each device.
+    pub probs: DeviceMap<f32>,
     /// Probability that the sentence carries at least one device.
     pub framing: f32,
     /// Cues explaining the scores.
@@ -64,16 +68,15 @@ pub struct SentenceScores {
 impl SentenceScores {
     /// The probability of one device.
     pub fn prob(&self, device: Device) -> f32 {
-        self.probs.get(device.index()).copied().unwrap_or(0.0)
+        self.probs[device]
     }
 }
 
-/// Decision thresholds: one per device (indexed like [`Device::ALL`]) and one
-/// for the combined `framing` score.
+/// Decision thresholds: one per device and one for the combined `framing` score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     /// Per-device thresholds.
-    pub devices: Vec<f32>,
+    pub devices: DeviceMap<f32>,
     /// Threshold of the combined framing score.
     pub framing: f32,
 }
@@ -81,7 +84,7 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            devices: vec![0.5; Device::ALL.len()],
+            devices: DeviceMap::filled(0.5),
             framing: 0.5,
         }
     }
@@ -90,7 +93,20 @@ impl Default for Thresholds {
 impl Thresholds {
     /// The threshold of one device.
     pub fn device(&self, device: Device) -> f32 {
-        self.devices.get(device.index()).copied().unwrap_or(0.5)
+        self.devices[device]
+    }
+
+    /// True when `device`'s probability reaches its threshold.
+    pub fn reached(&self, device: Device, probs: &DeviceMap<f32>) -> bool {
+        probs[device] >= self.devices[device]
+    }
+
+    /// The devices whose probability reaches its threshold, in [`Device::ALL`] order.
+    pub fn flagged(&self, probs: &DeviceMap<f32>) -> Vec<Device> {
+        Device::ALL
+            .into_iter()
+            .filter(|d| self.reached(*d, probs))
+            .collect()
     }
 }
 
@@ -107,70 +123,6 @@ pub trait Scorer: Send + Sync {
     fn uses_context(&self) -> bool {
         false
     }
-}
-
-/// The model folder's `config.json`, as far as loading needs it.
-#[derive(Debug, Clone, Deserialize)]
-struct ModelKind {
-    kind: String,
-}
-
-/// A loaded scorer plus the warnings a user should see (e.g. a fallback).
-pub struct LoadedModel {
-    /// The scorer.
-    pub scorer: Box<dyn Scorer>,
-    /// Human-readable warnings produced while loading.
-    pub warnings: Vec<String>,
-}
-
-/// The folder of the models shipped with the project (`models/` in the source tree).
-pub fn models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("RHETOR_MODELS_DIR") {
-        return PathBuf::from(dir);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
-}
-
-/// Loads a model by name or folder:
-/// - `None` or `"default"`: the shipped default model (see [`bert::load_default`]);
-/// - `"cues"`: the embedded cue model; `"baseline"`: the TF-IDF baseline;
-/// - any other value: a folder with a `config.json`.
-pub fn load(spec: Option<&str>) -> Result<LoadedModel> {
-    match spec {
-        None | Some("default") => bert::load_default(),
-        Some("cues") => Ok(LoadedModel {
-            scorer: Box::new(cues::CueModel::embedded()?),
-            warnings: vec![],
-        }),
-        Some("baseline") => load_dir(&models_dir().join("baseline")),
-        Some(dir) => load_dir(Path::new(dir)),
-    }
-}
-
-/// Loads a model folder according to the `kind` in its `config.json`.
-pub fn load_dir(dir: &Path) -> Result<LoadedModel> {
-    if !dir.is_dir() {
-        return Err(Error::model(dir, "no such model folder (expected a folder with config.json, or one of: default, cues, baseline)"));
-    }
-    let config_path = dir.join("config.json");
-    let raw = std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
-    let kind: ModelKind = serde_json::from_str(&raw)
-        .map_err(|e| Error::model(&config_path, format!("not a rhetor model config: {e}")))?;
-    let scorer: Box<dyn Scorer> = match kind.kind.as_str() {
-        "cues" => Box::new(cues::CueModel::from_dir(dir)?),
-        "baseline" => Box::new(baseline::BaselineModel::from_dir(dir)?),
-        "transformer" => return bert::load_dir(dir),
-        other => {
-            return Err(Error::model(
-                &config_path,
-                format!("unknown model kind `{other}`"),
-            ))
-        }
-    };
-    Ok(LoadedModel {
-        scorer,
-        warnings: vec![],
-    })
 }
 
 /// The logistic function.

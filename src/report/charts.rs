@@ -5,7 +5,7 @@
 //! elements, because each cell needs `class` and `data-*` attributes (for the
 //! tooltip and for tests), which plotters' SVG backend cannot attach.
 
-use super::html::escape;
+use super::escape;
 use crate::compare::{Comparison, GroupStats, Measure};
 use crate::error::{Error, Result};
 use plotters::coord::ranged1d::SegmentValue;

@@ -7,8 +7,8 @@
 //! the script only through escaped `data-*` attributes, never inside
 //! `<script>`.
 
-use super::charts;
 use super::view::{ArticleView, SentenceView};
+use super::{charts, escape};
 use crate::compare::output::{format_p, format_rate, format_share};
 use crate::compare::{Comparison, Measure, PERMUTATION_FLOOR_WARNING};
 use crate::error::{Error, Result};
@@ -17,22 +17,6 @@ use crate::score::ScoredArticle;
 use crate::taxonomy::Device;
 use std::fmt::Write as _;
 use std::io::Write;
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = r#"
 :root { --ink:#1d1d1f; --muted:#666; --line:#ddd; --hl:255,190,0; }

@@ -40,7 +40,7 @@ pub fn write_table<W: WriteColor>(
             }
             let ids: Vec<String> = flagged
                 .iter()
-                .map(|d| format!("{}={:.2}", d.id(), s.probs[d.index()]))
+                .map(|d| format!("{}={:.2}", d.id(), s.probs[*d]))
                 .collect();
             write!(
                 out,

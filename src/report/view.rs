@@ -73,7 +73,7 @@ impl ArticleView {
                 flagged: options
                     .flagged(s)
                     .into_iter()
-                    .map(|d| (d, s.probs[d.index()]))
+                    .map(|d| (d, s.probs[d]))
                     .collect(),
                 cues: options
                     .cues(s)

@@ -1,13 +1,12 @@
 //! The scoring pipeline: article → sentences → scorer → scored sentences with
 //! cue spans mapped back to the original text.
 
-pub mod attribution;
 pub mod batch;
 
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, Thresholds};
-use crate::taxonomy::Device;
-use crate::text::{segment, segment_lines, Sentence, TextSpan};
+use crate::taxonomy::{Device, DeviceMap};
+use crate::text::{attribution, segment, segment_lines, Sentence, TextSpan};
 use serde::{Deserialize, Serialize};
 
 /// One article to score.
@@ -57,8 +56,8 @@ pub struct ScoredSentence {
     pub sentence: Sentence,
     /// True when the sentence reports someone else's speech rather than the author's voice.
     pub attributed: bool,
-    /// Probability per device, indexed like [`Device::ALL`].
-    pub probs: Vec<f32>,
+    /// Probability per device.
+    pub probs: DeviceMap<f32>,
     /// Probability that the sentence carries at least one device.
     pub framing: f32,
     /// Cues, mapped to the original text.
@@ -68,11 +67,7 @@ pub struct ScoredSentence {
 impl ScoredSentence {
     /// The devices whose probability reaches its threshold.
     pub fn flagged(&self, thresholds: &Thresholds) -> Vec<Device> {
-        Device::ALL
-            .iter()
-            .copied()
-            .filter(|d| self.probs[d.index()] >= thresholds.device(*d))
-            .collect()
+        thresholds.flagged(&self.probs)
     }
 }
 

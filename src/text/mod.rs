@@ -6,6 +6,7 @@
 //! the splitter rules.
 
 pub mod abbrev;
+pub mod attribution;
 pub mod dehyphen;
 pub mod normalize;
 pub mod offsets;

@@ -1,0 +1,152 @@
+//! The library façade: configure ([`RhetorBuilder`]), load ([`Rhetor`]),
+//! score ([`Rhetor::score_text`]). The command line and the Python package
+//! load and run models only through it.
+
+use crate::error::Result;
+use crate::model::{load, Engine, LoadOptions, ModelSpec, Scorer, Thresholds};
+use crate::score::{Article, Pipeline, PipelineOptions, ScoredArticle, ScoredSentence, Unit};
+use crate::taxonomy::Device;
+
+/// A loaded model and its scoring pipeline.
+pub struct Rhetor {
+    pipeline: Pipeline,
+    warnings: Vec<String>,
+}
+
+/// Configures a [`Rhetor`]: which model, how it is loaded, how text is cut.
+#[derive(Debug, Clone, Default)]
+pub struct RhetorBuilder {
+    model: ModelSpec,
+    load: LoadOptions,
+    pipeline: PipelineOptions,
+}
+
+impl RhetorBuilder {
+    /// The model to load (default: [`ModelSpec::Default`]).
+    pub fn model(mut self, model: ModelSpec) -> Self {
+        self.model = model;
+        self
+    }
+
+    /// Where models and base weights come from, the engine and `explain`
+    /// (default: [`LoadOptions::default`], which reads no environment variable;
+    /// [`LoadOptions::from_env`] is the command line's). Set it before
+    /// [`engine`](Self::engine) and [`explain`](Self::explain), which it replaces.
+    pub fn load_options(mut self, options: LoadOptions) -> Self {
+        self.load = options;
+        self
+    }
+
+    /// The transformer's inference engine (default: [`Engine::Auto`]).
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.load.engine = engine;
+        self
+    }
+
+    /// Adds occlusion attributions to a transformer's cues (slower).
+    pub fn explain(mut self, explain: bool) -> Self {
+        self.load.explain = explain;
+        self
+    }
+
+    /// How text is cut into units: sentences (default) or non-empty lines.
+    pub fn unit(mut self, unit: Unit) -> Self {
+        self.pipeline.unit = unit;
+        self
+    }
+
+    /// Sentences per model call (default 64; results do not depend on it).
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.pipeline.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Loads the model.
+    pub fn build(self) -> Result<Rhetor> {
+        let loaded = load(&self.model, &self.load)?;
+        Ok(Rhetor {
+            pipeline: Pipeline::new(loaded.scorer, self.pipeline),
+            warnings: loaded.warnings,
+        })
+    }
+}
+
+impl Rhetor {
+    /// A builder with the defaults: the shipped model, automatic engine, sentences.
+    pub fn builder() -> RhetorBuilder {
+        RhetorBuilder::default()
+    }
+
+    /// Scores one text (id `text`, no title).
+    pub fn score_text(&self, text: &str) -> Result<ScoredArticle> {
+        self.score_article(&Article {
+            id: "text".into(),
+            title: None,
+            text: text.into(),
+        })
+    }
+
+    /// Scores one article; every offset points into `article.text`.
+    pub fn score_article(&self, article: &Article) -> Result<ScoredArticle> {
+        self.pipeline.score_article(article)
+    }
+
+    /// The devices of a scored sentence whose probability reaches the model's threshold.
+    pub fn flagged(&self, sentence: &ScoredSentence) -> Vec<Device> {
+        sentence.flagged(self.thresholds())
+    }
+
+    /// The model's decision thresholds.
+    pub fn thresholds(&self) -> &Thresholds {
+        self.pipeline.thresholds()
+    }
+
+    /// The loaded scorer.
+    pub fn scorer(&self) -> &dyn Scorer {
+        self.pipeline.scorer()
+    }
+
+    /// Warnings from loading (e.g. the default model fell back to the cue model).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The scoring pipeline (for streaming and corpus batches).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Gives up the façade for its pipeline.
+    pub fn into_pipeline(self) -> Pipeline {
+        self.pipeline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cue_model_flags_an_editorial_aside_with_offsets_into_the_original() {
+        let rhetor = Rhetor::builder().model(ModelSpec::Cues).build().unwrap();
+        let text = "Rain fell. Let\u{2019}s notice that the minister is silent.";
+        let scored = rhetor.score_text(text).unwrap();
+        assert_eq!(scored.sentences.len(), 2);
+        let aside = &scored.sentences[1];
+        assert!(rhetor.flagged(aside).contains(&Device::EditorialAside));
+        assert!(rhetor.flagged(&scored.sentences[0]).is_empty());
+        let span = &aside.sentence.span;
+        assert_eq!(&text[span.byte_start..span.byte_end], &text[11..]);
+    }
+
+    #[test]
+    fn line_unit_scores_every_non_empty_line() {
+        let rhetor = Rhetor::builder()
+            .model(ModelSpec::Cues)
+            .unit(Unit::Lines)
+            .build()
+            .unwrap();
+        let scored = rhetor.score_text("One. Two.\n\nThree").unwrap();
+        assert_eq!(scored.sentences.len(), 2);
+    }
+}

@@ -1,0 +1,66 @@
+//! What the integration tests share: running the real `rhetor` binary and
+//! reading its output. Each test binary uses a part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `rhetor` binary under test, without the test-only slow-down variable
+/// a parent test may have set.
+pub fn rhetor() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rhetor"));
+    c.env_remove("RHETOR_TEST_SLOW_MS");
+    c
+}
+
+/// [`rhetor`] that never downloads base weights (`RHETOR_NO_SETUP=1`).
+pub fn offline() -> Command {
+    let mut c = rhetor();
+    c.env("RHETOR_NO_SETUP", "1");
+    c
+}
+
+/// Runs `cmd` and fails the test, showing standard error, unless it exits 0.
+pub fn succeed(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("rhetor runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({:?}): {}",
+        out.status.code(),
+        stderr(&out)
+    );
+    out
+}
+
+/// Runs `rhetor ARGS` and returns its output, whatever the exit code.
+pub fn run(args: &[&str]) -> Output {
+    rhetor().args(args).output().expect("rhetor runs")
+}
+
+/// Runs `rhetor ARGS` and fails the test, showing standard error, unless it exits 0.
+pub fn ok(args: &[&str]) -> Output {
+    succeed(rhetor().args(args))
+}
+
+/// Standard output as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Standard error as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Writes `bytes` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// `../shared` beside the checkout (real data for developers and CI), if present.
+pub fn shared() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    dir.is_dir().then_some(dir)
+}
