@@ -7,7 +7,6 @@
 
 use rhetor::model::bert::{BertEncoder, Encoder};
 use rhetor::model::int8::Int8Encoder;
-use rhetor::model::setup;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,6 +4,7 @@ mod common;
 
 use common::{offline as rhetor, stderr, write};
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::{Output, Stdio};
 
 fn run(args: &[&str]) -> Output {
