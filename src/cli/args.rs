@@ -17,6 +17,9 @@ pub struct ModelArgs {
     /// kernel, else float; see `rhetor doctor`), `int8`, or `float` (float32, as in training).
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
+    /// Say on standard error which engine and int8 kernel run, and why.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// `--engine` values.
@@ -39,6 +42,9 @@ impl ModelArgs {
             EngineArg::Int8 => Engine::Int8,
             EngineArg::Float => Engine::Float,
         };
+        if self.verbose {
+            eprintln!("rhetor: {}", engine.explain());
+        }
         Rhetor::builder()
             .load_options(LoadOptions::from_env())
             .model(self.model.clone())

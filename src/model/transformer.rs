@@ -112,9 +112,26 @@ impl Engine {
     /// The engine that runs: `Auto` becomes `Int8` or `Float` for this CPU.
     pub fn resolve(self) -> Engine {
         match self {
-            Engine::Auto if Kernel::detect() != Kernel::Portable => Engine::Int8,
+            Engine::Auto if Kernel::detect().is_fast() => Engine::Int8,
             Engine::Auto => Engine::Float,
             concrete => concrete,
+        }
+    }
+
+    /// One line saying which engine a transformer runs on and why.
+    pub fn explain(self) -> String {
+        let kernel = Kernel::detect();
+        match (self, self.resolve()) {
+            (Engine::Auto, Engine::Int8) => format!(
+                "engine int8 (chosen automatically: this CPU has the fast {} int8 kernel)",
+                kernel.name()
+            ),
+            (Engine::Auto, _) => format!(
+                "engine float (chosen automatically: this CPU has no fast int8 kernel, only the {} one)",
+                kernel.name()
+            ),
+            (_, Engine::Int8) => format!("engine int8 ({} kernel)", kernel.name()),
+            _ => "engine float (candle, float32)".to_string(),
         }
     }
 }
