@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use rhetor::model::head::ContextMode;
 use rhetor::model::setup;
-use rhetor::model::train::{train, TrainOptions};
+use rhetor::train::{train, TrainOptions};
 use std::path::PathBuf;
 
 /// Arguments of `rhetor train`.
@@ -121,8 +121,8 @@ pub fn run(args: Args) -> Result<i32> {
     eprintln!(
         "dev framing F1 {:.3} (95% CI {:.3}–{:.3}; P {:.3} R {:.3}; F1 at 0.5: {:.3}), best epoch {}, {:.0}s",
         report.dev_f1,
-        report.dev_f1_ci95.0,
-        report.dev_f1_ci95.1,
+        report.dev_f1_ci95.low,
+        report.dev_f1_ci95.high,
         report.dev_precision,
         report.dev_recall,
         report.dev_f1_at_05,
@@ -147,7 +147,7 @@ pub enum Kind {
 
 /// Trains the TF-IDF baseline (C and thresholds chosen on `--dev`).
 fn run_baseline(args: &Args) -> Result<i32> {
-    let report = rhetor::model::baseline::train_baseline(&args.train, Some(&args.dev), &args.out)
+    let report = rhetor::train::baseline::train_baseline(&args.train, Some(&args.dev), &args.out)
         .context("training the TF-IDF baseline")?;
     eprintln!(
         "rhetor: baseline trained on {} sentences (C = {}); dev sentence F1 {} at threshold {:.3} → {}",

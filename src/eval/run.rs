@@ -1,12 +1,13 @@
 //! Scoring a labelled set with a model, and computing every metric of the
 //! evaluation report from the scores.
 
-use super::bootstrap::{bootstrap_intervals, Interval, DEFAULT_RESAMPLES, DEFAULT_SEED};
+use super::bootstrap::{bootstrap_intervals, DEFAULT_RESAMPLES, DEFAULT_SEED};
 use super::calibration::{calibration, Calibration};
 use super::labels::{GoldFormat, GoldSet};
 use super::metrics::{average_precision, Counts};
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, SentenceScores, Thresholds};
+use crate::stats::Interval;
 use crate::taxonomy::Device;
 use rayon::prelude::*;
 use serde::Serialize;
