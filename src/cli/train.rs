@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use rhetor::model::head::ContextMode;
 use rhetor::model::setup;
-use rhetor::train::{train, TrainOptions};
+use rhetor::train::{TrainOptions, Trainer};
 use std::path::PathBuf;
 
 /// Arguments of `rhetor train`.
@@ -117,7 +117,7 @@ pub fn run(args: Args) -> Result<i32> {
         cache_dir: args.cache,
         progress: !args.quiet,
     };
-    let report = train(&base, &args.train, &args.dev, &args.out, &opts)?;
+    let report = Trainer::new(&base, &args.train, &args.dev, opts)?.run(&args.out)?;
     eprintln!(
         "dev framing F1 {:.3} (95% CI {:.3}–{:.3}; P {:.3} R {:.3}; F1 at 0.5: {:.3}), best epoch {}, {:.0}s",
         report.dev_f1,

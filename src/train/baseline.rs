@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::eval::labels::{read_gold, GoldOptions, GoldSentence};
-use crate::eval::metrics::{best_f1_threshold, Counts};
+use crate::eval::metrics::best_f1_threshold;
 use crate::model::baseline::{
     baseline_devices, raw_features, tfidf, BaselineConfig, BaselineModel, RawFeatures, Sparse,
     BUCKETS, BUCKETS_LOG2,
@@ -215,23 +215,12 @@ pub fn train_baseline_with(
     };
     let mut thresholds = Thresholds::default();
     let mut dev_sentence_f1 = None;
-    if !dev_s.is_empty() {
-        for (r, row) in rows.iter().enumerate() {
-            let scores = row_probs(row, &dev_x);
-            let gold: Vec<bool> = dev_y.iter().map(|l| l[r]).collect();
-            if let Some((t, f1)) = best_f1_threshold(&scores, &gold) {
-                if r == 0 {
-                    thresholds.framing = t;
-                    let mut counts = Counts::default();
-                    for (s, g) in scores.iter().zip(&gold) {
-                        counts.add(*g, *s >= t);
-                    }
-                    dev_sentence_f1 = Some(counts.prf().f1);
-                    debug_assert!((dev_sentence_f1.unwrap_or(0.0) - f1).abs() < 1e-9);
-                } else {
-                    thresholds.devices[devices[r - 1].index()] = t;
-                }
-            }
+    for (r, row) in rows.iter().enumerate().filter(|_| !dev_s.is_empty()) {
+        let gold: Vec<bool> = dev_y.iter().map(|l| l[r]).collect();
+        match (r, best_f1_threshold(&row_probs(row, &dev_x), &gold)) {
+            (_, None) => {}
+            (0, Some((t, f1))) => (thresholds.framing, dev_sentence_f1) = (t, Some(f1)),
+            (_, Some((t, _))) => thresholds.devices[devices[r - 1].index()] = t,
         }
     }
     let mut weights = Vec::with_capacity(n_rows * BUCKETS);

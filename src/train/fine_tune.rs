@@ -4,9 +4,10 @@
 
 use super::data::{Split, N_OUTPUTS};
 use super::optim::{
-    adamw, head_probs, head_train_forward, init_head, seeded_dropout, weighted_bce, HeadVars,
+    adamw, head_probs, head_train_forward, init_head, loss_weights, seeded_dropout, vars_of,
+    weighted_bce, HeadVars,
 };
-use super::transformer::{progress_bar, Fitted, Trainer};
+use super::transformer::{progress_bar, BestEpoch, Fitted, Trainer};
 use crate::error::{Error, Result};
 use crate::model::bert::{
     backend, mean_pool, plan_batches, BertEncoder, BertLayer, BertModel, Encoder, MAX_BATCH_TOKENS,
@@ -17,7 +18,7 @@ use candle_core::{DType, Device as CDevice, Tensor, Var};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 impl Trainer {
@@ -32,8 +33,7 @@ impl Trainer {
         let total = self.encoder.model().num_layers();
         let k = self.opts.fine_tune_top.min(total);
         let top = build_layers(&self.encoder, &base_top_layers(&self.base, total, k)?)?;
-        let mut needed = self.train.needed_texts();
-        needed.extend(self.dev.needed_texts());
+        let mut needed = [self.train.needed_texts(), self.dev.needed_texts()].concat();
         needed.sort_unstable();
         needed.dedup();
         let cache = self.cached_hidden(&needed)?;
@@ -48,11 +48,11 @@ impl Trainer {
             self.opts.encoder_lr,
             self.opts.weight_decay,
         )?;
-        let (pos_w, out_w) = self.loss_tensors()?;
+        let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
         // Sentences → text ids (context none: one text per sentence).
         let line_text: Vec<usize> = self.train.rows.iter().map(|r| r[0].unwrap_or(0)).collect();
         let dev_texts = self.dev.needed_texts();
-        let mut best: Option<(f64, usize, HashMap<String, Tensor>, LayerTensors)> = None;
+        let mut best = BestEpoch::new(self.opts.patience);
         let pb = progress_bar(
             self.opts.epochs * self.train.len(),
             "fine-tuning",
@@ -91,22 +91,14 @@ impl Trainer {
             )?;
             let f1 = self.dev_framing_f1(&head_probs(&head, &xt)?);
             self.report_epoch(&pb, epoch, total_loss / n.max(1) as f64, f1);
-            if best.as_ref().is_none_or(|b| f1 > b.0) {
-                best = Some((f1, epoch, head.tensors(), layer_tensors(&top, k)?));
-            } else if best
-                .as_ref()
-                .is_some_and(|b| epoch - b.1 >= self.opts.patience)
-            {
+            if !best.record(epoch, f1, || Ok((head.tensors(), layer_tensors(&top, k)?)))? {
                 break;
             }
         }
         pb.finish_and_clear();
-        let (_, epoch, head_t, layers) =
-            best.ok_or_else(|| Error::Config("no training epoch ran".into()))?;
-        let head = Head::new(
-            cfg,
-            VarBuilder::from_tensors(head_t, DType::F32, &CDevice::Cpu),
-        )?;
+        let (epoch, (head_t, layers)) = best.into_best()?;
+        let vb = VarBuilder::from_tensors(head_t, DType::F32, &CDevice::Cpu);
+        let head = Head::new(cfg, vb)?;
         Ok(Fitted {
             head,
             layers,
@@ -117,21 +109,15 @@ impl Trainer {
     /// One epoch's mini-batches of training sentences: sentences of the same
     /// bucket length, shuffled within and across lengths.
     fn epoch_batches(&mut self, line_text: &[usize], lens: &[usize]) -> Vec<Vec<usize>> {
-        let mut by_len: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for l in 0..self.train.len() {
             by_len.entry(lens[line_text[l]]).or_default().push(l);
         }
+        let size = self.opts.batch_size.max(1);
         let mut batches: Vec<Vec<usize>> = Vec::new();
-        let mut keys: Vec<usize> = by_len.keys().copied().collect();
-        keys.sort_unstable();
-        for key in keys {
-            let mut group = by_len.remove(&key).unwrap_or_default();
+        for mut group in by_len.into_values() {
             group.shuffle(&mut self.rng);
-            batches.extend(
-                group
-                    .chunks(self.opts.batch_size.max(1))
-                    .map(|c| c.to_vec()),
-            );
+            batches.extend(group.chunks(size).map(<[usize]>::to_vec));
         }
         batches.shuffle(&mut self.rng);
         batches
@@ -198,10 +184,7 @@ struct TopLayers {
 fn build_layers(encoder: &BertEncoder, layers: &[HashMap<String, Tensor>]) -> Result<TopLayers> {
     let varmap = VarMap::new();
     {
-        let mut data = varmap
-            .data()
-            .lock()
-            .map_err(|_| Error::Backend("poisoned lock".into()))?;
+        let mut data = vars_of(&varmap)?;
         for (k, layer) in layers.iter().enumerate() {
             for (name, t) in layer {
                 let t = t.to_dtype(DType::F32).map_err(backend)?;
@@ -312,11 +295,7 @@ fn forward_top(
 
 /// Current values of the trainable layers (names relative to each layer).
 fn layer_tensors(top: &TopLayers, k: usize) -> Result<Vec<HashMap<String, Tensor>>> {
-    let data = top
-        .varmap
-        .data()
-        .lock()
-        .map_err(|_| Error::Backend("poisoned lock".into()))?;
+    let data = vars_of(&top.varmap)?;
     let mut out = vec![HashMap::new(); k];
     for (name, var) in data.iter() {
         if let Some(rest) = name.strip_prefix("encoder.layer.") {

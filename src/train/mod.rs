@@ -26,11 +26,10 @@ mod transformer;
 pub use data::{data_hash, N_OUTPUTS};
 pub use transformer::Trainer;
 
-use crate::error::Result;
 use crate::model::head::ContextMode;
 use crate::stats::Interval;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Hyper-parameters of `rhetor train`.
 #[derive(Debug, Clone, Serialize)]
@@ -114,16 +113,4 @@ pub struct TrainReport {
     pub best_epoch: usize,
     /// Seconds spent embedding / training.
     pub seconds: f64,
-}
-
-/// Trains a transformer model on `train_path`, tunes on `dev_path` (labelled
-/// sets as [`crate::eval::labels::read_gold`] reads them) and writes it to `out`.
-pub fn train(
-    base: &Path,
-    train_path: &Path,
-    dev_path: &Path,
-    out: &Path,
-    opts: &TrainOptions,
-) -> Result<TrainReport> {
-    Trainer::new(base, train_path, dev_path, opts.clone())?.run(out)
 }

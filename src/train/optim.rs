@@ -11,14 +11,16 @@ use candle_core::{DType, Device as CDevice, Tensor, Var, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 use rand::rngs::StdRng;
 use rand::Rng;
+use std::collections::HashMap;
+use std::sync::MutexGuard;
 
-/// Per-label positive weights (`neg/pos`, capped), times the output weights
-/// (0 for untrained outputs, `framing_weight` for `framing`).
+/// Per-label positive weights (`neg/pos`, capped) and the output weights
+/// (0 for untrained outputs, `framing_weight` for `framing`), as tensors.
 pub(super) fn loss_weights(
     split: &Split,
     trained: &[bool],
     opts: &TrainOptions,
-) -> (Vec<f32>, Vec<f32>) {
+) -> Result<(Tensor, Tensor)> {
     let n = split.len() as f32;
     let mut pos_w = Vec::with_capacity(N_OUTPUTS);
     let mut out_w = Vec::with_capacity(N_OUTPUTS);
@@ -37,7 +39,8 @@ pub(super) fn loss_weights(
             1.0
         });
     }
-    (pos_w, out_w)
+    let tensor = |v: Vec<f32>| Tensor::new(v.as_slice(), &CDevice::Cpu).map_err(backend);
+    Ok((tensor(pos_w)?, tensor(out_w)?))
 }
 
 /// Weighted BCE with logits: mean over rows of Σ_o w_o·(p_o·y·softplus(−z) + (1−y)·softplus(z)).
@@ -73,6 +76,14 @@ pub(super) fn adamw(vars: Vec<Var>, lr: f64, weight_decay: f64) -> Result<AdamW>
     .map_err(backend)
 }
 
+/// The variables of a var map, by name.
+pub(super) fn vars_of(varmap: &VarMap) -> Result<MutexGuard<'_, HashMap<String, Var>>> {
+    varmap
+        .data()
+        .lock()
+        .map_err(|_| Error::Backend("poisoned lock".into()))
+}
+
 /// Seeded Xavier-uniform initialisation of the head's variables.
 pub(super) fn init_head(varmap: &VarMap, cfg: HeadConfig, rng: &mut StdRng) -> Result<()> {
     let mut init = |name: &str, rows: usize, cols: usize| -> Result<()> {
@@ -80,20 +91,12 @@ pub(super) fn init_head(varmap: &VarMap, cfg: HeadConfig, rng: &mut StdRng) -> R
         let w: Vec<f32> = (0..rows * cols)
             .map(|_| rng.gen_range(-bound..bound))
             .collect();
-        let t = Tensor::from_vec(w, (rows, cols), &CDevice::Cpu).map_err(backend)?;
-        let b = Tensor::zeros(rows, DType::F32, &CDevice::Cpu).map_err(backend)?;
-        let mut data = varmap
-            .data()
-            .lock()
-            .map_err(|_| Error::Backend("poisoned lock".into()))?;
-        data.insert(
-            format!("head.{name}.weight"),
-            Var::from_tensor(&t).map_err(backend)?,
-        );
-        data.insert(
-            format!("head.{name}.bias"),
-            Var::from_tensor(&b).map_err(backend)?,
-        );
+        let var = |t: candle_core::Result<Tensor>| t.and_then(|t| Var::from_tensor(&t));
+        let weight = var(Tensor::from_vec(w, (rows, cols), &CDevice::Cpu)).map_err(backend)?;
+        let bias = var(Tensor::zeros(rows, DType::F32, &CDevice::Cpu)).map_err(backend)?;
+        let mut data = vars_of(varmap)?;
+        data.insert(format!("head.{name}.weight"), weight);
+        data.insert(format!("head.{name}.bias"), bias);
         Ok(())
     };
     if cfg.hidden > 0 {
@@ -131,21 +134,15 @@ pub(super) fn head_train_forward(
     p: f32,
     rng: &mut StdRng,
 ) -> candle_core::Result<Tensor> {
+    let linear = |x: &Tensor, (w, b): &(Var, Var)| {
+        x.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())
+    };
     let x = seeded_dropout(x, p, rng)?;
-    match &head_vars.hidden {
-        Some((w, b)) => {
-            let h = x
-                .matmul(&w.as_tensor().t()?)?
-                .broadcast_add(b.as_tensor())?
-                .relu()?;
-            let h = seeded_dropout(&h, p, rng)?;
-            h.matmul(&head_vars.out.0.as_tensor().t()?)?
-                .broadcast_add(head_vars.out.1.as_tensor())
-        }
-        None => x
-            .matmul(&head_vars.out.0.as_tensor().t()?)?
-            .broadcast_add(head_vars.out.1.as_tensor()),
-    }
+    let x = match &head_vars.hidden {
+        Some(hidden) => seeded_dropout(&linear(&x, hidden)?.relu()?, p, rng)?,
+        None => x,
+    };
+    linear(&x, &head_vars.out)
 }
 
 /// The head's trainable variables.
@@ -156,10 +153,7 @@ pub(super) struct HeadVars {
 
 impl HeadVars {
     pub(super) fn from_varmap(varmap: &VarMap, cfg: HeadConfig) -> Result<HeadVars> {
-        let data = varmap
-            .data()
-            .lock()
-            .map_err(|_| Error::Backend("poisoned lock".into()))?;
+        let data = vars_of(varmap)?;
         let get = |n: &str| {
             data.get(n)
                 .cloned()

@@ -10,7 +10,7 @@ use super::optim::{
 use super::{TrainOptions, TrainReport};
 use crate::error::{Error, Result};
 use crate::eval::bootstrap::bootstrap_intervals;
-use crate::eval::labels::{read_gold, GoldOptions, GoldSet};
+use crate::eval::labels::{read_gold, GoldOptions};
 use crate::eval::metrics::{best_f1_threshold, Counts};
 use crate::model::bert::{backend, Batching, BertEncoder, Encoder};
 use crate::model::head::{save_tensors, Head, HeadConfig};
@@ -26,7 +26,6 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -34,18 +33,53 @@ use std::time::Instant;
 const CI_RESAMPLES: usize = 1000;
 const CI_SEED: u64 = 7;
 
-/// Where a split came from, for the model's provenance.
-struct Source {
-    path: PathBuf,
-    sha256: String,
-}
-
 /// A trained head, the fine-tuned top layers (empty for a frozen encoder)
 /// and the epoch whose weights were kept.
 pub(super) struct Fitted {
     pub(super) head: Head,
     pub(super) layers: LayerTensors,
     pub(super) epoch: usize,
+}
+
+/// Early stopping: the epoch with the best dev framing F1 so far, and its weights.
+pub(super) struct BestEpoch<T> {
+    best: Option<(f64, usize, T)>,
+    patience: usize,
+}
+
+impl<T> BestEpoch<T> {
+    pub(super) fn new(patience: usize) -> Self {
+        BestEpoch {
+            best: None,
+            patience,
+        }
+    }
+
+    /// Records an epoch (its weights are taken only when its F1 improves);
+    /// `false` once `patience` epochs passed without improvement.
+    pub(super) fn record(
+        &mut self,
+        epoch: usize,
+        f1: f64,
+        weights: impl FnOnce() -> Result<T>,
+    ) -> Result<bool> {
+        match &self.best {
+            Some((best_f1, best_epoch, _)) if f1 <= *best_f1 => {
+                Ok(epoch - best_epoch < self.patience)
+            }
+            _ => {
+                self.best = Some((f1, epoch, weights()?));
+                Ok(true)
+            }
+        }
+    }
+
+    /// The best epoch and its weights.
+    pub(super) fn into_best(self) -> Result<(usize, T)> {
+        self.best
+            .map(|(_, epoch, weights)| (epoch, weights))
+            .ok_or_else(|| Error::Config("no training epoch ran".into()))
+    }
 }
 
 /// Trains the transformer classifier: built from the options, the base
@@ -62,7 +96,8 @@ pub struct Trainer {
     /// Outputs with at least one positive training sentence.
     pub(super) trained: Vec<bool>,
     pub(super) rng: StdRng,
-    sources: [Source; 2],
+    /// Path and [`data_hash`] of the training and dev sets (provenance).
+    sources: [(PathBuf, String); 2],
     started: Instant,
 }
 
@@ -77,11 +112,10 @@ impl Trainer {
         let started = Instant::now();
         let train_gold = read_gold(train_path, GoldOptions::default())?;
         let dev_gold = read_gold(dev_path, GoldOptions::default())?;
-        let source = |path: &Path, gold: &GoldSet| Source {
-            path: path.to_path_buf(),
-            sha256: data_hash(gold),
-        };
-        let sources = [source(train_path, &train_gold), source(dev_path, &dev_gold)];
+        let sources = [
+            (train_path.to_path_buf(), data_hash(&train_gold)),
+            (dev_path.to_path_buf(), data_hash(&dev_gold)),
+        ];
         let mut table = TextTable::default();
         let train = Split::build(&train_gold, opts.context, &mut table);
         let dev = Split::build(&dev_gold, opts.context, &mut table);
@@ -131,15 +165,6 @@ impl Trainer {
         }
     }
 
-    /// Positive and per-output loss weights as tensors.
-    pub(super) fn loss_tensors(&self) -> Result<(Tensor, Tensor)> {
-        let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts);
-        Ok((
-            Tensor::new(pos_w.as_slice(), &CDevice::Cpu).map_err(backend)?,
-            Tensor::new(out_w.as_slice(), &CDevice::Cpu).map_err(backend)?,
-        ))
-    }
-
     /// Trains the head on frozen-encoder embeddings; keeps the epoch with the
     /// best dev framing F1.
     fn fit_head(&mut self) -> Result<Fitted> {
@@ -153,11 +178,11 @@ impl Trainer {
         init_head(&varmap, cfg, &mut self.rng)?;
         let vars = HeadVars::from_varmap(&varmap, cfg)?;
         let mut opt = adamw(varmap.all_vars(), self.opts.lr, self.opts.weight_decay)?;
-        let (pos_w, out_w) = self.loss_tensors()?;
+        let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
         let xdev = Tensor::from_slice(&xdev, (self.dev.len(), input_dim), &CDevice::Cpu)
             .map_err(backend)?;
         let mut order: Vec<usize> = (0..self.train.len()).collect();
-        let mut best: Option<(f64, usize, HashMap<String, Tensor>)> = None;
+        let mut best = BestEpoch::new(self.opts.patience);
         let pb = progress_bar(self.opts.epochs, "training", self.opts.progress);
         for epoch in 1..=self.opts.epochs {
             order.shuffle(&mut self.rng);
@@ -189,25 +214,17 @@ impl Trainer {
             let loss = total / batches.max(1) as f64;
             self.report_epoch(&pb, epoch, loss, f1);
             pb.inc(1);
-            if best.as_ref().is_none_or(|b| f1 > b.0) {
-                best = Some((f1, epoch, head.tensors()));
-            } else if best
-                .as_ref()
-                .is_some_and(|b| epoch - b.1 >= self.opts.patience)
-            {
+            if !best.record(epoch, f1, || Ok(head.tensors()))? {
                 break;
             }
         }
         pb.finish_and_clear();
-        let (_, epoch, tensors) =
-            best.ok_or_else(|| Error::Config("no training epoch ran".into()))?;
-        let head = Head::new(
-            cfg,
-            VarBuilder::from_tensors(tensors, DType::F32, &CDevice::Cpu),
-        )?;
+        let (epoch, tensors) = best.into_best()?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &CDevice::Cpu);
+        let (head, layers) = (Head::new(cfg, vb)?, Vec::new());
         Ok(Fitted {
             head,
-            layers: Vec::new(),
+            layers,
             epoch,
         })
     }
@@ -261,13 +278,14 @@ impl Trainer {
         let gold = self.dev.gold(o);
         let counts_at = |t: f32| {
             let mut per_article = vec![vec![Counts::default()]; self.dev.articles];
+            let mut total = Counts::default();
             for (i, (r, &g)) in probs.iter().zip(&gold).enumerate() {
                 per_article[self.dev.article_of[i]][0].add(g, r[o] >= t);
+                total.add(g, r[o] >= t);
             }
-            per_article
+            (per_article, total)
         };
-        let per_article = counts_at(thresholds.framing);
-        let total = sum_counts(&per_article);
+        let (per_article, total) = counts_at(thresholds.framing);
         let ci = bootstrap_intervals(&per_article, CI_RESAMPLES, CI_SEED, |c| vec![c[0].prf().f1]);
         let prf = total.prf();
         let report = TrainReport {
@@ -278,7 +296,7 @@ impl Trainer {
             }),
             dev_precision: prf.precision,
             dev_recall: prf.recall,
-            dev_f1_at_05: sum_counts(&counts_at(0.5)).prf().f1,
+            dev_f1_at_05: counts_at(0.5).1.prf().f1,
             per_device_f1: per_device,
             best_epoch,
             seconds: self.started.elapsed().as_secs_f64(),
@@ -305,8 +323,8 @@ impl Trainer {
             .map(|(l, _)| l.clone())
             .collect();
         let top_start = self.top_start(fitted);
-        let data = |s: &Source, split: &Split| {
-            serde_json::json!({"path": s.path.display().to_string(), "sha256": s.sha256,
+        let data = |(path, sha256): &(PathBuf, String), split: &Split| {
+            serde_json::json!({"path": path.display().to_string(), "sha256": sha256,
                                "articles": split.articles, "lines": split.len()})
         };
         TransformerConfig {
@@ -389,15 +407,6 @@ impl Trainer {
         }
         pb.set_message(message);
     }
-}
-
-/// Sums per-article tables of one slot.
-fn sum_counts(per_article: &[Vec<Counts>]) -> Counts {
-    let mut total = Counts::default();
-    for a in per_article {
-        total.merge(&a[0]);
-    }
-    total
 }
 
 /// A progress bar over `n` steps (hidden unless `show`).

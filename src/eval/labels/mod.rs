@@ -14,7 +14,7 @@ pub mod csv;
 pub mod ptc;
 
 pub use csv::{parse_devices_field, read_label_csv, read_rhetor_csv};
-pub use ptc::{read_ptc_article_file, read_ptc_dir};
+pub use ptc::read_ptc_dir;
 
 use crate::error::{Error, Location, Result};
 use crate::taxonomy::Device;
@@ -155,13 +155,10 @@ impl Problems {
 /// - a `.csv` file: rhetor's CSV;
 /// - a folder without articles: its `gold.csv`, or its only `.csv` file.
 pub fn read_gold(path: &Path, options: GoldOptions) -> Result<GoldSet> {
-    if path.is_file() && ptc::is_article_file(path) {
-        return read_ptc_article_file(path, options);
+    if ptc::is_article_file(path) || path.is_dir() && ptc::has_ptc_articles(path)? {
+        return read_ptc_dir(path, options);
     }
     if path.is_dir() {
-        if ptc::has_ptc_articles(path)? {
-            return read_ptc_dir(path, options);
-        }
         let csv = find_gold_csv(path)?;
         return read_rhetor_csv(&csv, options);
     }

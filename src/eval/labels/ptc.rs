@@ -36,41 +36,30 @@ pub(super) fn has_ptc_articles(dir: &Path) -> Result<bool> {
         .any(|p| ptc_article_id(&file_name(p)).is_some()))
 }
 
-/// Is this path named like a PTC article (`articleNNN.txt`)?
+/// Is this an existing file named like a PTC article (`articleNNN.txt`)?
 pub(super) fn is_article_file(path: &Path) -> bool {
-    ptc_article_id(&file_name(path)).is_some()
+    path.is_file() && ptc_article_id(&file_name(path)).is_some()
 }
 
-/// Reads a PTC-layout folder.
-pub fn read_ptc_dir(dir: &Path, options: GoldOptions) -> Result<GoldSet> {
+/// Reads a PTC-layout folder, or one `articleNNN.txt` of such a folder (with
+/// the label files beside it).
+pub fn read_ptc_dir(path: &Path, options: GoldOptions) -> Result<GoldSet> {
+    let only = path.is_file().then(|| file_name(path));
+    let dir = match path.parent() {
+        Some(parent) if only.is_some() && !parent.as_os_str().is_empty() => parent,
+        _ if only.is_some() => Path::new("."),
+        _ => path,
+    };
     let files = list_dir(dir)?;
-    read_ptc_articles(dir, &files, &files, options)
-}
-
-/// Reads one PTC article (`articleNNN.txt`) with the label files beside it.
-pub fn read_ptc_article_file(txt: &Path, options: GoldOptions) -> Result<GoldSet> {
-    let dir = txt
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let files = list_dir(dir)?;
-    read_ptc_articles(txt, &[txt.to_path_buf()], &files, options)
-}
-
-/// Reads the `articleNNN.txt` files among `candidates`, each with its label
-/// files from `files` (the folder's listing).
-fn read_ptc_articles(
-    source: &Path,
-    candidates: &[PathBuf],
-    files: &[PathBuf],
-    options: GoldOptions,
-) -> Result<GoldSet> {
     let mut problems = Problems {
         skip_bad: options.skip_bad,
         skipped: Vec::new(),
     };
     let mut articles = Vec::new();
-    for txt in candidates {
+    for txt in files
+        .iter()
+        .filter(|f| only.is_none() || only == Some(file_name(f)))
+    {
         let name = file_name(txt);
         let Some(id) = ptc_article_id(&name) else {
             continue;
@@ -94,7 +83,7 @@ fn read_ptc_articles(
     }
     articles.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(GoldSet {
-        source: source.to_path_buf(),
+        source: path.to_path_buf(),
         format: GoldFormat::Ptc,
         articles,
         devices: Device::ALL.iter().copied().filter(|d| d.is_ptc()).collect(),
@@ -410,6 +399,8 @@ mod tests {
         write(dir.path(), "article7.txt", "One.\nTwo.\n");
         write(dir.path(), "article7.task-si.labels", "7\t5\t9\n");
         let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
+        let one = read_gold(&dir.path().join("article7.txt"), GoldOptions::default()).unwrap();
+        assert_eq!(one.articles, gold.articles);
         let s = &gold.articles[0].sentences;
         assert!(!s[0].positive);
         assert!(s[1].positive && s[1].devices.is_empty());
