@@ -12,7 +12,7 @@ fn main() {
         }
     };
     let started = std::time::Instant::now();
-    match rhetor::model::baseline::train_baseline(
+    match rhetor::train::baseline::train_baseline(
         std::path::Path::new(train),
         dev.map(std::path::Path::new),
         std::path::Path::new(out),

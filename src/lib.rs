@@ -42,9 +42,11 @@ pub mod io;
 pub mod model;
 pub mod report;
 pub mod score;
+pub mod stats;
 pub mod taxonomy;
 pub mod text;
 pub mod tokenize;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use facade::{Rhetor, RhetorBuilder};

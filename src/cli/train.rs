@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use rhetor::model::head::ContextMode;
-use rhetor::model::train::{train, TrainOptions};
+use rhetor::train::{TrainOptions, Trainer};
 use std::path::PathBuf;
 
 /// Arguments of `rhetor train`.
@@ -119,12 +119,12 @@ pub fn run(args: Args) -> Result<i32> {
         cache_dir: args.cache,
         progress: !args.quiet,
     };
-    let report = train(&base, &args.train, &args.dev, &args.out, &opts)?;
+    let report = Trainer::new(&base, &args.train, &args.dev, opts)?.run(&args.out)?;
     eprintln!(
         "dev framing F1 {:.3} (95% CI {:.3}–{:.3}; P {:.3} R {:.3}; F1 at 0.5: {:.3}), best epoch {}, {:.0}s",
         report.dev_f1,
-        report.dev_f1_ci95.0,
-        report.dev_f1_ci95.1,
+        report.dev_f1_ci95.low,
+        report.dev_f1_ci95.high,
         report.dev_precision,
         report.dev_recall,
         report.dev_f1_at_05,
@@ -149,7 +149,7 @@ pub enum Kind {
 
 /// Trains the TF-IDF baseline (C and thresholds chosen on `--dev`).
 fn run_baseline(args: &Args) -> Result<i32> {
-    let report = rhetor::model::baseline::train_baseline(&args.train, Some(&args.dev), &args.out)
+    let report = rhetor::train::baseline::train_baseline(&args.train, Some(&args.dev), &args.out)
         .context("training the TF-IDF baseline")?;
     eprintln!(
         "rhetor: baseline trained on {} sentences (C = {}); dev sentence F1 {} at threshold {:.3} → {}",

@@ -12,10 +12,11 @@ pub mod output;
 pub mod stats;
 
 use crate::error::{Error, Result};
+use crate::stats::Interval;
 use crate::taxonomy::Device;
 use dates::{Date, Period, UNKNOWN};
 use input::{ArticleRecord, Dataset};
-use stats::{ArticleMatrix, Interval, PermutationMethod};
+use stats::{ArticleMatrix, PermutationMethod};
 use std::collections::BTreeMap;
 
 /// Warn when the smallest attainable Holm-adjusted p-value

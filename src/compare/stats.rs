@@ -8,6 +8,7 @@
 //! seed and the draw's index, so results are identical across runs and thread
 //! counts.
 
+use crate::stats::{quantile, Interval};
 use rayon::prelude::*;
 
 /// The z value of a two-sided 95 % interval.
@@ -149,15 +150,6 @@ impl ArticleMatrix {
     }
 }
 
-/// A closed interval `[low, high]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
-    /// Lower bound.
-    pub low: f64,
-    /// Upper bound.
-    pub high: f64,
-}
-
 /// Wilson score interval for `successes` out of `n` at normal quantile `z`
 /// (use [`Z95`] for 95 %). `None` when `n == 0`.
 pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<Interval> {
@@ -223,25 +215,11 @@ pub fn bootstrap_ratio_intervals(
             }
             column.sort_by(f64::total_cmp);
             Some(Interval {
-                low: quantile_sorted(&column, alpha),
-                high: quantile_sorted(&column, 1.0 - alpha),
+                low: quantile(&column, alpha),
+                high: quantile(&column, 1.0 - alpha),
             })
         })
         .collect()
-}
-
-/// Quantile of sorted values with linear interpolation (R type 7).
-pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => f64::NAN,
-        1 => sorted[0],
-        n => {
-            let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
-            let lo = h.floor() as usize;
-            let hi = (lo + 1).min(n - 1);
-            sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-        }
-    }
 }
 
 /// How a permutation p-value was obtained.
@@ -649,13 +627,5 @@ mod tests {
             1e-12
         ));
         assert!(close(cohens_h(0.3, 0.3), 0.0, 1e-12));
-    }
-
-    #[test]
-    fn quantiles_interpolate() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert!(close(quantile_sorted(&v, 0.5), 2.5, 1e-12));
-        assert!(close(quantile_sorted(&v, 0.0), 1.0, 1e-12));
-        assert!(close(quantile_sorted(&v, 1.0), 4.0, 1e-12));
     }
 }

@@ -2,35 +2,14 @@
 //! article are not independent), with a fixed seed so reports are reproducible.
 
 use super::metrics::Counts;
+use crate::stats::{quantile, Interval};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
 
 /// The seed used by `rhetor eval`.
 pub const DEFAULT_SEED: u64 = 20_191_103;
 /// The number of resamples used by `rhetor eval`.
 pub const DEFAULT_RESAMPLES: usize = 1000;
-
-/// A two-sided percentile interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Interval {
-    /// Lower bound (2.5th percentile for a 95 % interval).
-    pub low: f64,
-    /// Upper bound (97.5th percentile).
-    pub high: f64,
-}
-
-/// The `q`-quantile (0..=1) of sorted values, with linear interpolation
-/// between neighbours (NumPy's default). `NaN` on empty input.
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
 
 /// 95 % percentile intervals of statistics computed from summed counts.
 ///
@@ -127,13 +106,5 @@ mod tests {
         assert!(ci[0].low < 0.5 && ci[0].high > 0.5, "{ci:?}");
         // Fixed seed → identical result.
         assert_eq!(ci, bootstrap_intervals(&mixed, 500, 7, f1));
-    }
-
-    #[test]
-    fn quantile_interpolates() {
-        assert_eq!(quantile(&[0.0, 1.0], 0.5), 0.5);
-        assert_eq!(quantile(&[1.0, 2.0, 3.0], 0.0), 1.0);
-        assert_eq!(quantile(&[1.0, 2.0, 3.0], 1.0), 3.0);
-        assert!(quantile(&[], 0.5).is_nan());
     }
 }

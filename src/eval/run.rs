@@ -1,13 +1,14 @@
 //! Scoring a labelled set with a model, and computing every metric of the
 //! evaluation report from the scores.
 
-use super::bootstrap::{bootstrap_intervals, Interval, DEFAULT_RESAMPLES, DEFAULT_SEED};
+use super::bootstrap::{bootstrap_intervals, DEFAULT_RESAMPLES, DEFAULT_SEED};
 use super::calibration::{calibration, Calibration};
 use super::labels::{GoldFormat, GoldSet};
 use super::metrics::{average_precision, Counts};
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, SentenceScores, Thresholds};
-use crate::taxonomy::{Device, DeviceMap};
+use crate::stats::Interval;
+use crate::taxonomy::{Device, DeviceMap, Label};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -83,7 +84,7 @@ pub fn constant_run(gold: &GoldSet, name: &str, p: f32) -> ModelRun {
 #[derive(Debug, Clone, Serialize)]
 pub struct LabelMetrics {
     /// Device id, or `framing` for the binary sentence-level decision.
-    pub label: String,
+    pub label: Label,
     /// The decision threshold.
     pub threshold: f32,
     /// Gold positives.
@@ -227,7 +228,7 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
         .flat_map(|(a, s)| a.sentences.iter().zip(s))
         .collect();
     let label_metrics =
-        |k: usize, label: String, threshold: f32, scores: Vec<f32>, g: Vec<bool>| {
+        |k: usize, label: Label, threshold: f32, scores: Vec<f32>, g: Vec<bool>| {
             let m = total[k].prf();
             LabelMetrics {
                 label,
@@ -247,7 +248,7 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
         .map(|(k, d)| {
             label_metrics(
                 k,
-                d.id().to_string(),
+                Label::Device(*d),
                 run.thresholds.device(*d),
                 sentences.iter().map(|(_, s)| s.prob(*d)).collect(),
                 sentences
@@ -261,7 +262,7 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
     let framing_gold: Vec<bool> = sentences.iter().map(|(g, _)| g.positive).collect();
     let sentence_level = label_metrics(
         devices.len(),
-        "framing".to_string(),
+        Label::Framing,
         run.thresholds.framing,
         framing_scores.clone(),
         framing_gold.clone(),
@@ -451,7 +452,7 @@ mod tests {
         };
         let e = evaluate(&gold, &run, 50);
         // Doubt: tp 1, fp 1, fn 1 → F1 0.5.
-        let doubt = e.devices.iter().find(|m| m.label == "doubt").unwrap();
+        let doubt = e.devices.iter().find(|m| m.label == Label::Device(Device::Doubt)).unwrap();
         assert_eq!(doubt.support, 2);
         assert!((doubt.f1 - 0.5).abs() < 1e-12);
         assert!((e.sentence_level.f1 - 0.5).abs() < 1e-12);

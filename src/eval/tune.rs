@@ -1,26 +1,19 @@
-//! Decision thresholds: tuning on a dev split (best F1 per device and for the
-//! binary decision), and reading / writing them in a model folder's
-//! `config.json` under `thresholds`:
-//!
-//! ```json
-//! "thresholds": { "framing": 0.42, "devices": { "doubt": 0.31, "loaded_language": 0.55 } }
-//! ```
-//! Devices missing from `devices` keep the model's own threshold.
+//! Threshold tuning on a dev split: best F1 per device and for the binary
+//! decision. Reading and writing them in a model folder's `config.json` is
+//! [`crate::model::thresholds`].
 
 use super::labels::GoldSet;
 use super::metrics::best_f1_threshold;
 use super::run::{scored_devices, ModelRun};
-use crate::error::{Error, Result};
 use crate::model::Thresholds;
-use crate::taxonomy::Device;
+use crate::taxonomy::Label;
 use serde::Serialize;
-use std::path::Path;
 
 /// One tuned threshold.
 #[derive(Debug, Clone, Serialize)]
 pub struct TunedThreshold {
-    /// Device id or `framing`.
-    pub label: String,
+    /// The device, or `framing`.
+    pub label: Label,
     /// The threshold before tuning.
     pub before: f32,
     /// The tuned threshold.
@@ -45,7 +38,7 @@ pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<Tuned
     let positive: Vec<bool> = flat.iter().map(|(g, _)| g.positive).collect();
     if let Some((t, f1)) = best_f1_threshold(&framing, &positive) {
         rows.push(TunedThreshold {
-            label: "framing".into(),
+            label: Label::Framing,
             before: tuned.framing,
             after: t,
             f1,
@@ -57,7 +50,7 @@ pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<Tuned
         let g: Vec<bool> = flat.iter().map(|(s, _)| s.devices.contains(&d)).collect();
         if let Some((t, f1)) = best_f1_threshold(&scores, &g) {
             rows.push(TunedThreshold {
-                label: d.id().into(),
+                label: Label::Device(d),
                 before: tuned.device(d),
                 after: t,
                 f1,
@@ -66,129 +59,4 @@ pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<Tuned
         }
     }
     (tuned, rows)
-}
-
-/// Thresholds as stored in `config.json`: `devices` is either a list in
-/// [`Device::ALL`] order (the form [`Thresholds`] serialises to, written by
-/// `rhetor train`) or a map from device id to threshold.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct StoredThresholds {
-    framing: f64,
-    #[serde(default)]
-    devices: StoredDevices,
-}
-
-/// The two accepted forms of per-device thresholds.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(untagged)]
-enum StoredDevices {
-    List(Vec<f64>),
-    Map(std::collections::BTreeMap<String, f64>),
-}
-
-impl Default for StoredDevices {
-    fn default() -> Self {
-        StoredDevices::Map(Default::default())
-    }
-}
-
-impl StoredDevices {
-    /// (device id, threshold) pairs; a list longer than [`Device::ALL`] is an error.
-    fn pairs(self, path: &Path) -> Result<Vec<(String, f64)>> {
-        match self {
-            StoredDevices::Map(m) => Ok(m.into_iter().collect()),
-            StoredDevices::List(v) if v.len() <= Device::ALL.len() => Ok(v
-                .into_iter()
-                .zip(Device::ALL)
-                .map(|(t, d)| (d.id().to_string(), t))
-                .collect()),
-            StoredDevices::List(v) => Err(Error::model(
-                path,
-                format!(
-                    "`thresholds.devices` has {} values, more than the {} devices",
-                    v.len(),
-                    Device::ALL.len()
-                ),
-            )),
-        }
-    }
-}
-
-/// Reads `thresholds` from a model folder's `config.json`, on top of `base`.
-/// Returns `base` unchanged when the config has no `thresholds`.
-pub fn read_config_thresholds(dir: &Path, base: &Thresholds) -> Result<Thresholds> {
-    let path = dir.join("config.json");
-    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let value: serde_json::Value = serde_json::from_str(&raw)
-        .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
-    let Some(t) = value.get("thresholds") else {
-        return Ok(base.clone());
-    };
-    let stored: StoredThresholds = serde_json::from_value(t.clone())
-        .map_err(|e| Error::model(&path, format!("invalid `thresholds`: {e}")))?;
-    let mut out = base.clone();
-    out.framing = check_probability(stored.framing as f32, "framing", &path)?;
-    for (id, t) in stored.devices.pairs(&path)? {
-        let d = Device::from_id(&id)
-            .ok_or_else(|| Error::model(&path, format!("unknown device `{id}` in `thresholds`")))?;
-        out.devices[d] = check_probability(t as f32, &id, &path)?;
-    }
-    Ok(out)
-}
-
-fn check_probability(t: f32, label: &str, path: &Path) -> Result<f32> {
-    if (0.0..=1.0).contains(&t) {
-        Ok(t)
-    } else {
-        Err(Error::model(
-            path,
-            format!("threshold of `{label}` is {t}, not a probability"),
-        ))
-    }
-}
-
-/// Writes `thresholds` into a model folder's `config.json`, keeping every other key.
-pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()> {
-    let path = dir.join("config.json");
-    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let mut value: serde_json::Value = serde_json::from_str(&raw)
-        .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
-    let stored = Thresholds {
-        devices: thresholds.devices,
-        framing: thresholds.framing,
-    };
-    let obj = value
-        .as_object_mut()
-        .ok_or_else(|| Error::model(&path, "config.json is not a JSON object"))?;
-    obj.insert(
-        "thresholds".into(),
-        serde_json::to_value(stored).map_err(|e| Error::Output(e.to_string()))?,
-    );
-    let text = serde_json::to_string_pretty(&value).map_err(|e| Error::Output(e.to_string()))?;
-    std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thresholds_round_trip_through_config_json() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("config.json"),
-            r#"{"kind":"cues","name":"x"}"#,
-        )
-        .unwrap();
-        let base = Thresholds::default();
-        assert_eq!(read_config_thresholds(dir.path(), &base).unwrap(), base);
-        let mut t = base.clone();
-        t.framing = 0.25;
-        t.devices[Device::Doubt] = 0.125;
-        write_config_thresholds(dir.path(), &t).unwrap();
-        let back = read_config_thresholds(dir.path(), &base).unwrap();
-        assert_eq!(back, t);
-        let raw = std::fs::read_to_string(dir.path().join("config.json")).unwrap();
-        assert!(raw.contains("\"kind\": \"cues\""), "{raw}");
-    }
 }

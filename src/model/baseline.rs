@@ -18,20 +18,14 @@
 
 use super::{sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::error::{Error, Result};
-use crate::eval::labels::{read_gold, GoldOptions, GoldSentence};
-use crate::eval::metrics::{best_f1_threshold, prf};
 use crate::taxonomy::{Device, DeviceMap};
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 
 /// log2 of the number of hash buckets.
 pub const BUCKETS_LOG2: u32 = 18;
-const BUCKETS: usize = 1 << BUCKETS_LOG2;
+pub(crate) const BUCKETS: usize = 1 << BUCKETS_LOG2;
 
 /// A word token: its lower-cased text and byte range in the sentence.
 struct Token {
@@ -111,15 +105,15 @@ fn bucket_chars(namespace: u8, chars: &[char]) -> u32 {
 
 /// Raw features of one sentence: for each block (word, char), bucket counts;
 /// plus, for cues, the buckets each token contributes to.
-struct RawFeatures {
-    words: HashMap<u32, f32>,
-    chars: HashMap<u32, f32>,
+pub(crate) struct RawFeatures {
+    pub(crate) words: HashMap<u32, f32>,
+    pub(crate) chars: HashMap<u32, f32>,
     /// Per token: (word-block buckets, char-block buckets).
     per_token: Vec<(Vec<u32>, Vec<u32>)>,
     tokens: Vec<Token>,
 }
 
-fn raw_features(text: &str) -> RawFeatures {
+pub(crate) fn raw_features(text: &str) -> RawFeatures {
     let toks = tokens(text);
     let mut words = HashMap::new();
     let mut chars = HashMap::new();
@@ -157,10 +151,10 @@ fn raw_features(text: &str) -> RawFeatures {
 }
 
 /// A sparse TF-IDF vector.
-type Sparse = Vec<(u32, f32)>;
+pub(crate) type Sparse = Vec<(u32, f32)>;
 
 /// Sublinear tf × idf, l2-normalised per block, blocks weighted 1/√2.
-fn tfidf(raw: &RawFeatures, idf: &[f32]) -> Sparse {
+pub(crate) fn tfidf(raw: &RawFeatures, idf: &[f32]) -> Sparse {
     let mut out: HashMap<u32, f32> = HashMap::new();
     for block in [&raw.words, &raw.chars] {
         let mut weighted: Vec<(u32, f32)> = block
@@ -182,32 +176,34 @@ fn tfidf(raw: &RawFeatures, idf: &[f32]) -> Sparse {
 }
 
 /// The labels the baseline models: `framing`, then the PTC devices.
-fn baseline_devices() -> Vec<Device> {
+pub(crate) fn baseline_devices() -> Vec<Device> {
     Device::ALL.iter().copied().filter(|d| d.is_ptc()).collect()
 }
 
+/// The baseline's `config.json` (thresholds are added by
+/// [`crate::model::thresholds::write_config_thresholds`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct BaselineConfig {
-    kind: String,
-    name: String,
+pub(crate) struct BaselineConfig {
+    pub(crate) kind: String,
+    pub(crate) name: String,
     /// `framing` first, then device ids, in the row order of `weights`.
-    labels: Vec<String>,
-    buckets_log2: u32,
-    c: f64,
-    epochs: usize,
+    pub(crate) labels: Vec<String>,
+    pub(crate) buckets_log2: u32,
+    pub(crate) c: f64,
+    pub(crate) epochs: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    trained_on: Option<String>,
+    pub(crate) trained_on: Option<String>,
 }
 
 /// The TF-IDF baseline model.
 pub struct BaselineModel {
-    idf: Vec<f32>,
+    pub(crate) idf: Vec<f32>,
     /// Row-major [labels × BUCKETS].
-    weights: Vec<f32>,
-    bias: Vec<f32>,
-    /// Device of each row after the first (`None` for the framing row).
-    rows: Vec<Option<Device>>,
-    thresholds: Thresholds,
+    pub(crate) weights: Vec<f32>,
+    pub(crate) bias: Vec<f32>,
+    /// Device of each row after the first (`None` for the framing row); the first is `framing`.
+    pub(crate) rows: Vec<Option<Device>>,
+    pub(crate) thresholds: Thresholds,
 }
 
 impl BaselineModel {
@@ -262,7 +258,7 @@ impl BaselineModel {
         let idf = get("idf", BUCKETS)?;
         let weights = get("weights", rows.len() * BUCKETS)?;
         let bias = get("bias", rows.len())?;
-        let thresholds = crate::eval::tune::read_config_thresholds(dir, &Thresholds::default())?;
+        let thresholds = super::thresholds::read_config_thresholds(dir, &Thresholds::default())?;
         Ok(BaselineModel {
             idf,
             weights,
@@ -270,38 +266,6 @@ impl BaselineModel {
             rows,
             thresholds,
         })
-    }
-
-    /// Writes the model folder (weights in f16).
-    fn save(&self, dir: &Path, cfg: &BaselineConfig) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let f16 = |v: &[f32], shape: &[usize]| -> Result<candle_core::Tensor> {
-            Ok(
-                candle_core::Tensor::from_slice(v, shape, &candle_core::Device::Cpu)?
-                    .to_dtype(candle_core::DType::F16)?,
-            )
-        };
-        let mut map = HashMap::new();
-        map.insert("idf".to_string(), f16(&self.idf, &[BUCKETS])?);
-        map.insert(
-            "weights".to_string(),
-            f16(&self.weights, &[self.rows.len(), BUCKETS])?,
-        );
-        map.insert(
-            "bias".to_string(),
-            candle_core::Tensor::from_slice(
-                &self.bias,
-                &[self.rows.len()],
-                &candle_core::Device::Cpu,
-            )?,
-        );
-        let wpath = dir.join("weights.safetensors");
-        candle_core::safetensors::save(&map, &wpath)
-            .map_err(|e| Error::model(&wpath, e.to_string()))?;
-        let cfg_path = dir.join("config.json");
-        let text = serde_json::to_string_pretty(cfg).map_err(|e| Error::Output(e.to_string()))?;
-        std::fs::write(&cfg_path, text + "\n").map_err(|e| Error::io(&cfg_path, e))?;
-        crate::eval::tune::write_config_thresholds(dir, &self.thresholds)
     }
 
     fn logit(&self, row: usize, x: &Sparse) -> f32 {
@@ -387,277 +351,6 @@ impl Scorer for BaselineModel {
     }
 }
 
-// ------------------------------------------------------------------ training
-
-/// What [`train_baseline`] measured.
-#[derive(Debug, Clone, Serialize)]
-pub struct BaselineTraining {
-    /// Training sentences.
-    pub train_sentences: usize,
-    /// Dev sentences (0 without a dev folder).
-    pub dev_sentences: usize,
-    /// The chosen regularisation constant C.
-    pub c: f64,
-    /// Sentence-level F1 on dev for each C tried (at the best threshold).
-    pub c_grid: Vec<(f64, f64)>,
-    /// Sentence-level (framing) F1 on dev at the tuned threshold.
-    pub dev_sentence_f1: Option<f64>,
-    /// The tuned framing threshold.
-    pub framing_threshold: f32,
-}
-
-/// Training options.
-#[derive(Debug, Clone)]
-pub struct BaselineOptions {
-    /// Values of C to try (chosen by dev sentence-level F1; the first without dev).
-    pub c_grid: Vec<f64>,
-    /// SGD epochs.
-    pub epochs: usize,
-    /// Shuffling seed.
-    pub seed: u64,
-}
-
-impl Default for BaselineOptions {
-    fn default() -> Self {
-        BaselineOptions {
-            c_grid: vec![0.25, 1.0, 4.0],
-            epochs: 8,
-            seed: 13,
-        }
-    }
-}
-
-fn labels_of(s: &GoldSentence, devices: &[Device]) -> Vec<bool> {
-    std::iter::once(s.positive)
-        .chain(devices.iter().map(|d| s.devices.contains(d)))
-        .collect()
-}
-
-/// Smoothed idf from training documents (raw features).
-fn fit_idf(docs: &[RawFeatures]) -> Vec<f32> {
-    let mut df = vec![0u32; BUCKETS];
-    for d in docs {
-        let mut seen: Vec<u32> = d.words.keys().chain(d.chars.keys()).copied().collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for j in seen {
-            df[j as usize] += 1;
-        }
-    }
-    let n = docs.len() as f32;
-    df.iter()
-        .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
-        .collect()
-}
-
-/// L2-regularised logistic regression by SGD (λ = 1/(C·n)), learning rate
-/// η_t = η₀ / (1 + η₀·λ·t), weight-scale trick for the L2 shrinkage.
-fn train_logreg(x: &[Sparse], y: &[bool], c: f64, epochs: usize, seed: u64) -> (Vec<f32>, f32) {
-    let n = x.len().max(1);
-    let lambda = 1.0 / (c * n as f64);
-    let eta0 = 0.5f64;
-    let mut v = vec![0f32; BUCKETS];
-    let mut scale = 1.0f64;
-    let mut bias = 0f64;
-    let mut t = 0f64;
-    let mut order: Vec<usize> = (0..x.len()).collect();
-    for epoch in 0..epochs {
-        order.shuffle(&mut StdRng::seed_from_u64(seed.wrapping_add(epoch as u64)));
-        for &i in &order {
-            let eta = eta0 / (1.0 + eta0 * lambda * t);
-            t += 1.0;
-            let dot: f64 = x[i]
-                .iter()
-                .map(|(j, xv)| f64::from(v[*j as usize] * xv))
-                .sum();
-            let margin = scale * dot + bias;
-            let p = 1.0 / (1.0 + (-margin).exp());
-            let g = p - if y[i] { 1.0 } else { 0.0 };
-            scale *= 1.0 - eta * lambda;
-            let step = (eta * g / scale) as f32;
-            for (j, xv) in &x[i] {
-                v[*j as usize] -= step * xv;
-            }
-            bias -= eta * g * 0.1;
-            if scale < 1e-6 {
-                v.iter_mut().for_each(|w| *w *= scale as f32);
-                scale = 1.0;
-            }
-        }
-    }
-    v.iter_mut().for_each(|w| *w *= scale as f32);
-    (v, bias as f32)
-}
-
-/// One trained row: weights over the buckets and the bias.
-type Row = (Vec<f32>, f32);
-
-/// Trains all rows for one C.
-fn train_rows(
-    x: &[Sparse],
-    y: &[Vec<bool>],
-    n_rows: usize,
-    c: f64,
-    opts: &BaselineOptions,
-) -> Vec<Row> {
-    (0..n_rows)
-        .into_par_iter()
-        .map(|r| {
-            let yr: Vec<bool> = y.iter().map(|l| l[r]).collect();
-            train_logreg(x, &yr, c, opts.epochs, opts.seed)
-        })
-        .collect()
-}
-
-/// Trains the TF-IDF baseline on a PTC-layout folder (or rhetor CSV) and
-/// writes it to `out`. With `dev_dir`, C is chosen from the grid by dev
-/// sentence-level F1 and every threshold is tuned on dev (best F1).
-pub fn train_baseline(
-    train_dir: &Path,
-    dev_dir: Option<&Path>,
-    out: &Path,
-) -> Result<BaselineTraining> {
-    train_baseline_with(train_dir, dev_dir, out, &BaselineOptions::default())
-}
-
-/// [`train_baseline`] with explicit options.
-pub fn train_baseline_with(
-    train_dir: &Path,
-    dev_dir: Option<&Path>,
-    out: &Path,
-    opts: &BaselineOptions,
-) -> Result<BaselineTraining> {
-    let devices = baseline_devices();
-    let n_rows = devices.len() + 1;
-    let train = read_gold(train_dir, GoldOptions::default())?;
-    let train_s: Vec<&GoldSentence> = train.articles.iter().flat_map(|a| &a.sentences).collect();
-    if train_s.is_empty() {
-        return Err(Error::Config(format!(
-            "{}: no training sentences",
-            train_dir.display()
-        )));
-    }
-    let raw: Vec<RawFeatures> = train_s.par_iter().map(|s| raw_features(&s.text)).collect();
-    let idf = fit_idf(&raw);
-    let x: Vec<Sparse> = raw.par_iter().map(|r| tfidf(r, &idf)).collect();
-    drop(raw);
-    let y: Vec<Vec<bool>> = train_s.iter().map(|s| labels_of(s, &devices)).collect();
-    let dev = match dev_dir {
-        Some(d) => Some(read_gold(d, GoldOptions::default())?),
-        None => None,
-    };
-    let dev_s: Vec<&GoldSentence> = dev
-        .iter()
-        .flat_map(|g| g.articles.iter().flat_map(|a| &a.sentences))
-        .collect();
-    let dev_x: Vec<Sparse> = dev_s
-        .par_iter()
-        .map(|s| tfidf(&raw_features(&s.text), &idf))
-        .collect();
-    let dev_y: Vec<Vec<bool>> = dev_s.iter().map(|s| labels_of(s, &devices)).collect();
-    let mut best: Option<(f64, f64, Vec<Row>)> = None;
-    let mut grid = Vec::new();
-    let cs = if dev_s.is_empty() {
-        opts.c_grid.iter().take(1).copied().collect()
-    } else {
-        opts.c_grid.clone()
-    };
-    for c in cs {
-        let rows = train_rows(&x, &y, n_rows, c, opts);
-        let f1 = if dev_s.is_empty() {
-            0.0
-        } else {
-            let scores = row_probs(&rows[0], &dev_x);
-            let gold: Vec<bool> = dev_y.iter().map(|l| l[0]).collect();
-            best_f1_threshold(&scores, &gold).map_or(0.0, |(_, f)| f)
-        };
-        grid.push((c, f1));
-        if best.as_ref().is_none_or(|(_, bf, _)| f1 > *bf) {
-            best = Some((c, f1, rows));
-        }
-    }
-    let Some((c, _, rows)) = best else {
-        return Err(Error::Config("empty C grid".into()));
-    };
-    let mut thresholds = Thresholds::default();
-    let mut dev_sentence_f1 = None;
-    if !dev_s.is_empty() {
-        for (r, row) in rows.iter().enumerate() {
-            let scores = row_probs(row, &dev_x);
-            let gold: Vec<bool> = dev_y.iter().map(|l| l[r]).collect();
-            if let Some((t, f1)) = best_f1_threshold(&scores, &gold) {
-                if r == 0 {
-                    thresholds.framing = t;
-                    let (tp, fp, fn_) = counts(&scores, &gold, t);
-                    dev_sentence_f1 = Some(prf(tp, fp, fn_).f1);
-                    debug_assert!((dev_sentence_f1.unwrap_or(0.0) - f1).abs() < 1e-9);
-                } else {
-                    thresholds.devices[devices[r - 1]] = t;
-                }
-            }
-        }
-    }
-    let mut weights = Vec::with_capacity(n_rows * BUCKETS);
-    let mut bias = Vec::with_capacity(n_rows);
-    for (w, b) in &rows {
-        weights.extend_from_slice(w);
-        bias.push(*b);
-    }
-    let model = BaselineModel {
-        idf,
-        weights,
-        bias,
-        rows: std::iter::once(None)
-            .chain(devices.iter().copied().map(Some))
-            .collect(),
-        thresholds: thresholds.clone(),
-    };
-    let cfg = BaselineConfig {
-        kind: "baseline".into(),
-        name: "baseline".into(),
-        labels: std::iter::once("framing".to_string())
-            .chain(devices.iter().map(|d| d.id().to_string()))
-            .collect(),
-        buckets_log2: BUCKETS_LOG2,
-        c,
-        epochs: opts.epochs,
-        trained_on: Some(format!(
-            "{} ({} sentences); C and thresholds tuned on {}",
-            train_dir.display(),
-            train_s.len(),
-            dev_dir.map_or("nothing".into(), |d| d.display().to_string())
-        )),
-    };
-    model.save(out, &cfg)?;
-    Ok(BaselineTraining {
-        train_sentences: train_s.len(),
-        dev_sentences: dev_s.len(),
-        c,
-        c_grid: grid,
-        dev_sentence_f1,
-        framing_threshold: thresholds.framing,
-    })
-}
-
-fn row_probs(row: &Row, x: &[Sparse]) -> Vec<f32> {
-    x.iter()
-        .map(|xi| sigmoid(row.1 + xi.iter().map(|(j, v)| row.0[*j as usize] * v).sum::<f32>()))
-        .collect()
-}
-
-fn counts(scores: &[f32], gold: &[bool], t: f32) -> (u64, u64, u64) {
-    let mut c = (0, 0, 0);
-    for (s, g) in scores.iter().zip(gold) {
-        match (*s >= t, *g) {
-            (true, true) => c.0 += 1,
-            (true, false) => c.1 += 1,
-            (false, true) => c.2 += 1,
-            _ => {}
-        }
-    }
-    c
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -685,59 +378,5 @@ mod tests {
         let norm: f32 = x.iter().map(|(_, v)| v * v).sum::<f32>();
         // Two unit blocks weighted 1/√2: squared norm ≈ 1 (collisions aside).
         assert!((norm - 1.0).abs() < 0.05, "{norm}");
-    }
-
-    #[test]
-    fn train_save_load_and_score_a_tiny_set() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("train");
-        std::fs::create_dir(&data).unwrap();
-        let mut text = String::new();
-        let mut labels = String::new();
-        for i in 0..40 {
-            let start = text.chars().count();
-            if i % 2 == 0 {
-                text.push_str("These traitors are disgusting idiots!\n");
-                labels.push_str(&format!(
-                    "1\tName_Calling,Labeling\t{}\t{}\n",
-                    start + 6,
-                    start + 14
-                ));
-            } else {
-                text.push_str("The committee met on Tuesday.\n");
-            }
-        }
-        std::fs::write(data.join("article1.txt"), &text).unwrap();
-        std::fs::write(data.join("article1.task-flc-tc.labels"), &labels).unwrap();
-        let out = dir.path().join("model");
-        let opts = BaselineOptions {
-            c_grid: vec![10.0],
-            epochs: 5,
-            seed: 1,
-        };
-        let report = train_baseline_with(&data, Some(&data), &out, &opts).unwrap();
-        assert_eq!(report.train_sentences, 40);
-        assert_eq!(report.dev_sentence_f1, Some(1.0));
-        let m = BaselineModel::from_dir(&out).unwrap();
-        let s = m
-            .score_batch(&[
-                SentenceInput {
-                    text: "Those traitors are idiots!",
-                    ..Default::default()
-                },
-                SentenceInput {
-                    text: "The committee met on Monday.",
-                    ..Default::default()
-                },
-            ])
-            .unwrap();
-        assert!(s[0].framing > s[1].framing);
-        assert!(s[0].prob(Device::NameCalling) > s[1].prob(Device::NameCalling));
-        // Same training → same weights (deterministic).
-        let out2 = dir.path().join("model2");
-        train_baseline_with(&data, Some(&data), &out2, &opts).unwrap();
-        let same = std::fs::read(out.join("weights.safetensors")).unwrap()
-            == std::fs::read(out2.join("weights.safetensors")).unwrap();
-        assert!(same, "two trainings gave different weights");
     }
 }

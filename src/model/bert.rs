@@ -78,11 +78,6 @@ impl BertConfig {
     }
 }
 
-/// Converts a candle error into the library's error.
-pub(crate) fn backend(e: candle_core::Error) -> Error {
-    Error::Backend(e.to_string())
-}
-
 fn layer_norm(size: usize, eps: f64, vb: VarBuilder) -> candle_core::Result<LayerNorm> {
     let weight = vb.get(size, "weight")?;
     let bias = vb.get(size, "bias")?;
@@ -444,11 +439,11 @@ impl BertEncoder {
     /// Pooled embedding of one sequence (its own forward pass).
     fn embed_one(&self, seq: &Encoded) -> Result<Vec<f32>> {
         let batch = TokenBatch::from_encoded(&[seq]);
-        let (hidden, mask) = self.model.forward(&batch).map_err(backend)?;
+        let (hidden, mask) = self.model.forward(&batch).map_err(Error::from)?;
         mean_pool(&hidden, &mask)
             .and_then(|p| p.squeeze(0))
             .and_then(|p| p.to_vec1::<f32>())
-            .map_err(backend)
+            .map_err(Error::from)
     }
 
     /// Sets the maximum number of tokens per forward batch (≥ 1).
@@ -460,10 +455,10 @@ impl BertEncoder {
     /// `upto` (exclusive end of the layer range) plus the float mask.
     pub fn hidden_states(&self, seqs: &[&Encoded], upto: usize) -> Result<(Tensor, Tensor)> {
         let batch = TokenBatch::from_encoded(seqs);
-        let (ids, mask) = self.model.batch_tensors(&batch).map_err(backend)?;
-        let bias = BertModel::attention_bias(&mask).map_err(backend)?;
-        let x = self.model.embed(&ids).map_err(backend)?;
-        let x = self.model.run_layers(&x, &bias, 0..upto).map_err(backend)?;
+        let (ids, mask) = self.model.batch_tensors(&batch).map_err(Error::from)?;
+        let bias = BertModel::attention_bias(&mask).map_err(Error::from)?;
+        let x = self.model.embed(&ids).map_err(Error::from)?;
+        let x = self.model.run_layers(&x, &bias, 0..upto).map_err(Error::from)?;
         Ok((x, mask))
     }
 }
@@ -490,10 +485,10 @@ impl Encoder for BertEncoder {
         for plan in plan_batches(seqs, self.max_batch_tokens) {
             let group: Vec<&Encoded> = plan.iter().map(|&i| seqs[i]).collect();
             let batch = TokenBatch::from_encoded(&group);
-            let (hidden, mask) = self.model.forward(&batch).map_err(backend)?;
+            let (hidden, mask) = self.model.forward(&batch).map_err(Error::from)?;
             let pooled = mean_pool(&hidden, &mask)
                 .and_then(|p| p.to_vec2::<f32>())
-                .map_err(backend)?;
+                .map_err(Error::from)?;
             for (row, i) in pooled.into_iter().zip(plan) {
                 out[i] = row;
             }

@@ -6,7 +6,6 @@
 //! and inference (weights read from the model's `model.safetensors`, stored in
 //! fp16 to keep the shipped model small).
 
-use super::bert::backend;
 use crate::error::{Error, Result};
 use candle_core::{DType, Device as CDevice, Module, Tensor};
 use candle_nn::{Linear, VarBuilder};
@@ -101,15 +100,15 @@ impl Head {
         let vb = vb.pp("head");
         let (hidden, out_in) = if config.hidden > 0 {
             let l = candle_nn::linear(config.input_dim, config.hidden, vb.pp("hidden"))
-                .map_err(backend)?;
+                .map_err(Error::from)?;
             (Some(l), config.hidden)
         } else {
             (None, config.input_dim)
         };
-        let out = candle_nn::linear(out_in, config.outputs, vb.pp("out")).map_err(backend)?;
+        let out = candle_nn::linear(out_in, config.outputs, vb.pp("out")).map_err(Error::from)?;
         let dense = DenseHead {
-            hidden: hidden.as_ref().map(dense_of).transpose().map_err(backend)?,
-            out: dense_of(&out).map_err(backend)?,
+            hidden: hidden.as_ref().map(dense_of).transpose().map_err(Error::from)?,
+            out: dense_of(&out).map_err(Error::from)?,
         };
         Ok(Head {
             config,
@@ -204,7 +203,7 @@ impl Head {
 pub fn save_tensors(tensors: &HashMap<String, Tensor>, dtype: DType, path: &Path) -> Result<()> {
     let mut converted = HashMap::with_capacity(tensors.len());
     for (name, t) in tensors {
-        let t = t.to_dtype(dtype).map_err(backend)?;
+        let t = t.to_dtype(dtype).map_err(Error::from)?;
         converted.insert(name.clone(), t);
     }
     candle_core::safetensors::save(&converted, path)

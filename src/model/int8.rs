@@ -13,7 +13,7 @@
 //! trains; this one serves. The loss of accuracy from quantization is measured
 //! in `docs/model.md` (embedding cosine and PTC dev F1).
 
-use super::bert::{backend, BertEncoder, BertModel, Encoder};
+use super::bert::{BertEncoder, BertModel, Encoder};
 use super::kernels::{self, Kernel, QMatrix, QRows};
 use crate::error::{Error, Result};
 use crate::tokenize::{Encoded, WordPieceTokenizer};
@@ -76,7 +76,7 @@ fn floats(t: &Tensor) -> Result<Vec<f32>> {
     t.flatten_all()
         .and_then(|t| t.to_dtype(candle_core::DType::F32))
         .and_then(|t| t.to_vec1::<f32>())
-        .map_err(backend)
+        .map_err(Error::from)
 }
 
 fn norm_of(ln: &candle_nn::LayerNorm) -> Result<Norm> {
@@ -95,7 +95,7 @@ fn quantize_linears(parts: &[&candle_nn::Linear]) -> Result<QMatrix> {
     let mut rows = 0;
     let mut cols = 0;
     for l in parts {
-        let (r, c) = l.weight().dims2().map_err(backend)?;
+        let (r, c) = l.weight().dims2().map_err(Error::from)?;
         if cols != 0 && c != cols {
             return Err(Error::Backend("stacked layers differ in width".into()));
         }

@@ -1,6 +1,6 @@
 //! Models: the [`Scorer`] trait that every sentence classifier implements, the
 //! transparent cue model ([`cues`]), the transformer encoder and head
-//! ([`bert`], [`head`], [`train`]) and the TF-IDF baseline ([`baseline`]).
+//! ([`bert`], [`head`]) and the TF-IDF baseline ([`baseline`]).
 //!
 //! A model is a folder under `models/` with a `config.json` whose `kind` says
 //! which implementation reads it; `cues` is also embedded in the binary.
@@ -14,9 +14,9 @@ pub mod int8;
 pub mod kernels;
 pub mod load;
 pub mod setup;
+pub mod thresholds;
 #[doc(hidden)]
 pub mod tiny;
-pub mod train;
 pub mod transformer;
 
 use crate::error::Result;

@@ -2,7 +2,6 @@
 //! written to disk so tests and benches exercise the real loading, tokenizing,
 //! batching and scoring code without the real base weights.
 
-use super::bert::backend;
 use super::head::{save_tensors, ContextMode, HeadConfig};
 use super::transformer::{all_labels, BaseInfo, Pooling, TransformerConfig, TransformerKind};
 use super::Thresholds;
@@ -89,12 +88,12 @@ fn write(path: &Path, content: &str) -> Result<()> {
 fn random(rng: &mut StdRng, shape: &[usize], scale: f32) -> Result<Tensor> {
     let n: usize = shape.iter().product();
     let v: Vec<f32> = (0..n).map(|_| rng.gen_range(-scale..scale)).collect();
-    Tensor::from_vec(v, shape, &CDevice::Cpu).map_err(backend)
+    Tensor::from_vec(v, shape, &CDevice::Cpu).map_err(Error::from)
 }
 
 fn constant(shape: &[usize], value: f32) -> Result<Tensor> {
     let n: usize = shape.iter().product();
-    Tensor::from_vec(vec![value; n], shape, &CDevice::Cpu).map_err(backend)
+    Tensor::from_vec(vec![value; n], shape, &CDevice::Cpu).map_err(Error::from)
 }
 
 /// Writes a tiny random BERT base folder (`config.json`, `tokenizer.json`,

@@ -1,0 +1,212 @@
+//! Readers for labelled sets: rhetor's own CSV and the PTC folder layout
+//! (span files `*.task-flc-tc.labels` / `*.task-si.labels`, and the NLP4IF-2019
+//! sentence files `*.task-SLC.labels`).
+//!
+//! The readers live in [`csv`] and [`ptc`]; both produce a [`GoldSet`]: articles of sentences, each with its
+//! gold devices and a binary "carries at least one device" label.
+//!
+//! Malformed lines are errors naming file, line and field. With
+//! [`GoldOptions::skip_bad`] they are skipped instead, and every skipped line
+//! is listed in [`GoldSet::skipped`] (the report prints them): nothing is
+//! dropped silently.
+
+pub mod csv;
+pub mod ptc;
+
+pub use csv::{parse_devices_field, read_label_csv, read_rhetor_csv};
+pub use ptc::read_ptc_dir;
+
+use crate::error::{Error, Location, Result};
+use crate::taxonomy::Device;
+use std::path::{Path, PathBuf};
+
+/// Which kind of labelled set a [`GoldSet`] was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoldFormat {
+    /// rhetor's CSV (`article_id, sentence_index, text, devices[, start, end][, split]`).
+    RhetorCsv,
+    /// A PTC-layout folder (articles + span or SLC label files).
+    Ptc,
+}
+
+/// One gold sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoldSentence {
+    /// The sentence index inside its article (as given in the CSV, or the
+    /// 0-based index of the non-empty line for PTC).
+    pub index: usize,
+    /// The 1-based line of the article file (PTC only; counts empty lines too).
+    pub line: Option<usize>,
+    /// The sentence text that is scored.
+    pub text: String,
+    /// The gold devices (empty = none).
+    pub devices: Vec<Device>,
+    /// True when the sentence carries at least one device (for PTC: at least
+    /// one span overlaps it, including spans without a technique).
+    pub positive: bool,
+    /// The split (`dev`, `test`, `train`) when the set says so.
+    pub split: Option<String>,
+    /// Char offsets of the sentence in its article, when known.
+    pub char_span: Option<(usize, usize)>,
+}
+
+/// One gold article: its sentences in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoldArticle {
+    /// The article id (PTC: the number in `articleNNN.txt`).
+    pub id: String,
+    /// The title (PTC: the first line), used as model context.
+    pub title: Option<String>,
+    /// Sentences in order.
+    pub sentences: Vec<GoldSentence>,
+}
+
+/// A line (or record) that was skipped with `--skip-bad`, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SkippedLine {
+    /// `file:line (field)`.
+    pub location: String,
+    /// What was wrong.
+    pub reason: String,
+}
+
+/// A labelled set.
+#[derive(Debug, Clone)]
+pub struct GoldSet {
+    /// The path it was read from.
+    pub source: PathBuf,
+    /// The format it was read from.
+    pub format: GoldFormat,
+    /// The articles, sorted by id.
+    pub articles: Vec<GoldArticle>,
+    /// The devices this set annotates (PTC: the 14 PTC devices; CSV: all).
+    pub devices: Vec<Device>,
+    /// Every line skipped with `--skip-bad`.
+    pub skipped: Vec<SkippedLine>,
+}
+
+impl GoldSet {
+    /// Number of sentences.
+    pub fn sentence_count(&self) -> usize {
+        self.articles.iter().map(|a| a.sentences.len()).sum()
+    }
+    /// Number of positive sentences.
+    pub fn positive_count(&self) -> usize {
+        self.articles
+            .iter()
+            .flat_map(|a| &a.sentences)
+            .filter(|s| s.positive)
+            .count()
+    }
+    /// Keeps only the sentences of one split; drops articles left empty.
+    /// Errors when the set has no split information at all.
+    pub fn filter_split(&mut self, split: &str) -> Result<()> {
+        let any_split = self
+            .articles
+            .iter()
+            .flat_map(|a| &a.sentences)
+            .any(|s| s.split.is_some());
+        if !any_split {
+            return Err(Error::input(
+                Location::file(self.source.display().to_string()).in_field("split"),
+                format!("--split {split} given, but this labelled set has no `split` column"),
+            ));
+        }
+        for a in &mut self.articles {
+            a.sentences.retain(|s| s.split.as_deref() == Some(split));
+        }
+        self.articles.retain(|a| !a.sentences.is_empty());
+        Ok(())
+    }
+}
+
+/// Options of the readers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GoldOptions {
+    /// Skip malformed lines (each is listed in [`GoldSet::skipped`]) instead of failing.
+    pub skip_bad: bool,
+}
+
+/// Collects errors: fails on the first one, or records it with `skip_bad`.
+struct Problems {
+    skip_bad: bool,
+    skipped: Vec<SkippedLine>,
+}
+
+impl Problems {
+    fn report(&mut self, location: Location, reason: impl Into<String>) -> Result<()> {
+        let reason = reason.into();
+        if self.skip_bad {
+            self.skipped.push(SkippedLine {
+                location: location.to_string(),
+                reason,
+            });
+            Ok(())
+        } else {
+            Err(Error::input(location, reason))
+        }
+    }
+}
+
+/// Reads a labelled set from a path:
+/// - a folder with `article*.txt` files: the PTC layout;
+/// - one `articleNNN.txt` file: that PTC article (label files beside it);
+/// - a `.csv` file: rhetor's CSV;
+/// - a folder without articles: its `gold.csv`, or its only `.csv` file.
+pub fn read_gold(path: &Path, options: GoldOptions) -> Result<GoldSet> {
+    if ptc::is_article_file(path) || path.is_dir() && ptc::has_ptc_articles(path)? {
+        return read_ptc_dir(path, options);
+    }
+    if path.is_dir() {
+        let csv = find_gold_csv(path)?;
+        return read_rhetor_csv(&csv, options);
+    }
+    if !path.exists() {
+        return Err(Error::input(
+            Location::file(path.display().to_string()),
+            "no such file or folder",
+        ));
+    }
+    read_rhetor_csv(path, options)
+}
+
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        out.push(entry.map_err(|e| Error::io(dir, e))?.path());
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn find_gold_csv(dir: &Path) -> Result<PathBuf> {
+    let gold = dir.join("gold.csv");
+    if gold.is_file() {
+        return Ok(gold);
+    }
+    let csvs: Vec<PathBuf> = list_dir(dir)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    match csvs.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::input(
+            Location::file(dir.display().to_string()),
+            "no labelled set here: expected article*.txt files with *.labels (PTC layout), gold.csv, or one .csv file",
+        )),
+        many => Err(Error::input(
+            Location::file(dir.display().to_string()),
+            format!(
+                "several .csv files ({}) and no gold.csv: pass the file itself to --gold",
+                many.iter().map(|p| file_name(p)).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}

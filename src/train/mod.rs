@@ -1,0 +1,116 @@
+//! Training: the transformer classifier ([`Trainer`], `rhetor train`) and the
+//! TF-IDF baseline ([`baseline`], `rhetor train --kind baseline`).
+//!
+//! Data: a labelled set as [`crate::eval::labels::read_gold`] reads it — for
+//! the Propaganda Techniques Corpus (`articleNNN.txt` + `.task-flc-tc.labels`)
+//! one unit per non-blank line (the NLP4IF-2019 sentence-level unit), positive
+//! for a technique when a span of that technique overlaps it. Both trainers
+//! pick thresholds with [`crate::eval::metrics::best_f1_threshold`] on dev.
+//!
+//! Transformer procedure: every sentence (and, for context models, its
+//! neighbours / title) is embedded once by the frozen encoder — mean-pooled
+//! hidden states, cached in `.cache/rhetor/` keyed by base weights + texts —
+//! and a multi-label head (one logit per device + `framing`) is trained with
+//! class-weighted binary cross-entropy (`pos_weight` per label), AdamW,
+//! dropout, fixed seeds, early stopping on the dev `framing` F1. With
+//! `fine_tune_top = k > 0` the hidden states entering the top `k` layers are
+//! cached instead and those layers are trained together with the head.
+//! Thresholds are chosen per label on dev.
+
+pub mod baseline;
+mod data;
+mod fine_tune;
+mod optim;
+mod transformer;
+
+pub use data::{data_hash, N_OUTPUTS};
+pub use transformer::Trainer;
+
+use crate::model::head::ContextMode;
+use crate::stats::Interval;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Hyper-parameters of `rhetor train`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainOptions {
+    /// Model name written into the config.
+    pub name: String,
+    /// Context fed to the head.
+    pub context: ContextMode,
+    /// Hidden width of the head (0 = linear).
+    pub hidden: usize,
+    /// Maximum epochs.
+    pub epochs: usize,
+    /// Stop after this many epochs without dev F1 improvement.
+    pub patience: usize,
+    /// Learning rate of the head.
+    pub lr: f64,
+    /// Learning rate of fine-tuned encoder layers.
+    pub encoder_lr: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Dropout on the head's input and hidden layer.
+    pub dropout: f32,
+    /// Mini-batch size (sentences).
+    pub batch_size: usize,
+    /// Random seed (initialisation, shuffling, dropout).
+    pub seed: u64,
+    /// Cap of the per-label positive weight (`neg/pos`, capped).
+    pub max_pos_weight: f32,
+    /// Weight of the `framing` output in the loss relative to each device.
+    pub framing_weight: f32,
+    /// Fine-tune the top k encoder layers (0 = frozen encoder).
+    pub fine_tune_top: usize,
+    /// Maximum sequence length.
+    pub max_len: usize,
+    /// Where embeddings are cached.
+    pub cache_dir: PathBuf,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            name: "rhetor-minilm".to_string(),
+            context: ContextMode::None,
+            hidden: 256,
+            epochs: 40,
+            patience: 6,
+            lr: 1e-3,
+            encoder_lr: 5e-5,
+            weight_decay: 1e-2,
+            dropout: 0.1,
+            batch_size: 64,
+            seed: 13,
+            max_pos_weight: 10.0,
+            framing_weight: 2.0,
+            fine_tune_top: 0,
+            max_len: crate::tokenize::DEFAULT_MAX_LEN,
+            cache_dir: PathBuf::from(".cache/rhetor"),
+            progress: true,
+        }
+    }
+}
+
+/// What `train` reports back.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    /// Dev F1 of `framing` at the threshold chosen on dev.
+    pub dev_f1: f64,
+    /// 95% bootstrap CI (over articles) of that F1.
+    pub dev_f1_ci95: Interval,
+    /// Dev precision / recall of `framing`.
+    pub dev_precision: f64,
+    /// Dev recall of `framing`.
+    pub dev_recall: f64,
+    /// Dev F1 of `framing` at a fixed 0.5 threshold (no threshold tuning).
+    pub dev_f1_at_05: f64,
+    /// Per-device dev F1 (trained devices only), at thresholds chosen on dev.
+    pub per_device_f1: Vec<(String, f64, usize)>,
+    /// Epoch whose weights were kept.
+    pub best_epoch: usize,
+    /// Seconds spent embedding / training.
+    pub seconds: f64,
+}

@@ -1,0 +1,177 @@
+//! The pieces of head training: loss weights and class-weighted binary
+//! cross-entropy, AdamW, seeded initialisation and dropout, the head's
+//! trainable variables and its probabilities.
+
+use super::data::{Split, N_OUTPUTS};
+use super::TrainOptions;
+use crate::error::{Error, Result};
+use crate::model::head::{Head, HeadConfig};
+use candle_core::{DType, Device as CDevice, Tensor, Var, D};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use rand::rngs::StdRng;
+use rand::Rng;
+use std::collections::HashMap;
+use std::sync::MutexGuard;
+
+/// Per-label positive weights (`neg/pos`, capped) and the output weights
+/// (0 for untrained outputs, `framing_weight` for `framing`), as tensors.
+pub(super) fn loss_weights(
+    split: &Split,
+    trained: &[bool],
+    opts: &TrainOptions,
+) -> Result<(Tensor, Tensor)> {
+    let n = split.len() as f32;
+    let mut pos_w = Vec::with_capacity(N_OUTPUTS);
+    let mut out_w = Vec::with_capacity(N_OUTPUTS);
+    for (o, &is_trained) in trained.iter().enumerate() {
+        let pos = (0..split.len()).filter(|&i| split.target(i, o)).count() as f32;
+        pos_w.push(if pos > 0.0 {
+            ((n - pos) / pos).clamp(1.0, opts.max_pos_weight)
+        } else {
+            1.0
+        });
+        out_w.push(if !is_trained {
+            0.0
+        } else if o == N_OUTPUTS - 1 {
+            opts.framing_weight
+        } else {
+            1.0
+        });
+    }
+    let tensor = |v: Vec<f32>| Tensor::new(v.as_slice(), &CDevice::Cpu).map_err(Error::from);
+    Ok((tensor(pos_w)?, tensor(out_w)?))
+}
+
+/// Weighted BCE with logits: mean over rows of Σ_o w_o·(p_o·y·softplus(−z) + (1−y)·softplus(z)).
+pub(super) fn weighted_bce(
+    logits: &Tensor,
+    y: &Tensor,
+    pos_w: &Tensor,
+    out_w: &Tensor,
+) -> candle_core::Result<Tensor> {
+    // softplus(z) = relu(z) + log(1 + exp(−|z|))
+    let softplus = |z: &Tensor| -> candle_core::Result<Tensor> {
+        z.relu()? + ((z.abs()?.neg()?.exp()? + 1.0)?.log()?)
+    };
+    let sp_pos = softplus(&logits.neg()?)?;
+    let sp_neg = softplus(logits)?;
+    let pos_term = (y * sp_pos)?.broadcast_mul(pos_w)?;
+    let neg_term = ((y.ones_like()? - y)? * sp_neg)?;
+    let per = (pos_term + neg_term)?.broadcast_mul(out_w)?;
+    per.sum(D::Minus1)?.mean_all()
+}
+
+/// An AdamW optimiser over `vars` (learning rate and weight decay only; the
+/// other hyper-parameters keep candle's defaults).
+pub(super) fn adamw(vars: Vec<Var>, lr: f64, weight_decay: f64) -> Result<AdamW> {
+    AdamW::new(
+        vars,
+        ParamsAdamW {
+            lr,
+            weight_decay,
+            ..Default::default()
+        },
+    )
+    .map_err(Error::from)
+}
+
+/// The variables of a var map, by name.
+pub(super) fn vars_of(varmap: &VarMap) -> Result<MutexGuard<'_, HashMap<String, Var>>> {
+    varmap
+        .data()
+        .lock()
+        .map_err(|_| Error::Backend("poisoned lock".into()))
+}
+
+/// Seeded Xavier-uniform initialisation of the head's variables.
+pub(super) fn init_head(varmap: &VarMap, cfg: HeadConfig, rng: &mut StdRng) -> Result<()> {
+    let mut init = |name: &str, rows: usize, cols: usize| -> Result<()> {
+        let bound = (6.0 / (rows + cols) as f32).sqrt();
+        let w: Vec<f32> = (0..rows * cols)
+            .map(|_| rng.gen_range(-bound..bound))
+            .collect();
+        let var = |t: candle_core::Result<Tensor>| t.and_then(|t| Var::from_tensor(&t));
+        let weight = var(Tensor::from_vec(w, (rows, cols), &CDevice::Cpu)).map_err(Error::from)?;
+        let bias = var(Tensor::zeros(rows, DType::F32, &CDevice::Cpu)).map_err(Error::from)?;
+        let mut data = vars_of(varmap)?;
+        data.insert(format!("head.{name}.weight"), weight);
+        data.insert(format!("head.{name}.bias"), bias);
+        Ok(())
+    };
+    if cfg.hidden > 0 {
+        init("hidden", cfg.hidden, cfg.input_dim)?;
+        init("out", cfg.outputs, cfg.hidden)?;
+    } else {
+        init("out", cfg.outputs, cfg.input_dim)?;
+    }
+    Ok(())
+}
+
+/// Seeded dropout: zeroes a fraction `p` of the entries and rescales the rest.
+pub(super) fn seeded_dropout(x: &Tensor, p: f32, rng: &mut StdRng) -> candle_core::Result<Tensor> {
+    if p <= 0.0 {
+        return Ok(x.clone());
+    }
+    let n = x.elem_count();
+    let keep: Vec<f32> = (0..n)
+        .map(|_| {
+            if rng.gen::<f32>() >= p {
+                1.0 / (1.0 - p)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mask = Tensor::from_vec(keep, x.shape(), x.device())?;
+    x * mask
+}
+
+/// Head forward with seeded dropout on its input and hidden layer.
+pub(super) fn head_train_forward(
+    head_vars: &HeadVars,
+    x: &Tensor,
+    p: f32,
+    rng: &mut StdRng,
+) -> candle_core::Result<Tensor> {
+    let linear = |x: &Tensor, (w, b): &(Var, Var)| {
+        x.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())
+    };
+    let x = seeded_dropout(x, p, rng)?;
+    let x = match &head_vars.hidden {
+        Some(hidden) => seeded_dropout(&linear(&x, hidden)?.relu()?, p, rng)?,
+        None => x,
+    };
+    linear(&x, &head_vars.out)
+}
+
+/// The head's trainable variables.
+pub(super) struct HeadVars {
+    hidden: Option<(Var, Var)>,
+    out: (Var, Var),
+}
+
+impl HeadVars {
+    pub(super) fn from_varmap(varmap: &VarMap, cfg: HeadConfig) -> Result<HeadVars> {
+        let data = vars_of(varmap)?;
+        let get = |n: &str| {
+            data.get(n)
+                .cloned()
+                .ok_or_else(|| Error::Backend(format!("missing variable {n}")))
+        };
+        Ok(HeadVars {
+            hidden: if cfg.hidden > 0 {
+                Some((get("head.hidden.weight")?, get("head.hidden.bias")?))
+            } else {
+                None
+            },
+            out: (get("head.out.weight")?, get("head.out.bias")?),
+        })
+    }
+}
+
+pub(super) fn head_probs(head: &Head, x: &Tensor) -> Result<Vec<Vec<f32>>> {
+    head.forward(x)
+        .and_then(|l| candle_nn::ops::sigmoid(&l))
+        .and_then(|p| p.to_vec2::<f32>())
+        .map_err(Error::from)
+}

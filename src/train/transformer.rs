@@ -1,0 +1,443 @@
+//! The transformer [`Trainer`]: options, data and encoder in one place; head
+//! fitting on cached frozen-encoder embeddings, dev evaluation, thresholds and
+//! writing the model folder. Fine-tuning of the top layers is in `fine_tune`.
+
+use super::data::{data_hash, Split, TextTable, N_OUTPUTS};
+use super::optim::{
+    adamw, head_probs, head_train_forward, init_head, loss_weights, weighted_bce, HeadVars,
+};
+use super::{TrainOptions, TrainReport};
+use crate::error::{Error, Result};
+use crate::eval::bootstrap::bootstrap_intervals;
+use crate::eval::labels::{read_gold, GoldOptions};
+use crate::eval::metrics::{best_f1_threshold, Counts};
+use crate::model::bert::{Batching, BertEncoder, Encoder};
+use crate::model::head::{save_tensors, Head, HeadConfig};
+use crate::model::setup;
+use crate::model::transformer::{
+    all_labels, BaseInfo, Pooling, TransformerConfig, TransformerKind,
+};
+use crate::model::Thresholds;
+use crate::stats::Interval;
+use crate::taxonomy::Device;
+use candle_core::{DType, Device as CDevice, Tensor};
+use candle_nn::{Optimizer, VarBuilder, VarMap};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Tensors of fine-tuned layers, one map per layer (names relative to the layer).
+pub(super) type LayerTensors = Vec<HashMap<String, Tensor>>;
+
+/// Resamples and seed of the dev F1 bootstrap interval.
+const CI_RESAMPLES: usize = 1000;
+const CI_SEED: u64 = 7;
+
+/// A trained head, the fine-tuned top layers (empty for a frozen encoder)
+/// and the epoch whose weights were kept.
+pub(super) struct Fitted {
+    pub(super) head: Head,
+    pub(super) layers: LayerTensors,
+    pub(super) epoch: usize,
+}
+
+/// Early stopping: the epoch with the best dev framing F1 so far, and its weights.
+pub(super) struct BestEpoch<T> {
+    best: Option<(f64, usize, T)>,
+    patience: usize,
+}
+
+impl<T> BestEpoch<T> {
+    pub(super) fn new(patience: usize) -> Self {
+        BestEpoch {
+            best: None,
+            patience,
+        }
+    }
+
+    /// Records an epoch (its weights are taken only when its F1 improves);
+    /// `false` once `patience` epochs passed without improvement.
+    pub(super) fn record(
+        &mut self,
+        epoch: usize,
+        f1: f64,
+        weights: impl FnOnce() -> Result<T>,
+    ) -> Result<bool> {
+        match &self.best {
+            Some((best_f1, best_epoch, _)) if f1 <= *best_f1 => {
+                Ok(epoch - best_epoch < self.patience)
+            }
+            _ => {
+                self.best = Some((f1, epoch, weights()?));
+                Ok(true)
+            }
+        }
+    }
+
+    /// The best epoch and its weights.
+    pub(super) fn into_best(self) -> Result<(usize, T)> {
+        self.best
+            .map(|(_, epoch, weights)| (epoch, weights))
+            .ok_or_else(|| Error::Config("no training epoch ran".into()))
+    }
+}
+
+/// Trains the transformer classifier: built from the options, the base
+/// weights and the two labelled sets, then [`Trainer::run`].
+pub struct Trainer {
+    pub(super) opts: TrainOptions,
+    pub(super) base: PathBuf,
+    pub(super) base_sha: String,
+    pub(super) encoder: BertEncoder,
+    /// Deduplicated texts of both splits.
+    pub(super) texts: Vec<String>,
+    pub(super) train: Split,
+    pub(super) dev: Split,
+    /// Outputs with at least one positive training sentence.
+    pub(super) trained: Vec<bool>,
+    pub(super) rng: StdRng,
+    /// Path and [`data_hash`] of the training and dev sets (provenance).
+    sources: [(PathBuf, String); 2],
+    started: Instant,
+}
+
+impl Trainer {
+    /// Reads the training and dev sets and loads the base encoder.
+    pub fn new(
+        base: &Path,
+        train_path: &Path,
+        dev_path: &Path,
+        opts: TrainOptions,
+    ) -> Result<Trainer> {
+        let started = Instant::now();
+        let train_gold = read_gold(train_path, GoldOptions::default())?;
+        let dev_gold = read_gold(dev_path, GoldOptions::default())?;
+        let sources = [
+            (train_path.to_path_buf(), data_hash(&train_gold)),
+            (dev_path.to_path_buf(), data_hash(&dev_gold)),
+        ];
+        let mut table = TextTable::default();
+        let train = Split::build(&train_gold, opts.context, &mut table);
+        let dev = Split::build(&dev_gold, opts.context, &mut table);
+        if train.len() == 0 || dev.len() == 0 {
+            return Err(Error::Config(
+                "training and dev data must not be empty".into(),
+            ));
+        }
+        let base_sha = setup::sha256_file(&base.join("model.safetensors"))?;
+        let mut encoder = BertEncoder::load(base, opts.max_len, None)?;
+        encoder.set_batching(Batching::Bucketed);
+        Ok(Trainer {
+            trained: train.trained_outputs(),
+            rng: StdRng::seed_from_u64(opts.seed),
+            opts,
+            base: base.to_path_buf(),
+            base_sha,
+            encoder,
+            texts: table.texts,
+            train,
+            dev,
+            sources,
+            started,
+        })
+    }
+
+    /// Trains, picks thresholds on dev and writes the model folder to `out`.
+    pub fn run(mut self, out: &Path) -> Result<TrainReport> {
+        let fitted = if self.opts.fine_tune_top == 0 {
+            self.fit_head()?
+        } else {
+            self.fine_tune()?
+        };
+        let probs = self.dev_probs(&fitted)?;
+        let (thresholds, report) = self.evaluate(&probs, fitted.epoch);
+        let config = self.config(&fitted, thresholds, &report);
+        write_model(out, &config, &fitted)?;
+        Ok(report)
+    }
+
+    /// The head's configuration for input rows of `input_dim` values.
+    pub(super) fn head_config(&self, input_dim: usize) -> HeadConfig {
+        HeadConfig {
+            input_dim,
+            hidden: self.opts.hidden,
+            outputs: N_OUTPUTS,
+        }
+    }
+
+    /// Trains the head on frozen-encoder embeddings; keeps the epoch with the
+    /// best dev framing F1.
+    fn fit_head(&mut self) -> Result<Fitted> {
+        let emb = self.cached_embeddings()?;
+        let dim = self.encoder.dim();
+        let xtr = self.train.features(&emb, dim);
+        let xdev = self.dev.features(&emb, dim);
+        let input_dim = dim * self.opts.context.parts();
+        let cfg = self.head_config(input_dim);
+        let varmap = VarMap::new();
+        init_head(&varmap, cfg, &mut self.rng)?;
+        let vars = HeadVars::from_varmap(&varmap, cfg)?;
+        let mut opt = adamw(varmap.all_vars(), self.opts.lr, self.opts.weight_decay)?;
+        let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
+        let xdev = Tensor::from_slice(&xdev, (self.dev.len(), input_dim), &CDevice::Cpu)
+            .map_err(Error::from)?;
+        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        let mut best = BestEpoch::new(self.opts.patience);
+        let pb = progress_bar(self.opts.epochs, "training", self.opts.progress);
+        for epoch in 1..=self.opts.epochs {
+            order.shuffle(&mut self.rng);
+            let mut total = 0.0;
+            let mut batches = 0;
+            for chunk in order.chunks(self.opts.batch_size.max(1)) {
+                let mut xb = Vec::with_capacity(chunk.len() * input_dim);
+                let mut yb = Vec::with_capacity(chunk.len() * N_OUTPUTS);
+                for &i in chunk {
+                    xb.extend_from_slice(&xtr[i * input_dim..(i + 1) * input_dim]);
+                    yb.extend_from_slice(self.train.targets_of(i));
+                }
+                let x = Tensor::from_vec(xb, (chunk.len(), input_dim), &CDevice::Cpu)
+                    .map_err(Error::from)?;
+                let y = Tensor::from_vec(yb, (chunk.len(), N_OUTPUTS), &CDevice::Cpu)
+                    .map_err(Error::from)?;
+                let logits = head_train_forward(&vars, &x, self.opts.dropout, &mut self.rng)
+                    .map_err(Error::from)?;
+                let loss = weighted_bce(&logits, &y, &pos_w, &out_w).map_err(Error::from)?;
+                opt.backward_step(&loss).map_err(Error::from)?;
+                total += loss.to_scalar::<f32>().map_err(Error::from)? as f64;
+                batches += 1;
+            }
+            let head = Head::new(
+                cfg,
+                VarBuilder::from_varmap(&varmap, DType::F32, &CDevice::Cpu),
+            )?;
+            let f1 = self.dev_framing_f1(&head_probs(&head, &xdev)?);
+            let loss = total / batches.max(1) as f64;
+            self.report_epoch(&pb, epoch, loss, f1);
+            pb.inc(1);
+            if !best.record(epoch, f1, || Ok(head.tensors()))? {
+                break;
+            }
+        }
+        pb.finish_and_clear();
+        let (epoch, tensors) = best.into_best()?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &CDevice::Cpu);
+        let (head, layers) = (Head::new(cfg, vb)?, Vec::new());
+        Ok(Fitted {
+            head,
+            layers,
+            epoch,
+        })
+    }
+
+    /// Dev probabilities of a trained model (frozen or with fine-tuned layers).
+    fn dev_probs(&self, fitted: &Fitted) -> Result<Vec<Vec<f32>>> {
+        let emb = if fitted.layers.is_empty() {
+            self.cached_embeddings()?
+        } else {
+            self.fine_tuned_embeddings(&fitted.layers, &self.dev)?
+        };
+        let x = self.dev.features(&emb, self.encoder.dim());
+        let xt = Tensor::from_vec(
+            x,
+            (self.dev.len(), fitted.head.config().input_dim),
+            &CDevice::Cpu,
+        )
+        .map_err(Error::from)?;
+        head_probs(&fitted.head, &xt)
+    }
+
+    /// Dev framing F1 at its best threshold (0 without dev positives).
+    pub(super) fn dev_framing_f1(&self, probs: &[Vec<f32>]) -> f64 {
+        let o = N_OUTPUTS - 1;
+        let p: Vec<f32> = probs.iter().map(|r| r[o]).collect();
+        best_f1_threshold(&p, &self.dev.gold(o)).map_or(0.0, |(_, f1)| f1)
+    }
+
+    /// Thresholds per output (best dev F1; 0.5 for outputs without training
+    /// or dev positives) and the report.
+    fn evaluate(&self, probs: &[Vec<f32>], best_epoch: usize) -> (Thresholds, TrainReport) {
+        let mut thresholds = Thresholds::default();
+        let mut per_device = Vec::new();
+        for (o, &is_trained) in self.trained.iter().enumerate() {
+            let p: Vec<f32> = probs.iter().map(|r| r[o]).collect();
+            let g = self.dev.gold(o);
+            let (t, f) = best_f1_threshold(&p, &g)
+                .filter(|_| is_trained)
+                .unwrap_or((0.5, 0.0));
+            if o < Device::ALL.len() {
+                thresholds.devices[Device::ALL[o]] = t;
+                if is_trained {
+                    let positives = g.iter().filter(|x| **x).count();
+                    per_device.push((Device::ALL[o].id().to_string(), f, positives));
+                }
+            } else {
+                thresholds.framing = t;
+            }
+        }
+        let o = N_OUTPUTS - 1;
+        let gold = self.dev.gold(o);
+        let counts_at = |t: f32| {
+            let mut per_article = vec![vec![Counts::default()]; self.dev.articles];
+            let mut total = Counts::default();
+            for (i, (r, &g)) in probs.iter().zip(&gold).enumerate() {
+                per_article[self.dev.article_of[i]][0].add(g, r[o] >= t);
+                total.add(g, r[o] >= t);
+            }
+            (per_article, total)
+        };
+        let (per_article, total) = counts_at(thresholds.framing);
+        let ci = bootstrap_intervals(&per_article, CI_RESAMPLES, CI_SEED, |c| vec![c[0].prf().f1]);
+        let prf = total.prf();
+        let report = TrainReport {
+            dev_f1: prf.f1,
+            dev_f1_ci95: ci.first().copied().unwrap_or(Interval {
+                low: 0.0,
+                high: 0.0,
+            }),
+            dev_precision: prf.precision,
+            dev_recall: prf.recall,
+            dev_f1_at_05: counts_at(0.5).1.prf().f1,
+            per_device_f1: per_device,
+            best_epoch,
+            seconds: self.started.elapsed().as_secs_f64(),
+        };
+        (thresholds, report)
+    }
+
+    /// The model's `config.json`, with provenance and metrics under `training`.
+    fn config(
+        &self,
+        fitted: &Fitted,
+        thresholds: Thresholds,
+        report: &TrainReport,
+    ) -> TransformerConfig {
+        let labels = all_labels();
+        let trained_labels = labels
+            .iter()
+            .zip(&self.trained)
+            .filter(|(_, t)| **t)
+            .map(|(l, _)| *l)
+            .collect();
+        let top_start = self.top_start(fitted);
+        let data = |(path, sha256): &(PathBuf, String), split: &Split| {
+            serde_json::json!({"path": path.display().to_string(), "sha256": sha256,
+                               "articles": split.articles, "lines": split.len()})
+        };
+        TransformerConfig {
+            kind: TransformerKind::Transformer,
+            name: self.opts.name.clone(),
+            base: BaseInfo {
+                hf_id: setup::BASE_HF_ID.into(),
+                safetensors_sha256: Some(self.base_sha.clone()),
+            },
+            labels,
+            trained_labels,
+            pooling: Pooling::Mean,
+            max_len: self.opts.max_len,
+            context: self.opts.context,
+            head: fitted.head.config(),
+            fine_tuned_layers: (top_start..top_start + fitted.layers.len()).collect(),
+            thresholds,
+            training: serde_json::json!({
+                "train_data": data(&self.sources[0], &self.train),
+                "dev_data": data(&self.sources[1], &self.dev),
+                "options": self.opts,
+                "metrics": report,
+                "note": "thresholds and early stopping use the dev split; dev figures are therefore optimistic",
+            }),
+        }
+    }
+
+    /// Index of the first fine-tuned encoder layer.
+    fn top_start(&self, fitted: &Fitted) -> usize {
+        self.encoder.model().num_layers() - fitted.layers.len()
+    }
+
+    /// Sentence embeddings of all texts, from the cache when possible.
+    fn cached_embeddings(&self) -> Result<Vec<Vec<f32>>> {
+        let mut h = Sha256::new();
+        h.update(self.base_sha.as_bytes());
+        h.update(self.opts.max_len.to_le_bytes());
+        for t in &self.texts {
+            h.update(t.as_bytes());
+            h.update([0u8]);
+        }
+        let key = format!("{:x}", h.finalize());
+        let cache_dir = &self.opts.cache_dir;
+        let path = cache_dir.join(format!("emb-{}.f32", &key[..16]));
+        let dim = self.encoder.dim();
+        if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.len() == self.texts.len() * dim * 4 {
+                let flat: Vec<f32> = bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
+                return Ok(flat.chunks(dim).map(|c| c.to_vec()).collect());
+            }
+        }
+        let emb = self.embed_with_progress()?;
+        std::fs::create_dir_all(cache_dir).map_err(|e| Error::io(cache_dir, e))?;
+        let bytes: Vec<u8> = emb.iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        Ok(emb)
+    }
+
+    fn embed_with_progress(&self) -> Result<Vec<Vec<f32>>> {
+        let pb = progress_bar(self.texts.len(), "embedding", self.opts.progress);
+        let mut out = Vec::with_capacity(self.texts.len());
+        for chunk in self.texts.chunks(512) {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            out.extend(self.encoder.embed_texts(&refs)?);
+            pb.inc(chunk.len() as u64);
+        }
+        pb.finish_and_clear();
+        Ok(out)
+    }
+
+    /// Shows an epoch summary: in the progress bar, or as a line on stderr
+    /// when the bar is hidden (not a terminal) and progress is wanted.
+    pub(super) fn report_epoch(&self, pb: &ProgressBar, epoch: usize, loss: f64, dev_f1: f64) {
+        let message = format!("epoch {epoch} loss {loss:.4} dev F1 {dev_f1:.3}");
+        if pb.is_hidden() && self.opts.progress {
+            eprintln!("{message}");
+        }
+        pb.set_message(message);
+    }
+}
+
+/// A progress bar over `n` steps (hidden unless `show`).
+pub(super) fn progress_bar(n: usize, what: &str, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(n as u64);
+    pb.set_style(
+        ProgressStyle::with_template(&format!(
+            "{what} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} ({{per_sec}}, ETA {{eta}}) {{msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+/// Writes `config.json` and `model.safetensors` (fp16 head + fine-tuned layers).
+fn write_model(out: &Path, config: &TransformerConfig, fitted: &Fitted) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut tensors = fitted.head.tensors();
+    let top_start = config.fine_tuned_layers.first().copied().unwrap_or(0);
+    for (k, layer) in fitted.layers.iter().enumerate() {
+        for (name, t) in layer {
+            tensors.insert(format!("encoder.layer.{}.{name}", top_start + k), t.clone());
+        }
+    }
+    save_tensors(&tensors, DType::F16, &out.join("model.safetensors"))?;
+    let json = serde_json::to_string_pretty(config)
+        .map_err(|e| Error::Config(format!("cannot serialise config: {e}")))?;
+    let path = out.join("config.json");
+    std::fs::write(&path, json + "\n").map_err(|e| Error::io(&path, e))
+}
