@@ -15,6 +15,7 @@
 //! The library returns [`Error`] (built with `thiserror`); only the binary's
 //! `cli/` layer uses `anyhow`.
 
+pub mod batch;
 pub mod compare;
 pub mod error;
 pub mod eval;

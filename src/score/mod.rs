@@ -2,7 +2,6 @@
 //! cue spans mapped back to the original text.
 
 pub mod attribution;
-pub mod batch;
 
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, Thresholds};
