@@ -2,8 +2,8 @@
 //! atomic checkpoint (temp file + fsync + rename + fsync of the folder) that
 //! says how much of them is valid, and the final renames.
 
+use super::summary::{read_checkpoint, Checkpoint};
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -23,58 +23,6 @@ pub const PARTIAL_SUFFIX: &str = ".partial";
 
 /// The three streamed outputs, in a fixed order.
 pub const OUTPUT_FILES: [&str; 3] = [SENTENCES_FILE, ARTICLES_FILE, ERRORS_FILE];
-
-/// Counts of a run (cumulative over resumed sessions).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    /// Input records read (= articles_scored + errors + other_shards).
-    pub records_read: u64,
-    /// Articles scored (rows of `articles.csv`).
-    pub articles_scored: u64,
-    /// Records that could not be scored (rows of `errors.csv`).
-    pub errors: u64,
-    /// Sentences scored (rows of `sentences.csv`).
-    pub sentences: u64,
-    /// Sentences whose framing score reaches the framing threshold.
-    pub framing_sentences: u64,
-    /// Records left to other shards (`--shard`).
-    pub other_shards: u64,
-}
-
-impl Counts {
-    /// True when every record read is accounted for.
-    pub fn balanced(&self) -> bool {
-        self.records_read == self.articles_scored + self.errors + self.other_shards
-    }
-}
-
-/// What an unfinished (or finishing) run has durably written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Checkpoint {
-    /// Checkpoint format version.
-    pub version: u32,
-    /// The settings that determine the output; a resume must match them.
-    pub settings: serde_json::Value,
-    /// Input records fully handled: every output row of records `1..=records_done` is written.
-    pub records_done: u64,
-    /// Valid byte lengths of the partial outputs: sentences, articles, errors.
-    pub lengths: [u64; 3],
-    /// Counts up to `records_done`.
-    pub counts: Counts,
-    /// Unix time the run started (first session).
-    pub started_unix: u64,
-    /// Seconds spent in earlier sessions and this one up to the checkpoint.
-    pub elapsed_s: f64,
-    /// Number of sessions (1 + resumes).
-    pub sessions: u32,
-    /// True once every record is written; only the final renames remain.
-    pub complete: bool,
-    /// The summary to write once complete.
-    pub summary: Option<serde_json::Value>,
-}
-
-/// The current checkpoint format.
-pub const CHECKPOINT_VERSION: u32 = 1;
 
 /// How a run starts in its folder.
 #[derive(Debug)]
@@ -140,15 +88,19 @@ fn remove_own_files(dir: &Path) -> Result<()> {
         tmp_name(CHECKPOINT_FILE),
         tmp_name(SUMMARY_FILE),
     ]);
-    for name in names {
-        let p = dir.join(name);
-        match std::fs::remove_file(&p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(p, e)),
-        }
+    names
+        .iter()
+        .try_for_each(|name| remove_if_present(dir, name).map(drop))
+}
+
+/// Removes `dir/name`; true when it was there.
+fn remove_if_present(dir: &Path, name: &str) -> Result<bool> {
+    let path = dir.join(name);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(path, e)),
     }
-    Ok(())
 }
 
 fn tmp_name(name: &str) -> String {
@@ -158,30 +110,6 @@ fn tmp_name(name: &str) -> String {
 /// The path of an output while the run is unfinished.
 pub fn partial_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}{PARTIAL_SUFFIX}"))
-}
-
-/// Reads `checkpoint.json` if present.
-pub fn read_checkpoint(dir: &Path) -> Result<Option<Checkpoint>> {
-    let path = dir.join(CHECKPOINT_FILE);
-    let raw = match std::fs::read(&path) {
-        Ok(raw) => raw,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(path, e)),
-    };
-    let ck: Checkpoint = serde_json::from_slice(&raw).map_err(|e| {
-        Error::Config(format!(
-            "{}: unreadable checkpoint ({e}); pass --force to start over",
-            path.display()
-        ))
-    })?;
-    if ck.version != CHECKPOINT_VERSION {
-        return Err(Error::Config(format!(
-            "{}: checkpoint version {} is not supported (expected {CHECKPOINT_VERSION}); pass --force to start over",
-            path.display(),
-            ck.version
-        )));
-    }
-    Ok(Some(ck))
 }
 
 /// Writes `bytes` to `dir/name` atomically: temp file, fsync, rename, fsync of the folder.
@@ -194,12 +122,6 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     drop(f);
     std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
     sync_dir(dir)
-}
-
-/// Writes the checkpoint atomically.
-pub fn write_checkpoint(dir: &Path, ck: &Checkpoint) -> Result<()> {
-    let bytes = serde_json::to_vec_pretty(ck).map_err(|e| Error::Output(e.to_string()))?;
-    write_atomic(dir, CHECKPOINT_FILE, &bytes)
 }
 
 /// Makes renames and creations in `dir` durable (a no-op where folders cannot be opened).
@@ -300,12 +222,10 @@ pub fn promote_partials(dir: &Path) -> Result<()> {
 
 /// Removes the checkpoint of a finished run.
 pub fn remove_checkpoint(dir: &Path) -> Result<()> {
-    let path = dir.join(CHECKPOINT_FILE);
-    match std::fs::remove_file(&path) {
-        Ok(()) => sync_dir(dir),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(path, e)),
+    if remove_if_present(dir, CHECKPOINT_FILE)? {
+        sync_dir(dir)?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
