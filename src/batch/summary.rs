@@ -348,27 +348,13 @@ pub(super) fn input_identity(input: &str) -> (Option<u64>, Option<u64>) {
 mod tests {
     use super::*;
 
-    /// The `settings` of a checkpoint as written by rhetor 0.x before
-    /// [`BatchSettings`] existed (built with `json!`, threshold as f64).
-    const OLD_SETTINGS: &str = r#"{
-      "input": "/data/corpus.csv",
-      "input_bytes": 5120,
-      "input_modified_unix": 1764000000,
-      "format": "csv",
-      "columns": {
-        "id": "Doc_ID",
-        "text": "Body",
-        "outlet": "Media_Name",
-        "date": "publish_date",
-        "title": "Headline",
-        "carried": ["section"],
-        "carried_as": ["section"]
-      },
-      "model": "cues",
-      "threshold": 0.30000001192092896,
-      "max_article_bytes": 1048576,
-      "shard": {"index": 1, "count": 3}
-    }"#;
+    /// The `settings` of a real `checkpoint.json` written before [`BatchSettings`]
+    /// existed (a `json!` value: the f32 threshold widened to f64).
+    const OLD_SETTINGS: &str = r#"{"input": "/work/data/corpus-sample.csv", "input_bytes": 39678,
+      "input_modified_unix": 1795942535, "format": "csv", "columns": {"id": "id", "text": "text",
+      "outlet": "outlet", "date": "date", "title": "title", "carried": ["url", "author"],
+      "carried_as": ["url", "author"]}, "model": "cues", "threshold": 0.30000001192092896,
+      "max_article_bytes": 1048576, "shard": {"index": 1, "count": 3}}"#;
 
     fn old_settings() -> BatchSettings {
         serde_json::from_str(OLD_SETTINGS).expect("old settings are readable")
