@@ -5,7 +5,7 @@
 use super::summary::{read_checkpoint, Checkpoint};
 use crate::error::{Error, Result};
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Per-sentence output.
@@ -116,9 +116,10 @@ pub fn partial_path(dir: &Path, name: &str) -> PathBuf {
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let tmp = dir.join(tmp_name(name));
     let target = dir.join(name);
-    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    let at_tmp = |e| Error::io(&tmp, e);
+    let mut f = File::create(&tmp).map_err(at_tmp)?;
+    f.write_all(bytes).map_err(at_tmp)?;
+    f.sync_all().map_err(at_tmp)?;
     drop(f);
     std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
     sync_dir(dir)
@@ -148,11 +149,7 @@ impl OutFile {
     pub fn create(dir: &Path, name: &str, header: &[u8]) -> Result<OutFile> {
         let path = partial_path(dir, name);
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let mut out = OutFile {
-            path,
-            writer: BufWriter::with_capacity(1 << 17, file),
-            len: 0,
-        };
+        let mut out = OutFile::new(path, file, 0);
         out.append(header)?;
         Ok(out)
     }
@@ -160,28 +157,27 @@ impl OutFile {
     /// Reopens `dir/name.partial`, cut back to the checkpointed `len`.
     pub fn resume(dir: &Path, name: &str, len: u64) -> Result<OutFile> {
         let path = partial_path(dir, name);
-        let file = OpenOptions::new()
+        let at_path = |e| Error::io(&path, e);
+        let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        let actual = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+            .map_err(at_path)?;
+        let actual = file.metadata().map_err(at_path)?.len();
         if actual < len {
             return Err(Error::Config(format!(
                 "{}: {actual} bytes, shorter than the {len} bytes the checkpoint recorded; the folder was modified — pass --force to start over",
                 path.display()
             )));
         }
-        file.set_len(len).map_err(|e| Error::io(&path, e))?;
-        let mut file = file;
-        use std::io::Seek;
-        file.seek(std::io::SeekFrom::End(0))
-            .map_err(|e| Error::io(&path, e))?;
-        Ok(OutFile {
-            path,
-            writer: BufWriter::with_capacity(1 << 17, file),
-            len,
-        })
+        file.set_len(len).map_err(at_path)?;
+        file.seek(SeekFrom::End(0)).map_err(at_path)?;
+        Ok(OutFile::new(path, file, len))
+    }
+
+    fn new(path: PathBuf, file: File, len: u64) -> OutFile {
+        let writer = BufWriter::with_capacity(1 << 17, file);
+        OutFile { path, writer, len }
     }
 
     /// Appends bytes.
