@@ -129,11 +129,9 @@ fn find_column(names: &[String], candidates: &[&str]) -> Option<usize> {
 
 /// Decodes the header row's names.
 pub(super) fn csv_header_names(header: CsvRecord, source: &str) -> Result<Vec<String>> {
+    let header_error = |message: String| Error::input(Location::file(source).at_line(1), message);
     if let Some(problem) = header.problem {
-        return Err(Error::input(
-            Location::file(source).at_line(1),
-            format!("header row: {problem}"),
-        ));
+        return Err(header_error(format!("header row: {problem}")));
     }
     header
         .fields
@@ -147,12 +145,8 @@ pub(super) fn csv_header_names(header: CsvRecord, source: &str) -> Result<Vec<St
             } else {
                 f
             };
-            String::from_utf8(f).map_err(|_| {
-                Error::input(
-                    Location::file(source).at_line(1),
-                    format!("header column {} is not valid UTF-8", i + 1),
-                )
-            })
+            String::from_utf8(f)
+                .map_err(|_| header_error(format!("header column {} is not valid UTF-8", i + 1)))
         })
         .collect()
 }

@@ -25,20 +25,16 @@ impl Extractor {
 
     /// A CSV record: checks its field count and UTF-8, then builds it.
     pub(super) fn csv(&self, record: u64, raw: CsvRecord) -> CorpusItem {
+        let fail = |reason| self.error(record, raw.line, None, reason);
         if let Some(problem) = raw.problem {
-            return self.error(record, raw.line, None, problem);
+            return fail(problem);
         }
         let expected = self.columns.names.len();
         if raw.fields.len() != expected {
-            return self.error(
-                record,
-                raw.line,
-                None,
-                format!(
-                    "wrong number of fields: {} (the header has {expected})",
-                    raw.fields.len()
-                ),
-            );
+            let found = raw.fields.len();
+            return fail(format!(
+                "wrong number of fields: {found} (the header has {expected})"
+            ));
         }
         let mut values = Vec::with_capacity(expected);
         for (i, bytes) in raw.fields.into_iter().enumerate() {
@@ -66,28 +62,19 @@ impl Extractor {
 
     /// A JSONL line: checks it is a JSON object, then builds the record.
     pub(super) fn json(&self, record: u64, raw: JsonLine) -> CorpusItem {
+        let fail = |reason| self.error(record, raw.line, None, reason);
         if raw.oversized {
-            return self.error(
-                record,
-                raw.line,
-                None,
-                format!(
-                    "line is larger than {} bytes (raise --max-article-bytes to accept it)",
-                    self.options.max_record_bytes()
-                ),
-            );
+            let max = self.options.max_record_bytes();
+            return fail(format!(
+                "line is larger than {max} bytes (raise --max-article-bytes to accept it)"
+            ));
         }
         let value: serde_json::Value = match serde_json::from_slice(&raw.bytes) {
             Ok(v) => v,
-            Err(e) => return self.error(record, raw.line, None, format!("not valid JSON: {e}")),
+            Err(e) => return fail(format!("not valid JSON: {e}")),
         };
         let serde_json::Value::Object(mut obj) = value else {
-            return self.error(
-                record,
-                raw.line,
-                None,
-                "not a JSON object (expected one object per line)".to_string(),
-            );
+            return fail("not a JSON object (expected one object per line)".to_string());
         };
         let columns = &self.columns;
         self.build_record(record, raw.line, |i| {
