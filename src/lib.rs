@@ -34,6 +34,7 @@
 
 // TEMP-MERGE: #![deny(unsafe_op_in_unsafe_fn)] once the kernels land
 
+pub mod batch;
 pub mod compare;
 pub mod error;
 pub mod eval;

@@ -1,15 +1,12 @@
 //! Integration tests of `rhetor batch`, driving the real binary on small
 //! generated corpora in temporary folders.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn rhetor() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rhetor"));
-    c.env_remove("RHETOR_TEST_SLOW_MS");
-    c
-}
+use common::{rhetor, stderr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn run_batch(input: &Path, out: &Path, extra: &[&str]) -> Output {
     rhetor()
@@ -23,8 +20,24 @@ fn run_batch(input: &Path, out: &Path, extra: &[&str]) -> Output {
         .expect("run rhetor")
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// Starts a cues run slowed down by `slow_ms` per record, to be killed mid-way.
+fn spawn_slow(input: &Path, out: &Path, slow_ms: &str, extra: &[&str]) -> Child {
+    rhetor()
+        .args(["batch", "--model", "cues", "--out"])
+        .arg(out)
+        .arg(input)
+        .args(extra)
+        .env("RHETOR_TEST_SLOW_MS", slow_ms)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn")
+}
+
+/// Asserts that two runs wrote the same three tables, byte for byte.
+fn assert_same_tables(a: &Path, b: &Path, what: &str) {
+    for f in ["sentences.csv", "articles.csv", "errors.csv"] {
+        assert_eq!(read(a.join(f)), read(b.join(f)), "{what}: {f} differs");
+    }
 }
 
 fn read(path: PathBuf) -> String {
@@ -323,9 +336,7 @@ fn output_order_is_input_order_whatever_the_thread_count() {
     let ids = column(&csv_rows(four.join("articles.csv")), "article_id");
     let expected: Vec<String> = (1..=300).map(|i| format!("d{i}")).collect();
     assert_eq!(ids, expected);
-    for f in ["sentences.csv", "articles.csv", "errors.csv"] {
-        assert_eq!(read(one.join(f)), read(four.join(f)), "{f} differs");
-    }
+    assert_same_tables(&one, &four, "threads");
 }
 
 #[test]
@@ -358,7 +369,7 @@ fn shards_partition_the_input() {
 }
 
 /// Waits until the checkpoint of the run in `out` reports at least `records` done.
-fn wait_for_checkpoint(out: &Path, records: u64, child: &mut std::process::Child) {
+fn wait_for_checkpoint(out: &Path, records: u64, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let done = std::fs::read_to_string(out.join("checkpoint.json"))
@@ -398,23 +409,12 @@ fn killed_runs_resume_to_byte_identical_output() {
 
     for (k, kill_after) in [(0, 0u64), (1, 5), (2, 33), (3, 64)] {
         let out = tmp.path().join(format!("killed{k}"));
-        let mut child = rhetor()
-            .args([
-                "batch",
-                "--model",
-                "cues",
-                "--threads",
-                "2",
-                "--checkpoint-every",
-                "2",
-                "--out",
-            ])
-            .arg(&out)
-            .arg(&input)
-            .env("RHETOR_TEST_SLOW_MS", "15")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
+        let mut child = spawn_slow(
+            &input,
+            &out,
+            "15",
+            &["--threads", "2", "--checkpoint-every", "2"],
+        );
         wait_for_checkpoint(&out, kill_after, &mut child);
         // Let the writer run past the checkpoint so the partial files hold unconfirmed rows.
         std::thread::sleep(Duration::from_millis(25));
@@ -432,13 +432,7 @@ fn killed_runs_resume_to_byte_identical_output() {
             "kill {k}: {}",
             stderr(&resumed)
         );
-        for f in ["sentences.csv", "articles.csv", "errors.csv"] {
-            assert_eq!(
-                read(reference.join(f)),
-                read(out.join(f)),
-                "kill {k}: {f} differs"
-            );
-        }
+        assert_same_tables(&reference, &out, &format!("kill {k}"));
         let (a, b) = (summary(&reference), summary(&out));
         assert_eq!(a["counts"], b["counts"], "kill {k}");
         assert_eq!(a["input"]["sha256"], b["input"]["sha256"], "kill {k}");
@@ -452,21 +446,7 @@ fn partials_without_checkpoint_restart_and_changed_settings_are_refused() {
     let reference = tmp.path().join("reference");
     assert_eq!(run_batch(&input, &reference, &[]).status.code(), Some(0));
     let out = tmp.path().join("run");
-    let mut child = rhetor()
-        .args([
-            "batch",
-            "--model",
-            "cues",
-            "--checkpoint-every",
-            "1",
-            "--out",
-        ])
-        .arg(&out)
-        .arg(&input)
-        .env("RHETOR_TEST_SLOW_MS", "20")
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_slow(&input, &out, "20", &["--checkpoint-every", "1"]);
     wait_for_checkpoint(&out, 3, &mut child);
     child.kill().expect("kill");
     let _ = child.wait();
@@ -480,9 +460,7 @@ fn partials_without_checkpoint_restart_and_changed_settings_are_refused() {
     std::fs::remove_file(out.join("checkpoint.json")).expect("remove checkpoint");
     let restarted = run_batch(&input, &out, &["--resume"]);
     assert_eq!(restarted.status.code(), Some(0), "{}", stderr(&restarted));
-    for f in ["sentences.csv", "articles.csv", "errors.csv"] {
-        assert_eq!(read(reference.join(f)), read(out.join(f)), "{f} differs");
-    }
+    assert_same_tables(&reference, &out, "restarted");
 }
 
 #[test]

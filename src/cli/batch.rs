@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use is_terminal::IsTerminal;
+use rhetor::batch::{run_batch, BatchObserver, BatchOptions, Progress, Shard};
 use rhetor::io::corpus::{ColumnSpec, CorpusFormat};
-use rhetor::score::batch::{run_batch, BatchObserver, BatchOptions, Progress, Shard};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -138,7 +138,7 @@ pub fn run(args: Args) -> Result<i32> {
             eprintln!(
                 "rhetor: {} records could not be scored: see {}",
                 c.errors,
-                args.out.join(rhetor::score::batch::ERRORS_FILE).display()
+                args.out.join(rhetor::batch::ERRORS_FILE).display()
             );
         }
     }

@@ -11,8 +11,8 @@ use rhetor::eval::report::{summary, write_report_dir, Report};
 use rhetor::eval::run::{constant_run, error_analysis, evaluate, score_gold, scored_devices};
 use rhetor::eval::tune::tune_thresholds;
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
-use rhetor::{LoadOptions, ModelSpec, Rhetor};
 use rhetor::model::thresholds::{read_config_thresholds, write_config_thresholds};
+use rhetor::{LoadOptions, ModelSpec, Rhetor};
 use std::path::{Path, PathBuf};
 
 /// A split of a labelled set.

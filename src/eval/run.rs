@@ -227,21 +227,20 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
         .zip(&run.scores)
         .flat_map(|(a, s)| a.sentences.iter().zip(s))
         .collect();
-    let label_metrics =
-        |k: usize, label: Label, threshold: f32, scores: Vec<f32>, g: Vec<bool>| {
-            let m = total[k].prf();
-            LabelMetrics {
-                label,
-                threshold,
-                support: total[k].support(),
-                predicted: total[k].tp + total[k].fp,
-                precision: m.precision,
-                recall: m.recall,
-                f1: m.f1,
-                f1_ci: cis.get(k).copied(),
-                pr_auc: average_precision(&scores, &g),
-            }
-        };
+    let label_metrics = |k: usize, label: Label, threshold: f32, scores: Vec<f32>, g: Vec<bool>| {
+        let m = total[k].prf();
+        LabelMetrics {
+            label,
+            threshold,
+            support: total[k].support(),
+            predicted: total[k].tp + total[k].fp,
+            precision: m.precision,
+            recall: m.recall,
+            f1: m.f1,
+            f1_ci: cis.get(k).copied(),
+            pr_auc: average_precision(&scores, &g),
+        }
+    };
     let device_metrics: Vec<LabelMetrics> = devices
         .iter()
         .enumerate()
@@ -452,7 +451,11 @@ mod tests {
         };
         let e = evaluate(&gold, &run, 50);
         // Doubt: tp 1, fp 1, fn 1 → F1 0.5.
-        let doubt = e.devices.iter().find(|m| m.label == Label::Device(Device::Doubt)).unwrap();
+        let doubt = e
+            .devices
+            .iter()
+            .find(|m| m.label == Label::Device(Device::Doubt))
+            .unwrap();
         assert_eq!(doubt.support, 2);
         assert!((doubt.f1 - 0.5).abs() < 1e-12);
         assert!((e.sentence_level.f1 - 0.5).abs() < 1e-12);

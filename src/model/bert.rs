@@ -458,7 +458,10 @@ impl BertEncoder {
         let (ids, mask) = self.model.batch_tensors(&batch).map_err(Error::from)?;
         let bias = BertModel::attention_bias(&mask).map_err(Error::from)?;
         let x = self.model.embed(&ids).map_err(Error::from)?;
-        let x = self.model.run_layers(&x, &bias, 0..upto).map_err(Error::from)?;
+        let x = self
+            .model
+            .run_layers(&x, &bias, 0..upto)
+            .map_err(Error::from)?;
         Ok((x, mask))
     }
 }

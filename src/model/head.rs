@@ -107,7 +107,11 @@ impl Head {
         };
         let out = candle_nn::linear(out_in, config.outputs, vb.pp("out")).map_err(Error::from)?;
         let dense = DenseHead {
-            hidden: hidden.as_ref().map(dense_of).transpose().map_err(Error::from)?,
+            hidden: hidden
+                .as_ref()
+                .map(dense_of)
+                .transpose()
+                .map_err(Error::from)?,
             out: dense_of(&out).map_err(Error::from)?,
         };
         Ok(Head {

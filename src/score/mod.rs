@@ -1,8 +1,6 @@
 //! The scoring pipeline: article → sentences → scorer → scored sentences with
 //! cue spans mapped back to the original text.
 
-pub mod batch;
-
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, Thresholds};
 use crate::taxonomy::{Device, DeviceMap};

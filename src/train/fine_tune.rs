@@ -84,7 +84,8 @@ impl Trainer {
             }
             let emb = embed_through(&top, &cache, self.texts.len(), Some(&dev_texts))?;
             let x = self.dev.features(&emb, dim);
-            let xt = Tensor::from_vec(x, (self.dev.len(), dim), &CDevice::Cpu).map_err(Error::from)?;
+            let xt =
+                Tensor::from_vec(x, (self.dev.len(), dim), &CDevice::Cpu).map_err(Error::from)?;
             let head = Head::new(
                 cfg,
                 VarBuilder::from_varmap(&head_map, DType::F32, &CDevice::Cpu),
@@ -299,7 +300,10 @@ fn layer_tensors(top: &TopLayers, k: usize) -> Result<Vec<HashMap<String, Tensor
             if let Some((idx, field)) = rest.split_once('.') {
                 if let Ok(i) = idx.parse::<usize>() {
                     if i < k {
-                        out[i].insert(field.to_string(), var.as_tensor().copy().map_err(Error::from)?);
+                        out[i].insert(
+                            field.to_string(),
+                            var.as_tensor().copy().map_err(Error::from)?,
+                        );
                     }
                 }
             }

@@ -120,7 +120,7 @@ impl ArticleStats {
                 stats.framing_sentences += 1;
             }
             for (count, d) in stats.device_counts.iter_mut().zip(&options.devices) {
-                if s.probs[*d] >= options.thresholds.device(*d) {
+                if options.thresholds.reached(*d, &s.probs) {
                     *count += 1;
                 }
             }

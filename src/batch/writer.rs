@@ -1,0 +1,242 @@
+//! The writer: puts scored batches back in input order, appends their rows
+//! to the `*.partial` outputs, keeps the counts and writes checkpoints.
+
+use super::files::{OutFile, OUTPUT_FILES};
+use super::summary::{self, Checkpoint, Counts};
+use super::{schema, BatchObserver, BatchOptions, Progress};
+use crate::error::Result;
+use crate::io::corpus::{InputStats, RecordError};
+use crossbeam_channel::{Receiver, Sender};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// One record's result, formatted.
+pub(super) enum Outcome {
+    Scored {
+        sentences_csv: Vec<u8>,
+        article_csv: Vec<u8>,
+        sentences: u64,
+        framing_sentences: u64,
+    },
+    Failed(RecordError),
+}
+
+/// Results sent from the workers to the writer.
+pub(super) struct DoneBatch {
+    pub(super) seq: u64,
+    pub(super) last_record: u64,
+    pub(super) other_shards: u64,
+    pub(super) outcomes: Vec<Outcome>,
+    /// Window tokens to give back once written.
+    pub(super) tokens: usize,
+    pub(super) eof: bool,
+}
+
+/// How the writer ended.
+pub(super) enum WriterEnd {
+    /// Every record written.
+    Eof,
+    /// `--strict` and a record failed.
+    Stopped(RecordError),
+    /// The workers' channel closed before the end (the reader failed).
+    Interrupted,
+}
+
+/// The writer's files, counts and checkpoint bookkeeping.
+pub(super) struct WriterState {
+    dir: PathBuf,
+    /// The outputs, in [`OUTPUT_FILES`] order.
+    files: Vec<OutFile>,
+    /// The last checkpoint written (or loaded).
+    pub(super) checkpoint: Checkpoint,
+    pub(super) counts: Counts,
+    records_done: u64,
+    session_start: Instant,
+    session_elapsed_before: f64,
+    last_checkpoint: Instant,
+    records_at_checkpoint: u64,
+    every_records: u64,
+    every: Duration,
+    slow: Duration,
+}
+
+impl WriterState {
+    /// Starts a fresh run: creates the partial outputs, each holding its
+    /// header row, and writes the first checkpoint.
+    pub(super) fn create(
+        dir: &Path,
+        headers: [Vec<String>; 3],
+        checkpoint: Checkpoint,
+        session_start: Instant,
+        options: &BatchOptions,
+    ) -> Result<Self> {
+        let files = OUTPUT_FILES
+            .iter()
+            .zip(headers)
+            .map(|(name, header)| OutFile::create(dir, name, &schema::csv_bytes([header])?))
+            .collect::<Result<_>>()?;
+        let mut state = WriterState::new(dir, files, checkpoint, session_start, options);
+        state.checkpoint()?;
+        Ok(state)
+    }
+
+    /// Continues a run: reopens the partial outputs cut back to the checkpoint.
+    pub(super) fn reopen(
+        dir: &Path,
+        checkpoint: Checkpoint,
+        session_start: Instant,
+        options: &BatchOptions,
+    ) -> Result<Self> {
+        let files = OUTPUT_FILES
+            .iter()
+            .zip(checkpoint.lengths)
+            .map(|(name, len)| OutFile::resume(dir, name, len))
+            .collect::<Result<_>>()?;
+        Ok(WriterState::new(
+            dir,
+            files,
+            checkpoint,
+            session_start,
+            options,
+        ))
+    }
+
+    fn new(
+        dir: &Path,
+        files: Vec<OutFile>,
+        checkpoint: Checkpoint,
+        session_start: Instant,
+        options: &BatchOptions,
+    ) -> Self {
+        WriterState {
+            dir: dir.to_path_buf(),
+            files,
+            counts: checkpoint.counts,
+            records_done: checkpoint.records_done,
+            session_elapsed_before: checkpoint.elapsed_s,
+            records_at_checkpoint: checkpoint.records_done,
+            checkpoint,
+            session_start,
+            last_checkpoint: Instant::now(),
+            every_records: options.checkpoint_records.max(1),
+            every: options.checkpoint_interval,
+            slow: options.slow_per_record,
+        }
+    }
+
+    /// The state as a checkpoint (valid once the files are synced).
+    pub(super) fn snapshot(&self) -> Checkpoint {
+        Checkpoint {
+            records_done: self.records_done,
+            lengths: [
+                self.files[0].len(),
+                self.files[1].len(),
+                self.files[2].len(),
+            ],
+            counts: self.counts,
+            elapsed_s: self.session_elapsed_before + self.session_start.elapsed().as_secs_f64(),
+            ..self.checkpoint.clone()
+        }
+    }
+
+    pub(super) fn sync_files(&mut self) -> Result<()> {
+        self.files.iter_mut().try_for_each(OutFile::sync)
+    }
+
+    /// Syncs the outputs, then records them in the checkpoint.
+    fn checkpoint(&mut self) -> Result<()> {
+        self.sync_files()?;
+        let ck = self.snapshot();
+        summary::write_checkpoint(&self.dir, &ck)?;
+        self.checkpoint = ck;
+        self.last_checkpoint = Instant::now();
+        self.records_at_checkpoint = self.records_done;
+        Ok(())
+    }
+
+    fn checkpoint_due(&self) -> bool {
+        self.records_done - self.records_at_checkpoint >= self.every_records
+            || self.last_checkpoint.elapsed() >= self.every
+    }
+
+    /// Writes one batch; returns the failing record under `--strict`.
+    fn write(&mut self, batch: DoneBatch, strict: bool) -> Result<Option<RecordError>> {
+        for outcome in batch.outcomes {
+            match outcome {
+                Outcome::Scored {
+                    sentences_csv,
+                    article_csv,
+                    sentences,
+                    framing_sentences,
+                } => {
+                    self.files[0].append(&sentences_csv)?;
+                    self.files[1].append(&article_csv)?;
+                    self.counts.articles_scored += 1;
+                    self.counts.sentences += sentences;
+                    self.counts.framing_sentences += framing_sentences;
+                }
+                Outcome::Failed(e) => {
+                    self.files[2].append(&schema::error_row(&e)?)?;
+                    self.counts.errors += 1;
+                    if strict {
+                        return Ok(Some(e));
+                    }
+                }
+            }
+            self.counts.records_read += 1;
+            if !self.slow.is_zero() {
+                std::thread::sleep(self.slow);
+            }
+        }
+        self.counts.records_read += batch.other_shards;
+        self.counts.other_shards += batch.other_shards;
+        self.records_done = batch.last_record;
+        Ok(None)
+    }
+}
+
+/// The writer: puts batches back in input order, appends them, checkpoints.
+pub(super) fn write_batches(
+    state: &mut WriterState,
+    done: Receiver<DoneBatch>,
+    tokens: Sender<()>,
+    options: &BatchOptions,
+    stats: &InputStats,
+    observer: &dyn BatchObserver,
+) -> Result<WriterEnd> {
+    let mut pending: BTreeMap<u64, DoneBatch> = BTreeMap::new();
+    let mut next = 0u64;
+    let resumed_from = state.checkpoint.records_done;
+    let at_start = state.counts;
+    for batch in done {
+        pending.insert(batch.seq, batch);
+        while let Some(batch) = pending.remove(&next) {
+            next += 1;
+            let eof = batch.eof;
+            let held = batch.tokens;
+            if let Some(e) = state.write(batch, options.strict)? {
+                return Ok(WriterEnd::Stopped(e));
+            }
+            // Giving the tokens back lets the reader send more.
+            for _ in 0..held {
+                let _ = tokens.send(());
+            }
+            observer.progress(&Progress {
+                counts: state.counts,
+                bytes_read: stats.bytes_read(),
+                resumed_from,
+                session_records: state.counts.records_read - at_start.records_read,
+                session_sentences: state.counts.sentences - at_start.sentences,
+                elapsed: state.session_start.elapsed(),
+            });
+            if eof {
+                return Ok(WriterEnd::Eof);
+            }
+            if state.checkpoint_due() {
+                state.checkpoint()?;
+            }
+        }
+    }
+    Ok(WriterEnd::Interrupted)
+}
