@@ -213,20 +213,6 @@ pub fn csv_fields(row: &SentenceRow<'_>) -> Result<Vec<String>> {
     Ok(f)
 }
 
-/// Writes scored articles as CSV (header + one row per sentence).
-pub fn write_csv<W: Write>(
-    out: W,
-    articles: &[ScoredArticle],
-    options: &OutputOptions,
-) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    write_csv_header(&mut w, options)?;
-    for a in articles {
-        write_csv_article(&mut w, a, options)?;
-    }
-    w.flush().map_err(Error::output)
-}
-
 /// Writes the CSV header row (see [`csv_header`]).
 pub fn write_csv_header<W: Write>(w: &mut csv::Writer<W>, options: &OutputOptions) -> Result<()> {
     w.write_record(csv_header(options)).map_err(csv_error)

@@ -446,11 +446,6 @@ impl BertEncoder {
             .map_err(Error::from)
     }
 
-    /// Sets the maximum number of tokens per forward batch (≥ 1).
-    pub fn set_max_batch_tokens(&mut self, n: usize) {
-        self.max_batch_tokens = n.max(1);
-    }
-
     /// Runs one uniform-length batch and returns the hidden states after layer
     /// `upto` (exclusive end of the layer range) plus the float mask.
     pub fn hidden_states(&self, seqs: &[&Encoded], upto: usize) -> Result<(Tensor, Tensor)> {

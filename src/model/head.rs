@@ -165,27 +165,6 @@ impl Head {
             .collect()
     }
 
-    /// Logits with dropout on the input and hidden layer (training).
-    pub fn forward_train(&self, features: &Tensor, dropout: f32) -> candle_core::Result<Tensor> {
-        let features = if dropout > 0.0 {
-            candle_nn::ops::dropout(features, dropout)?
-        } else {
-            features.clone()
-        };
-        let x = match &self.hidden {
-            Some(h) => {
-                let x = h.forward(&features)?.relu()?;
-                if dropout > 0.0 {
-                    candle_nn::ops::dropout(&x, dropout)?
-                } else {
-                    x
-                }
-            }
-            None => features,
-        };
-        self.out.forward(&x)
-    }
-
     /// The head's tensors by name (for saving).
     pub fn tensors(&self) -> HashMap<String, Tensor> {
         let mut map = HashMap::new();

@@ -222,11 +222,6 @@ impl TransformerScorer {
         &self.config
     }
 
-    /// Turns occlusion attributions on or off.
-    pub fn set_explain(&mut self, explain: bool) {
-        self.options.explain = explain;
-    }
-
     /// Head logits of `n` feature rows built from embeddings.
     fn head_logits(&self, features: Vec<f32>, n: usize) -> Result<Vec<Vec<f32>>> {
         let logits = self.head.logits(&features);
