@@ -218,8 +218,7 @@ fn expand_use_groups(code: &str) -> Vec<String> {
 /// Expands the path at the start of `s` (`a::b::{c, d::e}`) into full paths.
 fn expand_path(s: &str) -> Vec<String> {
     let mut prefix = String::new();
-    let mut chars = s.char_indices();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in s.char_indices() {
         if c.is_alphanumeric() || c == '_' || c == ':' {
             prefix.push(c);
         } else if c == '{' {
