@@ -15,6 +15,8 @@
 //! The library returns [`Error`] (built with `thiserror`); only the binary's
 //! `cli/` layer uses `anyhow`.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod compare;
 pub mod error;
 pub mod eval;
