@@ -1,6 +1,6 @@
 //! Encoder throughput: float exact (one forward pass per sentence, cores in
-//! parallel) vs float bucketed batching vs the int8 engine (portable and
-//! best kernel), on the real base model when it is set up
+//! parallel) vs float bucketed batching vs the int8 engine (every kernel
+//! this CPU supports), on the real base model when it is set up
 //! (models/base or RHETOR_BASE_DIR), else on the tiny random BERT.
 //!
 //! `cargo bench --bench transformer`. The end-to-end figure against the Python
@@ -61,14 +61,11 @@ fn bench(c: &mut Criterion) {
         enc.set_batching(batching);
         group.bench_function(name, |b| b.iter(|| enc.embed_texts(&refs).expect("embed")));
     }
-    for kernel in [Kernel::Portable, Kernel::detect()] {
-        let float = BertEncoder::load(&base, 128, None).expect("encoder");
-        let enc = Int8Encoder::from_float(float, kernel).expect("int8 encoder");
+    // Every kernel this CPU supports (weights read straight into int8).
+    for kernel in Kernel::supported() {
+        let enc = Int8Encoder::load_with_kernel(&base, 128, None, kernel).expect("int8 encoder");
         let name = format!("int8-{}", kernel.name());
         group.bench_function(name, |b| b.iter(|| enc.embed_texts(&refs).expect("embed")));
-        if kernel == Kernel::detect() {
-            break;
-        }
     }
     group.finish();
 }

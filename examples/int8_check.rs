@@ -3,10 +3,12 @@
 //!
 //! `cargo run --release --example int8_check -- SENTENCES.txt [N] [MODEL_DIR]`
 //! (one sentence per line; base weights from models/base or RHETOR_BASE_DIR;
-//! MODEL_DIR's fine-tuned layers are used when given).
+//! MODEL_DIR's fine-tuned layers are used when given). `RHETOR_KERNEL` forces
+//! the int8 kernel; `INT8_ONLY=1` skips the float engine.
 
 use rhetor::model::bert::{BertEncoder, Encoder};
 use rhetor::model::int8::Int8Encoder;
+use rhetor::model::kernels::CpuReport;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,14 +27,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .take(n)
         .collect();
     let base = rhetor::LoadOptions::from_env().base.dir;
-    let float = BertEncoder::load(&base, 128, top.as_deref())?;
+    // The int8 encoder reads the weights straight into int8 (no float model),
+    // so with INT8_ONLY the process's peak RSS is the int8 engine's own.
     let int8 = Int8Encoder::load(&base, 128, top.as_deref())?;
+    println!("cpu: {}", CpuReport::detect().summary());
     println!(
         "kernel: {}, quantized weights {:.1} MB",
         int8.kernel().name(),
         int8.quantized_bytes() as f64 / 1e6
     );
-    let tokens: usize = float.tokenize(&lines)?.iter().map(|e| e.len()).sum();
+    let tokens: usize = int8.tokenize(&lines)?.iter().map(|e| e.len()).sum();
     println!(
         "{} sentences, {:.1} word pieces on average",
         lines.len(),
@@ -49,6 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         return Ok(());
     }
+    let float = BertEncoder::load(&base, 128, top.as_deref())?;
     let t = Instant::now();
     let f = float.embed_texts(&lines)?;
     let tf = t.elapsed().as_secs_f64();

@@ -32,7 +32,7 @@
 //!
 //! The library returns [`Error`] (built with `thiserror`).
 
-// TEMP-MERGE: #![deny(unsafe_op_in_unsafe_fn)] once the kernels land
+#![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod batch;
 pub mod compare;

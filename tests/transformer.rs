@@ -375,3 +375,38 @@ fn int8_and_float_engines_score_alike() {
         }
     }
 }
+
+#[test]
+fn direct_int8_load_matches_quantizing_the_float_model_on_the_shipped_model() {
+    let base = rhetor::model::setup::base_dir();
+    let top = rhetor::model::models_dir()
+        .join(rhetor::model::bert::DEFAULT_MODEL)
+        .join("model.safetensors");
+    if !rhetor::model::setup::is_complete(&base) || !top.is_file() {
+        eprintln!(
+            "SKIPPED direct_int8_load_matches_quantizing_the_float_model_on_the_shipped_model: no base weights in {} or no {}",
+            base.display(),
+            top.display()
+        );
+        return;
+    }
+    use rhetor::model::kernels::Kernel;
+    let texts = [
+        "The cat sits on the mat.",
+        "Officials denied the so-called reform would fail, according to 12 sources.",
+        "a",
+    ];
+    let kernel = Kernel::best();
+    // The shipped model's fine-tuned top layers are stored as F16.
+    let float = BertEncoder::load(&base, 128, Some(&top)).unwrap();
+    let via_float = Int8Encoder::from_float(float, kernel).unwrap();
+    let direct = Int8Encoder::load_with_kernel(&base, 128, Some(&top), kernel).unwrap();
+    let a = direct.embed_texts(&texts).unwrap();
+    let b = via_float.embed_texts(&texts).unwrap();
+    assert_eq!(a, b);
+    // Every kernel this CPU supports gives the same bits on the real model.
+    for other in Kernel::supported() {
+        let enc = Int8Encoder::load_with_kernel(&base, 128, Some(&top), other).unwrap();
+        assert_eq!(enc.embed_texts(&texts).unwrap(), a, "{other}");
+    }
+}

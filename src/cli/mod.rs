@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 pub mod args;
 pub mod batch;
 pub mod compare;
+pub mod doctor;
 pub mod eval;
 pub mod report;
 pub mod score;
@@ -54,6 +55,8 @@ enum Command {
     Compare(compare::Args),
     /// Render an HTML report from batch or compare output.
     Report(report::Args),
+    /// Show the CPU, its SIMD features and the int8 kernel rhetor uses.
+    Doctor(doctor::Args),
 }
 
 /// Parses arguments, runs the subcommand and returns the process exit code.
@@ -73,6 +76,7 @@ pub fn main() -> i32 {
         Command::Train(a) => train::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Report(a) => report::run(a),
+        Command::Doctor(a) => doctor::run(a),
     };
     match result {
         Ok(code) => code,

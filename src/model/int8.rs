@@ -13,12 +13,14 @@
 //! trains; this one serves. The loss of accuracy from quantization is measured
 //! in `docs/model.md` (embedding cosine and PTC dev F1).
 
-use super::bert::{BertEncoder, BertModel, Encoder};
+use super::bert::{BertConfig, BertEncoder, BertModel, Encoder};
 use super::kernels::{self, Kernel, QMatrix, QRows};
 use crate::error::{Error, Result};
 use crate::tokenize::{Encoded, WordPieceTokenizer};
 use candle_core::Tensor;
 use std::path::Path;
+
+use tensor_file::TensorFile;
 
 /// Tokens per chunk of stacked sentences: large enough to amortise the
 /// weights' trips through the cache, small enough for the activations to stay
@@ -41,6 +43,55 @@ struct QLayer {
 struct Norm {
     gamma: Vec<f32>,
     beta: Vec<f32>,
+}
+
+impl QLayer {
+    /// Reads and quantizes the layer whose tensors are named `name.…` in
+    /// `file` (Hugging Face `BertLayer` names, `Linear` weights as
+    /// `outputs × inputs`), one linear layer at a time.
+    fn read(file: &TensorFile, name: &str, cfg: &BertConfig) -> Result<QLayer> {
+        let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+        let linears = |parts: &[&str], inputs: usize, outputs: usize| {
+            let mut weight = Vec::with_capacity(parts.len() * inputs * outputs);
+            let mut bias = Vec::with_capacity(parts.len() * outputs);
+            for part in parts {
+                weight.extend(file.floats(&format!("{name}.{part}.weight"), &[outputs, inputs])?);
+                bias.extend(file.floats(&format!("{name}.{part}.bias"), &[outputs])?);
+            }
+            Ok::<_, Error>(QMatrix::quantize(
+                &weight,
+                parts.len() * outputs,
+                inputs,
+                &bias,
+            ))
+        };
+        Ok(QLayer {
+            qkv: linears(
+                &[
+                    "attention.self.query",
+                    "attention.self.key",
+                    "attention.self.value",
+                ],
+                h,
+                h,
+            )?,
+            attn_out: linears(&["attention.output.dense"], h, h)?,
+            attn_norm: Norm::read(file, &format!("{name}.attention.output.LayerNorm"), h)?,
+            ff_in: linears(&["intermediate.dense"], h, i)?,
+            ff_out: linears(&["output.dense"], i, h)?,
+            out_norm: Norm::read(file, &format!("{name}.output.LayerNorm"), h)?,
+        })
+    }
+}
+
+impl Norm {
+    /// Reads `name.weight` and `name.bias` (`width` values each).
+    fn read(file: &TensorFile, name: &str, width: usize) -> Result<Norm> {
+        Ok(Norm {
+            gamma: file.floats(&format!("{name}.weight"), &[width])?,
+            beta: file.floats(&format!("{name}.bias"), &[width])?,
+        })
+    }
 }
 
 /// Reusable buffers of one forward pass over a chunk (one set per worker).
@@ -112,21 +163,93 @@ fn quantize_linears(parts: &[&candle_nn::Linear]) -> Result<QMatrix> {
 
 impl Int8Encoder {
     /// Loads a base model folder like [`BertEncoder::load`] (optionally with
-    /// fine-tuned top layers) and quantizes it, using the fastest kernel this
-    /// CPU supports.
+    /// fine-tuned top layers, which take precedence over the base's layers of
+    /// the same index) straight into the quantized form, tensor by tensor,
+    /// without building the float model; runs [`Kernel::detect`]'s kernel.
+    /// Gives the same encoder, bit for bit, as quantizing
+    /// `BertEncoder::load(base, max_len, top_layers)` with [`Self::from_float`].
     pub fn load(base: &Path, max_len: usize, top_layers: Option<&Path>) -> Result<Int8Encoder> {
-        let float = BertEncoder::load(base, max_len, top_layers)?;
-        Int8Encoder::from_float(float, Kernel::detect())
+        Kernel::from_env()?;
+        Self::load_with_kernel(base, max_len, top_layers, Kernel::detect())
+    }
+
+    /// [`Self::load`] with an explicit kernel (which this CPU must support).
+    pub fn load_with_kernel(
+        base: &Path,
+        max_len: usize,
+        top_layers: Option<&Path>,
+        kernel: Kernel,
+    ) -> Result<Int8Encoder> {
+        kernel.ensure_supported()?;
+        Kernel::from_env()?;
+        let config = BertConfig::from_file(&base.join("config.json"))?;
+        let tokenizer = WordPieceTokenizer::from_file(&base.join("tokenizer.json"), max_len)?;
+        let weights = base.join("model.safetensors");
+        if !weights.is_file() {
+            return Err(Error::model(&weights, "missing base weights"));
+        }
+        if max_len > config.max_position_embeddings {
+            return Err(Error::model(
+                base,
+                "max_len exceeds the model's max_position_embeddings",
+            ));
+        }
+        let base_file = TensorFile::open(&weights)?;
+        let top_file = top_layers.map(TensorFile::open).transpose()?;
+        // The same precedence as `BertModel::load`: base names with or
+        // without a `bert.` prefix; a layer comes from the top-layers file
+        // (unprefixed names) when that file has its query weight.
+        let prefix = if base_file.contains("bert.embeddings.word_embeddings.weight") {
+            "bert."
+        } else {
+            ""
+        };
+        let (h, v) = (config.hidden_size, config.vocab_size);
+        let emb = |name: &str, rows: usize| {
+            base_file.floats(&format!("{prefix}embeddings.{name}.weight"), &[rows, h])
+        };
+        let word = emb("word_embeddings", v)?;
+        let position = emb("position_embeddings", config.max_position_embeddings)?;
+        let token_type = emb("token_type_embeddings", config.type_vocab_size)?;
+        let emb_norm = Norm::read(&base_file, &format!("{prefix}embeddings.LayerNorm"), h)?;
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for i in 0..config.num_hidden_layers {
+            let top_name = format!("encoder.layer.{i}");
+            let (file, name) = match &top_file {
+                Some(top) if top.contains(&format!("{top_name}.attention.self.query.weight")) => {
+                    (top, top_name)
+                }
+                _ => (&base_file, format!("{prefix}encoder.layer.{i}")),
+            };
+            layers.push(QLayer::read(file, &name, &config)?);
+        }
+        if token_type.len() < h {
+            return Err(Error::model(
+                &weights,
+                "bad weights: no token type embedding",
+            ));
+        }
+        Ok(Int8Encoder {
+            tokenizer,
+            hidden: h,
+            heads: config.num_attention_heads,
+            intermediate: config.intermediate_size,
+            vocab: v,
+            max_positions: config.max_position_embeddings,
+            eps: config.layer_norm_eps as f32,
+            word,
+            position,
+            token_type: token_type[..h].to_vec(),
+            emb_norm,
+            layers,
+            kernel,
+        })
     }
 
     /// Quantizes a loaded float encoder; `kernel` must be supported by this CPU.
     pub fn from_float(float: BertEncoder, kernel: Kernel) -> Result<Int8Encoder> {
-        if !kernel.is_supported() {
-            return Err(Error::Backend(format!(
-                "the {} kernel is not supported by this CPU",
-                kernel.name()
-            )));
-        }
+        kernel.ensure_supported()?;
+        Kernel::from_env()?;
         let (model, tokenizer) = float.into_parts();
         Self::quantize_model(&model, tokenizer, kernel)
     }
@@ -223,21 +346,42 @@ impl Int8Encoder {
         Ok(())
     }
 
-    /// Pooled embeddings of one chunk, dispatched to the kernel's code path.
+    /// Pooled embeddings of one chunk, through the code path compiled for
+    /// the kernel's instruction set.
     fn forward_chunk(&self, seqs: &[&Encoded], s: &mut Scratch) -> Vec<Vec<f32>> {
-        #[cfg(target_arch = "x86_64")]
-        if self.kernel == Kernel::Avx512Vnni {
-            // SAFETY: `from_float` only accepts kernels this CPU supports.
-            return unsafe { self.forward_chunk_avx512(seqs, s) };
+        match self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the constructors only accept kernels this CPU supports,
+            // and AVX-512 VNNI implies the features enabled there.
+            Kernel::Avx512Vnni => unsafe { self.forward_chunk_avx512(seqs, s) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above; both kernels imply AVX2.
+            Kernel::Avx2 | Kernel::AvxVnni => unsafe { self.forward_chunk_avx2(seqs, s) },
+            _ => self.forward_chunk_generic(seqs, s),
         }
-        self.forward_chunk_generic(seqs, s)
     }
 
     /// The same code compiled with AVX-512 enabled, so the element-wise loops
     /// vectorize (identical float operations, hence identical results).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX-512 F/BW/VNNI and AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2")]
     unsafe fn forward_chunk_avx512(&self, seqs: &[&Encoded], s: &mut Scratch) -> Vec<Vec<f32>> {
+        self.forward_chunk_generic(seqs, s)
+    }
+
+    /// The same code compiled with AVX2 enabled (no FMA: the float
+    /// operations stay exactly those of the other paths).
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn forward_chunk_avx2(&self, seqs: &[&Encoded], s: &mut Scratch) -> Vec<Vec<f32>> {
         self.forward_chunk_generic(seqs, s)
     }
 
@@ -450,6 +594,179 @@ impl Encoder for Int8Encoder {
     }
 }
 
+/// Reading a safetensors file one tensor at a time with ordinary reads (no
+/// memory map, so the file's pages are never counted in the process's
+/// resident memory, and at most one tensor's floats are held besides the
+/// result).
+mod tensor_file {
+    use crate::error::{Error, Result};
+    use serde::Deserialize;
+    use std::collections::HashMap;
+    use std::fs::File;
+    use std::io::{Read, Seek, SeekFrom};
+    use std::path::{Path, PathBuf};
+
+    /// Largest header accepted (the format's own limit is 100 MB).
+    const MAX_HEADER: u64 = 100 << 20;
+    /// Bytes read per `read` call while converting a tensor.
+    const CHUNK: usize = 1 << 16;
+
+    /// One tensor's entry in the header.
+    #[derive(Debug, Deserialize)]
+    struct Entry {
+        dtype: String,
+        shape: Vec<usize>,
+        data_offsets: [u64; 2],
+    }
+
+    /// An open safetensors file and its header.
+    pub(super) struct TensorFile {
+        path: PathBuf,
+        file: File,
+        /// Offset of the data section (8 + header length).
+        data_start: u64,
+        data_len: u64,
+        entries: HashMap<String, Entry>,
+    }
+
+    impl TensorFile {
+        /// Opens `path` and reads its header.
+        pub(super) fn open(path: &Path) -> Result<TensorFile> {
+            let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+            let mut len = [0u8; 8];
+            file.read_exact(&mut len).map_err(|e| Error::io(path, e))?;
+            let header_len = u64::from_le_bytes(len);
+            if header_len > MAX_HEADER || 8 + header_len > file_len {
+                return Err(Error::model(
+                    path,
+                    "cannot map weights: not a safetensors file",
+                ));
+            }
+            let mut header = vec![0u8; header_len as usize];
+            file.read_exact(&mut header)
+                .map_err(|e| Error::io(path, e))?;
+            let mut raw: HashMap<String, serde_json::Value> = serde_json::from_slice(&header)
+                .map_err(|e| Error::model(path, format!("cannot map weights: bad header: {e}")))?;
+            raw.remove("__metadata__");
+            let entries = raw
+                .into_iter()
+                .map(|(name, v)| {
+                    serde_json::from_value::<Entry>(v)
+                        .map(|e| (name.clone(), e))
+                        .map_err(|e| {
+                            Error::model(path, format!("cannot map weights: bad entry {name}: {e}"))
+                        })
+                })
+                .collect::<Result<_>>()?;
+            Ok(TensorFile {
+                path: path.to_path_buf(),
+                file,
+                data_start: 8 + header_len,
+                data_len: file_len - 8 - header_len,
+                entries,
+            })
+        }
+
+        /// True when the file has a tensor of that name.
+        pub(super) fn contains(&self, name: &str) -> bool {
+            self.entries.contains_key(name)
+        }
+
+        /// The tensor `name`, which must have `shape`, converted to f32 as
+        /// candle's `to_dtype(F32)` does (exactly for F16, BF16 and F32;
+        /// rounding to nearest for F64).
+        pub(super) fn floats(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+            let bad = |msg: String| Error::model(&self.path, format!("bad weights: {msg}"));
+            let entry = self
+                .entries
+                .get(name)
+                .ok_or_else(|| bad(format!("cannot find tensor {name}")))?;
+            if entry.shape != shape {
+                return Err(bad(format!(
+                    "shape mismatch for {name}, expected {shape:?}, got {:?}",
+                    entry.shape
+                )));
+            }
+            let size = match entry.dtype.as_str() {
+                "F32" => 4,
+                "F16" | "BF16" => 2,
+                "F64" => 8,
+                other => return Err(bad(format!("{name} has unsupported dtype {other}"))),
+            };
+            let n: usize = shape.iter().product();
+            let [start, end] = entry.data_offsets;
+            if end < start || end > self.data_len || end - start != (n * size) as u64 {
+                return Err(bad(format!("{name}: data offsets do not match its shape")));
+            }
+            let mut file = &self.file;
+            file.seek(SeekFrom::Start(self.data_start + start))
+                .map_err(|e| Error::io(&self.path, e))?;
+            let mut out = Vec::with_capacity(n);
+            let mut buf = vec![0u8; CHUNK];
+            let mut left = n * size;
+            while left > 0 {
+                let take = left.min(CHUNK);
+                file.read_exact(&mut buf[..take])
+                    .map_err(|e| Error::io(&self.path, e))?;
+                let bytes = &buf[..take];
+                match size {
+                    4 => out.extend(
+                        bytes
+                            .as_chunks::<4>()
+                            .0
+                            .iter()
+                            .map(|b| f32::from_le_bytes(*b)),
+                    ),
+                    8 => out.extend(
+                        bytes
+                            .as_chunks::<8>()
+                            .0
+                            .iter()
+                            .map(|b| f64::from_le_bytes(*b) as f32),
+                    ),
+                    _ if entry.dtype == "BF16" => out.extend(
+                        bytes
+                            .as_chunks::<2>()
+                            .0
+                            .iter()
+                            .map(|b| f32::from_bits(u32::from(u16::from_le_bytes(*b)) << 16)),
+                    ),
+                    _ => out.extend(
+                        bytes
+                            .as_chunks::<2>()
+                            .0
+                            .iter()
+                            .map(|b| f16_to_f32(u16::from_le_bytes(*b))),
+                    ),
+                }
+                left -= take;
+            }
+            Ok(out)
+        }
+    }
+
+    /// IEEE half → single precision, exactly (as the `half` crate that
+    /// candle uses: every f16 value is an f32 value).
+    pub(super) fn f16_to_f32(h: u16) -> f32 {
+        let sign = u32::from(h & 0x8000) << 16;
+        let exp = u32::from((h >> 10) & 0x1f);
+        let man = u32::from(h & 0x3ff);
+        let bits = match (exp, man) {
+            (0, 0) => sign,
+            (0, _) => {
+                // Subnormal: man × 2⁻²⁴, a normal f32 (exact).
+                let v = man as f32 * (1.0 / 16_777_216.0);
+                return if sign != 0 { -v } else { v };
+            }
+            (0x1f, 0) => sign | 0x7f80_0000,
+            (0x1f, _) => sign | 0x7fc0_0000 | (man << 13),
+            _ => sign | ((exp + 112) << 23) | (man << 13),
+        };
+        f32::from_bits(bits)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,9 +808,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_tiny_base(dir.path(), 5).unwrap();
         let mut all = Vec::new();
-        for kernel in [Kernel::Portable, Kernel::detect()] {
-            let float = BertEncoder::load(dir.path(), 128, None).unwrap();
-            let enc = Int8Encoder::from_float(float, kernel).unwrap();
+        for kernel in Kernel::supported() {
+            let enc = Int8Encoder::load_with_kernel(dir.path(), 128, None, kernel).unwrap();
             let batch = enc.embed_texts(&texts()).unwrap();
             for (i, t) in texts().iter().enumerate() {
                 let alone = enc.embed_texts(&[t]).unwrap();
@@ -507,7 +823,141 @@ mod tests {
             }
             all.push(batch);
         }
-        assert_eq!(all[0], all[1], "portable and detected kernels differ");
+        for (k, other) in Kernel::supported().iter().zip(&all) {
+            assert_eq!(
+                other,
+                &all[0],
+                "the {k} and {} kernels differ",
+                Kernel::best()
+            );
+        }
+    }
+
+    /// Asserts that two encoders hold the same numbers, bit for bit.
+    fn assert_same_weights(a: &Int8Encoder, b: &Int8Encoder) {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a.word), bits(&b.word));
+        assert_eq!(bits(&a.position), bits(&b.position));
+        assert_eq!(bits(&a.token_type), bits(&b.token_type));
+        assert_eq!(bits(&a.emb_norm.gamma), bits(&b.emb_norm.gamma));
+        assert_eq!(bits(&a.emb_norm.beta), bits(&b.emb_norm.beta));
+        assert_eq!(a.layers.len(), b.layers.len());
+        for (x, y) in a.layers.iter().zip(&b.layers) {
+            assert!(x.qkv == y.qkv && x.attn_out == y.attn_out);
+            assert!(x.ff_in == y.ff_in && x.ff_out == y.ff_out);
+            for (n, m) in [(&x.attn_norm, &y.attn_norm), (&x.out_norm, &y.out_norm)] {
+                assert_eq!(bits(&n.gamma), bits(&m.gamma));
+                assert_eq!(bits(&n.beta), bits(&m.beta));
+            }
+        }
+        assert_eq!(
+            (a.hidden, a.heads, a.intermediate, a.vocab, a.max_positions),
+            (b.hidden, b.heads, b.intermediate, b.vocab, b.max_positions)
+        );
+        assert_eq!(a.eps.to_bits(), b.eps.to_bits());
+    }
+
+    /// Rewrites `dir`'s weights with every name prefixed by `bert.`, and
+    /// writes layer `layer` of another random base, as F16, to `top`.
+    fn prefixed_base_and_f16_top(dir: &Path, top: &Path, layer: usize) {
+        use candle_core::safetensors::{load, save};
+        let weights = dir.join("model.safetensors");
+        let tensors = load(&weights, &candle_core::Device::Cpu).unwrap();
+        let prefixed: std::collections::HashMap<String, Tensor> = tensors
+            .into_iter()
+            .map(|(k, v)| (format!("bert.{k}"), v))
+            .collect();
+        save(&prefixed, &weights).unwrap();
+        let other = tempfile::tempdir().unwrap();
+        write_tiny_base(other.path(), 9).unwrap();
+        let theirs = load(
+            other.path().join("model.safetensors"),
+            &candle_core::Device::Cpu,
+        )
+        .unwrap();
+        let wanted = format!("encoder.layer.{layer}.");
+        let top_layer: std::collections::HashMap<String, Tensor> = theirs
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&wanted))
+            .map(|(k, v)| (k, v.to_dtype(candle_core::DType::F16).unwrap()))
+            .collect();
+        assert!(top_layer.len() >= 16);
+        save(&top_layer, top).unwrap();
+    }
+
+    #[test]
+    fn loading_directly_gives_the_same_encoder_as_quantizing_the_float_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base");
+        let top = dir.path().join("top.safetensors");
+        write_tiny_base(&base, 4).unwrap();
+        // Plain names, no top layers.
+        let float = BertEncoder::load(&base, 128, None).unwrap();
+        let via_float = Int8Encoder::from_float(float, Kernel::Portable).unwrap();
+        let direct = Int8Encoder::load_with_kernel(&base, 128, None, Kernel::Portable).unwrap();
+        assert_same_weights(&direct, &via_float);
+        // `bert.` prefix in the base, an F16 fine-tuned layer 1 on top.
+        prefixed_base_and_f16_top(&base, &top, 1);
+        let float = BertEncoder::load(&base, 128, Some(&top)).unwrap();
+        let via_float = Int8Encoder::from_float(float, Kernel::Portable).unwrap();
+        let direct =
+            Int8Encoder::load_with_kernel(&base, 128, Some(&top), Kernel::Portable).unwrap();
+        assert_same_weights(&direct, &via_float);
+        assert!(direct.layers[1].qkv != direct.layers[0].qkv);
+        let a = direct.embed_texts(&texts()).unwrap();
+        let b = via_float.embed_texts(&texts()).unwrap();
+        assert_eq!(a, b);
+        // The top layer really replaced the base's: without it, results differ.
+        let base_only = Int8Encoder::load_with_kernel(&base, 128, None, Kernel::Portable).unwrap();
+        assert!(base_only.layers[1].qkv != direct.layers[1].qkv);
+        assert!(base_only.layers[0].qkv == direct.layers[0].qkv);
+    }
+
+    #[test]
+    fn loading_rejects_missing_tensors_and_wrong_shapes() {
+        use candle_core::safetensors::{load, save};
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny_base(dir.path(), 2).unwrap();
+        let weights = dir.path().join("model.safetensors");
+        let mut tensors = load(&weights, &candle_core::Device::Cpu).unwrap();
+        tensors.remove("encoder.layer.1.output.dense.bias");
+        save(&tensors, &weights).unwrap();
+        let e = Int8Encoder::load_with_kernel(dir.path(), 128, None, Kernel::Portable)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("encoder.layer.1.output.dense.bias"), "{e}");
+        let wrong = Tensor::zeros(7, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap();
+        tensors.insert("encoder.layer.1.output.dense.bias".into(), wrong);
+        save(&tensors, &weights).unwrap();
+        let e = Int8Encoder::load_with_kernel(dir.path(), 128, None, Kernel::Portable)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("shape mismatch"), "{e}");
+    }
+
+    #[test]
+    fn f16_conversion_is_exact() {
+        use super::tensor_file::f16_to_f32;
+        // Every finite f16 converts to the f32 of the same value.
+        for h in 0..=u16::MAX {
+            let exp = (h >> 10) & 0x1f;
+            let man = f64::from(h & 0x3ff);
+            let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+            let got = f16_to_f32(h);
+            match exp {
+                0x1f if man == 0.0 => assert_eq!(got, sign as f32 * f32::INFINITY),
+                0x1f => assert!(got.is_nan()),
+                0 => assert_eq!(f64::from(got), sign * man * 2f64.powi(-24), "{h:#x}"),
+                _ => assert_eq!(
+                    f64::from(got),
+                    sign * (1.0 + man / 1024.0) * 2f64.powi(i32::from(exp) - 15),
+                    "{h:#x}"
+                ),
+            }
+        }
+        assert_eq!(f16_to_f32(0x8000).to_bits(), (-0.0f32).to_bits());
     }
 
     #[test]

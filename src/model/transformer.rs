@@ -112,7 +112,7 @@ impl Engine {
     /// The engine that runs: `Auto` becomes `Int8` or `Float` for this CPU.
     pub fn resolve(self) -> Engine {
         match self {
-            Engine::Auto if Kernel::detect() != Kernel::Portable => Engine::Int8, // TEMP-MERGE is_fast
+            Engine::Auto if Kernel::detect().is_fast() => Engine::Int8,
             Engine::Auto => Engine::Float,
             concrete => concrete,
         }
