@@ -16,7 +16,8 @@
 #   * rhetor int8 encoder only (examples/int8_check: Int8Encoder::load, which
 #     reads the weights straight into int8, then embed_texts), per kernel;
 #   * rhetor float (`--engine float`) unless NO_FLOAT=1;
-#   * Python sentence-transformers encode() (scripts/bench_python.py);
+#   * Python sentence-transformers encode() (scripts/bench_python.py), once as
+#     installed and once held to AVX2 (PY_AVX2=0 skips that run);
 #   * ONNX Runtime fp32 and dynamically quantized int8 of the same base model
 #     (scripts/bench_onnx.py; exported once under bench-out/onnx).
 # Python side in $BENCH_VENV (default /tmp/benchvenv), created with
@@ -128,8 +129,17 @@ if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import torch, sentence_tr
   py=$("$VENV/bin/python" scripts/bench_python.py 2>/dev/null --model models/base --input "$OUT/sentences.txt" --threads "$THREADS")
   echo "python: $py"
   field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-  row "Python sentence-transformers encode() (torch $(field "$py" torch))" "torch CPU" \
+  row "Python sentence-transformers encode() (torch $(field "$py" torch))" "torch CPU (best ISA)" \
     "$(field "$py" sentences_per_second)" "$(field "$py" sentences_per_cpu_second)" "$(field "$py" peak_rss_mb)"
+  if [ "${PY_AVX2:-1}" = 1 ]; then
+    # The same, with torch, MKL and oneDNN held to AVX2 (the AVX2-only CPU the
+    # avx2 kernel rows emulate).
+    echo "== python sentence-transformers encode(), AVX2 only (ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2)"
+    py2=$(ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 "$VENV/bin/python" scripts/bench_python.py 2>/dev/null --model models/base --input "$OUT/sentences.txt" --threads "$THREADS")
+    echo "python (avx2): $py2"
+    row "Python sentence-transformers encode(), held to AVX2" "torch CPU (AVX2)" \
+      "$(field "$py2" sentences_per_second)" "$(field "$py2" sentences_per_cpu_second)" "$(field "$py2" peak_rss_mb)"
+  fi
   if "$VENV/bin/python" -c "import onnxruntime, onnx" 2>/dev/null; then
     if [ ! -f bench-out/onnx/model-int8.onnx ]; then
       "$VENV/bin/python" scripts/bench_onnx.py export --model models/base --out bench-out/onnx 2>/dev/null
@@ -152,7 +162,7 @@ fi
 python3 - "$ROWS" "$CPU_MODEL" "$CPU_FEATURES" >> "$TABLE" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-py = next((r for r in rows if r[0].startswith("Python")), None)
+py = next((r for r in rows if r[0].startswith("Python")), None)  # the best-ISA run
 for name, kernel, s, cs, rss in rows:
     ratio = f"{float(s) / float(py[2]):.2f}× / {float(cs) / float(py[3]):.2f}×" if py else "n/a"
     print(f"| {name} | {sys.argv[2]} ({sys.argv[3]}); {kernel} | {s} | {cs} | {rss} MB | {ratio} |")
