@@ -121,7 +121,11 @@ bench_encoder() {
 
 [ "${BENCH_NO_BUILD:-0}" = 1 ] || cargo build --release --quiet --example int8_check
 for k in $KERNELS; do bench_rhetor int8 "$k"; done
-for k in $KERNELS; do bench_encoder "$k"; done
+if [ -x target/release/examples/int8_check ]; then
+  for k in $KERNELS; do bench_encoder "$k"; done
+else
+  echo "== skipping the encoder-only rows: build them with cargo build --release --example int8_check"
+fi
 [ "${NO_FLOAT:-0}" = 1 ] || bench_rhetor float ""
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import torch, sentence_transformers" 2>/dev/null; then
