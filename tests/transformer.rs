@@ -378,9 +378,11 @@ fn int8_and_float_engines_score_alike() {
 
 #[test]
 fn direct_int8_load_matches_quantizing_the_float_model_on_the_shipped_model() {
-    let base = rhetor::model::setup::base_dir();
-    let top = rhetor::model::models_dir()
-        .join(rhetor::model::bert::DEFAULT_MODEL)
+    let options = rhetor::LoadOptions::from_env();
+    let base = options.base.dir;
+    let top = options
+        .models_dir
+        .join(rhetor::model::load::DEFAULT_MODEL)
         .join("model.safetensors");
     if !rhetor::model::setup::is_complete(&base) || !top.is_file() {
         eprintln!(
