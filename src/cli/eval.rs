@@ -92,8 +92,8 @@ pub fn run(args: Args) -> Result<i32> {
         },
     )?;
     if let Some(split) = args.split {
-        if gold.format == GoldFormat::Ptc {
-            warn("--split is ignored for a PTC folder (the folder is the split)");
+        if gold.format != GoldFormat::RhetorCsv {
+            warn("--split is ignored for a PTC folder or a CheckThat file (the file is the split)");
         } else {
             gold.filter_split(split.name())?;
         }
@@ -144,6 +144,7 @@ pub fn run(args: Args) -> Result<i32> {
         gold_format: match gold.format {
             GoldFormat::Ptc => "ptc".into(),
             GoldFormat::RhetorCsv => "rhetor_csv".into(),
+            GoldFormat::CheckThat => "checkthat".into(),
         },
         split: args.split.map(|s| s.name().to_string()),
         scored_devices: scored_devices(&gold)

@@ -194,7 +194,7 @@ fn mean(v: &[f64]) -> Option<f64> {
 /// The devices a gold set is scored on.
 pub fn scored_devices(gold: &GoldSet) -> Vec<Device> {
     match gold.format {
-        GoldFormat::Ptc => gold.devices.clone(),
+        GoldFormat::Ptc | GoldFormat::CheckThat => gold.devices.clone(),
         GoldFormat::RhetorCsv => Device::ALL.to_vec(),
     }
 }

@@ -10,9 +10,11 @@
 //! is listed in [`GoldSet::skipped`] (the report prints them): nothing is
 //! dropped silently.
 
+pub mod checkthat;
 pub mod csv;
 pub mod ptc;
 
+pub use checkthat::{read_checkthat_tsv, AUTHOR_VOICE};
 pub use csv::{parse_devices_field, read_label_csv, read_rhetor_csv};
 pub use ptc::read_ptc_dir;
 
@@ -28,6 +30,9 @@ pub enum GoldFormat {
     RhetorCsv,
     /// A PTC-layout folder (articles + span or SLC label files).
     Ptc,
+    /// A CheckThat! subjectivity TSV (`sentence_id, sentence, label SUBJ|OBJ`):
+    /// labels the author's voice only, not techniques or `framing`.
+    CheckThat,
 }
 
 /// One gold sentence.
@@ -91,6 +96,11 @@ impl GoldSet {
     pub fn sentence_count(&self) -> usize {
         self.articles.iter().map(|a| a.sentences.len()).sum()
     }
+    /// Does this set label the binary `framing` decision (at least one
+    /// technique)? CheckThat labels only the author's voice.
+    pub fn labels_framing(&self) -> bool {
+        self.format != GoldFormat::CheckThat
+    }
     /// Number of positive sentences.
     pub fn positive_count(&self) -> usize {
         self.articles
@@ -152,11 +162,15 @@ impl Problems {
 /// Reads a labelled set from a path:
 /// - a folder with `article*.txt` files: the PTC layout;
 /// - one `articleNNN.txt` file: that PTC article (label files beside it);
+/// - a `.tsv` file with a `sentence_id, sentence, label` header: CheckThat! subjectivity;
 /// - a `.csv` file: rhetor's CSV;
 /// - a folder without articles: its `gold.csv`, or its only `.csv` file.
 pub fn read_gold(path: &Path, options: GoldOptions) -> Result<GoldSet> {
     if ptc::is_article_file(path) || path.is_dir() && ptc::has_ptc_articles(path)? {
         return read_ptc_dir(path, options);
+    }
+    if checkthat::is_checkthat_file(path) {
+        return read_checkthat_tsv(path, options);
     }
     if path.is_dir() {
         let csv = find_gold_csv(path)?;

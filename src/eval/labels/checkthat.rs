@@ -1,0 +1,190 @@
+//! The CheckThat! lab's subjectivity format: a tab-separated file with a
+//! header row `sentence_id, sentence, label[, solved_conflict]`, one news
+//! sentence per row labelled `SUBJ` (the author's subjective voice) or `OBJ`.
+//!
+//! rhetor reads a `SUBJ` sentence as carrying [`AUTHOR_VOICE`]; the set
+//! annotates that device only (no techniques, no `framing`). Each sentence is
+//! its own unit of resampling (an "article" of one sentence): the sentences
+//! of the CheckThat splits come from many articles and carry no article id.
+
+use super::{GoldArticle, GoldFormat, GoldOptions, GoldSentence, GoldSet, Problems};
+use crate::error::{Error, Location, Result};
+use crate::taxonomy::Device;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// The device a CheckThat `SUBJ` label stands for: the author's own
+/// subjective, evaluative voice (docs/codebook.md).
+pub const AUTHOR_VOICE: Device = Device::EvaluativeEditorializing;
+
+/// Is `path` a CheckThat subjectivity file (`.tsv` whose header starts
+/// `sentence_id<TAB>sentence<TAB>label`)?
+pub fn is_checkthat_file(path: &Path) -> bool {
+    if !path.is_file() || path.extension().is_none_or(|e| e != "tsv") {
+        return false;
+    }
+    let Ok(text) = std::fs::read(path) else {
+        return false;
+    };
+    let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first = String::from_utf8_lossy(first);
+    let cols: Vec<&str> = first.trim_end().split('\t').map(str::trim).collect();
+    cols.starts_with(&["sentence_id", "sentence", "label"])
+}
+
+/// Reads a CheckThat subjectivity TSV. Errors name the file, line and field;
+/// with [`GoldOptions::skip_bad`] bad rows are skipped and listed.
+pub fn read_checkthat_tsv(path: &Path, options: GoldOptions) -> Result<GoldSet> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::input(
+            Location::file(&source),
+            format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })?;
+    let mut lines = text.lines().enumerate();
+    let header = lines.next().map(|(_, l)| l).unwrap_or("");
+    let cols: Vec<&str> = header.split('\t').map(str::trim).collect();
+    if !cols.starts_with(&["sentence_id", "sentence", "label"]) {
+        return Err(Error::input(
+            Location::file(&source).at_line(1),
+            format!("expected the header `sentence_id<TAB>sentence<TAB>label[<TAB>solved_conflict]`, found `{header}`"),
+        ));
+    }
+    let mut problems = Problems {
+        skip_bad: options.skip_bad,
+        skipped: Vec::new(),
+    };
+    let mut seen = HashSet::new();
+    let mut articles = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let loc = |field: &str| {
+            Location::file(&source)
+                .at_line(i as u64 + 1)
+                .in_field(field)
+        };
+        match parse_row(line, &loc) {
+            Ok((id, sentence)) if seen.insert(id.clone()) => articles.push(GoldArticle {
+                id,
+                title: None,
+                sentences: vec![sentence],
+            }),
+            Ok((id, _)) => problems.report(loc("sentence_id"), format!("duplicate id `{id}`"))?,
+            Err(Error::Input { location, message }) => problems.report(location, message)?,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(GoldSet {
+        source: path.to_path_buf(),
+        format: GoldFormat::CheckThat,
+        articles,
+        devices: vec![AUTHOR_VOICE],
+        skipped: problems.skipped,
+    })
+}
+
+/// One data row: its id and its sentence.
+fn parse_row(line: &str, loc: &dyn Fn(&str) -> Location) -> Result<(String, GoldSentence)> {
+    let fields: Vec<&str> = line.split('\t').collect();
+    if fields.len() < 3 {
+        return Err(Error::input(
+            loc("label"),
+            format!("{} tab-separated fields, expected at least 3", fields.len()),
+        ));
+    }
+    let id = fields[0].trim().to_string();
+    if id.is_empty() {
+        return Err(Error::input(loc("sentence_id"), "empty sentence id"));
+    }
+    let text = fields[1].trim().to_string();
+    if text.is_empty() {
+        return Err(Error::input(loc("sentence"), "empty sentence"));
+    }
+    let subjective = match fields[2].trim() {
+        "SUBJ" => true,
+        "OBJ" => false,
+        other => {
+            return Err(Error::input(
+                loc("label"),
+                format!("`{other}` is not SUBJ or OBJ"),
+            ))
+        }
+    };
+    let sentence = GoldSentence {
+        index: 0,
+        line: None,
+        text,
+        devices: if subjective {
+            vec![AUTHOR_VOICE]
+        } else {
+            vec![]
+        },
+        positive: subjective,
+        split: None,
+        char_span: None,
+    };
+    Ok((id, sentence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev_en.tsv");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn reads_subj_and_obj_rows_with_quotes_left_alone() {
+        let (_d, path) = write(
+            "sentence_id\tsentence\tlabel\tsolved_conflict\n\
+             a1\tIt is \"curious\", isn't it?\tSUBJ\tFalse\n\
+             a2\tThe vote is on Tuesday.\tOBJ\tTrue\n",
+        );
+        assert!(is_checkthat_file(&path));
+        let gold = read_checkthat_tsv(&path, GoldOptions::default()).unwrap();
+        assert_eq!(gold.format, GoldFormat::CheckThat);
+        assert_eq!(gold.devices, vec![AUTHOR_VOICE]);
+        assert_eq!((gold.sentence_count(), gold.positive_count()), (2, 1));
+        let s = &gold.articles[0].sentences[0];
+        assert_eq!(s.text, "It is \"curious\", isn't it?");
+        assert_eq!(s.devices, vec![AUTHOR_VOICE]);
+        assert!(gold.articles[1].sentences[0].devices.is_empty());
+    }
+
+    #[test]
+    fn bad_rows_name_line_and_field_or_are_listed_when_skipped() {
+        let text = "sentence_id\tsentence\tlabel\n\
+                    a1\tFine.\tOBJ\n\
+                    a2\tWrong label.\tMAYBE\n\
+                    a1\tDuplicate.\tSUBJ\n";
+        let (_d, path) = write(text);
+        let err = read_checkthat_tsv(&path, GoldOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dev_en.tsv:3") && err.contains("label"),
+            "{err}"
+        );
+        assert!(err.contains("MAYBE"), "{err}");
+        let gold = read_checkthat_tsv(&path, GoldOptions { skip_bad: true }).unwrap();
+        assert_eq!(gold.sentence_count(), 1);
+        assert_eq!(gold.skipped.len(), 2);
+        assert!(gold.skipped[1].reason.contains("duplicate"));
+    }
+
+    #[test]
+    fn a_wrong_header_is_an_error() {
+        let (_d, path) = write("id\ttext\tlabel\nx\ty\tSUBJ\n");
+        assert!(!is_checkthat_file(&path));
+        let err = read_checkthat_tsv(&path, GoldOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("header"), "{err}");
+    }
+}
