@@ -467,7 +467,8 @@ impl CueModel {
         (x, logits, cues)
     }
 
-    fn score_one(&self, text: &str) -> SentenceScores {
+    /// The scores of one (normalised) sentence.
+    pub fn score_one(&self, text: &str) -> SentenceScores {
         let (_, logits, cues) = self.evaluate(text);
         let evidence: f32 = logits
             .iter()

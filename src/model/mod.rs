@@ -101,6 +101,27 @@ impl Thresholds {
         probs[device] >= self.devices[device]
     }
 
+    /// A `framing` score coherent with the device decisions: at least the
+    /// `framing` threshold whenever a device is flagged. Each flagged device
+    /// lifts `framing` to its probability mapped linearly from `[t_d, 1]` onto
+    /// `[t_framing, 1]` (monotone, so a surer device lifts more); unflagged
+    /// devices leave `framing` as it is.
+    pub fn coherent_framing(&self, framing: f32, probs: &DeviceMap<f32>) -> f32 {
+        let tf = self.framing;
+        self.flagged(probs)
+            .into_iter()
+            .map(|d| {
+                let td = self.devices[d];
+                let above = if td < 1.0 {
+                    (probs[d] - td) / (1.0 - td)
+                } else {
+                    0.0
+                };
+                tf + above.clamp(0.0, 1.0) * (1.0 - tf)
+            })
+            .fold(framing, f32::max)
+    }
+
     /// The devices whose probability reaches its threshold, in [`Device::ALL`] order.
     pub fn flagged(&self, probs: &DeviceMap<f32>) -> Vec<Device> {
         Device::ALL
@@ -128,4 +149,29 @@ pub trait Scorer: Send + Sync {
 /// The logistic function.
 pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coherent_framing_lifts_flagged_sentences_to_the_threshold_and_above() {
+        let mut t = Thresholds {
+            framing: 0.4,
+            ..Thresholds::default()
+        };
+        t.devices[Device::Doubt] = 0.6;
+        let mut probs = DeviceMap::filled(0.1);
+        // Nothing flagged: framing unchanged.
+        assert_eq!(t.coherent_framing(0.2, &probs), 0.2);
+        // Doubt exactly at its threshold: lifted to the framing threshold.
+        probs[Device::Doubt] = 0.6;
+        assert!((t.coherent_framing(0.2, &probs) - 0.4).abs() < 1e-6);
+        // Halfway between its threshold and 1: halfway between 0.4 and 1.
+        probs[Device::Doubt] = 0.8;
+        assert!((t.coherent_framing(0.2, &probs) - 0.7).abs() < 1e-6);
+        // A framing score already higher is kept.
+        assert_eq!(t.coherent_framing(0.95, &probs), 0.95);
+    }
 }

@@ -198,6 +198,8 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
         context,
         head,
         fine_tuned_layers: vec![],
+        framing_calibration: None,
+        coherent_framing: false,
         thresholds: Thresholds::default(),
         training: serde_json::Value::Null,
     };

@@ -72,9 +72,32 @@ pub struct TransformerConfig {
     pub fine_tuned_layers: Vec<usize>,
     /// Decision thresholds chosen on the dev split.
     pub thresholds: Thresholds,
+    /// Platt scaling of the `framing` logit fitted on dev (`None`: the raw sigmoid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framing_calibration: Option<Platt>,
+    /// Make `framing` coherent with the device decisions
+    /// ([`Thresholds::coherent_framing`]); off for models trained before it.
+    #[serde(default)]
+    pub coherent_framing: bool,
     /// Provenance: training data hash, hyper-parameters, metrics.
     #[serde(default)]
     pub training: serde_json::Value,
+}
+
+/// Platt scaling: a calibrated probability `σ(a·z + b)` from a logit `z`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Platt {
+    /// Slope.
+    pub a: f32,
+    /// Intercept.
+    pub b: f32,
+}
+
+impl Platt {
+    /// The calibrated probability of logit `z`.
+    pub fn probability(&self, z: f32) -> f32 {
+        sigmoid(self.a * z + self.b)
+    }
 }
 
 /// Identity of the base encoder.
@@ -299,9 +322,19 @@ impl TransformerScorer {
             .into_iter()
             .filter(|c| probs[c.device] >= thresholds.device(c.device))
             .collect();
+        let z = logits[self.framing_output];
+        let framing = match self.config.framing_calibration {
+            Some(platt) => platt.probability(z),
+            None => sigmoid(z),
+        };
+        let framing = if self.config.coherent_framing {
+            thresholds.coherent_framing(framing, &probs)
+        } else {
+            framing
+        };
         SentenceScores {
             probs,
-            framing: sigmoid(logits[self.framing_output]),
+            framing,
             cues,
         }
     }

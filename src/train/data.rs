@@ -2,8 +2,10 @@
 //! model inputs — the deduplicated texts to embed and, per sentence, the text
 //! indices of the sentence and its context parts, with one target per output.
 
-use crate::eval::labels::{GoldArticle, GoldFormat, GoldSentence, GoldSet};
+use crate::eval::labels::{GoldArticle, GoldFormat, GoldSentence, GoldSet, AUTHOR_VOICE};
+use crate::model::cues::CueModel;
 use crate::model::head::ContextMode;
+use crate::model::Scorer;
 use crate::taxonomy::Device;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -63,7 +65,43 @@ impl TextTable {
     }
 }
 
-/// One split turned into model inputs.
+/// Which sentences of a split came from which labelled set.
+#[derive(Debug, Clone)]
+pub(super) struct Source {
+    /// Path of the labelled set (provenance).
+    pub(super) path: std::path::PathBuf,
+    /// [`data_hash`] of the set.
+    pub(super) sha256: String,
+    /// Does the set label `framing` (PTC, rhetor CSV) or only the author's
+    /// voice (CheckThat)?
+    pub(super) labels_framing: bool,
+    /// Its articles and sentences (training units).
+    pub(super) articles: usize,
+    /// Its sentence rows in the split: `rows.start..rows.end`.
+    pub(super) rows: std::ops::Range<usize>,
+}
+
+/// Silver labels from the cue model for the author-voice devices no human
+/// set labels everywhere: `editorial_aside` (cue flagged → positive, else
+/// negative) and, outside CheckThat, `evaluative_editorializing` (cue flagged
+/// → positive, else unknown). Human labels always win.
+pub(super) struct Silver<'a>(pub(super) &'a CueModel);
+
+impl Silver<'_> {
+    /// The silver targets of one sentence: `(device, positive, known)`.
+    fn labels(&self, text: &str) -> [(Device, bool, bool); 2] {
+        let scores = self.0.score_one(text);
+        let flagged = |d: Device| scores.probs[d] >= self.0.thresholds().device(d);
+        let aside = flagged(Device::EditorialAside);
+        let voice = flagged(AUTHOR_VOICE);
+        [
+            (Device::EditorialAside, aside, true),
+            (AUTHOR_VOICE, voice, voice),
+        ]
+    }
+}
+
+/// One split (one or several labelled sets) turned into model inputs.
 pub(super) struct Split {
     /// Number of articles.
     pub(super) articles: usize,
@@ -71,18 +109,54 @@ pub(super) struct Split {
     pub(super) rows: Vec<Vec<Option<usize>>>,
     /// Targets, [`N_OUTPUTS`] per sentence (devices in [`Device::ALL`] order, then `framing`).
     pub(super) targets: Vec<f32>,
-    /// Article of each sentence.
+    /// 1 where the target is known (labelled by the set or by silver labels), else 0.
+    pub(super) known: Vec<f32>,
+    /// Article of each sentence (numbered across all sources).
     pub(super) article_of: Vec<usize>,
+    /// The labelled sets, in order.
+    pub(super) sources: Vec<Source>,
 }
 
 impl Split {
-    /// The training units of `gold` with their `context`; texts go into `texts`.
-    /// The title context is the article's first sentence.
-    pub(super) fn build(gold: &GoldSet, context: ContextMode, texts: &mut TextTable) -> Split {
-        let mut rows = Vec::new();
-        let mut targets = Vec::new();
-        let mut article_of = Vec::new();
-        for (ai, a) in gold.articles.iter().enumerate() {
+    /// The training units of the labelled sets with their `context`; texts go
+    /// into `texts`. The title context is the article's first sentence.
+    pub(super) fn build(
+        golds: &[(std::path::PathBuf, GoldSet)],
+        context: ContextMode,
+        texts: &mut TextTable,
+        silver: Option<&Silver<'_>>,
+    ) -> Split {
+        let mut split = Split {
+            articles: 0,
+            rows: Vec::new(),
+            targets: Vec::new(),
+            known: Vec::new(),
+            article_of: Vec::new(),
+            sources: Vec::new(),
+        };
+        for (path, gold) in golds {
+            let first = split.rows.len();
+            split.add(gold, context, texts, silver);
+            split.sources.push(Source {
+                path: path.clone(),
+                sha256: data_hash(gold),
+                labels_framing: gold.labels_framing(),
+                articles: gold.articles.len(),
+                rows: first..split.rows.len(),
+            });
+        }
+        split
+    }
+
+    fn add(
+        &mut self,
+        gold: &GoldSet,
+        context: ContextMode,
+        texts: &mut TextTable,
+        silver: Option<&Silver<'_>>,
+    ) {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        for a in &gold.articles {
             let s = units(a);
             let title = s.first().map(|l| texts.id(&l.text));
             for (i, sentence) in s.iter().enumerate() {
@@ -95,22 +169,32 @@ impl Split {
                     }
                     ContextMode::Title => row.push(title),
                 }
-                rows.push(row);
-                let flag = |b: bool| if b { 1.0 } else { 0.0 };
-                targets.extend(
-                    Device::ALL
-                        .iter()
-                        .map(|d| flag(sentence.devices.contains(d))),
-                );
-                targets.push(flag(sentence.positive));
-                article_of.push(ai);
+                self.rows.push(row);
+                let mut target: Vec<f32> = Device::ALL
+                    .iter()
+                    .map(|d| flag(sentence.devices.contains(d)))
+                    .collect();
+                let mut known: Vec<f32> = Device::ALL
+                    .iter()
+                    .map(|d| flag(gold.devices.contains(d)))
+                    .collect();
+                for (d, positive, is_known) in silver
+                    .map(|s| s.labels(&sentence.text))
+                    .into_iter()
+                    .flatten()
+                {
+                    if known[d.index()] == 0.0 && is_known {
+                        target[d.index()] = flag(positive);
+                        known[d.index()] = 1.0;
+                    }
+                }
+                target.push(flag(sentence.positive && gold.labels_framing()));
+                known.push(flag(gold.labels_framing()));
+                self.targets.extend(target);
+                self.known.extend(known);
+                self.article_of.push(self.articles);
             }
-        }
-        Split {
-            articles: gold.articles.len(),
-            rows,
-            targets,
-            article_of,
+            self.articles += 1;
         }
     }
 
@@ -124,20 +208,42 @@ impl Split {
         self.targets[line * N_OUTPUTS + output] > 0.5
     }
 
-    /// The targets of one output, per sentence.
-    pub(super) fn gold(&self, output: usize) -> Vec<bool> {
-        (0..self.len()).map(|i| self.target(i, output)).collect()
+    /// Is output `output` labelled for sentence `line`?
+    pub(super) fn is_known(&self, line: usize, output: usize) -> bool {
+        self.known[line * N_OUTPUTS + output] > 0.5
     }
 
-    /// The [`N_OUTPUTS`] targets of sentence `line`.
-    pub(super) fn targets_of(&self, line: usize) -> &[f32] {
-        &self.targets[line * N_OUTPUTS..(line + 1) * N_OUTPUTS]
+    /// The sentences labelled for one output (among `rows`), with their targets.
+    pub(super) fn labelled(
+        &self,
+        output: usize,
+        rows: std::ops::Range<usize>,
+    ) -> (Vec<usize>, Vec<bool>) {
+        rows.filter(|&i| self.is_known(i, output))
+            .map(|i| (i, self.target(i, output)))
+            .unzip()
     }
 
-    /// Which outputs have at least one positive sentence.
+    /// Targets and known-flags of a mini-batch of sentences (`n × N_OUTPUTS` tensors).
+    pub(super) fn batch_targets(
+        &self,
+        lines: &[usize],
+    ) -> crate::error::Result<(candle_core::Tensor, candle_core::Tensor)> {
+        let gather = |values: &[f32]| {
+            let v: Vec<f32> = lines
+                .iter()
+                .flat_map(|&l| values[l * N_OUTPUTS..(l + 1) * N_OUTPUTS].iter().copied())
+                .collect();
+            candle_core::Tensor::from_vec(v, (lines.len(), N_OUTPUTS), &candle_core::Device::Cpu)
+                .map_err(crate::error::Error::from)
+        };
+        Ok((gather(&self.targets)?, gather(&self.known)?))
+    }
+
+    /// Which outputs have at least one known positive sentence.
     pub(super) fn trained_outputs(&self) -> Vec<bool> {
         (0..N_OUTPUTS)
-            .map(|o| (0..self.len()).any(|i| self.target(i, o)))
+            .map(|o| (0..self.len()).any(|i| self.is_known(i, o) && self.target(i, o)))
             .collect()
     }
 
@@ -190,12 +296,19 @@ mod tests {
         let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
         let mut table = TextTable::default();
         assert_eq!(gold.sentence_count(), 4);
-        let split = Split::build(&gold, ContextMode::PrevNext, &mut table);
+        let sets = [(dir.path().to_path_buf(), gold.clone())];
+        let split = Split::build(&sets, ContextMode::PrevNext, &mut table, None);
         assert_eq!((split.len(), split.articles, table.texts.len()), (3, 1, 3));
         assert_eq!(split.rows[0], vec![Some(0), None, Some(1)]);
         assert!(split.target(2, Device::LoadedLanguage.index()));
         assert!(split.target(2, N_OUTPUTS - 1) && !split.target(1, N_OUTPUTS - 1));
-        assert_eq!(split.gold(N_OUTPUTS - 1), vec![false, false, true]);
+        assert_eq!(
+            split.labelled(N_OUTPUTS - 1, 0..3),
+            (vec![0, 1, 2], vec![false, false, true])
+        );
+        // PTC labels its 14 techniques and framing, not the author's voice.
+        assert!(!split.is_known(0, AUTHOR_VOICE.index()));
+        assert!(split.is_known(0, Device::Doubt.index()));
         let trained = split.trained_outputs();
         assert_eq!(trained.iter().filter(|t| **t).count(), 2);
         let emb = vec![vec![1.0], vec![2.0], vec![3.0]];
@@ -207,6 +320,59 @@ mod tests {
         relabelled.articles[0].sentences[1].devices = vec![Device::Doubt];
         assert_eq!(data_hash(&gold), data_hash(&gold.clone()));
         assert_ne!(data_hash(&gold), data_hash(&relabelled));
+    }
+
+    /// Multi-task data: a PTC folder and a CheckThat file in one split. Each
+    /// set's rows know only the outputs the set labels; the cue model's
+    /// silver labels add `editorial_aside` everywhere and author-voice
+    /// positives outside CheckThat.
+    #[test]
+    fn multi_task_split_masks_what_each_set_does_not_label() {
+        let ptc = ptc_folder();
+        let ct_dir = tempfile::tempdir().unwrap();
+        let ct = ct_dir.path().join("dev_en.tsv");
+        std::fs::write(
+            &ct,
+            "sentence_id\tsentence\tlabel\n\
+             s1\tLet's notice that the minister is curious.\tOBJ\n\
+             s2\tThe vote is on Tuesday.\tSUBJ\n",
+        )
+        .unwrap();
+        let mut sets = Vec::new();
+        for p in [ptc.path().to_path_buf(), ct.clone()] {
+            let gold = read_gold(&p, GoldOptions::default()).unwrap();
+            sets.push((p, gold));
+        }
+        let cues = CueModel::embedded().unwrap();
+        let silver = Silver(&cues);
+        let mut table = TextTable::default();
+        let split = Split::build(&sets, ContextMode::None, &mut table, Some(&silver));
+        assert_eq!(split.len(), 5);
+        assert_eq!(split.sources.len(), 2);
+        assert_eq!(split.sources[1].rows, 3..5);
+        assert!(split.sources[0].labels_framing && !split.sources[1].labels_framing);
+        assert_eq!((split.articles, split.article_of[4]), (3, 2));
+        let (voice, framing, aside, doubt) = (
+            AUTHOR_VOICE.index(),
+            N_OUTPUTS - 1,
+            Device::EditorialAside.index(),
+            Device::Doubt.index(),
+        );
+        // CheckThat rows: gold author voice wins over the cue model (s1 is
+        // OBJ although the cues flag "is curious"), no framing, no techniques.
+        assert!(split.is_known(3, voice) && !split.target(3, voice));
+        assert!(split.is_known(4, voice) && split.target(4, voice));
+        assert!(!split.is_known(3, framing) && !split.is_known(3, doubt));
+        // Silver: editorial_aside known on every row, positive for "Let's notice".
+        assert!((0..5).all(|i| split.is_known(i, aside)));
+        assert!(split.target(3, aside) && !split.target(4, aside));
+        // PTC rows: author voice unknown unless the cues flag it.
+        assert!(!split.is_known(0, voice));
+        let (y, known) = split.batch_targets(&[3, 0]).unwrap();
+        assert_eq!(y.dims(), &[2, N_OUTPUTS]);
+        let known = known.to_vec2::<f32>().unwrap();
+        assert_eq!((known[0][voice], known[1][voice]), (1.0, 0.0));
+        assert_eq!((known[0][framing], known[1][framing]), (0.0, 1.0));
     }
 
     /// The shipped model's config records the hashes of its PTC train and dev
@@ -223,10 +389,17 @@ mod tests {
             std::fs::read_to_string(root.join("models/rhetor-minilm/config.json")).unwrap();
         let config: serde_json::Value = serde_json::from_str(&config).unwrap();
         for (split, key) in [("train", "train_data"), ("dev", "dev_data")] {
-            let gold = read_gold(&ptc.join(split), GoldOptions::default()).unwrap();
-            let recorded = &config["training"][key];
+            let path = ptc.join(split);
+            let gold = read_gold(&path, GoldOptions::default()).unwrap();
+            // One entry per labelled set (the PTC one first), or one object
+            // for models trained on PTC alone.
+            let recorded = match &config["training"][key] {
+                serde_json::Value::Array(sets) => &sets[0],
+                one => one,
+            };
             let mut table = TextTable::default();
-            let units = Split::build(&gold, ContextMode::None, &mut table).len();
+            let units =
+                Split::build(&[(path, gold.clone())], ContextMode::None, &mut table, None).len();
             assert_eq!(Some(units as u64), recorded["lines"].as_u64(), "{split}");
             assert_eq!(
                 Some(data_hash(&gold).as_str()),

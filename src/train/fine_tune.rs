@@ -2,7 +2,7 @@
 //! hidden states entering the top `k` layers are computed once and cached
 //! (fp16), then each epoch runs only those layers, with seeded dropout.
 
-use super::data::{Split, N_OUTPUTS};
+use super::data::Split;
 use super::optim::{
     adamw, head_probs, head_train_forward, init_head, loss_weights, seeded_dropout, vars_of,
     weighted_bce, HeadVars,
@@ -68,13 +68,9 @@ impl Trainer {
                     .map_err(Error::from)?;
                 let logits = head_train_forward(&head_vars, &pooled, dropout, &mut self.rng)
                     .map_err(Error::from)?;
-                let mut yb = Vec::with_capacity(batch.len() * N_OUTPUTS);
-                for &l in batch {
-                    yb.extend_from_slice(self.train.targets_of(l));
-                }
-                let y = Tensor::from_vec(yb, (batch.len(), N_OUTPUTS), &CDevice::Cpu)
-                    .map_err(Error::from)?;
-                let loss = weighted_bce(&logits, &y, &pos_w, &out_w).map_err(Error::from)?;
+                let (y, known) = self.train.batch_targets(batch)?;
+                let loss =
+                    weighted_bce(&logits, &y, &known, &pos_w, &out_w).map_err(Error::from)?;
                 let grads = loss.backward().map_err(Error::from)?;
                 head_opt.step(&grads).map_err(Error::from)?;
                 enc_opt.step(&grads).map_err(Error::from)?;
@@ -90,7 +86,7 @@ impl Trainer {
                 cfg,
                 VarBuilder::from_varmap(&head_map, DType::F32, &CDevice::Cpu),
             )?;
-            let f1 = self.dev_framing_f1(&head_probs(&head, &xt)?);
+            let f1 = self.dev_score(&head_probs(&head, &xt)?);
             self.report_epoch(&pb, epoch, total_loss / n.max(1) as f64, f1);
             if !best.record(epoch, f1, || Ok((head.tensors(), layer_tensors(&top, k)?)))? {
                 break;

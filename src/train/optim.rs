@@ -5,6 +5,7 @@
 use super::data::{Split, N_OUTPUTS};
 use super::TrainOptions;
 use crate::error::{Error, Result};
+use crate::eval::labels::AUTHOR_VOICE;
 use crate::model::head::{Head, HeadConfig};
 use candle_core::{DType, Device as CDevice, Tensor, Var, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
@@ -13,18 +14,20 @@ use rand::Rng;
 use std::collections::HashMap;
 use std::sync::MutexGuard;
 
-/// Per-label positive weights (`neg/pos`, capped) and the output weights
-/// (0 for untrained outputs, `framing_weight` for `framing`), as tensors.
+/// Per-label positive weights (`neg/pos` among the labelled sentences,
+/// capped) and the output weights (0 for untrained outputs,
+/// `framing_weight` for `framing`, `voice_weight` for the author's voice), as tensors.
 pub(super) fn loss_weights(
     split: &Split,
     trained: &[bool],
     opts: &TrainOptions,
 ) -> Result<(Tensor, Tensor)> {
-    let n = split.len() as f32;
     let mut pos_w = Vec::with_capacity(N_OUTPUTS);
     let mut out_w = Vec::with_capacity(N_OUTPUTS);
     for (o, &is_trained) in trained.iter().enumerate() {
-        let pos = (0..split.len()).filter(|&i| split.target(i, o)).count() as f32;
+        let (rows, gold) = split.labelled(o, 0..split.len());
+        let n = rows.len() as f32;
+        let pos = gold.iter().filter(|g| **g).count() as f32;
         pos_w.push(if pos > 0.0 {
             ((n - pos) / pos).clamp(1.0, opts.max_pos_weight)
         } else {
@@ -34,6 +37,8 @@ pub(super) fn loss_weights(
             0.0
         } else if o == N_OUTPUTS - 1 {
             opts.framing_weight
+        } else if o == AUTHOR_VOICE.index() {
+            opts.voice_weight
         } else {
             1.0
         });
@@ -42,10 +47,13 @@ pub(super) fn loss_weights(
     Ok((tensor(pos_w)?, tensor(out_w)?))
 }
 
-/// Weighted BCE with logits: mean over rows of Σ_o w_o·(p_o·y·softplus(−z) + (1−y)·softplus(z)).
+/// Weighted, masked BCE with logits: mean over rows of
+/// Σ_o known·w_o·(p_o·y·softplus(−z) + (1−y)·softplus(z)); unlabelled
+/// targets (`known` = 0) add nothing.
 pub(super) fn weighted_bce(
     logits: &Tensor,
     y: &Tensor,
+    known: &Tensor,
     pos_w: &Tensor,
     out_w: &Tensor,
 ) -> candle_core::Result<Tensor> {
@@ -57,7 +65,7 @@ pub(super) fn weighted_bce(
     let sp_neg = softplus(logits)?;
     let pos_term = (y * sp_pos)?.broadcast_mul(pos_w)?;
     let neg_term = ((y.ones_like()? - y)? * sp_neg)?;
-    let per = (pos_term + neg_term)?.broadcast_mul(out_w)?;
+    let per = ((pos_term + neg_term)? * known)?.broadcast_mul(out_w)?;
     per.sum(D::Minus1)?.mean_all()
 }
 

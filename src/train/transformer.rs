@@ -2,20 +2,23 @@
 //! fitting on cached frozen-encoder embeddings, dev evaluation, thresholds and
 //! writing the model folder. Fine-tuning of the top layers is in `fine_tune`.
 
-use super::data::{data_hash, Split, TextTable, N_OUTPUTS};
+use super::calibrate::{best_coherent_threshold, fit_platt, logit};
+use super::data::{Silver, Split, TextTable, N_OUTPUTS};
 use super::optim::{
     adamw, head_probs, head_train_forward, init_head, loss_weights, weighted_bce, HeadVars,
 };
-use super::{TrainOptions, TrainReport};
+use super::voice::{best_macro_f1_threshold, macro_f1, macro_f1_of_counts};
+use super::{TrainOptions, TrainReport, VoiceReport};
 use crate::error::{Error, Result};
 use crate::eval::bootstrap::bootstrap_intervals;
-use crate::eval::labels::{read_gold, GoldOptions};
+use crate::eval::labels::{read_gold, GoldOptions, GoldSet, AUTHOR_VOICE};
 use crate::eval::metrics::{best_f1_threshold, Counts};
 use crate::model::bert::{Batching, BertEncoder, Encoder};
+use crate::model::cues::CueModel;
 use crate::model::head::{save_tensors, Head, HeadConfig};
 use crate::model::setup;
 use crate::model::transformer::{
-    all_labels, BaseInfo, Pooling, TransformerConfig, TransformerKind,
+    all_labels, BaseInfo, Platt, Pooling, TransformerConfig, TransformerKind,
 };
 use crate::model::Thresholds;
 use crate::stats::Interval;
@@ -101,29 +104,31 @@ pub struct Trainer {
     /// Outputs with at least one positive training sentence.
     pub(super) trained: Vec<bool>,
     pub(super) rng: StdRng,
-    /// Path and [`data_hash`] of the training and dev sets (provenance).
-    sources: [(PathBuf, String); 2],
     started: Instant,
 }
 
 impl Trainer {
-    /// Reads the training and dev sets and loads the base encoder.
+    /// Reads the training and dev sets (each one or several labelled sets:
+    /// PTC folders, rhetor CSVs, CheckThat TSVs) and loads the base encoder.
     pub fn new(
         base: &Path,
-        train_path: &Path,
-        dev_path: &Path,
+        train_paths: &[PathBuf],
+        dev_paths: &[PathBuf],
         opts: TrainOptions,
     ) -> Result<Trainer> {
         let started = Instant::now();
-        let train_gold = read_gold(train_path, GoldOptions::default())?;
-        let dev_gold = read_gold(dev_path, GoldOptions::default())?;
-        let sources = [
-            (train_path.to_path_buf(), data_hash(&train_gold)),
-            (dev_path.to_path_buf(), data_hash(&dev_gold)),
-        ];
+        let read_all = |paths: &[PathBuf]| -> Result<Vec<(PathBuf, GoldSet)>> {
+            paths
+                .iter()
+                .map(|p| Ok((p.clone(), read_gold(p, GoldOptions::default())?)))
+                .collect()
+        };
+        let (train_golds, dev_golds) = (read_all(train_paths)?, read_all(dev_paths)?);
+        let cues = CueModel::embedded()?;
+        let silver = Silver(&cues);
         let mut table = TextTable::default();
-        let train = Split::build(&train_gold, opts.context, &mut table);
-        let dev = Split::build(&dev_gold, opts.context, &mut table);
+        let train = Split::build(&train_golds, opts.context, &mut table, Some(&silver));
+        let dev = Split::build(&dev_golds, opts.context, &mut table, Some(&silver));
         if train.len() == 0 || dev.len() == 0 {
             return Err(Error::Config(
                 "training and dev data must not be empty".into(),
@@ -142,7 +147,6 @@ impl Trainer {
             texts: table.texts,
             train,
             dev,
-            sources,
             started,
         })
     }
@@ -155,8 +159,10 @@ impl Trainer {
             self.fine_tune()?
         };
         let probs = self.dev_probs(&fitted)?;
-        let (thresholds, report) = self.evaluate(&probs, fitted.epoch);
-        let config = self.config(&fitted, thresholds, &report);
+        let (thresholds, platt, report) = self.evaluate(&probs, fitted.epoch);
+        let mut config = self.config(&fitted, thresholds, &report);
+        config.framing_calibration = platt;
+        config.coherent_framing = true;
         write_model(out, &config, &fitted)?;
         Ok(report)
     }
@@ -195,18 +201,16 @@ impl Trainer {
             let mut batches = 0;
             for chunk in order.chunks(self.opts.batch_size.max(1)) {
                 let mut xb = Vec::with_capacity(chunk.len() * input_dim);
-                let mut yb = Vec::with_capacity(chunk.len() * N_OUTPUTS);
                 for &i in chunk {
                     xb.extend_from_slice(&xtr[i * input_dim..(i + 1) * input_dim]);
-                    yb.extend_from_slice(self.train.targets_of(i));
                 }
                 let x = Tensor::from_vec(xb, (chunk.len(), input_dim), &CDevice::Cpu)
                     .map_err(Error::from)?;
-                let y = Tensor::from_vec(yb, (chunk.len(), N_OUTPUTS), &CDevice::Cpu)
-                    .map_err(Error::from)?;
+                let (y, known) = self.train.batch_targets(chunk)?;
                 let logits = head_train_forward(&vars, &x, self.opts.dropout, &mut self.rng)
                     .map_err(Error::from)?;
-                let loss = weighted_bce(&logits, &y, &pos_w, &out_w).map_err(Error::from)?;
+                let loss =
+                    weighted_bce(&logits, &y, &known, &pos_w, &out_w).map_err(Error::from)?;
                 opt.backward_step(&loss).map_err(Error::from)?;
                 total += loss.to_scalar::<f32>().map_err(Error::from)? as f64;
                 batches += 1;
@@ -215,7 +219,7 @@ impl Trainer {
                 cfg,
                 VarBuilder::from_varmap(&varmap, DType::F32, &CDevice::Cpu),
             )?;
-            let f1 = self.dev_framing_f1(&head_probs(&head, &xdev)?);
+            let f1 = self.dev_score(&head_probs(&head, &xdev)?);
             let loss = total / batches.max(1) as f64;
             self.report_epoch(&pb, epoch, loss, f1);
             pb.inc(1);
@@ -251,21 +255,94 @@ impl Trainer {
         head_probs(&fitted.head, &xt)
     }
 
-    /// Dev framing F1 at its best threshold (0 without dev positives).
-    pub(super) fn dev_framing_f1(&self, probs: &[Vec<f32>]) -> f64 {
-        let o = N_OUTPUTS - 1;
-        let p: Vec<f32> = probs.iter().map(|r| r[o]).collect();
-        best_f1_threshold(&p, &self.dev.gold(o)).map_or(0.0, |(_, f1)| f1)
+    /// The early-stopping score: the mean over the dev sets of their
+    /// headline figure at its best threshold — `framing` F1 for sets that
+    /// label framing, author-voice macro-F1 for CheckThat.
+    pub(super) fn dev_score(&self, probs: &[Vec<f32>]) -> f64 {
+        let scores: Vec<f64> = self
+            .dev
+            .sources
+            .iter()
+            .map(|source| {
+                let output = if source.labels_framing {
+                    N_OUTPUTS - 1
+                } else {
+                    AUTHOR_VOICE.index()
+                };
+                let (rows, gold) = self.dev.labelled(output, source.rows.clone());
+                let p: Vec<f32> = rows.iter().map(|&i| probs[i][output]).collect();
+                let best = if source.labels_framing {
+                    best_f1_threshold(&p, &gold)
+                } else {
+                    best_macro_f1_threshold(&p, &gold, None)
+                };
+                best.map_or(0.0, |(_, f)| f)
+            })
+            .collect();
+        scores.iter().sum::<f64>() / scores.len().max(1) as f64
+    }
+
+    /// The dev rows of the CheckThat-style sets (they label only the author's voice).
+    fn voice_dev_rows(&self) -> Vec<usize> {
+        self.dev
+            .sources
+            .iter()
+            .filter(|s| !s.labels_framing)
+            .flat_map(|s| s.rows.clone())
+            .collect()
+    }
+
+    /// The author-voice threshold (best macro-F1 at the realistic base rate
+    /// on the CheckThat dev rows) and its dev report; `None` without such rows.
+    fn voice_threshold(&self, probs: &[Vec<f32>]) -> Option<VoiceReport> {
+        let o = AUTHOR_VOICE.index();
+        let rows = self.voice_dev_rows();
+        let gold: Vec<bool> = rows.iter().map(|&i| self.dev.target(i, o)).collect();
+        let p: Vec<f32> = rows.iter().map(|&i| probs[i][o]).collect();
+        let base_rate = self.opts.voice_base_rate;
+        let (threshold, at_base_rate) = best_macro_f1_threshold(&p, &gold, Some(base_rate))?;
+        let best = best_macro_f1_threshold(&p, &gold, None).map_or(0.0, |(_, f)| f);
+        let decisions: Vec<bool> = p.iter().map(|x| *x >= threshold).collect();
+        let per_sentence: Vec<Vec<Counts>> = gold
+            .iter()
+            .zip(&decisions)
+            .map(|(&g, &d)| {
+                let mut c = Counts::default();
+                c.add(g, d);
+                vec![c]
+            })
+            .collect();
+        let ci = bootstrap_intervals(&per_sentence, CI_RESAMPLES, CI_SEED, |c| {
+            vec![macro_f1_of_counts(&c[0])]
+        });
+        Some(VoiceReport {
+            threshold,
+            base_rate,
+            macro_f1: macro_f1(&decisions, &gold, None),
+            macro_f1_ci95: ci.first().copied().unwrap_or(Interval {
+                low: 0.0,
+                high: 0.0,
+            }),
+            macro_f1_at_base_rate: at_base_rate,
+            best_macro_f1: best,
+            sentences: gold.len(),
+            subjective: gold.iter().filter(|g| **g).count(),
+        })
     }
 
     /// Thresholds per output (best dev F1; 0.5 for outputs without training
     /// or dev positives) and the report.
-    fn evaluate(&self, probs: &[Vec<f32>], best_epoch: usize) -> (Thresholds, TrainReport) {
+    fn evaluate(
+        &self,
+        probs: &[Vec<f32>],
+        best_epoch: usize,
+    ) -> (Thresholds, Option<Platt>, TrainReport) {
         let mut thresholds = Thresholds::default();
         let mut per_device = Vec::new();
+        let voice = self.voice_threshold(probs);
         for (o, &is_trained) in self.trained.iter().enumerate() {
-            let p: Vec<f32> = probs.iter().map(|r| r[o]).collect();
-            let g = self.dev.gold(o);
+            let (rows, g) = self.dev.labelled(o, 0..self.dev.len());
+            let p: Vec<f32> = rows.iter().map(|&i| probs[i][o]).collect();
             let (t, f) = best_f1_threshold(&p, &g)
                 .filter(|_| is_trained)
                 .unwrap_or((0.5, 0.0));
@@ -279,18 +356,44 @@ impl Trainer {
                 thresholds.framing = t;
             }
         }
+        if let Some(v) = &voice {
+            thresholds.devices[AUTHOR_VOICE] = v.threshold;
+        }
         let o = N_OUTPUTS - 1;
-        let gold = self.dev.gold(o);
-        let counts_at = |t: f32| {
+        let (rows, gold) = self.dev.labelled(o, 0..self.dev.len());
+        let raw: Vec<f32> = rows.iter().map(|&i| probs[i][o]).collect();
+        let platt = fit_platt(&raw.iter().map(|&p| logit(p)).collect::<Vec<_>>(), &gold);
+        let calibrated: Vec<f32> = match platt {
+            Some(platt) => raw.iter().map(|&p| platt.probability(logit(p))).collect(),
+            None => raw.clone(),
+        };
+        let flagged: Vec<bool> = rows
+            .iter()
+            .map(|&i| {
+                Device::ALL.iter().any(|d| {
+                    self.trained[d.index()] && probs[i][d.index()] >= thresholds.device(*d)
+                })
+            })
+            .collect();
+        if let Some((t, _)) = best_coherent_threshold(&calibrated, &flagged, &gold) {
+            thresholds.framing = t;
+        }
+        let counts_at = |t: f32, coherent: bool| {
             let mut per_article = vec![vec![Counts::default()]; self.dev.articles];
             let mut total = Counts::default();
-            for (i, (r, &g)) in probs.iter().zip(&gold).enumerate() {
-                per_article[self.dev.article_of[i]][0].add(g, r[o] >= t);
-                total.add(g, r[o] >= t);
+            for (k, (&i, &g)) in rows.iter().zip(&gold).enumerate() {
+                let decision = if coherent {
+                    calibrated[k] >= t || flagged[k]
+                } else {
+                    raw[k] >= t
+                };
+                per_article[self.dev.article_of[i]][0].add(g, decision);
+                total.add(g, decision);
             }
+            per_article.retain(|c| c[0] != Counts::default());
             (per_article, total)
         };
-        let (per_article, total) = counts_at(thresholds.framing);
+        let (per_article, total) = counts_at(thresholds.framing, true);
         let ci = bootstrap_intervals(&per_article, CI_RESAMPLES, CI_SEED, |c| vec![c[0].prf().f1]);
         let prf = total.prf();
         let report = TrainReport {
@@ -301,12 +404,13 @@ impl Trainer {
             }),
             dev_precision: prf.precision,
             dev_recall: prf.recall,
-            dev_f1_at_05: counts_at(0.5).1.prf().f1,
+            dev_f1_at_05: counts_at(0.5, false).1.prf().f1,
             per_device_f1: per_device,
+            dev_voice: voice,
             best_epoch,
             seconds: self.started.elapsed().as_secs_f64(),
         };
-        (thresholds, report)
+        (thresholds, platt, report)
     }
 
     /// The model's `config.json`, with provenance and metrics under `training`.
@@ -324,9 +428,16 @@ impl Trainer {
             .map(|(l, _)| *l)
             .collect();
         let top_start = self.top_start(fitted);
-        let data = |(path, sha256): &(PathBuf, String), split: &Split| {
-            serde_json::json!({"path": path.display().to_string(), "sha256": sha256,
-                               "articles": split.articles, "lines": split.len()})
+        let data = |split: &Split| {
+            let sets: Vec<serde_json::Value> = split
+                .sources
+                .iter()
+                .map(|s| {
+                    serde_json::json!({"path": s.path.display().to_string(), "sha256": s.sha256,
+                                       "articles": s.articles, "lines": s.rows.len()})
+                })
+                .collect();
+            serde_json::Value::Array(sets)
         };
         TransformerConfig {
             kind: TransformerKind::Transformer,
@@ -343,9 +454,11 @@ impl Trainer {
             head: fitted.head.config(),
             fine_tuned_layers: (top_start..top_start + fitted.layers.len()).collect(),
             thresholds,
+            framing_calibration: None,
+            coherent_framing: false,
             training: serde_json::json!({
-                "train_data": data(&self.sources[0], &self.train),
-                "dev_data": data(&self.sources[1], &self.dev),
+                "train_data": data(&self.train),
+                "dev_data": data(&self.dev),
                 "options": self.opts,
                 "metrics": report,
                 "note": "thresholds and early stopping use the dev split; dev figures are therefore optimistic",

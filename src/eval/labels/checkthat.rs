@@ -10,6 +10,7 @@
 use super::{GoldArticle, GoldFormat, GoldOptions, GoldSentence, GoldSet, Problems};
 use crate::error::{Error, Location, Result};
 use crate::taxonomy::Device;
+use crate::text::normalize;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -100,7 +101,8 @@ fn parse_row(line: &str, loc: &dyn Fn(&str) -> Location) -> Result<(String, Gold
     if id.is_empty() {
         return Err(Error::input(loc("sentence_id"), "empty sentence id"));
     }
-    let text = fields[1].trim().to_string();
+    // The scored text is the normalised sentence, as for PTC lines.
+    let text = normalize(fields[1].trim()).text.trim().to_string();
     if text.is_empty() {
         return Err(Error::input(loc("sentence"), "empty sentence"));
     }
@@ -145,7 +147,7 @@ mod tests {
     fn reads_subj_and_obj_rows_with_quotes_left_alone() {
         let (_d, path) = write(
             "sentence_id\tsentence\tlabel\tsolved_conflict\n\
-             a1\tIt is \"curious\", isn't it?\tSUBJ\tFalse\n\
+             a1\tIt is \u{201c}curious\u{201d}, isn't it?\tSUBJ\tFalse\n\
              a2\tThe vote is on Tuesday.\tOBJ\tTrue\n",
         );
         assert!(is_checkthat_file(&path));
@@ -154,7 +156,10 @@ mod tests {
         assert_eq!(gold.devices, vec![AUTHOR_VOICE]);
         assert_eq!((gold.sentence_count(), gold.positive_count()), (2, 1));
         let s = &gold.articles[0].sentences[0];
-        assert_eq!(s.text, "It is \"curious\", isn't it?");
+        assert_eq!(
+            s.text, "It is \"curious\", isn't it?",
+            "curly quotes normalised"
+        );
         assert_eq!(s.devices, vec![AUTHOR_VOICE]);
         assert!(gold.articles[1].sentences[0].devices.is_empty());
     }
