@@ -1,5 +1,5 @@
-//! `rhetor eval` — evaluate a model against a labelled set (rhetor CSV or a
-//! PTC-layout folder), with baselines, bootstrap intervals, calibration,
+//! `rhetor eval` — evaluate a model against a labelled set (rhetor CSV, a
+//! PTC-layout folder or a CheckThat! subjectivity TSV), with baselines, bootstrap intervals, calibration,
 //! threshold tuning and error analysis; or `--agreement A.csv B.csv`.
 
 use super::args::{build, ModelArgs};
@@ -37,7 +37,7 @@ impl Split {
 /// Arguments of `rhetor eval`.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --agreement passA.csv passB.csv"
+    after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels), or a CheckThat! subjectivity\n  .tsv (sentence_id, sentence, label SUBJ|OBJ: the author-voice device is scored). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --gold ../shared/checkthat-subj-en/dev_en.tsv --base-rate 0.27\n  rhetor eval --agreement passA.csv passB.csv"
 )]
 pub struct Args {
     /// The labelled set: a rhetor gold CSV, a folder with one, or a PTC-layout folder.
