@@ -635,11 +635,13 @@ mod tests {
         // tp 2, fn 1, fp 1, tn 1 → P 2/3, R 2/3, F1 2/3;
         // OBJ: tp 1, fp 1, fn 1 → F1 1/2; macro-F1 = 7/12.
         let gold = checkthat_gold(&[true, true, true, false, false]);
-        let mut thresholds = Thresholds::default();
-        thresholds.framing = 0.0; // framing would flag everything
         let run = ModelRun {
             name: "m".into(),
-            thresholds,
+            // framing ≥ 0 would flag everything: it must not be what is scored.
+            thresholds: Thresholds {
+                framing: 0.0,
+                ..Thresholds::default()
+            },
             scores: [0.9, 0.8, 0.2, 0.7, 0.1]
                 .iter()
                 .map(|p| vec![voice(*p)])
