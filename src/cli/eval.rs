@@ -1,5 +1,5 @@
-//! `rhetor eval` — evaluate a model against a labelled set (rhetor CSV or a
-//! PTC-layout folder), with baselines, bootstrap intervals, calibration,
+//! `rhetor eval` — evaluate a model against a labelled set (rhetor CSV, a
+//! PTC-layout folder or a CheckThat! subjectivity TSV), with baselines, bootstrap intervals, calibration,
 //! threshold tuning and error analysis; or `--agreement A.csv B.csv`.
 
 use super::args::{build, ModelArgs};
@@ -8,10 +8,11 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use rhetor::eval::agreement::agreement;
 use rhetor::eval::report::{summary, write_report_dir, Report};
-use rhetor::eval::run::{constant_run, error_analysis, evaluate, score_gold, scored_devices};
+use rhetor::eval::run::{constant_run, error_analysis, evaluate_with, score_gold, scored_devices};
 use rhetor::eval::tune::tune_thresholds;
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
 use rhetor::model::thresholds::{read_config_thresholds, write_config_thresholds};
+use rhetor::taxonomy::Label;
 use rhetor::{LoadOptions, ModelSpec, Rhetor};
 use std::path::{Path, PathBuf};
 
@@ -36,7 +37,7 @@ impl Split {
 /// Arguments of `rhetor eval`.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --agreement passA.csv passB.csv"
+    after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels), or a CheckThat! subjectivity\n  .tsv (sentence_id, sentence, label SUBJ|OBJ: the author-voice device is scored). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --gold ../shared/checkthat-subj-en/dev_en.tsv --base-rate 0.27\n  rhetor eval --agreement passA.csv passB.csv"
 )]
 pub struct Args {
     /// The labelled set: a rhetor gold CSV, a folder with one, or a PTC-layout folder.
@@ -62,6 +63,9 @@ pub struct Args {
     /// Leave sentence texts out of report.md and predictions.csv (for corpora you may not redistribute).
     #[arg(long)]
     redact: bool,
+    /// Also report the sentence-level metrics with the gold positives reweighted to this prior (0 < P < 1; real news: 0.25–0.28).
+    #[arg(long, value_name = "P", value_parser = parse_base_rate)]
+    base_rate: Option<f64>,
     /// Bootstrap resamples for the confidence intervals (0 = none).
     #[arg(long, default_value_t = rhetor::eval::run::RESAMPLES)]
     resamples: usize,
@@ -118,7 +122,13 @@ pub fn run(args: Args) -> Result<i32> {
         let Some(dir) = &folder else {
             bail!("--tune writes the thresholds into a model folder: pass --model with a folder (e.g. --model models/cues or --model baseline)");
         };
-        let (t, rows) = tune_thresholds(&gold, &run);
+        let (mut t, mut rows) = tune_thresholds(&gold, &run);
+        if !gold.labels_framing() {
+            // The set labels only the author's voice: its positives say nothing
+            // about `framing`, whose threshold stays as it was.
+            rows.retain(|r| r.label != Label::Framing);
+            t.framing = run.thresholds.framing;
+        }
         write_config_thresholds(dir, &t)?;
         eprintln!(
             "rhetor: tuned {} thresholds written to {}",
@@ -129,11 +139,16 @@ pub fn run(args: Args) -> Result<i32> {
         run.thresholds = t;
         tuned = rows;
     }
-    let evaluation = evaluate(&gold, &run, args.resamples);
+    let evaluation = evaluate_with(&gold, &run, args.resamples, args.base_rate);
+    if args.base_rate.is_some() && evaluation.sentence_level.at_base_rate.is_none() {
+        notes.push(
+            "--base-rate: not applied, the set has no positive or no negative sentence".into(),
+        );
+    }
     let baselines = if args.baselines {
         baseline_runs(&gold, &run, args.batch_size, &mut notes)?
             .iter()
-            .map(|b| evaluate(&gold, b, args.resamples))
+            .map(|b| evaluate_with(&gold, b, args.resamples, args.base_rate))
             .collect()
     } else {
         Vec::new()
@@ -168,6 +183,19 @@ pub fn run(args: Args) -> Result<i32> {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// `--base-rate P`: a number strictly between 0 and 1.
+fn parse_base_rate(raw: &str) -> std::result::Result<f64, String> {
+    let p: f64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a number"))?;
+    if p > 0.0 && p < 1.0 {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not strictly between 0 and 1"))
+    }
 }
 
 /// The model folder whose `config.json` thresholds `eval` reads and `--tune`

@@ -42,6 +42,69 @@ impl Counts {
     pub fn prf(&self) -> Prf {
         prf(self.tp, self.fp, self.fn_)
     }
+    /// The same decisions seen from the negative class (gold and predicted
+    /// negatives become the positives): tp ↔ tn, fp ↔ fn.
+    pub fn negated(&self) -> Counts {
+        Counts {
+            tp: self.tn,
+            fp: self.fn_,
+            fn_: self.fp,
+            tn: self.tp,
+        }
+    }
+    /// Macro-F1 over the two classes: the mean of F1 of the positive class and
+    /// F1 of the negative class (the official CheckThat! subjectivity measure,
+    /// scikit-learn's `f1_score(average="macro")` on binary labels).
+    pub fn macro_f1(&self) -> f64 {
+        (self.prf().f1 + self.negated().prf().f1) / 2.0
+    }
+}
+
+/// Metrics of a binary decision with the gold positives reweighted to another
+/// prior (see [`at_base_rate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BaseRateMetrics {
+    /// The prior the positives were reweighted to.
+    pub base_rate: f64,
+    /// Weighted precision of the positive class.
+    pub precision: f64,
+    /// Recall of the positive class (unchanged by the weighting).
+    pub recall: f64,
+    /// Weighted F1 of the positive class.
+    pub f1: f64,
+    /// Weighted macro-F1 (mean of the F1 of both classes).
+    pub macro_f1: f64,
+}
+
+/// Precision, recall, F1 and macro-F1 of `c` as if the gold positives made up
+/// `base_rate` of the set instead of its own rate π = (tp + fn) / n:
+/// importance weights w₊ = base_rate / π on gold positives (tp, fn) and
+/// w₋ = (1 − base_rate) / (1 − π) on gold negatives (fp, tn), then
+/// P = w₊tp / (w₊tp + w₋fp), R = tp / (tp + fn), F1 = 2w₊tp / (2w₊tp + w₋fp + w₊fn),
+/// F1 of the negative class = 2w₋tn / (2w₋tn + w₊fn + w₋fp) (a zero
+/// denominator gives 0, as in [`prf`]). `None` when `base_rate` is not in
+/// (0, 1) or the set has no positive or no negative (π ∈ {0, 1}).
+pub fn at_base_rate(c: &Counts, base_rate: f64) -> Option<BaseRateMetrics> {
+    let n = (c.tp + c.fp + c.fn_ + c.tn) as f64;
+    let pos = c.support() as f64;
+    if !(base_rate > 0.0 && base_rate < 1.0) || pos == 0.0 || pos == n {
+        return None;
+    }
+    let pi = pos / n;
+    let wp = base_rate / pi;
+    let wn = (1.0 - base_rate) / (1.0 - pi);
+    let (tp, fn_) = (c.tp as f64 * wp, c.fn_ as f64 * wp);
+    let (fp, tn) = (c.fp as f64 * wn, c.tn as f64 * wn);
+    let div = |a: f64, b: f64| if b == 0.0 { 0.0 } else { a / b };
+    let f1 = div(2.0 * tp, 2.0 * tp + fp + fn_);
+    let f1_neg = div(2.0 * tn, 2.0 * tn + fn_ + fp);
+    Some(BaseRateMetrics {
+        base_rate,
+        precision: div(tp, tp + fp),
+        recall: div(tp, tp + fn_),
+        f1,
+        macro_f1: (f1 + f1_neg) / 2.0,
+    })
 }
 
 /// Precision, recall and F1.
@@ -187,6 +250,69 @@ mod tests {
         assert_eq!(prf(0, 0, 3), Prf::default());
         assert_eq!(prf(0, 2, 0), Prf::default());
         assert_eq!(prf(0, 0, 0), Prf::default());
+    }
+
+    #[test]
+    fn macro_f1_averages_both_classes() {
+        // tp 3, fp 1, fn 2, tn 4: F1(pos) = 6/9; negative class tp 4, fp 2,
+        // fn 1 → F1(neg) = 8/11; macro = (6/9 + 8/11)/2 = 46/66.
+        let c = Counts {
+            tp: 3,
+            fp: 1,
+            fn_: 2,
+            tn: 4,
+        };
+        assert_eq!(
+            c.negated(),
+            Counts {
+                tp: 4,
+                fp: 2,
+                fn_: 1,
+                tn: 3
+            }
+        );
+        assert!(close(c.negated().prf().f1, 8.0 / 11.0));
+        assert!(close(c.macro_f1(), 46.0 / 66.0), "{}", c.macro_f1());
+        // All negative, nothing predicted: F1(pos) 0, F1(neg) 1 → 0.5.
+        let none = Counts {
+            tn: 5,
+            ..Counts::default()
+        };
+        assert!(close(none.macro_f1(), 0.5));
+    }
+
+    #[test]
+    fn base_rate_reweighting_matches_hand_computed_values() {
+        // 10 sentences, π = 5/10; tp 4, fn 1, fp 2, tn 3. Prior 0.25:
+        // w₊ = 0.25/0.5 = 0.5, w₋ = 0.75/0.5 = 1.5 → tp 2, fn 0.5, fp 3, tn 4.5.
+        // P = 2/5 = 0.4; R = 0.8; F1 = 4/(4 + 3 + 0.5) = 8/15;
+        // F1(neg) = 9/(9 + 0.5 + 3) = 0.72; macro = (8/15 + 0.72)/2 = 47/75.
+        let c = Counts {
+            tp: 4,
+            fp: 2,
+            fn_: 1,
+            tn: 3,
+        };
+        let m = at_base_rate(&c, 0.25).unwrap();
+        assert_eq!(m.base_rate, 0.25);
+        assert!(close(m.precision, 0.4), "{m:?}");
+        assert!(close(m.recall, 0.8), "{m:?}");
+        assert!(close(m.f1, 8.0 / 15.0), "{m:?}");
+        assert!(close(m.macro_f1, 47.0 / 75.0), "{m:?}");
+        // The set's own rate changes nothing.
+        let same = at_base_rate(&c, 0.5).unwrap();
+        assert!(close(same.precision, c.prf().precision));
+        assert!(close(same.f1, c.prf().f1));
+        assert!(close(same.macro_f1, c.macro_f1()));
+        // Undefined: prior outside (0, 1), or no positive / no negative.
+        assert_eq!(at_base_rate(&c, 0.0), None);
+        assert_eq!(at_base_rate(&c, 1.0), None);
+        let no_pos = Counts {
+            fp: 1,
+            tn: 3,
+            ..Counts::default()
+        };
+        assert_eq!(at_base_rate(&no_pos, 0.3), None);
     }
 
     #[test]

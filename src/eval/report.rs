@@ -2,7 +2,7 @@
 //! the short terminal summary.
 
 use super::labels::{GoldSet, SkippedLine};
-use super::run::{ErrorAnalysis, Evaluation, LabelMetrics, ModelRun};
+use super::run::{Averaged, ErrorAnalysis, Evaluation, LabelMetrics, ModelRun};
 use super::tune::TunedThreshold;
 use crate::error::{Error, Result};
 use crate::io::output::csv_error;
@@ -19,7 +19,7 @@ pub struct Report {
     pub command: String,
     /// The labelled set (path).
     pub gold: String,
-    /// `rhetor_csv` or `ptc`.
+    /// `rhetor_csv`, `ptc` or `checkthat`.
     pub gold_format: String,
     /// The split evaluated, when one was selected.
     pub split: Option<String>,
@@ -49,10 +49,37 @@ fn opt3(x: Option<f64>) -> String {
     x.map(f3).unwrap_or_else(|| "–".into())
 }
 
-fn ci(m: &LabelMetrics) -> String {
-    m.f1_ci
-        .map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
+fn interval(c: Option<crate::stats::Interval>) -> String {
+    c.map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
         .unwrap_or_else(|| "–".into())
+}
+
+fn ci(m: &LabelMetrics) -> String {
+    interval(m.f1_ci)
+}
+
+/// What device metrics say when the gold set labels no techniques.
+pub const NOT_AVAILABLE: &str = "n/a (the gold set labels no techniques)";
+
+/// An averaged F1, or [`NOT_AVAILABLE`].
+fn avg_f1(a: &Option<Averaged>) -> String {
+    a.as_ref()
+        .map(|a| f3(a.f1))
+        .unwrap_or_else(|| NOT_AVAILABLE.into())
+}
+
+/// The base-rate line of the summary, if any.
+fn base_rate_line(e: &Evaluation) -> Option<String> {
+    let b = e.sentence_level.at_base_rate?;
+    Some(format!(
+        "at base rate {:.3} (set: {:.3}): P {} R {} F1 {} macro-F1 {}",
+        b.base_rate,
+        e.positive_sentences as f64 / e.sentences.max(1) as f64,
+        f3(b.precision),
+        f3(b.recall),
+        f3(b.f1),
+        f3(b.macro_f1)
+    ))
 }
 
 /// The short summary printed on the terminal.
@@ -75,32 +102,47 @@ pub fn summary(report: &Report) -> String {
         e.sentences,
         e.positive_sentences
     );
+    let m = &s.metrics;
     let _ = writeln!(
         out,
-        "  sentence-level (any device): P {} R {} F1 {} 95% CI {}  PR-AUC {}  (threshold {:.3})",
-        f3(s.precision),
-        f3(s.recall),
-        f3(s.f1),
-        ci(s),
-        opt3(s.pr_auc),
-        s.threshold
+        "  sentence-level ({}): P {} R {} F1 {} 95% CI {}  macro-F1 {} 95% CI {}  PR-AUC {}  ECE {:.3}  (threshold {:.3})",
+        s.scored_output,
+        f3(m.precision),
+        f3(m.recall),
+        f3(m.f1),
+        ci(m),
+        f3(s.macro_f1),
+        interval(s.macro_f1_ci95),
+        opt3(m.pr_auc),
+        s.ece,
+        m.threshold
     );
-    let _ = writeln!(
-        out,
-        "  devices: micro F1 {}  macro F1 {}  macro PR-AUC {}  ECE {:.3}",
-        f3(e.micro.f1),
-        f3(e.macro_avg.f1),
-        opt3(e.macro_avg.pr_auc),
-        e.calibration.ece
-    );
+    if let Some(line) = base_rate_line(e) {
+        let _ = writeln!(out, "  sentence-level {line}");
+    }
+    match (&e.micro, &e.macro_avg) {
+        (Some(micro), Some(macro_avg)) => {
+            let _ = writeln!(
+                out,
+                "  devices: micro F1 {}  macro F1 {}  macro PR-AUC {}",
+                f3(micro.f1),
+                f3(macro_avg.f1),
+                opt3(macro_avg.pr_auc)
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "  devices: {NOT_AVAILABLE}");
+        }
+    }
     for b in &report.baselines {
         let _ = writeln!(
             out,
-            "  baseline {:<14} sentence F1 {}  micro F1 {}  macro F1 {}",
+            "  baseline {:<14} sentence F1 {}  macro-F1 {}  micro F1 {}  macro F1 {}",
             b.model,
-            f3(b.sentence_level.f1),
-            f3(b.micro.f1),
-            f3(b.macro_avg.f1)
+            f3(b.sentence_level.metrics.f1),
+            f3(b.sentence_level.macro_f1),
+            avg_f1(&b.micro),
+            avg_f1(&b.macro_avg)
         );
     }
     for n in &report.notes {
@@ -159,68 +201,125 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(
         out,
         "- scored devices: {}",
-        report.scored_devices.join(", ")
+        if report.scored_devices.is_empty() {
+            NOT_AVAILABLE.to_string()
+        } else {
+            report.scored_devices.join(", ")
+        }
+    );
+    let _ = writeln!(
+        out,
+        "- sentence level scores: {}",
+        e.sentence_level.scored_output
     );
     let _ = writeln!(
         out,
         "- confidence intervals: 95 % percentile bootstrap over ARTICLES, {} resamples, seed {}\n",
         e.bootstrap_resamples, e.bootstrap_seed
     );
-    let _ = writeln!(out, "## Sentence level (at least one device)\n");
-    let _ = writeln!(out, "F1 of the positive class, computed like the NLP4IF-2019 SLC scorer (scikit-learn conventions: a zero denominator gives 0).\n");
+    let s = &e.sentence_level;
+    let _ = writeln!(out, "## Sentence level ({})\n", s.scored_output);
+    if e.sentence_level.metrics.label == crate::taxonomy::Label::Framing {
+        let _ = writeln!(out, "The `framing` probability vs \"at least one gold device or span\". F1 of the positive class, computed like the NLP4IF-2019 SLC scorer (scikit-learn conventions: a zero denominator gives 0).\n");
+    } else {
+        let _ = writeln!(out, "The labelled set marks only the author's voice (CheckThat! SUBJ/OBJ): the author-voice device's probability (`{}`) vs SUBJ, not `framing`. P/R/F1 are of SUBJ; macro-F1 (the official CheckThat! measure) is the mean of F1(SUBJ) and F1(OBJ).\n", s.metrics.label);
+    }
     let header = "| label | support | predicted | threshold | precision | recall | F1 | F1 95 % CI | PR-AUC |\n|---|---:|---:|---:|---:|---:|---:|---|---:|";
     let _ = writeln!(out, "{header}");
-    let _ = writeln!(out, "{}\n", metrics_row(&e.sentence_level));
+    let _ = writeln!(out, "{}\n", metrics_row(&s.metrics));
+    let _ = writeln!(
+        out,
+        "- macro-F1 (mean of the F1 of both classes): **{}**, 95 % CI {}",
+        f3(s.macro_f1),
+        interval(s.macro_f1_ci95)
+    );
+    let _ = writeln!(out, "- ECE of the scored probability: {:.4}", s.ece);
+    if let Some(line) = base_rate_line(e) {
+        let _ = writeln!(
+            out,
+            "- {line} (positives reweighted to the prior; recall is unchanged)"
+        );
+    }
+    let _ = writeln!(out);
     if !report.baselines.is_empty() {
         let _ = writeln!(out, "## Baselines on the same set\n");
-        let _ = writeln!(out, "| model | sentence P | sentence R | sentence F1 | F1 95 % CI | sentence PR-AUC | micro F1 | macro F1 | macro PR-AUC |\n|---|---:|---:|---:|---|---:|---:|---:|---:|");
+        let _ = writeln!(out, "| model | sentence P | sentence R | sentence F1 | F1 95 % CI | sentence macro-F1 | sentence PR-AUC | micro F1 | macro F1 | macro PR-AUC |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|");
         for b in report.baselines.iter().chain(std::iter::once(e)) {
-            let s = &b.sentence_level;
+            let s = &b.sentence_level.metrics;
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 b.model,
                 f3(s.precision),
                 f3(s.recall),
                 f3(s.f1),
                 ci(s),
+                f3(b.sentence_level.macro_f1),
                 opt3(s.pr_auc),
-                f3(b.micro.f1),
-                f3(b.macro_avg.f1),
-                opt3(b.macro_avg.pr_auc)
+                avg_f1(&b.micro),
+                avg_f1(&b.macro_avg),
+                b.macro_avg
+                    .as_ref()
+                    .map(|m| opt3(m.pr_auc))
+                    .unwrap_or_else(|| NOT_AVAILABLE.into())
             );
         }
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "## Per device\n");
-    let _ = writeln!(out, "{header}");
-    for m in &e.devices {
-        let _ = writeln!(out, "{}", metrics_row(m));
+    if let Some(devices) = &e.devices {
+        if !e.techniques_labelled {
+            let _ = writeln!(
+                out,
+                "Techniques: {NOT_AVAILABLE}; only the author-voice device is scored.\n"
+            );
+        }
+        let _ = writeln!(out, "{header}");
+        for m in devices {
+            let _ = writeln!(out, "{}", metrics_row(m));
+        }
+    }
+    match (&e.micro, &e.macro_avg) {
+        (Some(micro), Some(macro_avg)) => {
+            let _ = writeln!(
+                out,
+                "| **micro** | | | | {} | {} | {} | {} | |",
+                f3(micro.precision),
+                f3(micro.recall),
+                f3(micro.f1),
+                micro
+                    .f1_ci
+                    .map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
+                    .unwrap_or_default()
+            );
+            let _ = writeln!(
+                out,
+                "| **macro** (devices with support) | | | | {} | {} | {} | {} | {} |\n",
+                f3(macro_avg.precision),
+                f3(macro_avg.recall),
+                f3(macro_avg.f1),
+                macro_avg
+                    .f1_ci
+                    .map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
+                    .unwrap_or_default(),
+                opt3(macro_avg.pr_auc)
+            );
+        }
+        _ if e.devices.is_some() => {
+            let _ = writeln!(
+                out,
+                "\nmicro and macro averages over techniques: {NOT_AVAILABLE}\n"
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "Device metrics: {NOT_AVAILABLE}\n");
+        }
     }
     let _ = writeln!(
         out,
-        "| **micro** | | | | {} | {} | {} | {} | |",
-        f3(e.micro.precision),
-        f3(e.micro.recall),
-        f3(e.micro.f1),
-        e.micro
-            .f1_ci
-            .map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
-            .unwrap_or_default()
+        "## Calibration of the scored probability (`{}`)\n",
+        e.sentence_level.metrics.label
     );
-    let _ = writeln!(
-        out,
-        "| **macro** (devices with support) | | | | {} | {} | {} | {} | {} |\n",
-        f3(e.macro_avg.precision),
-        f3(e.macro_avg.recall),
-        f3(e.macro_avg.f1),
-        e.macro_avg
-            .f1_ci
-            .map(|c| format!("[{:.3}, {:.3}]", c.low, c.high))
-            .unwrap_or_default(),
-        opt3(e.macro_avg.pr_auc)
-    );
-    let _ = writeln!(out, "## Calibration of the framing probability\n");
     let _ = writeln!(
         out,
         "Expected calibration error (10 equal-width bins): **{:.4}**\n",
@@ -267,14 +366,15 @@ pub fn markdown(report: &Report) -> String {
         if report.redacted {
             let _ = writeln!(out, "(sentence texts left out: `--redact`)\n");
         }
-        let _ = writeln!(out, "| article | sentence | line | framing | gold | flagged | cues | text |\n|---|---:|---:|---:|---|---|---|---|");
+        let _ = writeln!(out, "| article | sentence | line | score | framing | gold | flagged | cues | text |\n|---|---:|---:|---:|---:|---|---|---|---|");
         for c in cases {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.3} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {:.3} | {:.3} | {} | {} | {} | {} |",
                 c.article_id,
                 c.sentence_index,
                 c.line.map(|l| l.to_string()).unwrap_or_default(),
+                c.score,
                 c.framing,
                 c.gold_devices.join(", "),
                 c.predicted_devices.join(", "),
@@ -306,6 +406,8 @@ fn md_cell(s: &str) -> String {
 
 /// Writes `predictions.csv`: one row per sentence with gold labels, the
 /// model's decisions and its probability for every scored device.
+/// `predicted_positive` is the sentence-level decision (`framing`, or the
+/// author-voice device for a set that labels only the author's voice).
 pub fn write_predictions<W: Write>(
     w: W,
     gold: &GoldSet,
@@ -341,7 +443,7 @@ pub fn write_predictions<W: Write>(
                 u8::from(s.positive).to_string(),
                 ids(&s.devices),
                 format!("{:.4}", sc.framing),
-                u8::from(sc.framing >= run.thresholds.framing).to_string(),
+                u8::from(run.decision(gold, sc)).to_string(),
                 ids(&run.thresholds.flagged(&sc.probs)),
             ];
             row.extend(devices.iter().map(|d| format!("{:.4}", sc.prob(*d))));

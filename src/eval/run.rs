@@ -3,8 +3,8 @@
 
 use super::bootstrap::{bootstrap_intervals, DEFAULT_RESAMPLES, DEFAULT_SEED};
 use super::calibration::{calibration, Calibration};
-use super::labels::{GoldFormat, GoldSet};
-use super::metrics::{average_precision, Counts};
+use super::labels::{GoldFormat, GoldSet, AUTHOR_VOICE};
+use super::metrics::{at_base_rate, average_precision, BaseRateMetrics, Counts};
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::stats::Interval;
@@ -103,6 +103,30 @@ pub struct LabelMetrics {
     pub pr_auc: Option<f64>,
 }
 
+/// The sentence-level decision: the scored output's metrics (the `framing`
+/// score vs "at least one gold device", or, for a set that labels only the
+/// author's voice, the author-voice device vs SUBJ), plus the two-class
+/// macro-F1, calibration and, with a base rate, the reweighted metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct SentenceLevel {
+    /// P/R/F1 of the positive class, its interval, PR-AUC; `label` names the
+    /// scored output (`framing` or `evaluative_editorializing`).
+    #[serde(flatten)]
+    pub metrics: LabelMetrics,
+    /// Which output was scored, in words: `any device: framing` or
+    /// `author voice: evaluative_editorializing`.
+    pub scored_output: String,
+    /// Macro-F1: the mean of F1 of the positive and of the negative class
+    /// (for CheckThat!, the official measure: mean of F1(SUBJ) and F1(OBJ)).
+    pub macro_f1: f64,
+    /// 95 % bootstrap interval of the macro-F1 (resampling articles).
+    pub macro_f1_ci95: Option<Interval>,
+    /// Expected calibration error of the scored probability (= `calibration.ece`).
+    pub ece: f64,
+    /// The metrics with the gold positives reweighted to `--base-rate`.
+    pub at_base_rate: Option<BaseRateMetrics>,
+}
+
 /// Micro- or macro-averaged metrics over the scored devices.
 #[derive(Debug, Clone, Serialize)]
 pub struct Averaged {
@@ -130,15 +154,24 @@ pub struct Evaluation {
     /// Sentences with at least one gold device (or span).
     pub positive_sentences: usize,
     /// The binary sentence-level decision (`framing` ≥ its threshold vs "any
-    /// gold device"): for PTC gold this is the NLP4IF-2019 SLC measure.
-    pub sentence_level: LabelMetrics,
-    /// Per scored device.
-    pub devices: Vec<LabelMetrics>,
-    /// Micro average over the scored devices (pooled counts).
-    pub micro: Averaged,
-    /// Macro average over the scored devices that have gold support.
-    pub macro_avg: Averaged,
-    /// Calibration of the `framing` probability against the binary gold label.
+    /// gold device"): for PTC gold this is the NLP4IF-2019 SLC measure. For a
+    /// set that labels only the author's voice (CheckThat!), the author-voice
+    /// device's probability ≥ its threshold vs SUBJ.
+    pub sentence_level: SentenceLevel,
+    /// True when the set labels techniques, so that the micro and macro
+    /// averages over devices mean something.
+    pub techniques_labelled: bool,
+    /// Per scored device; `None` (JSON `null`) when the set labels no device
+    /// at all (a PTC span-identification folder).
+    pub devices: Option<Vec<LabelMetrics>>,
+    /// Micro average over the scored devices (pooled counts); `None` when the
+    /// set labels no techniques.
+    pub micro: Option<Averaged>,
+    /// Macro average over the scored devices that have gold support; `None`
+    /// when the set labels no techniques.
+    pub macro_avg: Option<Averaged>,
+    /// Calibration of the scored sentence-level probability against the
+    /// binary gold label.
     pub calibration: Calibration,
     /// Bootstrap settings: resamples, seed; the unit is the article.
     pub bootstrap_resamples: usize,
@@ -161,15 +194,16 @@ fn per_article_counts(gold: &GoldSet, run: &ModelRun, devices: &[Device]) -> Vec
                         sc.prob(*d) >= run.thresholds.device(*d),
                     );
                 }
-                c[devices.len()].add(s.positive, sc.framing >= run.thresholds.framing);
+                c[devices.len()].add(s.positive, run.decision(gold, sc));
             }
             c
         })
         .collect()
 }
 
-/// F1 of each device, of the framing decision, micro F1 and macro F1 (over
-/// devices with support in the FULL set, given by `supported`).
+/// F1 of each device, of the sentence-level decision, micro F1, macro F1 (over
+/// devices with support in the FULL set, given by `supported`) and the
+/// sentence-level two-class macro-F1.
 fn f1_statistics(c: &[Counts], n_devices: usize, supported: &[bool]) -> Vec<f64> {
     let mut out: Vec<f64> = c.iter().map(|x| x.prf().f1).collect();
     let mut micro = Counts::default();
@@ -184,11 +218,63 @@ fn f1_statistics(c: &[Counts], n_devices: usize, supported: &[bool]) -> Vec<f64>
         .map(|(x, _)| x.prf().f1)
         .collect();
     out.push(mean(&macro_f1).unwrap_or(0.0));
+    out.push(c[n_devices].macro_f1());
     out
 }
 
 fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// The output a gold set's sentence-level decision is scored on: `framing`
+/// when the set labels techniques, the author-voice device
+/// ([`AUTHOR_VOICE`]) when it labels only the author's voice (CheckThat!).
+pub fn sentence_label(gold: &GoldSet) -> Label {
+    if gold.labels_framing() {
+        Label::Framing
+    } else {
+        Label::Device(AUTHOR_VOICE)
+    }
+}
+
+/// The scored output in words, for reports.
+pub fn scored_output_words(label: Label) -> String {
+    match label {
+        Label::Framing => "any device: framing".into(),
+        Label::Device(d) => format!("author voice: {}", d.id()),
+    }
+}
+
+/// True when a gold set labels techniques (PTC with technique names, rhetor
+/// CSV), so that device averages are meaningful.
+pub fn labels_techniques(gold: &GoldSet) -> bool {
+    gold.labels_framing() && !gold.devices.is_empty()
+}
+
+impl ModelRun {
+    /// The probability of `label` in `scores`.
+    pub fn prob(scores: &SentenceScores, label: Label) -> f32 {
+        match label {
+            Label::Framing => scores.framing,
+            Label::Device(d) => scores.prob(d),
+        }
+    }
+    /// The threshold of `label`.
+    pub fn threshold(&self, label: Label) -> f32 {
+        match label {
+            Label::Framing => self.thresholds.framing,
+            Label::Device(d) => self.thresholds.device(d),
+        }
+    }
+    /// The sentence-level probability of `scores` on `gold` ([`sentence_label`]).
+    pub fn sentence_prob(gold: &GoldSet, scores: &SentenceScores) -> f32 {
+        Self::prob(scores, sentence_label(gold))
+    }
+    /// The sentence-level decision of `scores` on `gold`.
+    pub fn decision(&self, gold: &GoldSet, scores: &SentenceScores) -> bool {
+        let label = sentence_label(gold);
+        Self::prob(scores, label) >= self.threshold(label)
+    }
 }
 
 /// The devices a gold set is scored on.
@@ -202,7 +288,20 @@ pub fn scored_devices(gold: &GoldSet) -> Vec<Device> {
 /// Computes every metric of `run` against `gold`. `resamples` = 0 skips the
 /// bootstrap intervals.
 pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation {
+    evaluate_with(gold, run, resamples, None)
+}
+
+/// [`evaluate`], and with `base_rate` (in (0, 1)) the sentence-level metrics
+/// also with the gold positives reweighted to that prior
+/// ([`super::metrics::at_base_rate`]).
+pub fn evaluate_with(
+    gold: &GoldSet,
+    run: &ModelRun,
+    resamples: usize,
+    base_rate: Option<f64>,
+) -> Evaluation {
     let devices = scored_devices(gold);
+    let sentence = sentence_label(gold);
     let per_article = per_article_counts(gold, run, &devices);
     let mut total = vec![Counts::default(); devices.len() + 1];
     for a in &per_article {
@@ -257,15 +356,28 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
             )
         })
         .collect();
-    let framing_scores: Vec<f32> = sentences.iter().map(|(_, s)| s.framing).collect();
-    let framing_gold: Vec<bool> = sentences.iter().map(|(g, _)| g.positive).collect();
-    let sentence_level = label_metrics(
-        devices.len(),
-        Label::Framing,
-        run.thresholds.framing,
-        framing_scores.clone(),
-        framing_gold.clone(),
-    );
+    let sentence_scores: Vec<f32> = sentences
+        .iter()
+        .map(|(_, s)| ModelRun::prob(s, sentence))
+        .collect();
+    let sentence_gold: Vec<bool> = sentences.iter().map(|(g, _)| g.positive).collect();
+    let calibration = calibration(&sentence_scores, &sentence_gold, 10);
+    let sentence_counts = total[devices.len()];
+    let sentence_level = SentenceLevel {
+        metrics: label_metrics(
+            devices.len(),
+            sentence,
+            run.threshold(sentence),
+            sentence_scores,
+            sentence_gold.clone(),
+        ),
+        scored_output: scored_output_words(sentence),
+        macro_f1: sentence_counts.macro_f1(),
+        macro_f1_ci95: cis.get(devices.len() + 3).copied(),
+        ece: calibration.ece,
+        at_base_rate: base_rate.and_then(|p| at_base_rate(&sentence_counts, p)),
+    };
+    let techniques = labels_techniques(gold);
     let mut micro_counts = Counts::default();
     for c in &total[..devices.len()] {
         micro_counts.merge(c);
@@ -292,18 +404,19 @@ pub fn evaluate(gold: &GoldSet, run: &ModelRun, resamples: usize) -> Evaluation 
         model: run.name.clone(),
         articles: gold.articles.len(),
         sentences: sentences.len(),
-        positive_sentences: framing_gold.iter().filter(|g| **g).count(),
+        positive_sentences: sentence_gold.iter().filter(|g| **g).count(),
         sentence_level,
-        devices: device_metrics,
-        micro: Averaged {
+        techniques_labelled: techniques,
+        devices: (!devices.is_empty()).then_some(device_metrics),
+        micro: techniques.then(|| Averaged {
             precision: micro_prf.precision,
             recall: micro_prf.recall,
             f1: micro_prf.f1,
             f1_ci: cis.get(devices.len() + 1).copied(),
             pr_auc: None,
-        },
-        macro_avg,
-        calibration: calibration(&framing_scores, &framing_gold, 10),
+        }),
+        macro_avg: techniques.then_some(macro_avg),
+        calibration,
         bootstrap_resamples: if cis.is_empty() { 0 } else { resamples },
         bootstrap_seed: DEFAULT_SEED,
     }
@@ -323,6 +436,9 @@ pub struct ErrorCase {
     pub line: Option<usize>,
     /// The model's framing probability.
     pub framing: f32,
+    /// The scored sentence-level probability (`framing`, or the author-voice
+    /// device for CheckThat!): the errors are ranked by it.
+    pub score: f32,
     /// Gold devices.
     pub gold_devices: Vec<String>,
     /// Devices the model flagged.
@@ -336,9 +452,9 @@ pub struct ErrorCase {
 /// The most confident errors of the binary decision.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorAnalysis {
-    /// Gold negative, predicted positive; highest framing probability first.
+    /// Gold negative, predicted positive; highest score first.
     pub false_positives: Vec<ErrorCase>,
-    /// Gold positive, predicted negative; lowest framing probability first.
+    /// Gold positive, predicted negative; lowest score first.
     pub false_negatives: Vec<ErrorCase>,
 }
 
@@ -350,7 +466,7 @@ pub fn error_analysis(gold: &GoldSet, run: &ModelRun, n: usize, redact: bool) ->
     let mut fns = Vec::new();
     for (a, scores) in gold.articles.iter().zip(&run.scores) {
         for (s, sc) in a.sentences.iter().zip(scores) {
-            let predicted = sc.framing >= run.thresholds.framing;
+            let predicted = run.decision(gold, sc);
             if predicted == s.positive {
                 continue;
             }
@@ -359,6 +475,7 @@ pub fn error_analysis(gold: &GoldSet, run: &ModelRun, n: usize, redact: bool) ->
                 sentence_index: s.index,
                 line: s.line,
                 framing: sc.framing,
+                score: ModelRun::sentence_prob(gold, sc),
                 gold_devices: s.devices.iter().map(|d| d.id().to_string()).collect(),
                 predicted_devices: run
                     .thresholds
@@ -390,8 +507,8 @@ pub fn error_analysis(gold: &GoldSet, run: &ModelRun, n: usize, redact: bool) ->
             }
         }
     }
-    fps.sort_by(|a, b| b.framing.total_cmp(&a.framing));
-    fns.sort_by(|a, b| a.framing.total_cmp(&b.framing));
+    fps.sort_by(|a, b| b.score.total_cmp(&a.score));
+    fns.sort_by(|a, b| a.score.total_cmp(&b.score));
     fps.truncate(n);
     fns.truncate(n);
     ErrorAnalysis {
@@ -453,21 +570,143 @@ mod tests {
         // Doubt: tp 1, fp 1, fn 1 → F1 0.5.
         let doubt = e
             .devices
+            .as_ref()
+            .unwrap()
             .iter()
             .find(|m| m.label == Label::Device(Device::Doubt))
             .unwrap();
         assert_eq!(doubt.support, 2);
         assert!((doubt.f1 - 0.5).abs() < 1e-12);
-        assert!((e.sentence_level.f1 - 0.5).abs() < 1e-12);
+        assert!((e.sentence_level.metrics.f1 - 0.5).abs() < 1e-12);
+        assert_eq!(e.sentence_level.metrics.label, Label::Framing);
+        assert_eq!(e.sentence_level.scored_output, "any device: framing");
+        // Negative class: tn 0, fp 1, fn 1 → F1 0; macro-F1 = (0.5 + 0)/2.
+        assert!((e.sentence_level.macro_f1 - 0.25).abs() < 1e-12);
+        assert!(e.techniques_labelled);
         // Only doubt has support → macro = doubt; micro equals it too.
-        assert!((e.macro_avg.f1 - 0.5).abs() < 1e-12);
-        assert!((e.micro.f1 - 0.5).abs() < 1e-12);
+        assert!((e.macro_avg.as_ref().unwrap().f1 - 0.5).abs() < 1e-12);
+        assert!((e.micro.as_ref().unwrap().f1 - 0.5).abs() < 1e-12);
         // One article → the bootstrap interval is the point.
-        let ci = e.sentence_level.f1_ci.unwrap();
+        let ci = e.sentence_level.metrics.f1_ci.unwrap();
         assert_eq!((ci.low, ci.high), (0.5, 0.5));
+        let ci = e.sentence_level.macro_f1_ci95.unwrap();
+        assert_eq!((ci.low, ci.high), (0.25, 0.25));
+        assert_eq!(e.sentence_level.ece, e.calibration.ece);
+        assert!(e.sentence_level.at_base_rate.is_none());
         let errors = error_analysis(&gold, &run, 20, true);
         assert_eq!(errors.false_positives.len(), 1);
         assert_eq!(errors.false_negatives[0].sentence_index, 2);
         assert!(errors.false_negatives[0].text.is_none());
+    }
+
+    fn checkthat_gold(subj: &[bool]) -> GoldSet {
+        GoldSet {
+            source: "dev_en.tsv".into(),
+            format: GoldFormat::CheckThat,
+            articles: subj
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| GoldArticle {
+                    id: format!("s{i}"),
+                    title: None,
+                    sentences: vec![sentence(0, if p { vec![AUTHOR_VOICE] } else { vec![] })],
+                })
+                .collect(),
+            devices: vec![AUTHOR_VOICE],
+            skipped: vec![],
+        }
+    }
+
+    /// Scores whose author-voice probability is `voice` and whose `framing`
+    /// is its opposite, so that scoring the wrong output shows.
+    fn voice(voice: f32) -> SentenceScores {
+        let mut probs = DeviceMap::filled(0.0);
+        probs[AUTHOR_VOICE] = voice;
+        SentenceScores {
+            probs,
+            framing: 1.0 - voice,
+            cues: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn checkthat_scores_the_author_voice_with_macro_f1_and_base_rate() {
+        // SUBJ, SUBJ, SUBJ, OBJ, OBJ; author voice .9 .8 .2 .7 .1, threshold .5:
+        // tp 2, fn 1, fp 1, tn 1 → P 2/3, R 2/3, F1 2/3;
+        // OBJ: tp 1, fp 1, fn 1 → F1 1/2; macro-F1 = 7/12.
+        let gold = checkthat_gold(&[true, true, true, false, false]);
+        let run = ModelRun {
+            name: "m".into(),
+            // framing ≥ 0 would flag everything: it must not be what is scored.
+            thresholds: Thresholds {
+                framing: 0.0,
+                ..Thresholds::default()
+            },
+            scores: [0.9, 0.8, 0.2, 0.7, 0.1]
+                .iter()
+                .map(|p| vec![voice(*p)])
+                .collect(),
+        };
+        // π = 3/5; prior 0.25: w₊ = 5/12, w₋ = 15/8 → tp 10/12, fn 5/12,
+        // fp 15/8, tn 15/8. P = (5/6)/(5/6 + 15/8) = 20/65 = 4/13;
+        // F1 = (5/3)/(5/3 + 15/8 + 5/12) = 40/95 = 8/19;
+        // F1(OBJ) = (15/4)/(15/4 + 5/12 + 15/8) = 90/145 = 18/29.
+        let e = evaluate_with(&gold, &run, 100, Some(0.25));
+        let s = &e.sentence_level;
+        assert_eq!(s.metrics.label, Label::Device(AUTHOR_VOICE));
+        assert_eq!(s.scored_output, "author voice: evaluative_editorializing");
+        assert_eq!(s.metrics.threshold, 0.5);
+        assert_eq!((s.metrics.support, s.metrics.predicted), (3, 3));
+        assert!((s.metrics.f1 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((s.macro_f1 - 7.0 / 12.0).abs() < 1e-12);
+        let ci = s.macro_f1_ci95.unwrap();
+        assert!(ci.low <= s.macro_f1 && s.macro_f1 <= ci.high, "{ci:?}");
+        assert!(ci.low < ci.high, "five one-sentence units resample: {ci:?}");
+        let b = s.at_base_rate.unwrap();
+        assert!((b.precision - 4.0 / 13.0).abs() < 1e-12, "{b:?}");
+        assert!((b.recall - 2.0 / 3.0).abs() < 1e-12);
+        assert!((b.f1 - 8.0 / 19.0).abs() < 1e-12);
+        assert!((b.macro_f1 - (8.0 / 19.0 + 18.0 / 29.0) / 2.0).abs() < 1e-12);
+        // Calibration is of the author-voice probability.
+        let voices = [0.9, 0.8, 0.2, 0.7, 0.1];
+        let expected = calibration(&voices, &[true, true, true, false, false], 10).ece;
+        assert!((s.ece - expected).abs() < 1e-12);
+        // Techniques are not available; the one device row is the author voice.
+        assert!(!e.techniques_labelled);
+        assert!(e.micro.is_none() && e.macro_avg.is_none());
+        assert_eq!(e.devices.as_ref().unwrap().len(), 1);
+        // Errors are ranked by the author voice too.
+        let errors = error_analysis(&gold, &run, 5, false);
+        assert_eq!(errors.false_positives.len(), 1);
+        assert_eq!(errors.false_positives[0].score, 0.7);
+        assert_eq!(errors.false_negatives[0].score, 0.2);
+    }
+
+    #[test]
+    fn a_set_without_technique_labels_has_no_device_metrics() {
+        let mut gold = checkthat_gold(&[true, false]);
+        gold.format = GoldFormat::Ptc;
+        gold.devices = vec![];
+        for a in &mut gold.articles {
+            for s in &mut a.sentences {
+                s.devices.clear();
+            }
+        }
+        let run = ModelRun {
+            name: "m".into(),
+            thresholds: Thresholds::default(),
+            scores: vec![vec![scores(0.9)], vec![scores(0.6)]],
+        };
+        let e = evaluate(&gold, &run, 0);
+        assert!(e.devices.is_none() && e.micro.is_none() && e.macro_avg.is_none());
+        assert_eq!(e.sentence_level.metrics.label, Label::Framing);
+        // tp 1, fp 1 → F1 2/3; negative class F1 0 → macro 1/3.
+        assert!((e.sentence_level.metrics.f1 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((e.sentence_level.macro_f1 - 1.0 / 3.0).abs() < 1e-12);
+        assert!(e.sentence_level.macro_f1_ci95.is_none());
+        let json = serde_json::to_value(&e).unwrap();
+        assert!(json["devices"].is_null() && json["micro"].is_null());
+        assert!(json["sentence_level"]["macro_f1"].is_number());
+        assert!(json["sentence_level"]["f1"].is_number());
     }
 }

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq)]
 struct Span {
     device: Option<Device>,
+    /// The line named a technique (4 columns), mapped to a device or not.
+    named: bool,
     start: usize,
     end: usize,
 }
@@ -56,6 +58,7 @@ pub fn read_ptc_dir(path: &Path, options: GoldOptions) -> Result<GoldSet> {
         skipped: Vec::new(),
     };
     let mut articles = Vec::new();
+    let mut techniques = false;
     for txt in files
         .iter()
         .filter(|f| only.is_none() || only == Some(file_name(f)))
@@ -79,14 +82,23 @@ pub fn read_ptc_dir(path: &Path, options: GoldOptions) -> Result<GoldSet> {
             )?;
             continue;
         }
-        articles.push(read_ptc_article(txt, id, &labels, &mut problems)?);
+        let (article, named) = read_ptc_article(txt, id, &labels, &mut problems)?;
+        techniques |= named;
+        articles.push(article);
     }
     articles.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(GoldSet {
         source: path.to_path_buf(),
         format: GoldFormat::Ptc,
         articles,
-        devices: Device::ALL.iter().copied().filter(|d| d.is_ptc()).collect(),
+        // A set that names no technique anywhere (span identification
+        // `.task-si.labels`, sentence files `.task-SLC.labels`) labels no
+        // device: its device metrics are not available rather than 0.
+        devices: if techniques {
+            Device::ALL.iter().copied().filter(|d| d.is_ptc()).collect()
+        } else {
+            Vec::new()
+        },
         skipped: problems.skipped,
     })
 }
@@ -95,12 +107,20 @@ fn is_slc_file(p: &Path) -> bool {
     file_name(p).to_ascii_lowercase().contains("slc")
 }
 
+/// A technique-classification span file (`.task-flc-tc.labels`,
+/// `.task-TC.labels`): it labels techniques even when it is empty.
+fn is_technique_file(p: &Path) -> bool {
+    file_name(p).to_ascii_lowercase().ends_with("tc.labels")
+}
+
+/// Reads one article and its labels; the flag says whether its labels name
+/// techniques (a technique span file, or any 4-column span line).
 fn read_ptc_article(
     txt: &Path,
     id: &str,
     labels: &[&PathBuf],
     problems: &mut Problems,
-) -> Result<GoldArticle> {
+) -> Result<(GoldArticle, bool)> {
     let bytes = std::fs::read(txt).map_err(|e| Error::io(txt, e))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::input(
@@ -115,6 +135,7 @@ fn read_ptc_article(
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
     let mut sentences = ptc_lines(&text);
+    let mut named = false;
     let (slc, span_files): (Vec<&PathBuf>, Vec<&PathBuf>) =
         labels.iter().copied().partition(|p| is_slc_file(p));
     if span_files.is_empty() {
@@ -124,15 +145,20 @@ fn read_ptc_article(
     } else {
         let mut spans = Vec::new();
         for f in &span_files {
+            named |= is_technique_file(f);
             spans.extend(read_span_file(f, id, n_chars, problems)?);
         }
+        named |= spans.iter().any(|s| s.named);
         apply_spans(&spans, &mut sentences);
     }
-    Ok(GoldArticle {
-        id: id.to_string(),
-        title,
-        sentences,
-    })
+    Ok((
+        GoldArticle {
+            id: id.to_string(),
+            title,
+            sentences,
+        },
+        named,
+    ))
 }
 
 /// The NLP4IF-2019 sentence unit: every line that is not blank (Python's
@@ -273,7 +299,12 @@ fn parse_span_line(
             format!("span end {end} is past the end of the article ({n_chars} chars)"),
         ));
     }
-    Ok(Span { device, start, end })
+    Ok(Span {
+        device,
+        named: technique.is_some(),
+        start,
+        end,
+    })
 }
 
 /// Applies an NLP4IF-2019 `task-SLC.labels` file: `id line label`, where
@@ -404,6 +435,12 @@ mod tests {
         let s = &gold.articles[0].sentences;
         assert!(!s[0].positive);
         assert!(s[1].positive && s[1].devices.is_empty());
+        // No technique anywhere: the set labels no device.
+        assert!(gold.devices.is_empty());
+        // A technique file beside it, even an empty one, labels techniques.
+        write(dir.path(), "article7.task-flc-tc.labels", "");
+        let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
+        assert_eq!(gold.devices.len(), 14);
     }
 
     #[test]
@@ -419,6 +456,7 @@ mod tests {
         let s = &gold.articles[0].sentences;
         assert_eq!(s.len(), 3);
         assert!(!s[0].positive && s[1].positive && !s[2].positive);
+        assert!(gold.devices.is_empty(), "sentence labels name no technique");
     }
 
     #[test]
