@@ -12,7 +12,6 @@ use rhetor::eval::run::{constant_run, error_analysis, evaluate_with, score_gold,
 use rhetor::eval::tune::tune_thresholds;
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
 use rhetor::model::thresholds::{read_config_thresholds, write_config_thresholds};
-use rhetor::taxonomy::Label;
 use rhetor::{LoadOptions, ModelSpec, Rhetor};
 use std::path::{Path, PathBuf};
 
@@ -122,13 +121,7 @@ pub fn run(args: Args) -> Result<i32> {
         let Some(dir) = &folder else {
             bail!("--tune writes the thresholds into a model folder: pass --model with a folder (e.g. --model models/cues or --model baseline)");
         };
-        let (mut t, mut rows) = tune_thresholds(&gold, &run);
-        if !gold.labels_framing() {
-            // The set labels only the author's voice: its positives say nothing
-            // about `framing`, whose threshold stays as it was.
-            rows.retain(|r| r.label != Label::Framing);
-            t.framing = run.thresholds.framing;
-        }
+        let (t, rows) = tune_thresholds(&gold, &run);
         write_config_thresholds(dir, &t)?;
         eprintln!(
             "rhetor: tuned {} thresholds written to {}",

@@ -65,6 +65,9 @@ pub struct Args {
     /// Loss weight of the author-voice output (evaluative_editorializing, CheckThat SUBJ).
     #[arg(long, default_value_t = 2.0)]
     voice_weight: f32,
+    /// Times each sentence of a CheckThat set is seen per epoch (oversampling).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    voice_oversample: usize,
     /// Share of author-voice sentences the author-voice threshold is chosen for
     /// (CheckThat dev is 52 % SUBJ, news 25–28 %).
     #[arg(long, default_value_t = 0.27, value_parser = crate::cli::args::parse_probability)]
@@ -123,6 +126,7 @@ pub fn run(args: Args) -> Result<i32> {
         max_pos_weight: args.max_pos_weight,
         framing_weight: args.framing_weight,
         voice_weight: args.voice_weight,
+        voice_oversample: args.voice_oversample,
         voice_base_rate: f64::from(args.voice_base_rate),
         fine_tune_top: args.fine_tune_top,
         max_len: rhetor::tokenize::DEFAULT_MAX_LEN,

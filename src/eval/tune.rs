@@ -24,7 +24,8 @@ pub struct TunedThreshold {
 
 /// Picks, for the binary decision and for every scored device with gold
 /// support, the threshold that maximises F1 on `gold`. Devices without support
-/// keep their threshold.
+/// keep their threshold, and so does `framing` when the set does not label it
+/// (CheckThat labels only the author's voice).
 pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<TunedThreshold>) {
     let mut tuned = run.thresholds.clone();
     let mut rows = Vec::new();
@@ -36,7 +37,8 @@ pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<Tuned
         .collect();
     let framing: Vec<f32> = flat.iter().map(|(_, s)| s.framing).collect();
     let positive: Vec<bool> = flat.iter().map(|(g, _)| g.positive).collect();
-    if let Some((t, f1)) = best_f1_threshold(&framing, &positive) {
+    let framing_tuned = best_f1_threshold(&framing, &positive).filter(|_| gold.labels_framing());
+    if let Some((t, f1)) = framing_tuned {
         rows.push(TunedThreshold {
             label: Label::Framing,
             before: tuned.framing,

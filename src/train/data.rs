@@ -240,6 +240,23 @@ impl Split {
         Ok((gather(&self.targets)?, gather(&self.known)?))
     }
 
+    /// The sentence rows of one epoch: every row once, the rows of the sets
+    /// that label only the author's voice (CheckThat) `voice_oversample` times.
+    pub(super) fn epoch_rows(&self, voice_oversample: usize) -> Vec<usize> {
+        let mut rows = Vec::with_capacity(self.len());
+        for source in &self.sources {
+            let times = if source.labels_framing {
+                1
+            } else {
+                voice_oversample.max(1)
+            };
+            for _ in 0..times {
+                rows.extend(source.rows.clone());
+            }
+        }
+        rows
+    }
+
     /// Which outputs have at least one known positive sentence.
     pub(super) fn trained_outputs(&self) -> Vec<bool> {
         (0..N_OUTPUTS)
@@ -368,6 +385,8 @@ mod tests {
         assert!(split.target(3, aside) && !split.target(4, aside));
         // PTC rows: author voice unknown unless the cues flag it.
         assert!(!split.is_known(0, voice));
+        assert_eq!(split.epoch_rows(1), vec![0, 1, 2, 3, 4]);
+        assert_eq!(split.epoch_rows(2), vec![0, 1, 2, 3, 4, 3, 4]);
         let (y, known) = split.batch_targets(&[3, 0]).unwrap();
         assert_eq!(y.dims(), &[2, N_OUTPUTS]);
         let known = known.to_vec2::<f32>().unwrap();

@@ -54,7 +54,7 @@ impl Trainer {
         let dev_texts = self.dev.needed_texts();
         let mut best = BestEpoch::new(self.opts.patience);
         let pb = progress_bar(
-            self.opts.epochs * self.train.len(),
+            self.opts.epochs * self.train.epoch_rows(self.opts.voice_oversample).len(),
             "fine-tuning",
             self.opts.progress,
         );
@@ -107,7 +107,7 @@ impl Trainer {
     /// bucket length, shuffled within and across lengths.
     fn epoch_batches(&mut self, line_text: &[usize], lens: &[usize]) -> Vec<Vec<usize>> {
         let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for l in 0..self.train.len() {
+        for l in self.train.epoch_rows(self.opts.voice_oversample) {
             by_len.entry(lens[line_text[l]]).or_default().push(l);
         }
         let size = self.opts.batch_size.max(1);

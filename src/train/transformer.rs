@@ -2,7 +2,7 @@
 //! fitting on cached frozen-encoder embeddings, dev evaluation, thresholds and
 //! writing the model folder. Fine-tuning of the top layers is in `fine_tune`.
 
-use super::calibrate::{best_coherent_threshold, fit_platt, logit};
+use super::calibrate::{fit_platt, logit, raise_device_thresholds};
 use super::data::{Silver, Split, TextTable, N_OUTPUTS};
 use super::optim::{
     adamw, head_probs, head_train_forward, init_head, loss_weights, weighted_bce, HeadVars,
@@ -20,7 +20,7 @@ use crate::model::setup;
 use crate::model::transformer::{
     all_labels, BaseInfo, Platt, Pooling, TransformerConfig, TransformerKind,
 };
-use crate::model::Thresholds;
+use crate::model::{Scorer, Thresholds};
 use crate::stats::Interval;
 use crate::taxonomy::Device;
 use candle_core::{DType, Device as CDevice, Tensor};
@@ -192,7 +192,7 @@ impl Trainer {
         let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
         let xdev = Tensor::from_slice(&xdev, (self.dev.len(), input_dim), &CDevice::Cpu)
             .map_err(Error::from)?;
-        let mut order: Vec<usize> = (0..self.train.len()).collect();
+        let mut order = self.train.epoch_rows(self.opts.voice_oversample);
         let mut best = BestEpoch::new(self.opts.patience);
         let pb = progress_bar(self.opts.epochs, "training", self.opts.progress);
         for epoch in 1..=self.opts.epochs {
@@ -282,6 +282,30 @@ impl Trainer {
         scores.iter().sum::<f64>() / scores.len().max(1) as f64
     }
 
+    /// Dev F1 and dev positives of every trained device at `thresholds`.
+    fn per_device_f1(
+        &self,
+        probs: &[Vec<f32>],
+        thresholds: &Thresholds,
+    ) -> Vec<(String, f64, usize)> {
+        Device::ALL
+            .iter()
+            .filter(|d| self.trained[d.index()])
+            .map(|d| {
+                let (rows, gold) = self.dev.labelled(d.index(), 0..self.dev.len());
+                let mut c = Counts::default();
+                for (&i, &g) in rows.iter().zip(&gold) {
+                    c.add(g, probs[i][d.index()] >= thresholds.device(*d));
+                }
+                (
+                    d.id().to_string(),
+                    c.prf().f1,
+                    gold.iter().filter(|g| **g).count(),
+                )
+            })
+            .collect()
+    }
+
     /// The dev rows of the CheckThat-style sets (they label only the author's voice).
     fn voice_dev_rows(&self) -> Vec<usize> {
         self.dev
@@ -338,20 +362,15 @@ impl Trainer {
         best_epoch: usize,
     ) -> (Thresholds, Option<Platt>, TrainReport) {
         let mut thresholds = Thresholds::default();
-        let mut per_device = Vec::new();
         let voice = self.voice_threshold(probs);
         for (o, &is_trained) in self.trained.iter().enumerate() {
             let (rows, g) = self.dev.labelled(o, 0..self.dev.len());
             let p: Vec<f32> = rows.iter().map(|&i| probs[i][o]).collect();
-            let (t, f) = best_f1_threshold(&p, &g)
+            let (t, _) = best_f1_threshold(&p, &g)
                 .filter(|_| is_trained)
                 .unwrap_or((0.5, 0.0));
             if o < Device::ALL.len() {
                 thresholds.devices[Device::ALL[o]] = t;
-                if is_trained {
-                    let positives = g.iter().filter(|x| **x).count();
-                    per_device.push((Device::ALL[o].id().to_string(), f, positives));
-                }
             } else {
                 thresholds.framing = t;
             }
@@ -367,17 +386,58 @@ impl Trainer {
             Some(platt) => raw.iter().map(|&p| platt.probability(logit(p))).collect(),
             None => raw.clone(),
         };
-        let flagged: Vec<bool> = rows
+        // Device probabilities as the scorer will see them: the head's for
+        // trained devices, the cue model's for the others.
+        let cues = CueModel::embedded();
+        let device_probs: Vec<Vec<f32>> = rows
             .iter()
             .map(|&i| {
-                Device::ALL.iter().any(|d| {
-                    self.trained[d.index()] && probs[i][d.index()] >= thresholds.device(*d)
-                })
+                let cue = cues
+                    .as_ref()
+                    .ok()
+                    .map(|c| c.score_one(&self.texts[self.dev.rows[i][0].unwrap_or(0)]));
+                Device::ALL
+                    .iter()
+                    .map(|d| match (&cue, self.trained[d.index()]) {
+                        (Some(c), false) => c.probs[*d],
+                        _ => probs[i][d.index()],
+                    })
+                    .collect()
             })
             .collect();
-        if let Some((t, _)) = best_coherent_threshold(&calibrated, &flagged, &gold) {
-            thresholds.framing = t;
+        if let Ok(c) = &cues {
+            for d in Device::ALL.iter().filter(|d| !self.trained[d.index()]) {
+                thresholds.devices[*d] = c.thresholds().device(*d);
+            }
         }
+        // Every device but the author's voice (chosen on CheckThat) may be
+        // raised so that its flags agree with framing.
+        let adjustable: Vec<bool> = Device::ALL
+            .iter()
+            .map(|d| voice.is_none() || *d != AUTHOR_VOICE)
+            .collect();
+        let mut device_t: Vec<f32> = Device::ALL.iter().map(|d| thresholds.device(*d)).collect();
+        if let Some((t, _)) = raise_device_thresholds(
+            &calibrated,
+            &device_probs,
+            &gold,
+            &mut device_t,
+            &adjustable,
+        ) {
+            thresholds.framing = t;
+            for (d, t) in Device::ALL.iter().zip(device_t) {
+                thresholds.devices[*d] = t;
+            }
+        }
+        let flagged: Vec<bool> = device_probs
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(Device::ALL)
+                    .any(|(p, d)| *p >= thresholds.device(d))
+            })
+            .collect();
+        let per_device = self.per_device_f1(probs, &thresholds);
         let counts_at = |t: f32, coherent: bool| {
             let mut per_article = vec![vec![Counts::default()]; self.dev.articles];
             let mut total = Counts::default();
