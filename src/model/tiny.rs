@@ -199,6 +199,7 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
         head,
         fine_tuned_layers: vec![],
         framing_calibration: None,
+        attributed_voice_factor: None,
         coherent_framing: false,
         thresholds: Thresholds::default(),
         training: serde_json::Value::Null,

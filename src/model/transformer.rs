@@ -14,10 +14,15 @@ use super::kernels::Kernel;
 use super::{setup, sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::error::{Error, Result};
 use crate::taxonomy::{Device, DeviceMap, Label};
+use crate::text::attribution::is_attributed;
 use crate::tokenize::Encoded;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
+
+/// The devices of the author's own voice, discounted in attributed speech.
+pub const AUTHOR_VOICE_DEVICES: [Device; 2] =
+    [Device::EditorialAside, Device::EvaluativeEditorializing];
 
 /// The `kind` of a transformer model's `config.json` (always `transformer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -75,6 +80,12 @@ pub struct TransformerConfig {
     /// Platt scaling of the `framing` logit fitted on dev (`None`: the raw sigmoid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub framing_calibration: Option<Platt>,
+    /// Factor on the author-voice probabilities (`editorial_aside`,
+    /// `evaluative_editorializing`) of a sentence that mostly reports someone
+    /// else's words ([`crate::text::attribution::is_attributed`]): a quote is
+    /// not the author's voice. `None`: no discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributed_voice_factor: Option<f32>,
     /// Make `framing` coherent with the device decisions
     /// ([`Thresholds::coherent_framing`]); off for models trained before it.
     #[serde(default)]
@@ -311,11 +322,20 @@ impl TransformerScorer {
     }
 
     /// Turns head logits and cue-model scores into the sentence's scores.
-    fn combine(&self, logits: &[f32], cue_scores: SentenceScores) -> SentenceScores {
-        let probs = self.device_outputs.map(|d, out| match out {
+    fn combine(&self, text: &str, logits: &[f32], cue_scores: SentenceScores) -> SentenceScores {
+        let mut probs = self.device_outputs.map(|d, out| match out {
             Some(o) => sigmoid(logits[*o]),
             None => cue_scores.probs[d],
         });
+        if let Some(factor) = self.config.attributed_voice_factor {
+            if is_attributed(text) {
+                for d in AUTHOR_VOICE_DEVICES {
+                    if self.device_outputs[d].is_some() {
+                        probs[d] *= factor;
+                    }
+                }
+            }
+        }
         let thresholds = &self.config.thresholds;
         let cues = cue_scores
             .cues
@@ -514,7 +534,7 @@ impl Scorer for TransformerScorer {
         let cue_scores = self.cues.score_batch(batch)?;
         let mut out = Vec::with_capacity(batch.len());
         for ((s, l), c) in batch.iter().zip(&logits).zip(cue_scores) {
-            let mut scores = self.combine(l, c);
+            let mut scores = self.combine(s.text, l, c);
             if self.options.explain {
                 let extra = self.occlusion(s, &scores)?;
                 scores.cues.extend(extra);

@@ -67,6 +67,9 @@ pub struct TrainOptions {
     /// Times each sentence of a set labelling only the author's voice
     /// (CheckThat, ~5 % of the multi-task data) is seen per epoch.
     pub voice_oversample: usize,
+    /// Factor on the author-voice probabilities of attributed sentences
+    /// (quotes, reported speech), written into the model's config.
+    pub attributed_voice_factor: f32,
     /// Base rate of the author's subjective voice the author-voice threshold
     /// is chosen for (CheckThat dev is 52 % SUBJ, news 25–28 %).
     pub voice_base_rate: f64,
@@ -98,6 +101,7 @@ impl Default for TrainOptions {
             framing_weight: 2.0,
             voice_weight: 2.0,
             voice_oversample: 1,
+            attributed_voice_factor: 0.5,
             voice_base_rate: 0.27,
             fine_tune_top: 0,
             max_len: crate::tokenize::DEFAULT_MAX_LEN,

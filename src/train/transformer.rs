@@ -18,11 +18,12 @@ use crate::model::cues::CueModel;
 use crate::model::head::{save_tensors, Head, HeadConfig};
 use crate::model::setup;
 use crate::model::transformer::{
-    all_labels, BaseInfo, Platt, Pooling, TransformerConfig, TransformerKind,
+    all_labels, BaseInfo, Platt, Pooling, TransformerConfig, TransformerKind, AUTHOR_VOICE_DEVICES,
 };
 use crate::model::{Scorer, Thresholds};
 use crate::stats::Interval;
 use crate::taxonomy::Device;
+use crate::text::attribution::is_attributed;
 use candle_core::{DType, Device as CDevice, Tensor};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -158,13 +159,28 @@ impl Trainer {
         } else {
             self.fine_tune()?
         };
-        let probs = self.dev_probs(&fitted)?;
+        let probs = self.discount_attributed(self.dev_probs(&fitted)?);
         let (thresholds, platt, report) = self.evaluate(&probs, fitted.epoch);
         let mut config = self.config(&fitted, thresholds, &report);
         config.framing_calibration = platt;
+        config.attributed_voice_factor = Some(self.opts.attributed_voice_factor);
         config.coherent_framing = true;
         write_model(out, &config, &fitted)?;
         Ok(report)
+    }
+
+    /// Dev probabilities as the scorer gives them: the author-voice outputs
+    /// of sentences in attributed speech times `attributed_voice_factor`.
+    fn discount_attributed(&self, mut probs: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
+        for (i, row) in probs.iter_mut().enumerate() {
+            let text = &self.texts[self.dev.rows[i][0].unwrap_or(0)];
+            if is_attributed(text) {
+                for d in AUTHOR_VOICE_DEVICES {
+                    row[d.index()] *= self.opts.attributed_voice_factor;
+                }
+            }
+        }
+        probs
     }
 
     /// The head's configuration for input rows of `input_dim` values.
@@ -515,6 +531,7 @@ impl Trainer {
             fine_tuned_layers: (top_start..top_start + fitted.layers.len()).collect(),
             thresholds,
             framing_calibration: None,
+            attributed_voice_factor: None,
             coherent_framing: false,
             training: serde_json::json!({
                 "train_data": data(&self.train),
