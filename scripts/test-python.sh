@@ -38,7 +38,8 @@ step "pip install maturin pandas pytest (PyPI)" \
   "$VENV/bin/python" -m pip install --quiet --upgrade pip maturin pandas pytest
 step "cargo build --release (the CLI the tests compare with)" \
   run cargo build --release --quiet --bin rhetor
-# --no-build-isolation: use the venv's maturin instead of fetching it again.
+# --no-build-isolation: use the venv's maturin (on PATH) instead of fetching it again.
+export PATH="$VENV/bin:$PATH"
 step "pip install ./python" \
   run "$VENV/bin/python" -m pip install --quiet --no-build-isolation ./python
 export RHETOR_CLI="$CARGO_TARGET_DIR/release/rhetor"
