@@ -246,6 +246,12 @@ fn read_ids(ids: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Vec<String>> {
             && !item.is_instance_of::<pyo3::types::PyBool>()
         {
             out.push(item.str()?.to_cow()?.into_owned());
+        } else if let (false, Ok(n)) = (
+            item.is_instance_of::<pyo3::types::PyBool>(),
+            item.extract::<i64>(),
+        ) {
+            // Integers that are not Python ints (numpy.int64, …): through __index__.
+            out.push(n.to_string());
         } else {
             return Err(PyTypeError::new_err(format!(
                 "ids[{i}] must be str or int, not {}",

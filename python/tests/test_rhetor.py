@@ -267,6 +267,10 @@ def test_wrong_types_raise_type_errors(cues):
     with pytest.raises(ValueError, match="ids has 2 items but texts has 1"):
         cues.score(["ok."], ids=["a", "b"])
     assert list(cues.score(["ok."], ids=[7])["article_id"]) == ["7"]
+    np = pytest.importorskip("numpy")
+    assert list(cues.score(["ok.", "ok."], ids=np.array([7, 8]))["article_id"]) == ["7", "8"]
+    with pytest.raises(TypeError, match=r"ids\[0\] must be str or int, not bool"):
+        cues.score(["ok."], ids=[True])
     with pytest.raises(TypeError):
         rhetor.Scorer(model=3)
     with pytest.raises(ValueError, match="threads must be at least 1"):
