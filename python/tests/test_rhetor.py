@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -319,3 +320,14 @@ def test_default_model_equals_the_cli(cli, monkeypatch):
     texts = [p.read_text(encoding="utf-8") for p in files]
     expected, _, _ = run_cli(cli, files)
     assert_same(scorer.score(texts, [p.stem for p in files]), expected)
+
+
+def test_pandas_is_imported_only_by_the_dataframe_functions():
+    code = (
+        "import sys, rhetor\n"
+        "rows = rhetor.score_records(['Let us notice that it rains.'], model='cues')\n"
+        "assert rows and 'pandas' not in sys.modules, sorted(m for m in sys.modules if 'pandas' in m)\n"
+        "rhetor.score(['Let us notice that it rains.'], model='cues')\n"
+        "assert 'pandas' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent)
