@@ -1,0 +1,27 @@
+"""Type stubs of the native module ``rhetor._rhetor`` (use the ``rhetor`` package instead)."""
+
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+__version__: str
+
+class RhetorError(ValueError):
+    """An error from rhetor (bad input, a model that cannot be loaded); the message is the CLI's."""
+
+class NativeScorer:
+    def __init__(
+        self, model: str = "default", threads: Optional[int] = None, engine: str = "auto"
+    ) -> None: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def warnings(self) -> List[str]: ...
+    @property
+    def columns(self) -> List[str]: ...
+    def score_columns(
+        self,
+        texts: Sequence[Union[str, bytes]],
+        ids: Optional[Sequence[Union[str, int]]] = None,
+        lines: bool = False,
+        lossy: bool = False,
+        skip_errors: bool = False,
+    ) -> Tuple[List[str], List[List[Any]], List[int], List[str]]: ...

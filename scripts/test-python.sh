@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the Python package (python/, pyo3 + maturin) in a fresh virtualenv and
+# runs its tests (python/tests/, pytest), which compare every column with the
+# CLI's `rhetor score --format csv`. Prints how long each step takes.
+#
+#   scripts/test-python.sh              # venv in target/python-venv (recreated)
+#   PYTHON=python3.12 scripts/test-python.sh
+#   KEEP_VENV=1 scripts/test-python.sh  # reuse the venv (skips the PyPI installs)
+#   NICE=15 scripts/test-python.sh      # run cargo and pip under `nice -n 15`
+#   scripts/test-python.sh -k corpus    # extra arguments go to pytest
+#
+# Needs: python3 (>= 3.9) with venv, a Rust toolchain, PyPI (maturin, pandas,
+# pytest). The CLI and the extension share target/ so the dependencies are
+# compiled once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+PY="${PYTHON:-python3}"
+VENV="${VENV:-$ROOT/target/python-venv}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+run() { if [ -n "${NICE:-}" ]; then nice -n "$NICE" "$@"; else "$@"; fi; }
+step() {
+  local name="$1"; shift
+  local t0=$SECONDS
+  echo "test-python: $name ..."
+  "$@"
+  echo "test-python: $name: $((SECONDS - t0)) s"
+}
+
+make_venv() {
+  if [ -z "${KEEP_VENV:-}" ] || [ ! -x "$VENV/bin/python" ]; then
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV"
+  fi
+}
+step "virtualenv ($VENV)" make_venv
+step "pip install maturin pandas pytest (PyPI)" \
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip maturin pandas pytest
+step "cargo build --release (the CLI the tests compare with)" \
+  run cargo build --release --quiet --bin rhetor
+# --no-build-isolation: use the venv's maturin (on PATH) instead of fetching it again.
+export PATH="$VENV/bin:$PATH"
+step "pip install ./python" \
+  run "$VENV/bin/python" -m pip install --quiet --no-build-isolation ./python
+export RHETOR_CLI="$CARGO_TARGET_DIR/release/rhetor"
+# Run from python/tests so that `import rhetor` is the installed package.
+cd python/tests
+step "pytest python/tests" "$VENV/bin/python" -m pytest -q "$@"
