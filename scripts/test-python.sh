@@ -8,6 +8,11 @@
 #   KEEP_VENV=1 scripts/test-python.sh  # reuse the venv (skips the PyPI installs)
 #   NICE=15 scripts/test-python.sh      # run cargo and pip under `nice -n 15`
 #   scripts/test-python.sh -k corpus    # extra arguments go to pytest
+#   PROFILE=release scripts/test-python.sh  # optimised CLI and extension (slower to build)
+#
+# By default the CLI and the extension are built with the dev profile, which
+# reuses what `cargo test` compiled (scores are identical in both profiles:
+# the same code, no fast-math, the same kernels chosen at run time).
 #
 # Needs: python3 (>= 3.9) with venv, a Rust toolchain, PyPI (maturin, pandas,
 # pytest). The CLI and the extension share target/ so the dependencies are
@@ -36,13 +41,16 @@ make_venv() {
 step "virtualenv ($VENV)" make_venv
 step "pip install maturin pandas pytest (PyPI)" \
   "$VENV/bin/python" -m pip install --quiet --upgrade pip maturin pandas pytest
-step "cargo build --release (the CLI the tests compare with)" \
-  run cargo build --release --quiet --bin rhetor
+PROFILE="${PROFILE:-dev}"
+PROFILE_DIR=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
+step "cargo build --profile $PROFILE (the CLI the tests compare with)" \
+  run cargo build --profile "$PROFILE" --quiet --bin rhetor
+export MATURIN_PEP517_ARGS="--profile $PROFILE"
 # --no-build-isolation: use the venv's maturin (on PATH) instead of fetching it again.
 export PATH="$VENV/bin:$PATH"
 step "pip install ./python" \
   run "$VENV/bin/python" -m pip install --quiet --no-build-isolation ./python
-export RHETOR_CLI="$CARGO_TARGET_DIR/release/rhetor"
+export RHETOR_CLI="$CARGO_TARGET_DIR/$PROFILE_DIR/rhetor"
 # Run from python/tests so that `import rhetor` is the installed package.
 cd python/tests
 step "pytest python/tests" "$VENV/bin/python" -m pytest -q "$@"

@@ -72,6 +72,10 @@ pub struct Args {
     /// speech (1 = no discount; measured on CheckThat dev, docs/model.md).
     #[arg(long, default_value_t = 0.5, value_parser = crate::cli::args::parse_probability)]
     attributed_voice_factor: f32,
+    /// Make `framing` coherent with the device flags (every flagged sentence at
+    /// or above the framing threshold); costs PTC sentence-level F1, see docs/model.md.
+    #[arg(long)]
+    coherent_framing: bool,
     /// Share of author-voice sentences the author-voice threshold is chosen for
     /// (CheckThat dev is 52 % SUBJ, news 25–28 %).
     #[arg(long, default_value_t = 0.27, value_parser = crate::cli::args::parse_probability)]
@@ -132,6 +136,7 @@ pub fn run(args: Args) -> Result<i32> {
         voice_weight: args.voice_weight,
         voice_oversample: args.voice_oversample,
         attributed_voice_factor: args.attributed_voice_factor,
+        coherent_framing: args.coherent_framing,
         voice_base_rate: f64::from(args.voice_base_rate),
         fine_tune_top: args.fine_tune_top,
         max_len: rhetor::tokenize::DEFAULT_MAX_LEN,

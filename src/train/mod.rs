@@ -67,6 +67,10 @@ pub struct TrainOptions {
     /// Times each sentence of a set labelling only the author's voice
     /// (CheckThat, ~5 % of the multi-task data) is seen per epoch.
     pub voice_oversample: usize,
+    /// Make `framing` coherent with the device flags (raise device thresholds
+    /// until their flags agree with framing; see `calibrate`). Off by default:
+    /// on PTC it costs sentence-level F1 (docs/model.md).
+    pub coherent_framing: bool,
     /// Factor on the author-voice probabilities of attributed sentences
     /// (quotes, reported speech), written into the model's config.
     pub attributed_voice_factor: f32,
@@ -102,6 +106,7 @@ impl Default for TrainOptions {
             voice_weight: 2.0,
             voice_oversample: 1,
             attributed_voice_factor: 0.5,
+            coherent_framing: false,
             voice_base_rate: 0.27,
             fine_tune_top: 0,
             max_len: crate::tokenize::DEFAULT_MAX_LEN,

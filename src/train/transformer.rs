@@ -164,7 +164,7 @@ impl Trainer {
         let mut config = self.config(&fitted, thresholds, &report);
         config.framing_calibration = platt;
         config.attributed_voice_factor = Some(self.opts.attributed_voice_factor);
-        config.coherent_framing = true;
+        config.coherent_framing = self.opts.coherent_framing;
         write_model(out, &config, &fitted)?;
         Ok(report)
     }
@@ -433,7 +433,12 @@ impl Trainer {
             .map(|d| voice.is_none() || *d != AUTHOR_VOICE)
             .collect();
         let mut device_t: Vec<f32> = Device::ALL.iter().map(|d| thresholds.device(*d)).collect();
-        if let Some((t, _)) = raise_device_thresholds(
+        let coherent = self.opts.coherent_framing;
+        if !coherent {
+            if let Some((t, _)) = best_f1_threshold(&calibrated, &gold) {
+                thresholds.framing = t;
+            }
+        } else if let Some((t, _)) = raise_device_thresholds(
             &calibrated,
             &device_probs,
             &gold,
@@ -448,9 +453,11 @@ impl Trainer {
         let flagged: Vec<bool> = device_probs
             .iter()
             .map(|row| {
-                row.iter()
-                    .zip(Device::ALL)
-                    .any(|(p, d)| *p >= thresholds.device(d))
+                coherent
+                    && row
+                        .iter()
+                        .zip(Device::ALL)
+                        .any(|(p, d)| *p >= thresholds.device(d))
             })
             .collect();
         let per_device = self.per_device_f1(probs, &thresholds);
