@@ -170,7 +170,22 @@ pub fn average_precision(scores: &[f32], gold: &[bool]) -> Option<f64> {
 /// threshold (fewer positives). `None` when there is no positive example.
 pub fn best_f1_threshold(scores: &[f32], gold: &[bool]) -> Option<(f32, f64)> {
     let positives = gold.iter().filter(|g| **g).count() as u64;
-    if positives == 0 || scores.len() != gold.len() {
+    if positives == 0 {
+        return None;
+    }
+    best_threshold_by(scores, gold, |tp, fp| prf(tp, fp, positives - tp).f1)
+}
+
+/// The threshold maximising `objective(tp, fp)` — the true and false
+/// positives when predicting `score >= threshold` — and its value.
+/// Candidates are the distinct scores in decreasing order; ties keep the
+/// higher threshold. `None` on empty or unequal inputs.
+pub fn best_threshold_by(
+    scores: &[f32],
+    gold: &[bool],
+    objective: impl Fn(u64, u64) -> f64,
+) -> Option<(f32, f64)> {
+    if scores.len() != gold.len() {
         return None;
     }
     let mut order: Vec<usize> = (0..scores.len()).collect();
@@ -188,9 +203,9 @@ pub fn best_f1_threshold(scores: &[f32], gold: &[bool]) -> Option<(f32, f64)> {
             }
             i += 1;
         }
-        let f1 = prf(tp, fp, positives - tp).f1;
-        if best.is_none_or(|(_, b)| f1 > b) {
-            best = Some((threshold, f1));
+        let value = objective(tp, fp);
+        if best.is_none_or(|(_, b)| value > b) {
+            best = Some((threshold, value));
         }
     }
     best

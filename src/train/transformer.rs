@@ -7,7 +7,7 @@ use super::data::{Silver, Split, TextTable, N_OUTPUTS};
 use super::optim::{
     adamw, head_probs, head_train_forward, init_head, loss_weights, weighted_bce, HeadVars,
 };
-use super::voice::{best_macro_f1_threshold, macro_f1, macro_f1_of_counts};
+use super::voice::{best_macro_f1_threshold, macro_f1};
 use super::{TrainOptions, TrainReport, VoiceReport};
 use crate::error::{Error, Result};
 use crate::eval::bootstrap::bootstrap_intervals;
@@ -353,7 +353,7 @@ impl Trainer {
             })
             .collect();
         let ci = bootstrap_intervals(&per_sentence, CI_RESAMPLES, CI_SEED, |c| {
-            vec![macro_f1_of_counts(&c[0])]
+            vec![c[0].macro_f1()]
         });
         Some(VoiceReport {
             threshold,

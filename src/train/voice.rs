@@ -4,27 +4,25 @@
 //! base rate (importance weights: SUBJ × b/π, OBJ × (1−b)/(1−π), π = dev's
 //! own SUBJ share). With `base_rate = None` the counts are taken as they are.
 
-use crate::eval::metrics::Counts;
+use crate::eval::metrics::{at_base_rate, best_threshold_by, Counts};
 
-/// Macro-F1 (mean of the positive and the negative class's F1) of binary
-/// decisions, with the classes reweighted to `base_rate` when given.
-pub(super) fn macro_f1(decisions: &[bool], gold: &[bool], base_rate: Option<f64>) -> f64 {
-    let (w_pos, w_neg) = class_weights(gold, base_rate);
-    let (mut tp, mut fp, mut fn_, mut tn) = (0.0, 0.0, 0.0, 0.0);
-    for (&d, &g) in decisions.iter().zip(gold) {
-        match (g, d) {
-            (true, true) => tp += w_pos,
-            (true, false) => fn_ += w_pos,
-            (false, true) => fp += w_neg,
-            (false, false) => tn += w_neg,
-        }
+/// Macro-F1 (mean of the positive and the negative class's F1) of `c`, with
+/// the classes reweighted to `base_rate` when given ([`at_base_rate`]).
+fn macro_f1_of(c: &Counts, base_rate: Option<f64>) -> f64 {
+    match base_rate.and_then(|b| at_base_rate(c, b)) {
+        Some(m) => m.macro_f1,
+        None => c.macro_f1(),
     }
-    mean_f1(tp, fp, fn_, tn)
 }
 
-/// Macro-F1 of unweighted counts.
-pub(super) fn macro_f1_of_counts(c: &Counts) -> f64 {
-    mean_f1(c.tp as f64, c.fp as f64, c.fn_ as f64, c.tn as f64)
+/// Macro-F1 of binary decisions, with the classes reweighted to `base_rate`
+/// when given.
+pub(super) fn macro_f1(decisions: &[bool], gold: &[bool], base_rate: Option<f64>) -> f64 {
+    let mut c = Counts::default();
+    for (&d, &g) in decisions.iter().zip(gold) {
+        c.add(g, d);
+    }
+    macro_f1_of(&c, base_rate)
 }
 
 /// The threshold on `scores` maximising [`macro_f1`] (candidates: the
@@ -35,55 +33,20 @@ pub(super) fn best_macro_f1_threshold(
     gold: &[bool],
     base_rate: Option<f64>,
 ) -> Option<(f32, f64)> {
-    let positives = gold.iter().filter(|g| **g).count();
-    if positives == 0 || positives == gold.len() || scores.len() != gold.len() {
+    let positives = gold.iter().filter(|g| **g).count() as u64;
+    let negatives = gold.len() as u64 - positives;
+    if positives == 0 || negatives == 0 || scores.len() != gold.len() {
         return None;
     }
-    let (w_pos, w_neg) = class_weights(gold, base_rate);
-    let total_pos = positives as f64 * w_pos;
-    let total_neg = (gold.len() - positives) as f64 * w_neg;
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp) = (0.0, 0.0);
-    let mut best: Option<(f32, f64)> = None;
-    let mut i = 0;
-    while i < order.len() {
-        let threshold = scores[order[i]];
-        while i < order.len() && scores[order[i]] == threshold {
-            if gold[order[i]] {
-                tp += w_pos;
-            } else {
-                fp += w_neg;
-            }
-            i += 1;
-        }
-        let f1 = mean_f1(tp, fp, total_pos - tp, total_neg - fp);
-        if best.is_none_or(|(_, b)| f1 > b) {
-            best = Some((threshold, f1));
-        }
-    }
-    best
-}
-
-/// Class weights `(positive, negative)` that move the positive share to `base_rate`.
-fn class_weights(gold: &[bool], base_rate: Option<f64>) -> (f64, f64) {
-    let n = gold.len() as f64;
-    let pi = gold.iter().filter(|g| **g).count() as f64 / n.max(1.0);
-    match base_rate {
-        Some(b) if pi > 0.0 && pi < 1.0 => (b / pi, (1.0 - b) / (1.0 - pi)),
-        _ => (1.0, 1.0),
-    }
-}
-
-fn mean_f1(tp: f64, fp: f64, fn_: f64, tn: f64) -> f64 {
-    let f1 = |t: f64, errors: f64| {
-        if t > 0.0 {
-            2.0 * t / (2.0 * t + errors)
-        } else {
-            0.0
-        }
-    };
-    (f1(tp, fp + fn_) + f1(tn, fn_ + fp)) / 2.0
+    best_threshold_by(scores, gold, |tp, fp| {
+        let c = Counts {
+            tp,
+            fp,
+            fn_: positives - tp,
+            tn: negatives - fp,
+        };
+        macro_f1_of(&c, base_rate)
+    })
 }
 
 #[cfg(test)]
