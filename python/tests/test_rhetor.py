@@ -177,13 +177,18 @@ def test_threads_do_not_change_scores():
 
 def test_the_gil_is_released_while_scoring():
     scorer = rhetor.Scorer("cues", threads=1)
-    texts = [p.read_text(encoding="utf-8") for p in EXAMPLES] * 40
+    one_round = [p.read_text(encoding="utf-8") for p in EXAMPLES]
     count = [0]
     stop = threading.Event()
 
     def spin():
         while not stop.is_set():
             count[0] += 1
+
+    def one_call(texts):
+        c0, t0 = count[0], time.perf_counter()
+        scorer.score_records(texts)
+        return time.perf_counter() - t0, count[0] - c0
 
     t = threading.Thread(target=spin)
     t.start()
@@ -192,14 +197,16 @@ def test_the_gil_is_released_while_scoring():
         c0, t0 = count[0], time.perf_counter()
         time.sleep(0.2)  # the counting rate alone
         rate = (count[0] - c0) / (time.perf_counter() - t0)
-        c0, t0 = count[0], time.perf_counter()
-        scorer.score_records(texts)
-        elapsed = time.perf_counter() - t0
-        during = count[0] - c0
+        # One call must last long enough to tell, however fast the machine: grow it.
+        repeat = 40
+        elapsed, during = one_call(one_round * repeat)
+        while elapsed < 0.3 and repeat < 40 * 4**6:
+            repeat *= 4
+            elapsed, during = one_call(one_round * repeat)
     finally:
         stop.set()
         t.join()
-    assert elapsed > 0.2, "scoring too quick to tell"
+    assert elapsed >= 0.3, f"scoring {repeat} copies still took only {elapsed:.3f} s"
     # Holding the GIL would allow one switch interval (5 ms) of counting at most.
     assert during > rate * 0.05, (during, rate, elapsed)
 
