@@ -67,7 +67,7 @@ pub fn constant_run(gold: &GoldSet, name: &str, p: f32) -> ModelRun {
     let one = SentenceScores {
         probs: DeviceMap::filled(p),
         framing: p,
-        cues: Vec::new(),
+        ..Default::default()
     };
     ModelRun {
         name: name.to_string(),
@@ -540,7 +540,7 @@ mod tests {
         SentenceScores {
             probs,
             framing: p_doubt,
-            cues: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -625,7 +625,7 @@ mod tests {
         SentenceScores {
             probs,
             framing: 1.0 - voice,
-            cues: Vec::new(),
+            ..Default::default()
         }
     }
 

@@ -297,6 +297,7 @@ impl BaselineModel {
             probs,
             framing,
             cues,
+            ..Default::default()
         }
     }
 

@@ -480,6 +480,7 @@ impl CueModel {
             probs: DeviceMap::from_fn(|d| sigmoid(logits[d.index()])),
             framing: sigmoid(self.framing_bias + evidence),
             cues,
+            ..Default::default()
         }
     }
 }

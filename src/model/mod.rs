@@ -54,6 +54,35 @@ pub struct Cue {
     pub weight: f32,
 }
 
+/// A technique span found by a token-level head: a run of words whose
+/// probability of lying inside a span of `device` reaches the model's span
+/// threshold, merged across word pieces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanPrediction {
+    /// The technique.
+    pub device: Device,
+    /// Byte range in the sentence's normalised text (word-aligned).
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+    /// Mean probability of the span's word pieces for `device`.
+    pub probability: f32,
+}
+
+/// Token-level probabilities of one word piece (models with a span head).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenProbs {
+    /// Byte range of the piece in the sentence's normalised text.
+    pub start: usize,
+    /// End of the byte range (exclusive).
+    pub end: usize,
+    /// Probability that the piece lies inside a span of each device (0 for
+    /// devices the span head was not trained on).
+    pub devices: DeviceMap<f32>,
+    /// Probability that the piece lies inside a span of any technique.
+    pub any: f32,
+}
+
 /// A scorer's output for one sentence.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SentenceScores {
@@ -63,6 +92,13 @@ pub struct SentenceScores {
     pub framing: f32,
     /// Cues explaining the scores.
     pub cues: Vec<Cue>,
+    /// Technique spans from the model's span head (empty without one).
+    #[serde(default)]
+    pub spans: Vec<SpanPrediction>,
+    /// Per-piece probabilities of the span head (empty without one), for
+    /// evaluation (technique classification of given spans); not serialised.
+    #[serde(skip)]
+    pub tokens: Vec<TokenProbs>,
 }
 
 impl SentenceScores {

@@ -356,6 +356,7 @@ impl TransformerScorer {
             probs,
             framing,
             cues,
+            ..Default::default()
         }
     }
 

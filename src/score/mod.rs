@@ -47,6 +47,21 @@ pub struct ScoredCue {
     pub attributed: bool,
 }
 
+/// A technique span of the model's span head, mapped back to the original text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredSpan {
+    /// The technique.
+    pub device: Device,
+    /// Span in the original article text.
+    pub span: TextSpan,
+    /// Byte range in the sentence's normalised text.
+    pub sentence_range: (usize, usize),
+    /// The span's normalised text.
+    pub text: String,
+    /// Mean probability of the span's word pieces.
+    pub probability: f32,
+}
+
 /// A sentence with its scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoredSentence {
@@ -60,6 +75,10 @@ pub struct ScoredSentence {
     pub framing: f32,
     /// Cues, mapped to the original text.
     pub cues: Vec<ScoredCue>,
+    /// Technique spans of the model's span head, mapped to the original text
+    /// (empty for models without one).
+    #[serde(default)]
+    pub spans: Vec<ScoredSpan>,
 }
 
 impl ScoredSentence {
@@ -220,11 +239,23 @@ fn attach_scores(
             attributed: attribution::within(&quoted, &(c.start..c.end)),
         })
         .collect();
+    let spans = s
+        .spans
+        .into_iter()
+        .map(|p| ScoredSpan {
+            device: p.device,
+            span: sentence.original_span(original, p.start..p.end),
+            sentence_range: (p.start, p.end),
+            text: sentence.text[p.start..p.end].to_string(),
+            probability: p.probability,
+        })
+        .collect();
     ScoredSentence {
         attributed: attribution::mostly_covered(&sentence.text, &quoted),
         sentence,
         probs: s.probs,
         framing: s.framing,
         cues,
+        spans,
     }
 }
