@@ -10,6 +10,7 @@ use rhetor::model::head::ContextMode;
 use rhetor::model::int8::Int8Encoder;
 use rhetor::model::tiny::{write_tiny_base, write_tiny_model};
 use rhetor::model::transformer::{Engine, TransformerOptions, TransformerScorer};
+use rhetor::taxonomy::Device;
 use rhetor::{Scorer, SentenceInput};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -110,6 +111,39 @@ fn long_inputs_are_truncated_not_rejected() {
     let long: &'static str = Box::leak("word ".repeat(2000).into_boxed_str());
     let out = scorer.score_batch(&inputs(&[long])).unwrap();
     assert_eq!(out.len(), 1);
+}
+
+#[test]
+fn the_span_head_reads_long_sentences_in_windows_to_the_last_word() {
+    let (_dir, base, model) = tiny(ContextMode::None);
+    for engine in [Engine::Int8, Engine::Float] {
+        let scorer = load_engine(&model, &base, false, engine);
+        // 700 words: several windows of 128 pieces.
+        let long: String = (0..700).map(|i| format!("w{} ", i % 10)).collect();
+        let long: &'static str = Box::leak(long.into_boxed_str());
+        let out = scorer.score_batch(&inputs(&[long])).unwrap();
+        let tokens = &out[0].tokens;
+        // Pieces in order, none twice, the last one at the end of the text.
+        assert!(tokens.windows(2).all(|w| w[0].end <= w[1].start));
+        assert_eq!(tokens.last().unwrap().end, long.trim_end().len());
+        // Every word is covered: each word start is some piece's start.
+        let starts: std::collections::HashSet<usize> = tokens.iter().map(|t| t.start).collect();
+        let mut at = 0;
+        for w in long.split_whitespace() {
+            let i = long[at..].find(w).unwrap() + at;
+            assert!(starts.contains(&i), "word at {i} has no piece");
+            at = i + w.len();
+        }
+        // Spans are built from the pieces of every window.
+        assert!(out[0].spans.iter().all(|s| s.end <= long.len()));
+        // The sentence's own scores are those of the model without a span head.
+        let mut plain = load_engine(&model, &base, false, engine);
+        plain.set_span_head(None).unwrap();
+        let without = plain.score_batch(&inputs(&[long])).unwrap();
+        assert_eq!(without[0].probs, out[0].probs);
+        assert_eq!(without[0].framing, out[0].framing);
+        assert!(without[0].tokens.is_empty() && without[0].spans.is_empty());
+    }
 }
 
 #[test]
@@ -239,6 +273,14 @@ fn default_model_falls_back_to_cues_with_a_warning_when_base_is_missing() {
 
 fn train_tiny(extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let (dir, base, _model) = tiny(ContextMode::None);
+    let out_dir = dir.path().join("trained");
+    train_tiny_into(&dir, &base, &out_dir, extra);
+    (dir, base, out_dir)
+}
+
+/// Trains on synthetic PTC-format data (written into `dir`) over the tiny
+/// base; panics with the stderr when the command fails.
+fn train_tiny_into(dir: &tempfile::TempDir, base: &Path, out_dir: &Path, extra: &[&str]) -> String {
     // Synthetic PTC-format data written here (not PTC text).
     let mk = |name: &str, n: usize| {
         let d = dir.path().join(name);
@@ -265,7 +307,6 @@ fn train_tiny(extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
     };
     let train = mk("train", 6);
     let dev = mk("dev", 3);
-    let out_dir = dir.path().join("trained");
     let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
         .args(["train", "--quiet", "--epochs", "3", "--hidden", "4"])
         .args(extra)
@@ -274,19 +315,16 @@ fn train_tiny(extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
         .arg("--dev")
         .arg(&dev)
         .arg("--out")
-        .arg(&out_dir)
+        .arg(out_dir)
         .arg("--base")
-        .arg(&base)
+        .arg(base)
         .arg("--cache")
         .arg(dir.path().join("cache"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (dir, base, out_dir)
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
 }
 
 #[test]
@@ -312,6 +350,115 @@ fn fine_tuning_the_top_layer_stores_and_reloads_it() {
     let tuned = load(&out_dir, &base, false);
     let s = tuned.score_batch(&inputs(&SENTENCES[..3])).unwrap();
     assert!(s.iter().all(|x| x.framing.is_finite()));
+}
+
+#[test]
+fn fine_tuning_with_span_files_trains_a_span_head_that_finds_spans() {
+    let (_dir, base, out_dir) = train_tiny(&["--fine-tune-top", "1", "--batch-size", "4"]);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("config.json")).unwrap())
+            .unwrap();
+    // The synthetic spans are all name calling: the one PTC device trained.
+    assert_eq!(
+        config["span_head"]["devices"],
+        serde_json::json!(["name_calling"])
+    );
+    let threshold = config["span_head"]["threshold"].as_f64().unwrap();
+    assert!(threshold > 0.0 && threshold < 1.0, "{threshold}");
+    let scorer = load(&out_dir, &base, false);
+    let text = "The evil regime lies again 9.";
+    let s = scorer.score_batch(&inputs(&[text])).unwrap();
+    // Every word piece gets probabilities, inside the sentence.
+    assert!(!s[0].tokens.is_empty());
+    assert!(s[0]
+        .tokens
+        .iter()
+        .all(|t| t.start < t.end && t.end <= text.len()));
+    assert!(s[0]
+        .tokens
+        .iter()
+        .all(|t| (0.0..=1.0).contains(&t.any) && t.devices[Device::Doubt] == 0.0));
+    for span in &s[0].spans {
+        assert_eq!(span.device, Device::NameCalling);
+        assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+    }
+    // No checkpoint is left once the model is written.
+    assert!(!out_dir.join("checkpoint").exists());
+}
+
+#[test]
+fn a_stopped_run_resumed_gives_the_same_model_as_an_uninterrupted_one() {
+    let (dir, base, _model) = tiny(ContextMode::None);
+    let args = [
+        "--fine-tune-top",
+        "1",
+        "--batch-size",
+        "4",
+        "--patience",
+        "3",
+    ];
+    let whole = dir.path().join("whole");
+    train_tiny_into(&dir, &base, &whole, &args);
+    let parts = dir.path().join("parts");
+    let stopped = train_tiny_into(
+        &dir,
+        &base,
+        &parts,
+        &[&args[..], &["--stop-after-epochs", "1"]].concat(),
+    );
+    assert!(stopped.contains("stopped after epoch 1"), "{stopped}");
+    assert!(parts.join("checkpoint/state.json").is_file());
+    assert!(!parts.join("config.json").exists());
+    train_tiny_into(
+        &dir,
+        &base,
+        &parts,
+        &[&args[..], &["--stop-after-epochs", "1", "--resume"]].concat(),
+    );
+    train_tiny_into(&dir, &base, &parts, &[&args[..], &["--resume"]].concat());
+    assert_eq!(
+        std::fs::read(whole.join("model.safetensors")).unwrap(),
+        std::fs::read(parts.join("model.safetensors")).unwrap()
+    );
+    let config = |d: &Path| {
+        let mut c: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap()).unwrap();
+        c["training"]["metrics"]["seconds"] = serde_json::Value::Null;
+        c
+    };
+    assert_eq!(config(&whole), config(&parts));
+    assert!(!parts.join("checkpoint").exists());
+    // Resuming with other options is refused, naming the checkpoint.
+    let other = dir.path().join("other");
+    train_tiny_into(
+        &dir,
+        &base,
+        &other,
+        &[&args[..], &["--stop-after-epochs", "1"]].concat(),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+        .args([
+            "train", "--quiet", "--resume", "--epochs", "3", "--hidden", "8",
+        ])
+        .args(args)
+        .arg("--train")
+        .arg(dir.path().join("train"))
+        .arg("--dev")
+        .arg(dir.path().join("dev"))
+        .arg("--out")
+        .arg(&other)
+        .arg("--base")
+        .arg(&base)
+        .arg("--cache")
+        .arg(dir.path().join("cache"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("other options") && stderr.contains("state.json"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -61,7 +61,7 @@ Text = Union[str, bytes]
 Id = Union[str, int]
 
 # Column types of the output (the others are device probabilities, float64).
-_STR_COLUMNS = ("article_id", "text", "flagged", "cues")
+_STR_COLUMNS = ("article_id", "text", "flagged", "cues", "spans")
 _INT_COLUMNS = ("sentence_index", "paragraph", "start", "end", "byte_start", "byte_end")
 _BOOL_COLUMNS = ("attributed",)
 

@@ -56,7 +56,7 @@ enum Kind {
 /// The kind of each column of [`csv_header`], by name.
 fn kind(column: &str) -> Kind {
     match column {
-        "article_id" | "text" | "flagged" | "cues" => Kind::Str,
+        "article_id" | "text" | "flagged" | "cues" | "spans" => Kind::Str,
         "sentence_index" | "paragraph" | "start" | "end" | "byte_start" | "byte_end" => Kind::Int,
         "attributed" => Kind::Bool,
         _ => Kind::Float,

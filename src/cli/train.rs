@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use rhetor::model::head::ContextMode;
-use rhetor::train::{TrainOptions, Trainer};
+use rhetor::train::{TrainOptions, TrainOutcome, Trainer};
 use std::path::PathBuf;
 
 /// Arguments of `rhetor train`.
@@ -83,6 +83,19 @@ pub struct Args {
     /// Fine-tune the top K encoder layers (0 = frozen encoder).
     #[arg(long, default_value_t = 0, value_name = "K")]
     fine_tune_top: usize,
+    /// Loss weight of the span head (token-level technique spans, learnt from
+    /// PTC span files while fine-tuning; 0 = no span head).
+    #[arg(long, default_value_t = 1.0)]
+    span_weight: f32,
+    /// Continue a stopped run from the checkpoint in OUT/checkpoint/ (the
+    /// command must otherwise be the same); ends with the same model as an
+    /// uninterrupted run.
+    #[arg(long)]
+    resume: bool,
+    /// Stop after N epochs of this invocation, keeping the checkpoint
+    /// (continue later with --resume): for time-boxed runs.
+    #[arg(long, value_name = "N")]
+    stop_after_epochs: Option<usize>,
     /// Random seed.
     #[arg(long, default_value_t = 13)]
     seed: u64,
@@ -139,11 +152,23 @@ pub fn run(args: Args) -> Result<i32> {
         coherent_framing: args.coherent_framing,
         voice_base_rate: f64::from(args.voice_base_rate),
         fine_tune_top: args.fine_tune_top,
+        span_weight: args.span_weight,
+        resume: args.resume,
+        stop_after: args.stop_after_epochs,
         max_len: rhetor::tokenize::DEFAULT_MAX_LEN,
         cache_dir: args.cache,
         progress: !args.quiet,
     };
-    let report = Trainer::new(&base, &args.train, &args.dev, opts)?.run(&args.out)?;
+    let report = match Trainer::new(&base, &args.train, &args.dev, opts)?.run(&args.out)? {
+        TrainOutcome::Finished(report) => report,
+        TrainOutcome::Stopped { epoch, checkpoint } => {
+            eprintln!(
+                "stopped after epoch {epoch}; checkpoint in {} (continue with the same command and --resume)",
+                checkpoint.display()
+            );
+            return Ok(0);
+        }
+    };
     eprintln!(
         "dev framing F1 {:.3} (95% CI {:.3}–{:.3}; P {:.3} R {:.3}; F1 at 0.5: {:.3}), best epoch {}, {:.0}s",
         report.dev_f1,
@@ -164,6 +189,9 @@ pub fn run(args: Args) -> Result<i32> {
     }
     for (device, f1, n) in &report.per_device_f1 {
         eprintln!("  {device:<28} F1 {f1:.3}  (dev positives {n})");
+    }
+    if let Some(spans) = &report.dev_spans {
+        eprintln!("dev spans (span threshold chosen for SI F1): {spans}");
     }
     eprintln!("model written to {}", args.out.display());
     Ok(0)

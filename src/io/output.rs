@@ -87,6 +87,25 @@ pub struct CueRow<'a> {
     pub attributed: bool,
 }
 
+/// A technique span of the model's span head as written in CSV/JSONL output.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpanRow<'a> {
+    /// Device id of the technique.
+    pub technique: &'static str,
+    /// Char offsets in the original text.
+    pub start: usize,
+    /// End char offset (exclusive).
+    pub end: usize,
+    /// Byte offset of the start in the original text.
+    pub byte_start: usize,
+    /// Byte offset of the end (exclusive).
+    pub byte_end: usize,
+    /// The span text (normalised).
+    pub text: &'a str,
+    /// Mean probability of its word pieces (rounded to 4 decimals).
+    pub probability: f32,
+}
+
 /// One sentence as written in JSONL/JSON output.
 #[derive(Debug, Clone, Serialize)]
 pub struct SentenceRow<'a> {
@@ -116,6 +135,9 @@ pub struct SentenceRow<'a> {
     pub scores: serde_json::Map<String, serde_json::Value>,
     /// Cues of the selected devices.
     pub cues: Vec<CueRow<'a>>,
+    /// Technique spans of the model's span head (selected devices; empty
+    /// for models without one).
+    pub spans: Vec<SpanRow<'a>>,
 }
 
 impl<'a> SentenceRow<'a> {
@@ -157,6 +179,20 @@ impl<'a> SentenceRow<'a> {
                     attributed: c.attributed,
                 })
                 .collect(),
+            spans: s
+                .spans
+                .iter()
+                .filter(|sp| options.devices.contains(&sp.device))
+                .map(|sp| SpanRow {
+                    technique: sp.device.id(),
+                    start: sp.span.char_start,
+                    end: sp.span.char_end,
+                    byte_start: sp.span.byte_start,
+                    byte_end: sp.span.byte_end,
+                    text: &sp.text,
+                    probability: round4(sp.probability),
+                })
+                .collect(),
         }
     }
 }
@@ -186,6 +222,7 @@ pub fn csv_header(options: &OutputOptions) -> Vec<String> {
     .collect();
     h.extend(options.devices.iter().map(|d| d.id().to_string()));
     h.push("cues".into());
+    h.push("spans".into());
     h
 }
 
@@ -210,6 +247,7 @@ pub fn csv_fields(row: &SentenceRow<'_>) -> Result<Vec<String>> {
             .map(|v| format!("{:.4}", v.as_f64().unwrap_or(0.0))),
     );
     f.push(serde_json::to_string(&row.cues).map_err(|e| Error::Output(e.to_string()))?);
+    f.push(serde_json::to_string(&row.spans).map_err(|e| Error::Output(e.to_string()))?);
     Ok(f)
 }
 

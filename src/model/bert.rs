@@ -322,6 +322,20 @@ pub trait Encoder: Send + Sync {
         let refs: Vec<&Encoded> = enc.iter().collect();
         self.embed_encoded(&refs)
     }
+    /// Pooled embeddings and last-layer token states of already tokenized
+    /// sequences, one per sequence, in order. The pooled rows are exactly
+    /// those of [`Encoder::embed_encoded`].
+    fn encode_tokens(&self, seqs: &[&Encoded]) -> Result<Vec<TokenStates>>;
+}
+
+/// One sequence's encoder output: its pooled embedding and the last layer's
+/// state of every token (special tokens included), as the span head reads them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TokenStates {
+    /// The mean-pooled embedding (`dim`).
+    pub pooled: Vec<f32>,
+    /// Token states, row-major `len × dim` (`len` = the sequence's tokens).
+    pub tokens: Vec<f32>,
 }
 
 /// Maximum number of (padded) tokens in one forward batch.
@@ -446,6 +460,23 @@ impl BertEncoder {
             .map_err(Error::from)
     }
 
+    /// Pooled embedding and token states of one sequence (its own forward pass).
+    fn encode_one(&self, seq: &Encoded) -> Result<TokenStates> {
+        let batch = TokenBatch::from_encoded(&[seq]);
+        let (hidden, mask) = self.model.forward(&batch).map_err(Error::from)?;
+        let pooled = mean_pool(&hidden, &mask)
+            .and_then(|p| p.squeeze(0))
+            .and_then(|p| p.to_vec1::<f32>())
+            .map_err(Error::from)?;
+        let tokens = hidden
+            .squeeze(0)
+            .and_then(|h| h.narrow(0, 0, seq.len()))
+            .and_then(|h| h.flatten_all())
+            .and_then(|h| h.to_vec1::<f32>())
+            .map_err(Error::from)?;
+        Ok(TokenStates { pooled, tokens })
+    }
+
     /// Runs one uniform-length batch and returns the hidden states after layer
     /// `upto` (exclusive end of the layer range) plus the float mask.
     pub fn hidden_states(&self, seqs: &[&Encoded], upto: usize) -> Result<(Tensor, Tensor)> {
@@ -492,6 +523,11 @@ impl Encoder for BertEncoder {
             }
         }
         Ok(out)
+    }
+
+    fn encode_tokens(&self, seqs: &[&Encoded]) -> Result<Vec<TokenStates>> {
+        use rayon::prelude::*;
+        seqs.par_iter().map(|s| self.encode_one(s)).collect()
     }
 }
 

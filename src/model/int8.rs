@@ -13,7 +13,7 @@
 //! trains; this one serves. The loss of accuracy from quantization is measured
 //! in `docs/model.md` (embedding cosine and PTC dev F1).
 
-use super::bert::{BertConfig, BertEncoder, BertModel, Encoder};
+use super::bert::{BertConfig, BertEncoder, BertModel, Encoder, TokenStates};
 use super::kernels::{self, Kernel, QMatrix, QRows};
 use crate::error::{Error, Result};
 use crate::tokenize::{Encoded, WordPieceTokenizer};
@@ -346,9 +346,10 @@ impl Int8Encoder {
         Ok(())
     }
 
-    /// Pooled embeddings of one chunk, through the code path compiled for
-    /// the kernel's instruction set.
-    fn forward_chunk(&self, seqs: &[&Encoded], s: &mut Scratch) -> Vec<Vec<f32>> {
+    /// Runs one chunk through the encoder, through the code path compiled for
+    /// the kernel's instruction set; the last layer's token states are left
+    /// in `s.x` (`tokens × hidden`, sequences stacked).
+    fn forward_chunk(&self, seqs: &[&Encoded], s: &mut Scratch) {
         match self.kernel {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: the constructors only accept kernels this CPU supports,
@@ -369,7 +370,7 @@ impl Int8Encoder {
     /// The CPU must support AVX-512 F/BW/VNNI and AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2")]
-    unsafe fn forward_chunk_avx512(&self, seqs: &[&Encoded], s: &mut Scratch) -> Vec<Vec<f32>> {
+    unsafe fn forward_chunk_avx512(&self, seqs: &[&Encoded], s: &mut Scratch) {
         self.forward_chunk_generic(seqs, s)
     }
 
@@ -381,12 +382,12 @@ impl Int8Encoder {
     /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn forward_chunk_avx2(&self, seqs: &[&Encoded], s: &mut Scratch) -> Vec<Vec<f32>> {
+    unsafe fn forward_chunk_avx2(&self, seqs: &[&Encoded], s: &mut Scratch) {
         self.forward_chunk_generic(seqs, s)
     }
 
     #[inline(always)]
-    fn forward_chunk_generic(&self, seqs: &[&Encoded], s: &mut Scratch) -> Vec<Vec<f32>> {
+    fn forward_chunk_generic(&self, seqs: &[&Encoded], s: &mut Scratch) {
         let h = self.hidden;
         let m: usize = seqs.iter().map(|e| e.len()).sum();
         self.embed_tokens(seqs, &mut s.x);
@@ -416,7 +417,6 @@ impl Int8Encoder {
             add_and_norm(&mut s.tmp, &s.x, &layer.out_norm, h, self.eps);
             std::mem::swap(&mut s.x, &mut s.tmp);
         }
-        mean_pool(seqs, &s.x, h)
     }
 
     /// Word + position + token-type embeddings of every token, stacked.
@@ -568,30 +568,74 @@ impl Encoder for Int8Encoder {
     }
 
     fn embed_encoded(&self, seqs: &[&Encoded]) -> Result<Vec<Vec<f32>>> {
+        let h = self.hidden;
+        let rows = self.map_chunks(seqs, |chunk, x| mean_pool(chunk, x, h))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| vec![0.0; h]))
+            .collect())
+    }
+
+    fn encode_tokens(&self, seqs: &[&Encoded]) -> Result<Vec<TokenStates>> {
+        let h = self.hidden;
+        let rows = self.map_chunks(seqs, |chunk, x| token_states(chunk, x, h))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| TokenStates {
+                    pooled: vec![0.0; h],
+                    tokens: Vec::new(),
+                })
+            })
+            .collect())
+    }
+}
+
+impl Int8Encoder {
+    /// Runs the non-empty sequences through the encoder in parallel chunks
+    /// and turns each chunk's last-layer states (sequences stacked) into one
+    /// output per sequence with `outputs`; `None` for empty sequences.
+    fn map_chunks<T: Send>(
+        &self,
+        seqs: &[&Encoded],
+        outputs: impl Fn(&[&Encoded], &[f32]) -> Vec<T> + Sync,
+    ) -> Result<Vec<Option<T>>> {
         use rayon::prelude::*;
         self.check_ids(seqs)?;
-        let (empty, real): (Vec<usize>, Vec<usize>) =
-            (0..seqs.len()).partition(|&i| seqs[i].is_empty());
+        let real: Vec<usize> = (0..seqs.len()).filter(|&i| !seqs[i].is_empty()).collect();
         let real_seqs: Vec<&Encoded> = real.iter().map(|&i| seqs[i]).collect();
         let tokens: usize = real_seqs.iter().map(|e| e.len()).sum();
         let workers = rayon::current_num_threads().max(1);
         let target = (tokens / (2 * workers)).clamp(MIN_CHUNK_TOKENS, MAX_CHUNK_TOKENS);
         let chunks = Self::plan_chunks(&real_seqs, target);
-        let pooled: Vec<Vec<Vec<f32>>> = chunks
+        let results: Vec<Vec<T>> = chunks
             .par_iter()
             .map_init(Scratch::default, |scratch, range| {
-                self.forward_chunk(&real_seqs[range.clone()], scratch)
+                let chunk = &real_seqs[range.clone()];
+                self.forward_chunk(chunk, scratch);
+                outputs(chunk, &scratch.x)
             })
             .collect();
-        let mut out = vec![Vec::new(); seqs.len()];
-        for (i, row) in real.into_iter().zip(pooled.into_iter().flatten()) {
-            out[i] = row;
-        }
-        for i in empty {
-            out[i] = vec![0.0; self.hidden];
+        let mut out: Vec<Option<T>> = (0..seqs.len()).map(|_| None).collect();
+        for (i, row) in real.into_iter().zip(results.into_iter().flatten()) {
+            out[i] = Some(row);
         }
         Ok(out)
     }
+}
+
+/// Each sequence's token rows and mean, from the stacked states `x`.
+fn token_states(seqs: &[&Encoded], x: &[f32], h: usize) -> Vec<TokenStates> {
+    let pooled = mean_pool(seqs, x, h);
+    let mut start = 0;
+    seqs.iter()
+        .zip(pooled)
+        .map(|(seq, pooled)| {
+            let tokens = x[start * h..(start + seq.len()) * h].to_vec();
+            start += seq.len();
+            TokenStates { pooled, tokens }
+        })
+        .collect()
 }
 
 /// Reading a safetensors file one tensor at a time with ordinary reads (no

@@ -14,6 +14,7 @@ pub mod int8;
 pub mod kernels;
 pub mod load;
 pub mod setup;
+pub mod span_head;
 pub mod thresholds;
 #[doc(hidden)]
 pub mod tiny;

@@ -3,6 +3,7 @@
 //! batching and scoring code without the real base weights.
 
 use super::head::{save_tensors, ContextMode, HeadConfig};
+use super::span_head::{self, SpanHeadConfig};
 use super::transformer::{all_labels, BaseInfo, Pooling, TransformerConfig, TransformerKind};
 use super::Thresholds;
 use crate::error::{Error, Result};
@@ -177,6 +178,18 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
         random(&mut rng, &[outputs, 8], 0.5)?,
     );
     t.insert("head.out.bias".into(), random(&mut rng, &[outputs], 0.1)?);
+    let span_head = SpanHeadConfig {
+        devices: Device::ALL.iter().copied().filter(|d| d.is_ptc()).collect(),
+        threshold: 0.5,
+    };
+    t.insert(
+        span_head::WEIGHT.into(),
+        random(&mut rng, &[span_head.outputs(), TINY_HIDDEN], 0.5)?,
+    );
+    t.insert(
+        span_head::BIAS.into(),
+        random(&mut rng, &[span_head.outputs()], 0.1)?,
+    );
     save_tensors(&t, DType::F16, &dir.join("model.safetensors"))?;
     let labels = all_labels();
     let trained = labels
@@ -201,6 +214,7 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
         framing_calibration: None,
         attributed_voice_factor: None,
         coherent_framing: false,
+        span_head: Some(span_head),
         thresholds: Thresholds::default(),
         training: serde_json::Value::Null,
     };

@@ -6,12 +6,13 @@
 //! the transformer was not trained on (those without labelled data).
 //! Optional occlusion attributions add the word spans that move the score most.
 
-use super::bert::{BertEncoder, Encoder};
+use super::bert::{BertEncoder, Encoder, TokenStates};
 use super::cues::CueModel;
 use super::head::{ContextMode, Head, HeadConfig};
 use super::int8::Int8Encoder;
 use super::kernels::Kernel;
-use super::{setup, sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
+use super::span_head::{continuation, SpanHead, SpanHeadConfig};
+use super::{setup, sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds, TokenProbs};
 use crate::error::{Error, Result};
 use crate::taxonomy::{Device, DeviceMap, Label};
 use crate::text::attribution::is_attributed;
@@ -23,6 +24,14 @@ use std::path::Path;
 /// The devices of the author's own voice, discounted in attributed speech.
 pub const AUTHOR_VOICE_DEVICES: [Device; 2] =
     [Device::EditorialAside, Device::EvaluativeEditorializing];
+
+/// A window of a long sentence: where it starts in the text and from which
+/// byte on its pieces are kept (earlier ones belong to the window before).
+struct Window {
+    text: usize,
+    start: usize,
+    keep_from: usize,
+}
 
 /// The `kind` of a transformer model's `config.json` (always `transformer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -90,6 +99,10 @@ pub struct TransformerConfig {
     /// ([`Thresholds::coherent_framing`]); off for models trained before it.
     #[serde(default)]
     pub coherent_framing: bool,
+    /// The token-level span head (tensors `span_head.*` in
+    /// `model.safetensors`); `None` for models without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span_head: Option<SpanHeadConfig>,
     /// Provenance: training data hash, hyper-parameters, metrics.
     #[serde(default)]
     pub training: serde_json::Value,
@@ -175,6 +188,7 @@ pub struct TransformerScorer {
     name: String,
     encoder: Box<dyn Encoder>,
     head: Head,
+    span_head: Option<SpanHead>,
     config: TransformerConfig,
     /// Head output index of every device, or `None` when it comes from the cue model.
     device_outputs: DeviceMap<Option<usize>>,
@@ -204,7 +218,13 @@ impl TransformerScorer {
             Engine::Int8 => Box::new(Int8Encoder::load(base, config.max_len, top)?),
         };
         let head = Head::load(config.head, &weights)?;
-        Self::from_parts(config, encoder, head, options)
+        let span_head = match &config.span_head {
+            Some(c) => Some(SpanHead::load(c.clone(), &weights)?),
+            None => None,
+        };
+        let mut scorer = Self::from_parts(config, encoder, head, options)?;
+        scorer.set_span_head(span_head)?;
+        Ok(scorer)
     }
 
     /// Assembles a scorer from an encoder and a head.
@@ -243,12 +263,123 @@ impl TransformerScorer {
             name: config.name.clone(),
             encoder,
             head,
+            span_head: None,
             config,
             device_outputs,
             framing_output,
             cues: CueModel::embedded()?,
             options,
         })
+    }
+
+    /// Adds (or removes) the span head; its width must match the encoder's.
+    pub fn set_span_head(&mut self, span_head: Option<SpanHead>) -> Result<()> {
+        if let Some(h) = &span_head {
+            if h.dim() != self.encoder.dim() {
+                return Err(Error::Config(format!(
+                    "model {}: span head reads {} wide states but the encoder gives {}",
+                    self.config.name,
+                    h.dim(),
+                    self.encoder.dim()
+                )));
+            }
+        }
+        self.config.span_head = span_head.as_ref().map(|h| h.config().clone());
+        self.span_head = span_head;
+        Ok(())
+    }
+
+    /// Pooled embeddings of `texts` and, with a span head, the piece
+    /// probabilities of every text some sentence of `batch` is (context-only
+    /// texts get none). Long sentences are read in several windows.
+    fn encode_batch(
+        &self,
+        texts: &[&str],
+        batch: &[SentenceInput<'_>],
+        index: &HashMap<&str, usize>,
+    ) -> Result<(Vec<Vec<f32>>, Vec<Vec<TokenProbs>>)> {
+        let Some(head) = &self.span_head else {
+            return Ok((self.encoder.embed_texts(texts)?, Vec::new()));
+        };
+        let enc = self.encoder.tokenize(texts)?;
+        let refs: Vec<&Encoded> = enc.iter().collect();
+        let states = self.encoder.encode_tokens(&refs)?;
+        let mut probs = vec![Vec::new(); texts.len()];
+        let mut next = Vec::new();
+        let mut is_sentence = vec![false; texts.len()];
+        for s in batch {
+            is_sentence[index[s.text]] = true;
+        }
+        for i in (0..texts.len()).filter(|&i| is_sentence[i]) {
+            let window = Window {
+                text: i,
+                start: 0,
+                keep_from: 0,
+            };
+            self.read_window(
+                head,
+                texts[i],
+                &window,
+                &enc[i],
+                &states[i],
+                &mut probs[i],
+                &mut next,
+            );
+        }
+        self.read_continuations(head, texts, next, &mut probs)?;
+        let emb = states.into_iter().map(|s| s.pooled).collect();
+        Ok((emb, probs))
+    }
+
+    /// Reads continuation windows of long sentences until none is left.
+    fn read_continuations(
+        &self,
+        head: &SpanHead,
+        texts: &[&str],
+        mut pending: Vec<Window>,
+        probs: &mut [Vec<TokenProbs>],
+    ) -> Result<()> {
+        while !pending.is_empty() {
+            let slices: Vec<&str> = pending.iter().map(|w| &texts[w.text][w.start..]).collect();
+            let enc = self.encoder.tokenize(&slices)?;
+            let refs: Vec<&Encoded> = enc.iter().collect();
+            let states = self.encoder.encode_tokens(&refs)?;
+            let mut next = Vec::new();
+            for ((w, e), st) in pending.iter().zip(&enc).zip(&states) {
+                self.read_window(head, texts[w.text], w, e, st, &mut probs[w.text], &mut next);
+            }
+            pending = next;
+        }
+        Ok(())
+    }
+
+    /// Adds one window's piece probabilities (those it owns) to `out` and
+    /// queues the window after it, if the text goes on.
+    #[allow(clippy::too_many_arguments)]
+    fn read_window(
+        &self,
+        head: &SpanHead,
+        text: &str,
+        window: &Window,
+        enc: &Encoded,
+        states: &TokenStates,
+        out: &mut Vec<TokenProbs>,
+        next: &mut Vec<Window>,
+    ) {
+        let cont = continuation(text, window.start, enc);
+        let keep_until = cont.map_or(usize::MAX, |(_, handover)| handover);
+        out.extend(
+            head.token_probs(enc, states, window.start)
+                .into_iter()
+                .filter(|t| t.start >= window.keep_from && t.start < keep_until),
+        );
+        if let Some((start, handover)) = cont {
+            next.push(Window {
+                text: window.text,
+                start,
+                keep_from: handover,
+            });
+        }
     }
 
     /// The model's configuration.
@@ -525,7 +656,7 @@ impl Scorer for TransformerScorer {
             return Ok(vec![]);
         }
         let (texts, index) = self.unique_texts(batch);
-        let emb = self.encoder.embed_texts(&texts)?;
+        let (emb, token_probs) = self.encode_batch(&texts, batch, &index)?;
         let dim = self.head.config().input_dim;
         let mut feats = Vec::with_capacity(batch.len() * dim);
         for s in batch {
@@ -536,6 +667,10 @@ impl Scorer for TransformerScorer {
         let mut out = Vec::with_capacity(batch.len());
         for ((s, l), c) in batch.iter().zip(&logits).zip(cue_scores) {
             let mut scores = self.combine(s.text, l, c);
+            if let Some(head) = &self.span_head {
+                scores.tokens = token_probs[index[s.text]].clone();
+                scores.spans = head.spans(&scores.tokens);
+            }
             if self.options.explain {
                 let extra = self.occlusion(s, &scores)?;
                 scores.cues.extend(extra);

@@ -2,11 +2,14 @@
 //! model inputs — the deduplicated texts to embed and, per sentence, the text
 //! indices of the sentence and its context parts, with one target per output.
 
-use crate::eval::labels::{GoldArticle, GoldFormat, GoldSentence, GoldSet, AUTHOR_VOICE};
+use crate::eval::labels::{
+    GoldArticle, GoldFormat, GoldSentence, GoldSet, GoldSpan, SentenceOffsets, AUTHOR_VOICE,
+};
 use crate::model::cues::CueModel;
 use crate::model::head::ContextMode;
 use crate::model::Scorer;
 use crate::taxonomy::Device;
+use crate::tokenize::Encoded;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
@@ -50,6 +53,9 @@ pub fn data_hash(gold: &GoldSet) -> String {
 #[derive(Default)]
 pub(super) struct TextTable {
     pub(super) texts: Vec<String>,
+    /// Gold technique spans of each text, when a span-labelled set has it
+    /// (the first such sentence wins for duplicated texts).
+    pub(super) span_labels: Vec<Option<SpanLabels>>,
     index: HashMap<String, usize>,
 }
 
@@ -60,8 +66,71 @@ impl TextTable {
             return i;
         }
         self.texts.push(t.to_string());
+        self.span_labels.push(None);
         self.index.insert(t.to_string(), self.texts.len() - 1);
         self.texts.len() - 1
+    }
+
+    /// Records the gold spans of the sentence behind text `id` (PTC span
+    /// files), unless the text already has some.
+    fn add_span_labels(&mut self, id: usize, article: &GoldArticle, sentence: &GoldSentence) {
+        if self.span_labels[id].is_some() {
+            return;
+        }
+        let (Some(spans), Some((cs, ce))) = (&article.spans, sentence.char_span) else {
+            return;
+        };
+        let Some(offsets) = article.sentence_offsets(sentence.index) else {
+            return;
+        };
+        let spans = spans
+            .iter()
+            .filter(|sp| sp.start < ce && sp.end > cs)
+            .copied()
+            .collect();
+        self.span_labels[id] = Some(SpanLabels { offsets, spans });
+    }
+}
+
+/// The gold spans overlapping one sentence and the map from its text back to
+/// the article, from which the span head's per-piece targets are read.
+#[derive(Debug, Clone)]
+pub(super) struct SpanLabels {
+    offsets: SentenceOffsets,
+    spans: Vec<GoldSpan>,
+}
+
+impl SpanLabels {
+    /// Per-piece targets (`bucket_len × (devices + 1)`, row-major: one per
+    /// device of `devices`, then `any`) and the mask (`bucket_len`: 1 for the
+    /// real pieces, 0 for special tokens and padding) of the tokenized text.
+    /// A piece is inside a span when their article char ranges overlap.
+    pub(super) fn piece_targets(&self, enc: &Encoded, devices: &[Device]) -> (Vec<f32>, Vec<f32>) {
+        let width = devices.len() + 1;
+        let len = enc.bucket_len();
+        let mut targets = vec![0.0; len * width];
+        let mut mask = vec![0.0; len];
+        for (i, &(s, e)) in enc.offsets.iter().enumerate().take(len) {
+            let Some(chars) = (e > s)
+                .then(|| self.offsets.to_article_chars(s..e))
+                .flatten()
+            else {
+                continue;
+            };
+            mask[i] = 1.0;
+            let row = &mut targets[i * width..(i + 1) * width];
+            for sp in self
+                .spans
+                .iter()
+                .filter(|sp| sp.start < chars.end && sp.end > chars.start)
+            {
+                row[width - 1] = 1.0;
+                if let Some(k) = devices.iter().position(|d| Some(*d) == sp.device) {
+                    row[k] = 1.0;
+                }
+            }
+        }
+        (targets, mask)
     }
 }
 
@@ -160,7 +229,9 @@ impl Split {
             let s = units(a);
             let title = s.first().map(|l| texts.id(&l.text));
             for (i, sentence) in s.iter().enumerate() {
-                let mut row = vec![Some(texts.id(&sentence.text))];
+                let text_id = texts.id(&sentence.text);
+                texts.add_span_labels(text_id, a, sentence);
+                let mut row = vec![Some(text_id)];
                 match context {
                     ContextMode::None => {}
                     ContextMode::PrevNext => {

@@ -2,10 +2,11 @@
 //! hidden states entering the top `k` layers are computed once and cached
 //! (fp16), then each epoch runs only those layers, with seeded dropout.
 
+use super::checkpoint;
 use super::data::Split;
 use super::optim::{
-    adamw, head_probs, head_train_forward, init_head, loss_weights, seeded_dropout, vars_of,
-    weighted_bce, HeadVars,
+    head_probs, head_train_forward, init_head, init_linear, linear_vars, loss_weights,
+    seeded_dropout, vars_of, weighted_bce, Adam, HeadVars,
 };
 use super::transformer::{progress_bar, BestEpoch, Fitted, Trainer};
 use crate::error::{Error, Result};
@@ -13,18 +14,22 @@ use crate::model::bert::{
     mean_pool, plan_batches, BertEncoder, BertLayer, BertModel, Encoder, MAX_BATCH_TOKENS,
 };
 use crate::model::head::{ContextMode, Head};
+use crate::model::span_head::{self, SpanHead, SpanHeadConfig};
+use crate::taxonomy::Device;
 use crate::tokenize::Encoded;
 use candle_core::{DType, Device as CDevice, Tensor, Var};
-use candle_nn::{Optimizer, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 impl Trainer {
-    /// Fine-tunes the top `fine_tune_top` layers and the head together; keeps
-    /// the epoch with the best dev framing F1.
-    pub(super) fn fine_tune(&mut self) -> Result<Fitted> {
+    /// Fine-tunes the top `fine_tune_top` layers, the head and (with span
+    /// labels) the span head together; keeps the epoch with the best dev
+    /// score. Checkpoints after every epoch into `<out>/checkpoint/`; with
+    /// `resume` it continues from there. `None`: stopped by `stop_after`.
+    pub(super) fn fine_tune(&mut self, out: &Path) -> Result<Option<Fitted>> {
         if self.opts.context != ContextMode::None {
             return Err(Error::Config(
                 "fine-tuning supports only --context none".into(),
@@ -36,44 +41,85 @@ impl Trainer {
         let mut needed = [self.train.needed_texts(), self.dev.needed_texts()].concat();
         needed.sort_unstable();
         needed.dedup();
-        let cache = self.cached_hidden(&needed)?;
+        let span_devices = self.span_devices();
+        let cache = self.cached_hidden(&needed, &span_devices)?;
         let dim = self.encoder.dim();
         let cfg = self.head_config(dim);
         let head_map = VarMap::new();
         init_head(&head_map, cfg, &mut self.rng)?;
         let head_vars = HeadVars::from_varmap(&head_map, cfg)?;
-        let mut head_opt = adamw(head_map.all_vars(), self.opts.lr, self.opts.weight_decay)?;
-        let mut enc_opt = adamw(
-            top.varmap.all_vars(),
-            self.opts.encoder_lr,
-            self.opts.weight_decay,
-        )?;
+        let span_map = VarMap::new();
+        if !span_devices.is_empty() {
+            init_linear(
+                &span_map,
+                "span_head",
+                span_devices.len() + 1,
+                dim,
+                &mut self.rng,
+            )?;
+        }
+        let span_vars = (!span_devices.is_empty())
+            .then(|| linear_vars(&span_map, "span_head"))
+            .transpose()?;
+        let mut opts = [
+            Adam::new(&head_map, self.opts.lr, self.opts.weight_decay)?,
+            Adam::new(&top.varmap, self.opts.encoder_lr, self.opts.weight_decay)?,
+            Adam::new(&span_map, self.opts.lr, self.opts.weight_decay)?,
+        ];
+        let maps = [&head_map, &top.varmap, &span_map];
         let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
+        let span_pos_w = span_pos_weights(&cache, &span_devices, self.opts.max_pos_weight)?;
         // Sentences → text ids (context none: one text per sentence).
         let line_text: Vec<usize> = self.train.rows.iter().map(|r| r[0].unwrap_or(0)).collect();
         let dev_texts = self.dev.needed_texts();
         let mut best = BestEpoch::new(self.opts.patience);
+        let ckpt = checkpoint::dir_of(out);
+        let fingerprint = self.fingerprint()?;
+        let mut first_epoch = 1;
+        if self.opts.resume {
+            let (meta, tensors) = checkpoint::load(&ckpt, &fingerprint)?;
+            restore_vars(&maps, &tensors)?;
+            for (i, opt) in opts.iter_mut().enumerate() {
+                opt.restore(&format!("opt{i}."), &tensors, meta.steps[i])?;
+            }
+            best.restore(meta.best, prefixed(&tensors, "best."));
+            first_epoch = meta.epoch + 1;
+        }
         let pb = progress_bar(
             self.opts.epochs * self.train.epoch_rows(self.opts.voice_oversample).len(),
             "fine-tuning",
             self.opts.progress,
         );
-        for epoch in 1..=self.opts.epochs {
+        pb.inc(
+            ((first_epoch - 1) * self.train.epoch_rows(self.opts.voice_oversample).len()) as u64,
+        );
+        let mut finished = first_epoch > self.opts.epochs;
+        for epoch in first_epoch..=self.opts.epochs {
+            self.rng = checkpoint::epoch_rng(self.opts.seed, epoch);
             let mut total_loss = 0.0;
             let mut n = 0;
             for batch in &self.epoch_batches(&line_text, &cache.lens) {
                 let group: Vec<usize> = batch.iter().map(|&l| line_text[l]).collect();
                 let dropout = self.opts.dropout;
-                let pooled = forward_top(&top, &cache, &group, true, dropout, Some(&mut self.rng))
-                    .map_err(Error::from)?;
+                let (states, mask) =
+                    forward_top(&top, &cache, &group, true, dropout, Some(&mut self.rng))
+                        .map_err(Error::from)?;
+                let pooled = mean_pool(&states, &mask).map_err(Error::from)?;
                 let logits = head_train_forward(&head_vars, &pooled, dropout, &mut self.rng)
                     .map_err(Error::from)?;
                 let (y, known) = self.train.batch_targets(batch)?;
-                let loss =
+                let mut loss =
                     weighted_bce(&logits, &y, &known, &pos_w, &out_w).map_err(Error::from)?;
+                if let Some(vars) = &span_vars {
+                    if let Some(span) = span_loss(vars, &states, &cache, &group, &span_pos_w)? {
+                        loss = (loss + (span * f64::from(self.opts.span_weight))?)
+                            .map_err(Error::from)?;
+                    }
+                }
                 let grads = loss.backward().map_err(Error::from)?;
-                head_opt.step(&grads).map_err(Error::from)?;
-                enc_opt.step(&grads).map_err(Error::from)?;
+                for opt in &mut opts {
+                    opt.step(&grads).map_err(Error::from)?;
+                }
                 total_loss += loss.to_scalar::<f32>().map_err(Error::from)? as f64;
                 n += 1;
                 pb.inc(batch.len() as u64);
@@ -88,19 +134,75 @@ impl Trainer {
             )?;
             let f1 = self.dev_score(&head_probs(&head, &xt)?);
             self.report_epoch(&pb, epoch, total_loss / n.max(1) as f64, f1);
-            if !best.record(epoch, f1, || Ok((head.tensors(), layer_tensors(&top, k)?)))? {
+            let go_on = best.record(epoch, f1, || snapshot(&maps))?;
+            if !go_on || epoch == self.opts.epochs {
+                finished = true;
+                break;
+            }
+            let mut tensors = snapshot(&maps)?;
+            let mut steps = Vec::new();
+            for (i, opt) in opts.iter().enumerate() {
+                let (state, step) = opt.state(&format!("opt{i}."));
+                tensors.extend(state);
+                steps.push(step);
+            }
+            let best_state = best.state();
+            if let Some((_, _, weights)) = &best_state {
+                tensors.extend(
+                    weights
+                        .iter()
+                        .map(|(n, t)| (format!("best.{n}"), t.clone())),
+                );
+            }
+            let meta = checkpoint::Meta {
+                fingerprint: fingerprint.clone(),
+                epoch,
+                steps,
+                best: best_state.map(|(f, e, _)| (f, e)),
+            };
+            checkpoint::save(&ckpt, &meta, &tensors)?;
+            if self.opts.stop_after == Some(epoch + 1 - first_epoch) {
                 break;
             }
         }
         pb.finish_and_clear();
-        let (epoch, (head_t, layers)) = best.into_best()?;
+        if !finished {
+            return Ok(None);
+        }
+        let (epoch, weights) = best.into_best()?;
+        let head_t = prefixed(&weights, "head.");
+        let head_t = head_t
+            .into_iter()
+            .map(|(n, t)| (format!("head.{n}"), t))
+            .collect();
         let vb = VarBuilder::from_tensors(head_t, DType::F32, &CDevice::Cpu);
         let head = Head::new(cfg, vb)?;
-        Ok(Fitted {
+        let layers = (0..k)
+            .map(|i| prefixed(&weights, &format!("encoder.layer.{i}.")))
+            .collect();
+        let span_head = if span_devices.is_empty() {
+            None
+        } else {
+            Some(span_head_of(&weights, &span_devices)?)
+        };
+        Ok(Some(Fitted {
             head,
             layers,
+            span_head,
             epoch,
-        })
+        }))
+    }
+
+    /// The devices the span head learns: the trained PTC techniques, when
+    /// some training text has span labels and the span loss counts.
+    fn span_devices(&self) -> Vec<Device> {
+        if self.opts.span_weight <= 0.0 || !self.span_labels.iter().any(Option::is_some) {
+            return Vec::new();
+        }
+        Device::ALL
+            .into_iter()
+            .filter(|d| d.is_ptc() && self.trained[d.index()])
+            .collect()
     }
 
     /// One epoch's mini-batches of training sentences: sentences of the same
@@ -128,12 +230,13 @@ impl Trainer {
         split: &Split,
     ) -> Result<Vec<Vec<f32>>> {
         let top = build_layers(&self.encoder, layers)?;
-        let hidden = self.cached_hidden(&split.needed_texts())?;
+        let hidden = self.cached_hidden(&split.needed_texts(), &[])?;
         embed_through(&top, &hidden, self.texts.len(), None)
     }
 
-    /// Hidden states entering the fine-tuned layers for the `needed` texts.
-    fn cached_hidden(&self, needed: &[usize]) -> Result<HiddenCache> {
+    /// Hidden states entering the fine-tuned layers for the `needed` texts,
+    /// with the span head's per-piece targets of texts that have span labels.
+    fn cached_hidden(&self, needed: &[usize], span_devices: &[Device]) -> Result<HiddenCache> {
         let encoder = &self.encoder;
         let layers = encoder.model().num_layers();
         let upto = layers - self.opts.fine_tune_top.min(layers);
@@ -141,6 +244,7 @@ impl Trainer {
         let enc = encoder.tokenize(&refs)?;
         let seqs: Vec<&Encoded> = enc.iter().collect();
         let mut states = vec![None; self.texts.len()];
+        let mut spans = vec![None; self.texts.len()];
         let mut lens = vec![0; self.texts.len()];
         let pb = progress_bar(seqs.len(), "caching lower layers", self.opts.progress);
         for plan in plan_batches(&seqs, MAX_BATCH_TOKENS) {
@@ -153,11 +257,19 @@ impl Trainer {
                 let mr = m.get(row).map_err(Error::from)?;
                 states[text] = Some((hr, mr));
                 lens[text] = seqs[i].bucket_len();
+                if let (false, Some(labels)) = (span_devices.is_empty(), &self.span_labels[text]) {
+                    spans[text] = Some(labels.piece_targets(seqs[i], span_devices));
+                }
             }
             pb.inc(plan.len() as u64);
         }
         pb.finish_and_clear();
-        Ok(HiddenCache { states, lens })
+        Ok(HiddenCache {
+            states,
+            spans,
+            lens,
+            span_width: span_devices.len() + 1,
+        })
     }
 }
 
@@ -166,7 +278,12 @@ impl Trainer {
 struct HiddenCache {
     /// Per text: (hidden `bucket × h`, float mask `bucket`), `None` if not needed.
     states: Vec<Option<(Tensor, Tensor)>>,
+    /// Per text with span labels: per-piece span targets (`bucket × span_width`)
+    /// and their mask (`bucket`), see `SpanLabels::piece_targets`.
+    spans: Vec<Option<(Vec<f32>, Vec<f32>)>>,
     lens: Vec<usize>,
+    /// Span head outputs: span devices + `any`.
+    span_width: usize,
 }
 
 /// Trainable copies of the top layers.
@@ -233,8 +350,11 @@ fn embed_through(
             .collect(),
     };
     for group in group_by_len(&ids, &cache.lens, 4096) {
-        let pooled = forward_top(top, cache, &group, false, 0.0, None).map_err(Error::from)?;
-        let rows = pooled.to_vec2::<f32>().map_err(Error::from)?;
+        let (states, mask) =
+            forward_top(top, cache, &group, false, 0.0, None).map_err(Error::from)?;
+        let rows = mean_pool(&states, &mask)
+            .and_then(|p| p.to_vec2::<f32>())
+            .map_err(Error::from)?;
         for (row, &i) in rows.into_iter().zip(&group) {
             out[i] = row;
         }
@@ -255,7 +375,8 @@ fn group_by_len(ids: &[usize], lens: &[usize], max_tokens: usize) -> Vec<Vec<usi
     out
 }
 
-/// Pooled outputs (`n × h`) of the top layers for a group of same-length texts.
+/// Last-layer states (`n × t × h`) and the float mask (`n × t`) of the top
+/// layers for a group of same-length texts.
 fn forward_top(
     top: &TopLayers,
     cache: &HiddenCache,
@@ -263,7 +384,7 @@ fn forward_top(
     train: bool,
     dropout: f32,
     rng: Option<&mut StdRng>,
-) -> candle_core::Result<Tensor> {
+) -> candle_core::Result<(Tensor, Tensor)> {
     let mut hs = Vec::with_capacity(group.len());
     let mut ms = Vec::with_capacity(group.len());
     for &i in group {
@@ -284,26 +405,133 @@ fn forward_top(
             }
         }
     }
-    mean_pool(&x, &mask)
+    Ok((x, mask))
 }
 
-/// Current values of the trainable layers (names relative to each layer).
-fn layer_tensors(top: &TopLayers, k: usize) -> Result<Vec<HashMap<String, Tensor>>> {
-    let data = vars_of(&top.varmap)?;
-    let mut out = vec![HashMap::new(); k];
-    for (name, var) in data.iter() {
-        if let Some(rest) = name.strip_prefix("encoder.layer.") {
-            if let Some((idx, field)) = rest.split_once('.') {
-                if let Ok(i) = idx.parse::<usize>() {
-                    if i < k {
-                        out[i].insert(
-                            field.to_string(),
-                            var.as_tensor().copy().map_err(Error::from)?,
-                        );
-                    }
+/// Current values of every trainable variable, by name (`head.*`,
+/// `encoder.layer.{k}.*`, `span_head.*`), copied.
+fn snapshot(maps: &[&VarMap]) -> Result<HashMap<String, Tensor>> {
+    let mut out = HashMap::new();
+    for map in maps {
+        for (name, var) in vars_of(map)?.iter() {
+            out.insert(name.clone(), var.as_tensor().copy().map_err(Error::from)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Sets every variable of `maps` from a checkpoint's tensors of the same name.
+fn restore_vars(maps: &[&VarMap], tensors: &HashMap<String, Tensor>) -> Result<()> {
+    for map in maps {
+        for (name, var) in vars_of(map)?.iter() {
+            let t = tensors
+                .get(name)
+                .ok_or_else(|| Error::Config(format!("checkpoint lacks `{name}`")))?;
+            var.set(t).map_err(Error::from)?;
+        }
+    }
+    Ok(())
+}
+
+/// The tensors whose names start with `prefix`, with the prefix removed.
+fn prefixed(tensors: &HashMap<String, Tensor>, prefix: &str) -> HashMap<String, Tensor> {
+    tensors
+        .iter()
+        .filter_map(|(n, t)| n.strip_prefix(prefix).map(|r| (r.to_string(), t.clone())))
+        .collect()
+}
+
+/// The span head of a snapshot (threshold 0.5 until tuned on dev).
+fn span_head_of(weights: &HashMap<String, Tensor>, devices: &[Device]) -> Result<SpanHead> {
+    let get = |name: &str| -> Result<Vec<f32>> {
+        weights
+            .get(name)
+            .ok_or_else(|| Error::Backend(format!("missing variable {name}")))?
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(Error::from)
+    };
+    let config = SpanHeadConfig {
+        devices: devices.to_vec(),
+        threshold: 0.5,
+    };
+    SpanHead::new(config, get(span_head::WEIGHT)?, get(span_head::BIAS)?)
+}
+
+/// Positive weights of the span outputs: `neg/pos` over the labelled
+/// training pieces, capped.
+fn span_pos_weights(cache: &HiddenCache, devices: &[Device], cap: f32) -> Result<Tensor> {
+    let width = devices.len() + 1;
+    let mut pos = vec![0f64; width];
+    let mut n = 0f64;
+    for (targets, mask) in cache.spans.iter().flatten() {
+        for (row, m) in targets.chunks(width).zip(mask) {
+            if *m > 0.0 {
+                n += 1.0;
+                for (p, t) in pos.iter_mut().zip(row) {
+                    *p += f64::from(*t);
                 }
             }
         }
     }
-    Ok(out)
+    let w: Vec<f32> = pos
+        .iter()
+        .map(|&p| {
+            if p > 0.0 {
+                (((n - p) / p) as f32).clamp(1.0, cap)
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    Tensor::new(w.as_slice(), &CDevice::Cpu).map_err(Error::from)
+}
+
+/// The span loss of a batch: class-weighted BCE of the span head's logits
+/// on every labelled piece, averaged over those pieces; `None` when no text
+/// of the batch has span labels.
+fn span_loss(
+    vars: &(Var, Var),
+    states: &Tensor,
+    cache: &HiddenCache,
+    group: &[usize],
+    pos_w: &Tensor,
+) -> Result<Option<Tensor>> {
+    if group.iter().all(|&i| cache.spans[i].is_none()) {
+        return Ok(None);
+    }
+    let (b, t, _) = states.dims3().map_err(Error::from)?;
+    let width = cache.span_width;
+    let mut y = Vec::with_capacity(b * t * width);
+    let mut mask = Vec::with_capacity(b * t);
+    for &i in group {
+        match &cache.spans[i] {
+            Some((targets, m)) => {
+                y.extend_from_slice(targets);
+                mask.extend_from_slice(m);
+            }
+            None => {
+                y.extend(std::iter::repeat_n(0.0, t * width));
+                mask.extend(std::iter::repeat_n(0.0, t));
+            }
+        }
+    }
+    let labelled: f32 = mask.iter().sum();
+    if labelled == 0.0 {
+        return Ok(None);
+    }
+    let loss = || -> candle_core::Result<Tensor> {
+        let (w, bias) = vars;
+        let x = states.reshape((b * t, states.dim(2)?))?;
+        let logits = x
+            .matmul(&w.as_tensor().t()?)?
+            .broadcast_add(bias.as_tensor())?;
+        let y = Tensor::from_vec(y, (b * t, width), &CDevice::Cpu)?;
+        let known = Tensor::from_vec(mask, (b * t, 1), &CDevice::Cpu)?
+            .broadcast_as((b * t, width))?
+            .contiguous()?;
+        let out_w = Tensor::ones(width, DType::F32, &CDevice::Cpu)?;
+        weighted_bce(&logits, &y, &known, pos_w, &out_w)? * ((b * t) as f64 / f64::from(labelled))
+    };
+    loss().map(Some).map_err(Error::from)
 }

@@ -19,6 +19,7 @@
 
 pub mod baseline;
 mod calibrate;
+mod checkpoint;
 mod data;
 mod fine_tune;
 mod optim;
@@ -79,6 +80,17 @@ pub struct TrainOptions {
     pub voice_base_rate: f64,
     /// Fine-tune the top k encoder layers (0 = frozen encoder).
     pub fine_tune_top: usize,
+    /// Weight of the span head's loss (token-level technique spans, learnt
+    /// from PTC span files when fine-tuning); 0 = no span head.
+    pub span_weight: f32,
+    /// Continue the stopped run whose checkpoint is in `<out>/checkpoint/`
+    /// (same command otherwise); not recorded in the model.
+    #[serde(skip)]
+    pub resume: bool,
+    /// Stop after this many epochs of this invocation, leaving a checkpoint
+    /// to `--resume` from (for time-boxed runs); not recorded in the model.
+    #[serde(skip)]
+    pub stop_after: Option<usize>,
     /// Maximum sequence length.
     pub max_len: usize,
     /// Where embeddings are cached.
@@ -109,11 +121,29 @@ impl Default for TrainOptions {
             coherent_framing: false,
             voice_base_rate: 0.27,
             fine_tune_top: 0,
+            span_weight: 1.0,
+            resume: false,
+            stop_after: None,
             max_len: crate::tokenize::DEFAULT_MAX_LEN,
             cache_dir: PathBuf::from(".cache/rhetor"),
             progress: true,
         }
     }
+}
+
+/// How a training invocation ended.
+#[derive(Debug, Clone)]
+pub enum TrainOutcome {
+    /// The model was written.
+    Finished(TrainReport),
+    /// Stopped after `epoch` by `stop_after`; `--resume` continues from the
+    /// checkpoint in `checkpoint`.
+    Stopped {
+        /// Epochs completed so far.
+        epoch: usize,
+        /// The checkpoint folder.
+        checkpoint: PathBuf,
+    },
 }
 
 /// What `train` reports back.
@@ -136,6 +166,8 @@ pub struct TrainReport {
     pub dev_voice: Option<VoiceReport>,
     /// Epoch whose weights were kept.
     pub best_epoch: usize,
+    /// The span head's threshold and dev span figures, when it has one.
+    pub dev_spans: Option<serde_json::Value>,
     /// Seconds spent embedding / training.
     pub seconds: f64,
 }

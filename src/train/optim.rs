@@ -7,8 +7,9 @@ use super::TrainOptions;
 use crate::error::{Error, Result};
 use crate::eval::labels::AUTHOR_VOICE;
 use crate::model::head::{Head, HeadConfig};
+use candle_core::backprop::GradStore;
 use candle_core::{DType, Device as CDevice, Tensor, Var, D};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_nn::VarMap;
 use rand::rngs::StdRng;
 use rand::Rng;
 use std::collections::HashMap;
@@ -69,18 +70,104 @@ pub(super) fn weighted_bce(
     per.sum(D::Minus1)?.mean_all()
 }
 
-/// An AdamW optimiser over `vars` (learning rate and weight decay only; the
-/// other hyper-parameters keep candle's defaults).
-pub(super) fn adamw(vars: Vec<Var>, lr: f64, weight_decay: f64) -> Result<AdamW> {
-    AdamW::new(
-        vars,
-        ParamsAdamW {
+/// AdamW (decoupled weight decay) with its state in the open so that a
+/// checkpoint can save and restore it: the same update as `candle_nn::AdamW`
+/// (β₁ 0.9, β₂ 0.999, ε 1e-8, bias-corrected moments).
+pub(super) struct Adam {
+    /// Variables by name, each with its first and second moments.
+    vars: Vec<(String, Var, Var, Var)>,
+    /// Steps taken.
+    step: usize,
+    lr: f64,
+    weight_decay: f64,
+}
+
+const BETA1: f64 = 0.9;
+const BETA2: f64 = 0.999;
+const EPS: f64 = 1e-8;
+
+impl Adam {
+    /// The optimiser of every variable of `varmap` (in name order).
+    pub(super) fn new(varmap: &VarMap, lr: f64, weight_decay: f64) -> Result<Adam> {
+        let data = vars_of(varmap)?;
+        let mut names: Vec<&String> = data.keys().collect();
+        names.sort();
+        let vars = names
+            .into_iter()
+            .map(|n| {
+                let v = data[n].clone();
+                let zeros = || Var::zeros(v.shape(), v.dtype(), v.device());
+                Ok((n.clone(), v.clone(), zeros()?, zeros()?))
+            })
+            .collect::<candle_core::Result<Vec<_>>>()
+            .map_err(Error::from)?;
+        Ok(Adam {
+            vars,
+            step: 0,
             lr,
             weight_decay,
-            ..Default::default()
-        },
-    )
-    .map_err(Error::from)
+        })
+    }
+
+    /// One update from the gradients of a backward pass.
+    pub(super) fn step(&mut self, grads: &GradStore) -> candle_core::Result<()> {
+        self.step += 1;
+        let t = self.step as i32;
+        let scale_m = 1.0 / (1.0 - BETA1.powi(t));
+        let scale_v = 1.0 / (1.0 - BETA2.powi(t));
+        for (_, theta, m, v) in &self.vars {
+            let Some(g) = grads.get(theta) else {
+                continue;
+            };
+            let next_m = ((m.as_tensor() * BETA1)? + (g * (1.0 - BETA1))?)?;
+            let next_v = ((v.as_tensor() * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
+            let m_hat = (&next_m * scale_m)?;
+            let v_hat = (&next_v * scale_v)?;
+            let decayed = (theta.as_tensor() * (1.0 - self.lr * self.weight_decay))?;
+            let adjusted = (m_hat / (v_hat.sqrt()? + EPS)?)?;
+            theta.set(&(decayed - (adjusted * self.lr)?)?)?;
+            m.set(&next_m)?;
+            v.set(&next_v)?;
+        }
+        Ok(())
+    }
+
+    /// Backward pass of `loss` and one update.
+    pub(super) fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
+        let grads = loss.backward()?;
+        self.step(&grads)
+    }
+
+    /// The moments and the step count, for a checkpoint: tensors named
+    /// `{prefix}m.{var}` / `{prefix}v.{var}`, and the steps.
+    pub(super) fn state(&self, prefix: &str) -> (HashMap<String, Tensor>, usize) {
+        let mut out = HashMap::new();
+        for (name, _, m, v) in &self.vars {
+            out.insert(format!("{prefix}m.{name}"), m.as_tensor().clone());
+            out.insert(format!("{prefix}v.{name}"), v.as_tensor().clone());
+        }
+        (out, self.step)
+    }
+
+    /// Restores what [`Adam::state`] saved.
+    pub(super) fn restore(
+        &mut self,
+        prefix: &str,
+        tensors: &HashMap<String, Tensor>,
+        step: usize,
+    ) -> Result<()> {
+        for (name, _, m, v) in &self.vars {
+            for (kind, var) in [("m", m), ("v", v)] {
+                let key = format!("{prefix}{kind}.{name}");
+                let t = tensors
+                    .get(&key)
+                    .ok_or_else(|| Error::Config(format!("checkpoint lacks `{key}`")))?;
+                var.set(t).map_err(Error::from)?;
+            }
+        }
+        self.step = step;
+        Ok(())
+    }
 }
 
 /// The variables of a var map, by name.
@@ -91,28 +178,47 @@ pub(super) fn vars_of(varmap: &VarMap) -> Result<MutexGuard<'_, HashMap<String, 
         .map_err(|_| Error::Backend("poisoned lock".into()))
 }
 
+/// Seeded Xavier-uniform initialisation of a linear layer's variables
+/// `{name}.weight` (`rows × cols`) and `{name}.bias` (zeros).
+pub(super) fn init_linear(
+    varmap: &VarMap,
+    name: &str,
+    rows: usize,
+    cols: usize,
+    rng: &mut StdRng,
+) -> Result<()> {
+    let bound = (6.0 / (rows + cols) as f32).sqrt();
+    let w: Vec<f32> = (0..rows * cols)
+        .map(|_| rng.gen_range(-bound..bound))
+        .collect();
+    let var = |t: candle_core::Result<Tensor>| t.and_then(|t| Var::from_tensor(&t));
+    let weight = var(Tensor::from_vec(w, (rows, cols), &CDevice::Cpu)).map_err(Error::from)?;
+    let bias = var(Tensor::zeros(rows, DType::F32, &CDevice::Cpu)).map_err(Error::from)?;
+    let mut data = vars_of(varmap)?;
+    data.insert(format!("{name}.weight"), weight);
+    data.insert(format!("{name}.bias"), bias);
+    Ok(())
+}
+
+/// The `{name}.weight` and `{name}.bias` variables of a var map.
+pub(super) fn linear_vars(varmap: &VarMap, name: &str) -> Result<(Var, Var)> {
+    let data = vars_of(varmap)?;
+    let get = |n: String| {
+        data.get(&n)
+            .cloned()
+            .ok_or_else(|| Error::Backend(format!("missing variable {n}")))
+    };
+    Ok((get(format!("{name}.weight"))?, get(format!("{name}.bias"))?))
+}
+
 /// Seeded Xavier-uniform initialisation of the head's variables.
 pub(super) fn init_head(varmap: &VarMap, cfg: HeadConfig, rng: &mut StdRng) -> Result<()> {
-    let mut init = |name: &str, rows: usize, cols: usize| -> Result<()> {
-        let bound = (6.0 / (rows + cols) as f32).sqrt();
-        let w: Vec<f32> = (0..rows * cols)
-            .map(|_| rng.gen_range(-bound..bound))
-            .collect();
-        let var = |t: candle_core::Result<Tensor>| t.and_then(|t| Var::from_tensor(&t));
-        let weight = var(Tensor::from_vec(w, (rows, cols), &CDevice::Cpu)).map_err(Error::from)?;
-        let bias = var(Tensor::zeros(rows, DType::F32, &CDevice::Cpu)).map_err(Error::from)?;
-        let mut data = vars_of(varmap)?;
-        data.insert(format!("head.{name}.weight"), weight);
-        data.insert(format!("head.{name}.bias"), bias);
-        Ok(())
-    };
     if cfg.hidden > 0 {
-        init("hidden", cfg.hidden, cfg.input_dim)?;
-        init("out", cfg.outputs, cfg.hidden)?;
+        init_linear(varmap, "head.hidden", cfg.hidden, cfg.input_dim, rng)?;
+        init_linear(varmap, "head.out", cfg.outputs, cfg.hidden, rng)
     } else {
-        init("out", cfg.outputs, cfg.input_dim)?;
+        init_linear(varmap, "head.out", cfg.outputs, cfg.input_dim, rng)
     }
-    Ok(())
 }
 
 /// Seeded dropout: zeroes a fraction `p` of the entries and rescales the rest.
@@ -160,19 +266,13 @@ pub(super) struct HeadVars {
 
 impl HeadVars {
     pub(super) fn from_varmap(varmap: &VarMap, cfg: HeadConfig) -> Result<HeadVars> {
-        let data = vars_of(varmap)?;
-        let get = |n: &str| {
-            data.get(n)
-                .cloned()
-                .ok_or_else(|| Error::Backend(format!("missing variable {n}")))
-        };
         Ok(HeadVars {
             hidden: if cfg.hidden > 0 {
-                Some((get("head.hidden.weight")?, get("head.hidden.bias")?))
+                Some(linear_vars(varmap, "head.hidden")?)
             } else {
                 None
             },
-            out: (get("head.out.weight")?, get("head.out.bias")?),
+            out: linear_vars(varmap, "head.out")?,
         })
     }
 }

@@ -3,12 +3,14 @@
 //! writing the model folder. Fine-tuning of the top layers is in `fine_tune`.
 
 use super::calibrate::{fit_platt, logit, raise_device_thresholds};
+use super::checkpoint;
+use super::data::SpanLabels;
 use super::data::{Silver, Split, TextTable, N_OUTPUTS};
 use super::optim::{
-    adamw, head_probs, head_train_forward, init_head, loss_weights, weighted_bce, HeadVars,
+    head_probs, head_train_forward, init_head, loss_weights, weighted_bce, Adam, HeadVars,
 };
 use super::voice::{best_macro_f1_threshold, macro_f1};
-use super::{TrainOptions, TrainReport, VoiceReport};
+use super::{TrainOptions, TrainOutcome, TrainReport, VoiceReport};
 use crate::error::{Error, Result};
 use crate::eval::bootstrap::bootstrap_intervals;
 use crate::eval::labels::{read_gold, GoldOptions, GoldSet, AUTHOR_VOICE};
@@ -17,6 +19,7 @@ use crate::model::bert::{Batching, BertEncoder, Encoder};
 use crate::model::cues::CueModel;
 use crate::model::head::{save_tensors, Head, HeadConfig};
 use crate::model::setup;
+use crate::model::span_head::SpanHead;
 use crate::model::transformer::{
     all_labels, BaseInfo, Platt, Pooling, TransformerConfig, TransformerKind, AUTHOR_VOICE_DEVICES,
 };
@@ -25,7 +28,7 @@ use crate::stats::Interval;
 use crate::taxonomy::Device;
 use crate::text::attribution::is_attributed;
 use candle_core::{DType, Device as CDevice, Tensor};
-use candle_nn::{Optimizer, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -47,6 +50,8 @@ const CI_SEED: u64 = 7;
 pub(super) struct Fitted {
     pub(super) head: Head,
     pub(super) layers: LayerTensors,
+    /// The span head (fine-tuning with span labels only).
+    pub(super) span_head: Option<SpanHead>,
     pub(super) epoch: usize,
 }
 
@@ -83,6 +88,16 @@ impl<T> BestEpoch<T> {
         }
     }
 
+    /// The best score, epoch and weights so far (for a checkpoint).
+    pub(super) fn state(&self) -> Option<(f64, usize, &T)> {
+        self.best.as_ref().map(|(f, e, w)| (*f, *e, w))
+    }
+
+    /// Restores what [`BestEpoch::state`] gave (from a checkpoint).
+    pub(super) fn restore(&mut self, best: Option<(f64, usize)>, weights: T) {
+        self.best = best.map(|(f, e)| (f, e, weights));
+    }
+
     /// The best epoch and its weights.
     pub(super) fn into_best(self) -> Result<(usize, T)> {
         self.best
@@ -100,6 +115,8 @@ pub struct Trainer {
     pub(super) encoder: BertEncoder,
     /// Deduplicated texts of both splits.
     pub(super) texts: Vec<String>,
+    /// Gold technique spans per text (span-labelled sets only).
+    pub(super) span_labels: Vec<Option<SpanLabels>>,
     pub(super) train: Split,
     pub(super) dev: Split,
     /// Outputs with at least one positive training sentence.
@@ -146,27 +163,63 @@ impl Trainer {
             base_sha,
             encoder,
             texts: table.texts,
+            span_labels: table.span_labels,
             train,
             dev,
             started,
         })
     }
 
-    /// Trains, picks thresholds on dev and writes the model folder to `out`.
-    pub fn run(mut self, out: &Path) -> Result<TrainReport> {
+    /// Trains, picks thresholds on dev and writes the model folder to `out`
+    /// (or stops early with a checkpoint, see [`TrainOptions::stop_after`]).
+    pub fn run(mut self, out: &Path) -> Result<TrainOutcome> {
         let fitted = if self.opts.fine_tune_top == 0 {
             self.fit_head()?
         } else {
-            self.fine_tune()?
+            match self.fine_tune(out)? {
+                Some(f) => f,
+                None => {
+                    return Ok(TrainOutcome::Stopped {
+                        epoch: checkpoint::load(&checkpoint::dir_of(out), &self.fingerprint()?)?
+                            .0
+                            .epoch,
+                        checkpoint: checkpoint::dir_of(out),
+                    })
+                }
+            }
         };
         let probs = self.discount_attributed(self.dev_probs(&fitted)?);
-        let (thresholds, platt, report) = self.evaluate(&probs, fitted.epoch);
+        let (thresholds, platt, mut report) = self.evaluate(&probs, fitted.epoch);
         let mut config = self.config(&fitted, thresholds, &report);
         config.framing_calibration = platt;
         config.attributed_voice_factor = Some(self.opts.attributed_voice_factor);
         config.coherent_framing = self.opts.coherent_framing;
+        config.span_head = fitted.span_head.as_ref().map(|h| h.config().clone());
         write_model(out, &config, &fitted)?;
-        Ok(report)
+        if let Some(spans) = self.tune_span_threshold(out)? {
+            report.dev_spans = Some(spans);
+        }
+        checkpoint::remove(&checkpoint::dir_of(out))?;
+        Ok(TrainOutcome::Finished(report))
+    }
+
+    /// What determines a run's result: the options (but where caches go and
+    /// whether progress shows), the data and the base weights. A checkpoint
+    /// resumes only a run with the same fingerprint.
+    pub(super) fn fingerprint(&self) -> Result<String> {
+        let mut opts = serde_json::to_value(&self.opts)
+            .map_err(|e| Error::Config(format!("cannot serialise options: {e}")))?;
+        if let Some(map) = opts.as_object_mut() {
+            map.remove("cache_dir");
+            map.remove("progress");
+        }
+        let mut h = Sha256::new();
+        h.update(opts.to_string().as_bytes());
+        h.update(self.base_sha.as_bytes());
+        for source in self.train.sources.iter().chain(&self.dev.sources) {
+            h.update(source.sha256.as_bytes());
+        }
+        Ok(format!("{:x}", h.finalize()))
     }
 
     /// Dev probabilities as the scorer gives them: the author-voice outputs
@@ -204,7 +257,7 @@ impl Trainer {
         let varmap = VarMap::new();
         init_head(&varmap, cfg, &mut self.rng)?;
         let vars = HeadVars::from_varmap(&varmap, cfg)?;
-        let mut opt = adamw(varmap.all_vars(), self.opts.lr, self.opts.weight_decay)?;
+        let mut opt = Adam::new(&varmap, self.opts.lr, self.opts.weight_decay)?;
         let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
         let xdev = Tensor::from_slice(&xdev, (self.dev.len(), input_dim), &CDevice::Cpu)
             .map_err(Error::from)?;
@@ -250,6 +303,7 @@ impl Trainer {
         Ok(Fitted {
             head,
             layers,
+            span_head: None,
             epoch,
         })
     }
@@ -491,6 +545,7 @@ impl Trainer {
             per_device_f1: per_device,
             dev_voice: voice,
             best_epoch,
+            dev_spans: None,
             seconds: self.started.elapsed().as_secs_f64(),
         };
         (thresholds, platt, report)
@@ -540,6 +595,7 @@ impl Trainer {
             framing_calibration: None,
             attributed_voice_factor: None,
             coherent_framing: false,
+            span_head: None,
             training: serde_json::json!({
                 "train_data": data(&self.train),
                 "dev_data": data(&self.dev),
@@ -632,9 +688,80 @@ fn write_model(out: &Path, config: &TransformerConfig, fitted: &Fitted) -> Resul
             tensors.insert(format!("encoder.layer.{}.{name}", top_start + k), t.clone());
         }
     }
+    if let Some(span_head) = &fitted.span_head {
+        tensors.extend(span_head.tensors()?);
+    }
     save_tensors(&tensors, DType::F16, &out.join("model.safetensors"))?;
     let json = serde_json::to_string_pretty(config)
         .map_err(|e| Error::Config(format!("cannot serialise config: {e}")))?;
     let path = out.join("config.json");
     std::fs::write(&path, json + "\n").map_err(|e| Error::io(&path, e))
+}
+
+impl Trainer {
+    /// Chooses the span head's threshold: the one with the best SI F1 (the
+    /// SemEval-2020 task scorer's formula, [`crate::eval::spans`]) on the dev
+    /// sets with gold spans, scoring them with the written model exactly as
+    /// `rhetor eval` does (float engine); rewrites `config.json` with it.
+    /// Returns the dev span figures at that threshold; `None` without a span
+    /// head or span-labelled dev data.
+    fn tune_span_threshold(&self, out: &Path) -> Result<Option<serde_json::Value>> {
+        use crate::eval::spans::evaluate_spans;
+        use crate::model::span_head::spans_of;
+        use crate::model::transformer::{
+            read_config, Engine, TransformerOptions, TransformerScorer,
+        };
+        let mut config = read_config(out)?;
+        let Some(span_config) = config.span_head.clone() else {
+            return Ok(None);
+        };
+        let options = TransformerOptions {
+            explain: false,
+            engine: Engine::Float,
+        };
+        let scorer = TransformerScorer::load_with(out, &self.base, options)?;
+        let mut runs = Vec::new();
+        for source in self.dev.sources.iter().filter(|s| s.labels_framing) {
+            let gold = read_gold(&source.path, GoldOptions::default())?;
+            if gold.has_spans() {
+                let run = crate::eval::score_gold(&gold, &scorer, config.thresholds.clone(), 64)?;
+                runs.push((gold, run.scores));
+            }
+        }
+        if runs.is_empty() {
+            return Ok(None);
+        }
+        let si_at = |t: f32, resamples: usize, runs: &mut [(GoldSet, Vec<Vec<_>>)]| {
+            let mut f1 = Vec::new();
+            for (gold, scores) in runs.iter_mut() {
+                for s in scores.iter_mut().flatten() {
+                    let s: &mut crate::model::SentenceScores = s;
+                    s.spans = spans_of(&s.tokens, &span_config.devices, t);
+                }
+                f1.push(evaluate_spans(gold, scores, resamples));
+            }
+            f1
+        };
+        let mut best = (span_config.threshold, f64::NEG_INFINITY);
+        for step in 1..=18 {
+            let t = step as f32 * 0.05;
+            let evals = si_at(t, 0, &mut runs);
+            let f1 = evals.iter().flatten().map(|e| e.si_f1).sum::<f64>() / evals.len() as f64;
+            if f1 > best.1 {
+                best = (t, f1);
+            }
+        }
+        let evals = si_at(best.0, CI_RESAMPLES, &mut runs);
+        if let Some(h) = config.span_head.as_mut() {
+            h.threshold = best.0;
+        }
+        let json = serde_json::to_string_pretty(&config)
+            .map_err(|e| Error::Config(format!("cannot serialise config: {e}")))?;
+        let path = out.join("config.json");
+        std::fs::write(&path, json + "\n").map_err(|e| Error::io(&path, e))?;
+        Ok(Some(serde_json::json!({
+            "threshold": best.0,
+            "dev": evals,
+        })))
+    }
 }

@@ -3,7 +3,8 @@
 //! (`*.task-SLC.labels`). One sentence per non-blank line.
 
 use super::{
-    file_name, list_dir, GoldArticle, GoldFormat, GoldOptions, GoldSentence, GoldSet, Problems,
+    file_name, list_dir, GoldArticle, GoldFormat, GoldOptions, GoldSentence, GoldSet, GoldSpan,
+    Problems,
 };
 use crate::error::{Error, Location, Result};
 use crate::taxonomy::Device;
@@ -136,6 +137,7 @@ fn read_ptc_article(
         .filter(|t| !t.is_empty());
     let mut sentences = ptc_lines(&text);
     let mut named = false;
+    let mut gold_spans = None;
     let (slc, span_files): (Vec<&PathBuf>, Vec<&PathBuf>) =
         labels.iter().copied().partition(|p| is_slc_file(p));
     if span_files.is_empty() {
@@ -150,12 +152,24 @@ fn read_ptc_article(
         }
         named |= spans.iter().any(|s| s.named);
         apply_spans(&spans, &mut sentences);
+        gold_spans = Some(
+            spans
+                .iter()
+                .map(|s| GoldSpan {
+                    device: s.device,
+                    start: s.start,
+                    end: s.end,
+                })
+                .collect(),
+        );
     }
     Ok((
         GoldArticle {
             id: id.to_string(),
             title,
             sentences,
+            text: Some(text),
+            spans: gold_spans,
         },
         named,
     ))

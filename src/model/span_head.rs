@@ -1,0 +1,345 @@
+//! The span head: a linear layer over the encoder's last-layer token states
+//! giving, for every word piece, the probability that it lies inside a span
+//! of each technique and inside a span of any technique (SemEval-2020 Task 11
+//! span identification). Spans are maximal runs of words whose `any`
+//! probability reaches the head's threshold; a span's technique is the one
+//! with the highest mean probability over its pieces.
+//!
+//! Sentences longer than the encoder's window are read in overlapping
+//! windows ([`windows_of`]) so that every word gets a probability.
+
+use super::bert::TokenStates;
+use super::{sigmoid, SpanPrediction, TokenProbs};
+use crate::error::{Error, Result};
+use crate::taxonomy::{Device, DeviceMap};
+use crate::tokenize::Encoded;
+use candle_core::{DType, Device as CDevice, Tensor};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+
+/// Tensor names of the span head in a model's `model.safetensors`.
+pub const WEIGHT: &str = "span_head.weight";
+/// Bias tensor name.
+pub const BIAS: &str = "span_head.bias";
+
+/// Word pieces of left context a continuation window repeats.
+pub const WINDOW_OVERLAP: usize = 32;
+
+/// The `span_head` section of a transformer model's `config.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanHeadConfig {
+    /// Devices with an output, in output order; one `any` output follows them.
+    pub devices: Vec<Device>,
+    /// Threshold on a word's `any` probability (chosen on dev for SI F1).
+    pub threshold: f32,
+}
+
+impl SpanHeadConfig {
+    /// Number of outputs: one per device plus `any`.
+    pub fn outputs(&self) -> usize {
+        self.devices.len() + 1
+    }
+}
+
+/// A loaded span head.
+#[derive(Debug, Clone)]
+pub struct SpanHead {
+    config: SpanHeadConfig,
+    /// `outputs × dim`, row-major.
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+    dim: usize,
+}
+
+impl SpanHead {
+    /// A head from its weights (`outputs × dim` row-major, and `outputs` biases).
+    pub fn new(config: SpanHeadConfig, weight: Vec<f32>, bias: Vec<f32>) -> Result<SpanHead> {
+        let outputs = config.outputs();
+        if bias.len() != outputs || weight.is_empty() || weight.len() % outputs != 0 {
+            return Err(Error::Config(format!(
+                "span head: {} weights and {} biases do not fit {} outputs",
+                weight.len(),
+                bias.len(),
+                outputs
+            )));
+        }
+        let dim = weight.len() / outputs;
+        Ok(SpanHead {
+            config,
+            weight,
+            bias,
+            dim,
+        })
+    }
+
+    /// Reads `span_head.weight` / `span_head.bias` from a safetensors file.
+    pub fn load(config: SpanHeadConfig, path: &Path) -> Result<SpanHead> {
+        let tensors = candle_core::safetensors::load(path, &CDevice::Cpu)
+            .map_err(|e| Error::model(path, format!("cannot read span head weights: {e}")))?;
+        let read = |name: &str| -> Result<Vec<f32>> {
+            let t = tensors
+                .get(name)
+                .ok_or_else(|| Error::model(path, format!("missing tensor `{name}`")))?;
+            t.to_dtype(DType::F32)
+                .and_then(|t| t.flatten_all())
+                .and_then(|t| t.to_vec1::<f32>())
+                .map_err(|e| Error::model(path, format!("bad tensor `{name}`: {e}")))
+        };
+        SpanHead::new(config, read(WEIGHT)?, read(BIAS)?)
+            .map_err(|e| Error::model(path, e.to_string()))
+    }
+
+    /// The head's tensors by name (for saving).
+    pub fn tensors(&self) -> Result<HashMap<String, Tensor>> {
+        let w = Tensor::from_vec(
+            self.weight.clone(),
+            (self.config.outputs(), self.dim),
+            &CDevice::Cpu,
+        )?;
+        let b = Tensor::from_vec(self.bias.clone(), self.config.outputs(), &CDevice::Cpu)?;
+        Ok(HashMap::from([
+            (WEIGHT.to_string(), w),
+            (BIAS.to_string(), b),
+        ]))
+    }
+
+    /// The head's configuration.
+    pub fn config(&self) -> &SpanHeadConfig {
+        &self.config
+    }
+
+    /// Width of the token states the head reads.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Probabilities of every real word piece of `enc` (special tokens
+    /// skipped) from its token states; byte ranges are shifted by `shift`.
+    pub fn token_probs(
+        &self,
+        enc: &Encoded,
+        states: &TokenStates,
+        shift: usize,
+    ) -> Vec<TokenProbs> {
+        let mut out = Vec::new();
+        let mut logits = Vec::with_capacity(self.config.outputs());
+        for (t, &(s, e)) in enc.offsets.iter().enumerate() {
+            let Some(row) = states.tokens.get(t * self.dim..(t + 1) * self.dim) else {
+                break;
+            };
+            if e <= s {
+                continue;
+            }
+            self.logits(row, &mut logits);
+            let mut devices = DeviceMap::filled(0.0);
+            for (d, z) in self.config.devices.iter().zip(&logits) {
+                devices[*d] = sigmoid(*z);
+            }
+            out.push(TokenProbs {
+                start: s + shift,
+                end: e + shift,
+                devices,
+                any: sigmoid(logits[self.config.devices.len()]),
+            });
+        }
+        out
+    }
+
+    fn logits(&self, row: &[f32], out: &mut Vec<f32>) {
+        out.clear();
+        for (w, b) in self.weight.chunks_exact(self.dim).zip(&self.bias) {
+            out.push(w.iter().zip(row).map(|(a, x)| a * x).sum::<f32>() + b);
+        }
+    }
+
+    /// The spans of a sentence from its pieces' probabilities.
+    pub fn spans(&self, tokens: &[TokenProbs]) -> Vec<SpanPrediction> {
+        spans_of(tokens, &self.config.devices, self.config.threshold)
+    }
+}
+
+/// Words: maximal runs of pieces with no gap between them (`"self", "##-",
+/// "##made"` is one word; punctuation split off by the tokenizer but touching
+/// the word stays with it). Returns piece index ranges.
+pub fn words(tokens: &[TokenProbs]) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match out.last_mut() {
+            Some(w) if tokens[w.end - 1].end == t.start => w.end = i + 1,
+            _ => out.push(i..i + 1),
+        }
+    }
+    out
+}
+
+/// Spans from piece probabilities: maximal runs of words whose highest
+/// piece `any` probability reaches `threshold`; technique = the device of
+/// `devices` with the highest mean piece probability over the span,
+/// probability = the mean `any` of its pieces.
+pub fn spans_of(tokens: &[TokenProbs], devices: &[Device], threshold: f32) -> Vec<SpanPrediction> {
+    let inside = |w: &Range<usize>| tokens[w.clone()].iter().any(|t| t.any >= threshold);
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    let mut previous_inside = false;
+    for w in words(tokens) {
+        let is_inside = inside(&w);
+        match runs.last_mut() {
+            Some(r) if is_inside && previous_inside => r.end = w.end,
+            _ if is_inside => runs.push(w.clone()),
+            _ => {}
+        }
+        previous_inside = is_inside;
+    }
+    runs.into_iter()
+        .filter_map(|r| span_of(&tokens[r], devices))
+        .collect()
+}
+
+fn span_of(pieces: &[TokenProbs], devices: &[Device]) -> Option<SpanPrediction> {
+    let (first, last) = (pieces.first()?, pieces.last()?);
+    let n = pieces.len() as f32;
+    let mean = |d: Device| pieces.iter().map(|t| t.devices[d]).sum::<f32>() / n;
+    let device = devices.iter().copied().max_by(|a, b| {
+        mean(*a)
+            .total_cmp(&mean(*b))
+            .then(b.index().cmp(&a.index()))
+    })?;
+    Some(SpanPrediction {
+        device,
+        start: first.start,
+        end: last.end,
+        probability: pieces.iter().map(|t| t.any).sum::<f32>() / n,
+    })
+}
+
+/// Where a sentence's windows start (byte offsets into its text) and up to
+/// where each one's pieces are kept, for a text whose first window was
+/// tokenized as `first`. A window is truncated when its last real piece ends
+/// before the text does; the next one starts [`WINDOW_OVERLAP`] pieces back,
+/// at a word start, and takes over halfway into the overlap.
+pub fn continuation(text: &str, window_start: usize, enc: &Encoded) -> Option<(usize, usize)> {
+    let real: Vec<(usize, usize)> = enc.offsets.iter().copied().filter(|(s, e)| e > s).collect();
+    let last_end = real.last()?.1 + window_start;
+    if text[last_end..].trim().is_empty() || real.len() <= WINDOW_OVERLAP {
+        return None;
+    }
+    let word_start = |mut i: usize| {
+        while i > 0 && real[i - 1].1 == real[i].0 {
+            i -= 1;
+        }
+        real[i].0 + window_start
+    };
+    let next = word_start(real.len() - WINDOW_OVERLAP);
+    let handover = word_start(real.len() - WINDOW_OVERLAP / 2).max(next);
+    (next > window_start).then_some((next, handover))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn piece(start: usize, end: usize, any: f32, doubt: f32) -> TokenProbs {
+        let mut devices = DeviceMap::filled(0.0);
+        devices[Device::Doubt] = doubt;
+        devices[Device::LoadedLanguage] = 1.0 - doubt;
+        TokenProbs {
+            start,
+            end,
+            devices,
+            any,
+        }
+    }
+
+    const DEVICES: [Device; 2] = [Device::LoadedLanguage, Device::Doubt];
+
+    #[test]
+    fn words_join_pieces_without_gaps() {
+        // "so-called hero": so | - | called | hero
+        let t = [
+            piece(0, 2, 0.0, 0.0),
+            piece(2, 3, 0.0, 0.0),
+            piece(3, 9, 0.0, 0.0),
+            piece(10, 14, 0.0, 0.0),
+        ];
+        assert_eq!(words(&t), vec![0..3, 3..4]);
+    }
+
+    #[test]
+    fn a_run_of_words_above_threshold_is_one_span_with_the_likeliest_technique() {
+        // "They are evil traitors , he said": pieces of 5 words + comma.
+        let t = [
+            piece(0, 4, 0.1, 0.0),
+            piece(5, 8, 0.2, 0.0),
+            piece(9, 13, 0.9, 0.2),
+            piece(14, 22, 0.7, 0.4),
+            piece(22, 23, 0.1, 0.0),
+            piece(24, 26, 0.1, 0.0),
+        ];
+        let spans = spans_of(&t, &DEVICES, 0.5);
+        // "traitors" and "," touch: one word, inside because a piece is.
+        assert_eq!(spans.len(), 1);
+        let s = &spans[0];
+        assert_eq!((s.start, s.end), (9, 23));
+        assert_eq!(s.device, Device::LoadedLanguage);
+        assert!((s.probability - (0.9 + 0.7 + 0.1) / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn separate_runs_give_separate_spans() {
+        let t = [
+            piece(0, 3, 0.8, 0.9),
+            piece(4, 6, 0.2, 0.9),
+            piece(7, 9, 0.6, 0.9),
+        ];
+        let spans = spans_of(&t, &DEVICES, 0.5);
+        let ranges: Vec<_> = spans.iter().map(|s| (s.start, s.end)).collect();
+        assert_eq!(ranges, vec![(0, 3), (7, 9)]);
+        assert!(spans.iter().all(|s| s.device == Device::Doubt));
+        assert!(spans_of(&t, &DEVICES, 0.95).is_empty());
+    }
+
+    #[test]
+    fn the_head_computes_sigmoid_of_affine_per_piece_and_skips_special_tokens() {
+        let config = SpanHeadConfig {
+            devices: vec![Device::Doubt],
+            threshold: 0.5,
+        };
+        // dim 2, outputs 2 (doubt, any).
+        let head = SpanHead::new(config, vec![1.0, 0.0, 0.0, -1.0], vec![0.0, 0.5]).unwrap();
+        let enc = Encoded {
+            ids: vec![101, 7, 102],
+            offsets: vec![(0, 0), (0, 4), (0, 0)],
+        };
+        let states = TokenStates {
+            pooled: vec![0.0, 0.0],
+            tokens: vec![9.0, 9.0, 2.0, 0.5, 9.0, 9.0],
+        };
+        let probs = head.token_probs(&enc, &states, 10);
+        assert_eq!(probs.len(), 1);
+        assert_eq!((probs[0].start, probs[0].end), (10, 14));
+        assert!((probs[0].devices[Device::Doubt] - sigmoid(2.0)).abs() < 1e-6);
+        assert!((probs[0].any - sigmoid(0.0)).abs() < 1e-6);
+        assert_eq!(probs[0].devices[Device::LoadedLanguage], 0.0);
+        assert!(SpanHead::new(head.config().clone(), vec![1.0; 3], vec![0.0; 2]).is_err());
+    }
+
+    #[test]
+    fn a_truncated_window_continues_at_a_word_start_with_overlap() {
+        // 40 one-byte words "a a a …", window holds 36 of them.
+        let text = "a ".repeat(40);
+        let mut offsets = vec![(0, 0)];
+        offsets.extend((0..36).map(|i| (2 * i, 2 * i + 1)));
+        offsets.push((0, 0));
+        let enc = Encoded {
+            ids: vec![1; offsets.len()],
+            offsets,
+        };
+        let (next, handover) = continuation(&text, 0, &enc).unwrap();
+        assert_eq!(next, 2 * (36 - WINDOW_OVERLAP));
+        assert_eq!(handover, 2 * (36 - WINDOW_OVERLAP / 2));
+        // A window reaching the end of the text has no continuation.
+        let short = "a ".repeat(36);
+        assert!(continuation(&short, 0, &enc).is_none());
+    }
+}
