@@ -11,6 +11,18 @@ pub const DEFAULT_SEED: u64 = 20_191_103;
 /// The number of resamples used by `rhetor eval`.
 pub const DEFAULT_RESAMPLES: usize = 1000;
 
+/// Per-article quantities that resampled articles are summed over.
+pub trait Summable: Clone + Default {
+    /// Adds `other` to `self`.
+    fn add(&mut self, other: &Self);
+}
+
+impl Summable for Counts {
+    fn add(&mut self, other: &Self) {
+        self.merge(other);
+    }
+}
+
 /// 95 % percentile intervals of statistics computed from summed counts.
 ///
 /// `per_article[a][k]` is the confusion table of slot `k` (a device, or the
@@ -27,6 +39,21 @@ pub fn bootstrap_intervals<F>(
 where
     F: Fn(&[Counts]) -> Vec<f64>,
 {
+    bootstrap_sums(per_article, resamples, seed, statistics)
+}
+
+/// [`bootstrap_intervals`] for any [`Summable`] per-article quantity (the
+/// same draws for the same seed and number of articles).
+pub fn bootstrap_sums<T, F>(
+    per_article: &[Vec<T>],
+    resamples: usize,
+    seed: u64,
+    statistics: F,
+) -> Vec<Interval>
+where
+    T: Summable,
+    F: Fn(&[T]) -> Vec<f64>,
+{
     let Some(first) = per_article.first() else {
         return Vec::new();
     };
@@ -34,11 +61,11 @@ where
     let mut rng = StdRng::seed_from_u64(seed);
     let mut draws: Vec<Vec<f64>> = Vec::new();
     for _ in 0..resamples.max(1) {
-        let mut sum = vec![Counts::default(); slots];
+        let mut sum = vec![T::default(); slots];
         for _ in 0..per_article.len() {
             let a = &per_article[rng.gen_range(0..per_article.len())];
             for (s, c) in sum.iter_mut().zip(a) {
-                s.merge(c);
+                s.add(c);
             }
         }
         let values = statistics(&sum);

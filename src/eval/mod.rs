@@ -6,6 +6,7 @@
 //! - [`calibration`]: expected calibration error and reliability table;
 //! - [`run`]: scoring a labelled set with a model and computing the metrics;
 //! - [`tune`]: threshold tuning and the `thresholds` of a model's `config.json`;
+//! - [`spans`]: the SemEval-2020 Task 11 span measures (SI, TC, per technique);
 //! - [`report`]: `metrics.json`, `report.md`, `predictions.csv`;
 //! - [`agreement`]: κ between two labelling passes.
 
@@ -16,7 +17,11 @@ pub mod labels;
 pub mod metrics;
 pub mod report;
 pub mod run;
+pub mod spans;
 pub mod tune;
 
-pub use labels::{read_gold, GoldArticle, GoldFormat, GoldOptions, GoldSentence, GoldSet};
+pub use labels::{
+    read_gold, GoldArticle, GoldFormat, GoldOptions, GoldSentence, GoldSet, GoldSpan,
+    SentenceOffsets,
+};
 pub use run::{evaluate, score_gold, Evaluation, ModelRun};

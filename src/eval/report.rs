@@ -134,15 +134,22 @@ pub fn summary(report: &Report) -> String {
             let _ = writeln!(out, "  devices: {NOT_AVAILABLE}");
         }
     }
+    if let Some(line) = spans_line(e) {
+        let _ = writeln!(out, "  {line}");
+    }
     for b in &report.baselines {
         let _ = writeln!(
             out,
-            "  baseline {:<14} sentence F1 {}  macro-F1 {}  micro F1 {}  macro F1 {}",
+            "  baseline {:<14} sentence F1 {}  macro-F1 {}  micro F1 {}  macro F1 {}{}",
             b.model,
             f3(b.sentence_level.metrics.f1),
             f3(b.sentence_level.macro_f1),
             avg_f1(&b.micro),
-            avg_f1(&b.macro_avg)
+            avg_f1(&b.macro_avg),
+            b.spans
+                .as_ref()
+                .map(|s| format!("  span SI F1 {}", f3(s.si_f1)))
+                .unwrap_or_default()
         );
     }
     for n in &report.notes {
@@ -156,6 +163,82 @@ pub fn summary(report: &Report) -> String {
         );
     }
     out
+}
+
+/// What the span measures say when the set has gold spans but the model no span head.
+pub const NO_SPAN_HEAD: &str = "n/a (the model has no span head)";
+
+/// The span line of the summary: `None` when the set has no gold spans.
+fn spans_line(e: &Evaluation) -> Option<String> {
+    if !e.gold_spans {
+        return None;
+    }
+    let Some(s) = &e.spans else {
+        return Some(format!("spans (SemEval-2020 Task 11): {NO_SPAN_HEAD}"));
+    };
+    Some(format!(
+        "spans (SemEval-2020 Task 11): SI P {} R {} F1 {} 95% CI {}  TC micro-F1 {} 95% CI {}  ({} gold, {} predicted spans)",
+        f3(s.si_precision),
+        f3(s.si_recall),
+        f3(s.si_f1),
+        interval(s.si_f1_ci95),
+        s.tc_micro_f1
+            .map(f3)
+            .unwrap_or_else(|| "n/a (gold spans name no technique)".into()),
+        interval(s.tc_micro_f1_ci95),
+        s.n_gold_spans,
+        s.n_predicted_spans
+    ))
+}
+
+/// The span section of `report.md` (nothing when the set has no gold spans).
+fn spans_markdown(out: &mut String, e: &Evaluation) {
+    if !e.gold_spans {
+        return;
+    }
+    let _ = writeln!(out, "## Spans (SemEval-2020 Task 11)\n");
+    let Some(s) = &e.spans else {
+        let _ = writeln!(out, "SI and TC: {NO_SPAN_HEAD}.\n");
+        return;
+    };
+    let _ = writeln!(out, "SI: the task scorer's partial-overlap measure (overlapping spans merged per article; credit |s∩t|/|s| for precision and |s∩t|/|t| for recall, summed over the corpus). TC: the most probable PTC technique over the word pieces of each gold span; micro-F1 (= accuracy). See docs/evaluation.md.\n");
+    let _ = writeln!(out, "| measure | value | 95 % CI |\n|---|---:|---|");
+    let _ = writeln!(out, "| SI precision | {} | |", f3(s.si_precision));
+    let _ = writeln!(out, "| SI recall | {} | |", f3(s.si_recall));
+    let _ = writeln!(
+        out,
+        "| **SI F1** | {} | {} |",
+        f3(s.si_f1),
+        interval(s.si_f1_ci95)
+    );
+    let _ = writeln!(
+        out,
+        "| **TC micro-F1** | {} | {} |",
+        s.tc_micro_f1
+            .map(f3)
+            .unwrap_or_else(|| "n/a (gold spans name no technique)".into()),
+        interval(s.tc_micro_f1_ci95)
+    );
+    let _ = writeln!(
+        out,
+        "\n{} gold spans, {} predicted spans (overlaps merged); {} gold spans with a technique.\n",
+        s.n_gold_spans, s.n_predicted_spans, s.n_tc_spans
+    );
+    if let Some(table) = &s.per_technique {
+        let _ = writeln!(out, "| technique | gold spans | predicted spans | span P | span R | span F1 |\n|---|---:|---:|---:|---:|---:|");
+        for (id, m) in table {
+            let _ = writeln!(
+                out,
+                "| {id} | {} | {} | {} | {} | {} |",
+                m.gold_spans,
+                m.predicted_spans,
+                f3(m.prf.precision),
+                f3(m.prf.recall),
+                f3(m.prf.f1)
+            );
+        }
+        let _ = writeln!(out);
+    }
 }
 
 fn metrics_row(m: &LabelMetrics) -> String {
@@ -243,12 +326,12 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out);
     if !report.baselines.is_empty() {
         let _ = writeln!(out, "## Baselines on the same set\n");
-        let _ = writeln!(out, "| model | sentence P | sentence R | sentence F1 | F1 95 % CI | sentence macro-F1 | sentence PR-AUC | micro F1 | macro F1 | macro PR-AUC |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "| model | sentence P | sentence R | sentence F1 | F1 95 % CI | sentence macro-F1 | sentence PR-AUC | micro F1 | macro F1 | macro PR-AUC | span SI F1 |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
         for b in report.baselines.iter().chain(std::iter::once(e)) {
             let s = &b.sentence_level.metrics;
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 b.model,
                 f3(s.precision),
                 f3(s.recall),
@@ -261,7 +344,8 @@ pub fn markdown(report: &Report) -> String {
                 b.macro_avg
                     .as_ref()
                     .map(|m| opt3(m.pr_auc))
-                    .unwrap_or_else(|| NOT_AVAILABLE.into())
+                    .unwrap_or_else(|| NOT_AVAILABLE.into()),
+                opt3(b.spans.as_ref().map(|s| s.si_f1))
             );
         }
         let _ = writeln!(out);
@@ -315,6 +399,7 @@ pub fn markdown(report: &Report) -> String {
             let _ = writeln!(out, "Device metrics: {NOT_AVAILABLE}\n");
         }
     }
+    spans_markdown(&mut out, e);
     let _ = writeln!(
         out,
         "## Calibration of the scored probability (`{}`)\n",

@@ -73,6 +73,8 @@ pub fn read_checkthat_tsv(path: &Path, options: GoldOptions) -> Result<GoldSet> 
                 id,
                 title: None,
                 sentences: vec![sentence],
+                text: None,
+                spans: None,
             }),
             Ok((id, _)) => problems.report(loc("sentence_id"), format!("duplicate id `{id}`"))?,
             Err(Error::Input { location, message }) => problems.report(location, message)?,

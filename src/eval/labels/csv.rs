@@ -210,6 +210,8 @@ fn read_csv_labels(path: &Path, options: GoldOptions, require_text: bool) -> Res
                 id,
                 title: None,
                 sentences,
+                text: None,
+                spans: None,
             }
         })
         .collect::<Vec<_>>();

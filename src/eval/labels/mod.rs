@@ -56,6 +56,20 @@ pub struct GoldSentence {
     pub char_span: Option<(usize, usize)>,
 }
 
+/// One labelled span of an article (PTC span files): char (Unicode code
+/// point) offsets in the ORIGINAL article text, end exclusive, as in the
+/// label files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoldSpan {
+    /// The technique's device; `None` for a three-column (span
+    /// identification) line or a technique rhetor has no device for.
+    pub device: Option<Device>,
+    /// First char of the span.
+    pub start: usize,
+    /// One past the last char.
+    pub end: usize,
+}
+
 /// One gold article: its sentences in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoldArticle {
@@ -65,6 +79,99 @@ pub struct GoldArticle {
     pub title: Option<String>,
     /// Sentences in order.
     pub sentences: Vec<GoldSentence>,
+    /// The original article text (PTC only): what the span offsets and the
+    /// sentences' `char_span`s point into.
+    pub text: Option<String>,
+    /// The gold spans, when the article was labelled with span files (PTC
+    /// `.task-flc-tc.labels` / `.task-si.labels`; possibly empty); `None` for
+    /// sets without spans (rhetor CSV, CheckThat!, SLC sentence files).
+    pub spans: Option<Vec<GoldSpan>>,
+}
+
+impl GoldArticle {
+    /// The offset map of sentence `index` back to the article (see
+    /// [`SentenceOffsets`]); `None` without the article text or the
+    /// sentence's char span, or when the sentence text is not the normalised
+    /// line of the article.
+    pub fn sentence_offsets(&self, index: usize) -> Option<SentenceOffsets> {
+        let text = self.text.as_deref()?;
+        let sentence = self.sentences.get(index)?;
+        SentenceOffsets::new(text, sentence)
+    }
+}
+
+/// Maps byte ranges of a [`GoldSentence::text`] (the normalised, trimmed
+/// line) back to char offsets of the original article: the line is
+/// normalised again and its [`crate::text::OffsetMap`] is used.
+#[derive(Debug, Clone)]
+pub struct SentenceOffsets {
+    /// The trimmed original line.
+    line: String,
+    /// The line normalised (before the final trim).
+    normalized: crate::text::Normalized,
+    /// Bytes the final trim removed at the start of the normalised line.
+    lead: usize,
+    /// Length of the sentence text in bytes.
+    len: usize,
+    /// Char offset of the trimmed line in the article.
+    char_start: usize,
+}
+
+impl SentenceOffsets {
+    /// The offsets of `sentence` in `article` (its original text); `None`
+    /// when the sentence has no char span, the span is outside the text, or
+    /// the sentence text is not the normalised trimmed line.
+    pub fn new(article: &str, sentence: &GoldSentence) -> Option<SentenceOffsets> {
+        let (start, end) = sentence.char_span?;
+        let bytes = char_to_byte_range(article, start, end)?;
+        let line = article.get(bytes)?.to_string();
+        let normalized = crate::text::normalize(&line);
+        let lead = normalized.text.len() - normalized.text.trim_start().len();
+        if normalized.text.trim() != sentence.text {
+            return None;
+        }
+        Some(SentenceOffsets {
+            line,
+            normalized,
+            lead,
+            len: sentence.text.len(),
+            char_start: start,
+        })
+    }
+
+    /// The article char range of a byte range of the sentence text; `None`
+    /// when the range is empty, reversed or outside the sentence.
+    pub fn to_article_chars(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> Option<std::ops::Range<usize>> {
+        if range.start >= range.end || range.end > self.len {
+            return None;
+        }
+        let norm = range.start + self.lead..range.end + self.lead;
+        let orig = self.normalized.original_range(norm);
+        let before = self.line.get(..orig.start)?.chars().count();
+        let inside = self.line.get(orig.clone())?.chars().count();
+        Some(self.char_start + before..self.char_start + before + inside)
+    }
+}
+
+/// The byte range of the char range `start..end` of `text`.
+fn char_to_byte_range(text: &str, start: usize, end: usize) -> Option<std::ops::Range<usize>> {
+    if start > end {
+        return None;
+    }
+    let mut it = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(text.len()));
+    let b_start = it.nth(start)?;
+    let b_end = if end == start {
+        b_start
+    } else {
+        it.nth(end - start - 1)?
+    };
+    Some(b_start..b_end)
 }
 
 /// A line (or record) that was skipped with `--skip-bad`, and why.
@@ -100,6 +207,11 @@ impl GoldSet {
     /// technique)? CheckThat labels only the author's voice.
     pub fn labels_framing(&self) -> bool {
         self.format != GoldFormat::CheckThat
+    }
+    /// True when the set was labelled with span files (PTC), so that the
+    /// span measures (SI, TC) can be computed.
+    pub fn has_spans(&self) -> bool {
+        self.articles.iter().any(|a| a.spans.is_some())
     }
     /// Number of positive sentences.
     pub fn positive_count(&self) -> usize {
