@@ -168,6 +168,15 @@ pub fn summary(report: &Report) -> String {
 /// What the span measures say when the set has gold spans but the model no span head.
 pub const NO_SPAN_HEAD: &str = "n/a (the model has no span head)";
 
+/// The TC micro-F1, or why it is not available.
+fn tc_text(s: &crate::eval::spans::SpanEvaluation) -> String {
+    match (s.tc_micro_f1, &s.per_technique) {
+        (Some(f1), _) => f3(f1),
+        (None, None) => "n/a (gold spans name no technique)".into(),
+        (None, Some(_)) => "n/a (the model gives no token probabilities)".into(),
+    }
+}
+
 /// The span line of the summary: `None` when the set has no gold spans.
 fn spans_line(e: &Evaluation) -> Option<String> {
     if !e.gold_spans {
@@ -182,9 +191,7 @@ fn spans_line(e: &Evaluation) -> Option<String> {
         f3(s.si_recall),
         f3(s.si_f1),
         interval(s.si_f1_ci95),
-        s.tc_micro_f1
-            .map(f3)
-            .unwrap_or_else(|| "n/a (gold spans name no technique)".into()),
+        tc_text(s),
         interval(s.tc_micro_f1_ci95),
         s.n_gold_spans,
         s.n_predicted_spans
@@ -214,9 +221,7 @@ fn spans_markdown(out: &mut String, e: &Evaluation) {
     let _ = writeln!(
         out,
         "| **TC micro-F1** | {} | {} |",
-        s.tc_micro_f1
-            .map(f3)
-            .unwrap_or_else(|| "n/a (gold spans name no technique)".into()),
+        tc_text(s),
         interval(s.tc_micro_f1_ci95)
     );
     let _ = writeln!(
@@ -568,4 +573,105 @@ pub fn write_report_dir(
         devices,
         report.redacted,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::run::{constant_run, error_analysis, evaluate};
+    use crate::eval::spans::{SpanEvaluation, SpanPrf, TechniqueSpanMetrics};
+    use crate::eval::{GoldArticle, GoldFormat, GoldSentence};
+    use std::collections::BTreeMap;
+
+    fn report(gold_spans: bool, spans: Option<SpanEvaluation>) -> Report {
+        let gold = GoldSet {
+            source: "x".into(),
+            format: GoldFormat::Ptc,
+            articles: vec![GoldArticle {
+                id: "1".into(),
+                title: None,
+                sentences: vec![GoldSentence {
+                    index: 0,
+                    line: Some(1),
+                    text: "s".into(),
+                    devices: vec![],
+                    positive: false,
+                    split: None,
+                    char_span: Some((0, 1)),
+                }],
+                text: Some("s".into()),
+                spans: gold_spans.then(Vec::new),
+            }],
+            devices: vec![],
+            skipped: vec![],
+        };
+        let run = constant_run(&gold, "m", 0.0);
+        let mut evaluation = evaluate(&gold, &run, 0);
+        evaluation.spans = spans;
+        Report {
+            command: "rhetor eval".into(),
+            gold: "x".into(),
+            gold_format: "ptc".into(),
+            split: None,
+            scored_devices: vec![],
+            errors: error_analysis(&gold, &run, 5, true),
+            evaluation,
+            baselines: vec![],
+            tuned: vec![],
+            skipped: vec![],
+            notes: vec![],
+            redacted: true,
+        }
+    }
+
+    #[test]
+    fn span_measures_are_printed_or_said_to_be_missing() {
+        let none = report(true, None);
+        assert!(summary(&none)
+            .contains("spans (SemEval-2020 Task 11): n/a (the model has no span head)"));
+        assert!(markdown(&none).contains("SI and TC: n/a (the model has no span head)."));
+        let no_gold = report(false, None);
+        assert!(!summary(&no_gold).contains("SemEval-2020"));
+        assert!(!markdown(&no_gold).contains("## Spans"));
+        let mut per_technique = BTreeMap::new();
+        per_technique.insert(
+            "doubt".to_string(),
+            TechniqueSpanMetrics {
+                prf: SpanPrf {
+                    precision: 0.5,
+                    recall: 0.25,
+                    f1: 1.0 / 3.0,
+                },
+                gold_spans: 4,
+                predicted_spans: 2,
+            },
+        );
+        let some = report(
+            true,
+            Some(SpanEvaluation {
+                si_precision: 0.5,
+                si_recall: 0.25,
+                si_f1: 1.0 / 3.0,
+                si_f1_ci95: None,
+                tc_micro_f1: None,
+                tc_micro_f1_ci95: None,
+                per_technique: Some(per_technique),
+                n_gold_spans: 4,
+                n_predicted_spans: 2,
+                n_tc_spans: 4,
+            }),
+        );
+        let line = summary(&some);
+        assert!(line.contains("SI P 0.500 R 0.250 F1 0.333"), "{line}");
+        assert!(
+            line.contains("TC micro-F1 n/a (the model gives no token probabilities)"),
+            "{line}"
+        );
+        let md = markdown(&some);
+        assert!(md.contains("| **SI F1** | 0.333 | – |"), "{md}");
+        assert!(
+            md.contains("| doubt | 4 | 2 | 0.500 | 0.250 | 0.333 |"),
+            "{md}"
+        );
+    }
 }
