@@ -8,7 +8,10 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use rhetor::eval::agreement::agreement;
 use rhetor::eval::report::{summary, write_report_dir, Report};
-use rhetor::eval::run::{constant_run, error_analysis, evaluate_with, score_gold, scored_devices};
+use rhetor::eval::run::{
+    constant_run, error_analysis, evaluate_with, score_gold, scored_devices, Evaluation,
+};
+use rhetor::eval::spans::{cues_as_spans, evaluate_spans};
 use rhetor::eval::tune::tune_thresholds;
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
 use rhetor::model::thresholds::{read_config_thresholds, write_config_thresholds};
@@ -141,7 +144,7 @@ pub fn run(args: Args) -> Result<i32> {
     let baselines = if args.baselines {
         baseline_runs(&gold, &run, args.batch_size, &mut notes)?
             .iter()
-            .map(|b| evaluate_with(&gold, b, args.resamples, args.base_rate))
+            .map(|b| evaluate_baseline(&gold, b, args.resamples, args.base_rate))
             .collect()
     } else {
         Vec::new()
@@ -176,6 +179,21 @@ pub fn run(args: Args) -> Result<i32> {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// Evaluates a baseline; the cue model's `spans` score its cue spans (SI
+/// only) on a set with gold spans, as a span baseline.
+fn evaluate_baseline(
+    gold: &GoldSet,
+    run: &ModelRun,
+    resamples: usize,
+    base_rate: Option<f64>,
+) -> Evaluation {
+    let mut e = evaluate_with(gold, run, resamples, base_rate);
+    if run.name == ModelSpec::Cues.to_string() && e.spans.is_none() {
+        e.spans = evaluate_spans(gold, &cues_as_spans(&run.scores), resamples);
+    }
+    e
 }
 
 /// `--base-rate P`: a number strictly between 0 and 1.

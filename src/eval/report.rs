@@ -134,15 +134,22 @@ pub fn summary(report: &Report) -> String {
             let _ = writeln!(out, "  devices: {NOT_AVAILABLE}");
         }
     }
+    if let Some(line) = spans_line(e) {
+        let _ = writeln!(out, "  {line}");
+    }
     for b in &report.baselines {
         let _ = writeln!(
             out,
-            "  baseline {:<14} sentence F1 {}  macro-F1 {}  micro F1 {}  macro F1 {}",
+            "  baseline {:<14} sentence F1 {}  macro-F1 {}  micro F1 {}  macro F1 {}{}",
             b.model,
             f3(b.sentence_level.metrics.f1),
             f3(b.sentence_level.macro_f1),
             avg_f1(&b.micro),
-            avg_f1(&b.macro_avg)
+            avg_f1(&b.macro_avg),
+            b.spans
+                .as_ref()
+                .map(|s| format!("  span SI F1 {}", f3(s.si_f1)))
+                .unwrap_or_default()
         );
     }
     for n in &report.notes {
@@ -156,6 +163,87 @@ pub fn summary(report: &Report) -> String {
         );
     }
     out
+}
+
+/// What the span measures say when the set has gold spans but the model no span head.
+pub const NO_SPAN_HEAD: &str = "n/a (the model has no span head)";
+
+/// The TC micro-F1, or why it is not available.
+fn tc_text(s: &crate::eval::spans::SpanEvaluation) -> String {
+    match (s.tc_micro_f1, &s.per_technique) {
+        (Some(f1), _) => f3(f1),
+        (None, None) => "n/a (gold spans name no technique)".into(),
+        (None, Some(_)) => "n/a (the model gives no token probabilities)".into(),
+    }
+}
+
+/// The span line of the summary: `None` when the set has no gold spans.
+fn spans_line(e: &Evaluation) -> Option<String> {
+    if !e.gold_spans {
+        return None;
+    }
+    let Some(s) = &e.spans else {
+        return Some(format!("spans (SemEval-2020 Task 11): {NO_SPAN_HEAD}"));
+    };
+    Some(format!(
+        "spans (SemEval-2020 Task 11): SI P {} R {} F1 {} 95% CI {}  TC micro-F1 {} 95% CI {}  ({} gold, {} predicted spans)",
+        f3(s.si_precision),
+        f3(s.si_recall),
+        f3(s.si_f1),
+        interval(s.si_f1_ci95),
+        tc_text(s),
+        interval(s.tc_micro_f1_ci95),
+        s.n_gold_spans,
+        s.n_predicted_spans
+    ))
+}
+
+/// The span section of `report.md` (nothing when the set has no gold spans).
+fn spans_markdown(out: &mut String, e: &Evaluation) {
+    if !e.gold_spans {
+        return;
+    }
+    let _ = writeln!(out, "## Spans (SemEval-2020 Task 11)\n");
+    let Some(s) = &e.spans else {
+        let _ = writeln!(out, "SI and TC: {NO_SPAN_HEAD}.\n");
+        return;
+    };
+    let _ = writeln!(out, "SI: the task scorer's partial-overlap measure (overlapping spans merged per article; credit |s∩t|/|s| for precision and |s∩t|/|t| for recall, summed over the corpus). TC: the most probable PTC technique over the word pieces of each gold span; micro-F1 (= accuracy). See docs/evaluation.md.\n");
+    let _ = writeln!(out, "| measure | value | 95 % CI |\n|---|---:|---|");
+    let _ = writeln!(out, "| SI precision | {} | |", f3(s.si_precision));
+    let _ = writeln!(out, "| SI recall | {} | |", f3(s.si_recall));
+    let _ = writeln!(
+        out,
+        "| **SI F1** | {} | {} |",
+        f3(s.si_f1),
+        interval(s.si_f1_ci95)
+    );
+    let _ = writeln!(
+        out,
+        "| **TC micro-F1** | {} | {} |",
+        tc_text(s),
+        interval(s.tc_micro_f1_ci95)
+    );
+    let _ = writeln!(
+        out,
+        "\n{} gold spans, {} predicted spans (overlaps merged); {} gold spans with a technique.\n",
+        s.n_gold_spans, s.n_predicted_spans, s.n_tc_spans
+    );
+    if let Some(table) = &s.per_technique {
+        let _ = writeln!(out, "| technique | gold spans | predicted spans | span P | span R | span F1 |\n|---|---:|---:|---:|---:|---:|");
+        for (id, m) in table {
+            let _ = writeln!(
+                out,
+                "| {id} | {} | {} | {} | {} | {} |",
+                m.gold_spans,
+                m.predicted_spans,
+                f3(m.prf.precision),
+                f3(m.prf.recall),
+                f3(m.prf.f1)
+            );
+        }
+        let _ = writeln!(out);
+    }
 }
 
 fn metrics_row(m: &LabelMetrics) -> String {
@@ -243,12 +331,12 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out);
     if !report.baselines.is_empty() {
         let _ = writeln!(out, "## Baselines on the same set\n");
-        let _ = writeln!(out, "| model | sentence P | sentence R | sentence F1 | F1 95 % CI | sentence macro-F1 | sentence PR-AUC | micro F1 | macro F1 | macro PR-AUC |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "| model | sentence P | sentence R | sentence F1 | F1 95 % CI | sentence macro-F1 | sentence PR-AUC | micro F1 | macro F1 | macro PR-AUC | span SI F1 |\n|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
         for b in report.baselines.iter().chain(std::iter::once(e)) {
             let s = &b.sentence_level.metrics;
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 b.model,
                 f3(s.precision),
                 f3(s.recall),
@@ -261,7 +349,8 @@ pub fn markdown(report: &Report) -> String {
                 b.macro_avg
                     .as_ref()
                     .map(|m| opt3(m.pr_auc))
-                    .unwrap_or_else(|| NOT_AVAILABLE.into())
+                    .unwrap_or_else(|| NOT_AVAILABLE.into()),
+                opt3(b.spans.as_ref().map(|s| s.si_f1))
             );
         }
         let _ = writeln!(out);
@@ -315,6 +404,7 @@ pub fn markdown(report: &Report) -> String {
             let _ = writeln!(out, "Device metrics: {NOT_AVAILABLE}\n");
         }
     }
+    spans_markdown(&mut out, e);
     let _ = writeln!(
         out,
         "## Calibration of the scored probability (`{}`)\n",
@@ -483,4 +573,105 @@ pub fn write_report_dir(
         devices,
         report.redacted,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::run::{constant_run, error_analysis, evaluate};
+    use crate::eval::spans::{SpanEvaluation, SpanPrf, TechniqueSpanMetrics};
+    use crate::eval::{GoldArticle, GoldFormat, GoldSentence};
+    use std::collections::BTreeMap;
+
+    fn report(gold_spans: bool, spans: Option<SpanEvaluation>) -> Report {
+        let gold = GoldSet {
+            source: "x".into(),
+            format: GoldFormat::Ptc,
+            articles: vec![GoldArticle {
+                id: "1".into(),
+                title: None,
+                sentences: vec![GoldSentence {
+                    index: 0,
+                    line: Some(1),
+                    text: "s".into(),
+                    devices: vec![],
+                    positive: false,
+                    split: None,
+                    char_span: Some((0, 1)),
+                }],
+                text: Some("s".into()),
+                spans: gold_spans.then(Vec::new),
+            }],
+            devices: vec![],
+            skipped: vec![],
+        };
+        let run = constant_run(&gold, "m", 0.0);
+        let mut evaluation = evaluate(&gold, &run, 0);
+        evaluation.spans = spans;
+        Report {
+            command: "rhetor eval".into(),
+            gold: "x".into(),
+            gold_format: "ptc".into(),
+            split: None,
+            scored_devices: vec![],
+            errors: error_analysis(&gold, &run, 5, true),
+            evaluation,
+            baselines: vec![],
+            tuned: vec![],
+            skipped: vec![],
+            notes: vec![],
+            redacted: true,
+        }
+    }
+
+    #[test]
+    fn span_measures_are_printed_or_said_to_be_missing() {
+        let none = report(true, None);
+        assert!(summary(&none)
+            .contains("spans (SemEval-2020 Task 11): n/a (the model has no span head)"));
+        assert!(markdown(&none).contains("SI and TC: n/a (the model has no span head)."));
+        let no_gold = report(false, None);
+        assert!(!summary(&no_gold).contains("SemEval-2020"));
+        assert!(!markdown(&no_gold).contains("## Spans"));
+        let mut per_technique = BTreeMap::new();
+        per_technique.insert(
+            "doubt".to_string(),
+            TechniqueSpanMetrics {
+                prf: SpanPrf {
+                    precision: 0.5,
+                    recall: 0.25,
+                    f1: 1.0 / 3.0,
+                },
+                gold_spans: 4,
+                predicted_spans: 2,
+            },
+        );
+        let some = report(
+            true,
+            Some(SpanEvaluation {
+                si_precision: 0.5,
+                si_recall: 0.25,
+                si_f1: 1.0 / 3.0,
+                si_f1_ci95: None,
+                tc_micro_f1: None,
+                tc_micro_f1_ci95: None,
+                per_technique: Some(per_technique),
+                n_gold_spans: 4,
+                n_predicted_spans: 2,
+                n_tc_spans: 4,
+            }),
+        );
+        let line = summary(&some);
+        assert!(line.contains("SI P 0.500 R 0.250 F1 0.333"), "{line}");
+        assert!(
+            line.contains("TC micro-F1 n/a (the model gives no token probabilities)"),
+            "{line}"
+        );
+        let md = markdown(&some);
+        assert!(md.contains("| **SI F1** | 0.333 | – |"), "{md}");
+        assert!(
+            md.contains("| doubt | 4 | 2 | 0.500 | 0.250 | 0.333 |"),
+            "{md}"
+        );
+    }
 }

@@ -5,6 +5,7 @@ use super::bootstrap::{bootstrap_intervals, DEFAULT_RESAMPLES, DEFAULT_SEED};
 use super::calibration::{calibration, Calibration};
 use super::labels::{GoldFormat, GoldSet, AUTHOR_VOICE};
 use super::metrics::{at_base_rate, average_precision, BaseRateMetrics, Counts};
+use super::spans::{evaluate_spans, SpanEvaluation};
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::stats::Interval;
@@ -177,6 +178,12 @@ pub struct Evaluation {
     pub bootstrap_resamples: usize,
     /// The bootstrap seed.
     pub bootstrap_seed: u64,
+    /// True when the labelled set has gold spans (PTC span files).
+    pub gold_spans: bool,
+    /// The SemEval-2020 Task 11 span measures (SI, TC, per technique);
+    /// `None` (JSON `null`, not 0) when the set has no gold spans or the
+    /// model no span head.
+    pub spans: Option<SpanEvaluation>,
 }
 
 /// Gold and predicted decisions of every slot (scored devices, then framing)
@@ -419,6 +426,8 @@ pub fn evaluate_with(
         calibration,
         bootstrap_resamples: if cis.is_empty() { 0 } else { resamples },
         bootstrap_seed: DEFAULT_SEED,
+        gold_spans: gold.has_spans(),
+        spans: evaluate_spans(gold, &run.scores, resamples),
     }
 }
 
@@ -557,6 +566,8 @@ mod tests {
                     sentence(1, vec![]),
                     sentence(2, vec![Device::Doubt]),
                 ],
+                text: None,
+                spans: None,
             }],
             devices: Device::ALL.to_vec(),
             skipped: vec![],
@@ -610,6 +621,8 @@ mod tests {
                     id: format!("s{i}"),
                     title: None,
                     sentences: vec![sentence(0, if p { vec![AUTHOR_VOICE] } else { vec![] })],
+                    text: None,
+                    spans: None,
                 })
                 .collect(),
             devices: vec![AUTHOR_VOICE],
@@ -708,5 +721,52 @@ mod tests {
         assert!(json["devices"].is_null() && json["micro"].is_null());
         assert!(json["sentence_level"]["macro_f1"].is_number());
         assert!(json["sentence_level"]["f1"].is_number());
+    }
+
+    #[test]
+    fn span_measures_are_filled_from_a_span_head_and_null_without_one() {
+        use crate::model::SpanPrediction;
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Title\nThey lie a lot.\n";
+        std::fs::write(dir.path().join("article3.txt"), text).unwrap();
+        let start = text.find("lie").unwrap();
+        std::fs::write(
+            dir.path().join("article3.task-flc-tc.labels"),
+            format!("3\tLoaded_Language\t{start}\t{}\n", start + 3),
+        )
+        .unwrap();
+        let gold = crate::eval::read_gold(dir.path(), Default::default()).unwrap();
+        let mut run = constant_run(&gold, "m", 0.0);
+        let e = evaluate(&gold, &run, 0);
+        assert!(e.gold_spans && e.spans.is_none());
+        let json = serde_json::to_value(&e).unwrap();
+        assert!(json["spans"].is_null(), "{json}");
+        // "lie a" predicted: P = 3/5, R = 3/3 → F1 = 2·.6/1.6 = 0.75.
+        let b = gold.articles[0].sentences[1].text.find("lie").unwrap();
+        run.scores[0][1].spans = vec![SpanPrediction {
+            device: Device::LoadedLanguage,
+            start: b,
+            end: b + 5,
+            probability: 0.8,
+        }];
+        let e = evaluate(&gold, &run, 10);
+        let s = e.spans.as_ref().unwrap();
+        assert!((s.si_f1 - 0.75).abs() < 1e-12, "{s:?}");
+        // No token probabilities: no TC.
+        assert!(s.tc_micro_f1.is_none());
+        let json = serde_json::to_value(&e).unwrap();
+        for key in ["si_precision", "si_recall", "si_f1", "si_f1_ci95"] {
+            assert!(
+                json["spans"][key].is_number() || json["spans"][key].is_object(),
+                "{key}"
+            );
+        }
+        assert!(json["spans"]["tc_micro_f1"].is_null());
+        assert_eq!(json["spans"]["n_gold_spans"], 1);
+        assert_eq!(json["spans"]["n_predicted_spans"], 1);
+        // A set without spans: never any span measure.
+        let csv = checkthat_gold(&[true]);
+        let e = evaluate(&csv, &constant_run(&csv, "m", 1.0), 0);
+        assert!(!e.gold_spans && e.spans.is_none());
     }
 }

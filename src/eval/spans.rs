@@ -266,7 +266,7 @@ pub fn article_spans(article: &GoldArticle, scores: &[SentenceScores]) -> Option
         out.tokens.extend(sc.tokens.iter().filter_map(|t| {
             Some(ArticleToken {
                 chars: offsets.to_article_chars(t.start..t.end)?,
-                devices: t.devices.clone(),
+                devices: t.devices,
             })
         }));
     }
@@ -461,6 +461,8 @@ fn per_technique(articles: &[ArticleSpans]) -> BTreeMap<String, TechniqueSpanMet
 }
 
 #[cfg(test)]
+// One-span lists of ranges are the point of these tests.
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
     use crate::eval::labels::{read_gold, GoldOptions};

@@ -515,4 +515,87 @@ mod tests {
             .to_string();
         assert!(err.contains("past the end"), "{err}");
     }
+
+    /// Char range of `needle` in `text`.
+    fn chars_of(text: &str, needle: &str) -> std::ops::Range<usize> {
+        let b = text.find(needle).unwrap();
+        let start = text[..b].chars().count();
+        start..start + needle.chars().count()
+    }
+
+    #[test]
+    fn sentence_ranges_map_back_through_normalisation() {
+        let dir = tempfile::tempdir().unwrap();
+        // Leading blanks and a zero-width space (removed by normalisation,
+        // then the line is trimmed again), curly quotes, a PDF hyphen, and a
+        // trailing no-break space (trimmed).
+        let text = "Tïtle\n\n  \u{200b} He said “no” to killing civil-ians.\u{a0}\nNext.\n";
+        write(dir.path(), "article5.txt", text);
+        let no = chars_of(text, "“no”");
+        write(
+            dir.path(),
+            "article5.task-flc-tc.labels",
+            &format!("5\tDoubt\t{}\t{}\n", no.start, no.end),
+        );
+        let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
+        let a = &gold.articles[0];
+        assert_eq!(a.text.as_deref(), Some(text));
+        assert_eq!(
+            a.spans,
+            Some(vec![GoldSpan {
+                device: Some(Device::Doubt),
+                start: no.start,
+                end: no.end
+            }])
+        );
+        let s = &a.sentences[1];
+        assert_eq!(s.text, "He said \"no\" to killing civilians.");
+        let offsets = a.sentence_offsets(1).unwrap();
+        let at = |needle: &str| {
+            let b = s.text.find(needle).unwrap();
+            offsets.to_article_chars(b..b + needle.len()).unwrap()
+        };
+        assert_eq!(at("He"), chars_of(text, "He"));
+        assert_eq!(at("\"no\""), no);
+        assert_eq!(
+            at("no"),
+            chars_of(text, "no”").start..chars_of(text, "no”").start + 2
+        );
+        assert_eq!(at("civilians"), chars_of(text, "civil-ians"));
+        assert_eq!(at("civilians."), chars_of(text, "civil-ians."));
+        assert_eq!(
+            at(&s.text),
+            chars_of(text, "He said “no” to killing civil-ians.")
+        );
+        // Empty, reversed or out-of-range ranges do not map.
+        assert!(offsets.to_article_chars(3..3).is_none());
+        assert!(offsets.to_article_chars(0..s.text.len() + 1).is_none());
+        // The title line maps one to one.
+        let title = a.sentence_offsets(0).unwrap();
+        assert_eq!(
+            title.to_article_chars(1..3),
+            Some(1..2),
+            "ï is 2 bytes, 1 char"
+        );
+        assert!(a.sentence_offsets(9).is_none());
+    }
+
+    #[test]
+    fn three_column_spans_are_kept_without_a_device_and_csv_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "article8.txt", "One.\nTwo.\n");
+        write(dir.path(), "article8.task-si.labels", "8\t5\t9\n8\t0\t3\n");
+        let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
+        assert!(gold.has_spans());
+        let spans = gold.articles[0].spans.clone().unwrap();
+        assert_eq!(spans.len(), 2);
+        assert!(spans.iter().all(|s| s.device.is_none()));
+        assert_eq!((spans[0].start, spans[0].end), (5, 9));
+        // SLC sentence labels: no spans.
+        write(dir.path(), "article8.txt", "One.\n");
+        std::fs::remove_file(dir.path().join("article8.task-si.labels")).unwrap();
+        write(dir.path(), "article8.task-SLC.labels", "8\t1\tpropaganda\n");
+        let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
+        assert!(!gold.has_spans() && gold.articles[0].spans.is_none());
+    }
 }
