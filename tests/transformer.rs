@@ -396,6 +396,8 @@ fn a_stopped_run_resumed_gives_the_same_model_as_an_uninterrupted_one() {
         "4",
         "--patience",
         "3",
+        "--name",
+        "t",
     ];
     let whole = dir.path().join("whole");
     train_tiny_into(&dir, &base, &whole, &args);

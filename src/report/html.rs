@@ -7,7 +7,7 @@
 //! the script only through escaped `data-*` attributes, never inside
 //! `<script>`.
 
-use super::view::{ArticleView, SentenceView};
+use super::view::{ArticleView, CueView, SentenceView, SpanView};
 use super::{charts, escape};
 use crate::compare::output::{format_p, format_rate, format_share};
 use crate::compare::{Comparison, Measure, PERMUTATION_FLOOR_WARNING};
@@ -42,6 +42,8 @@ article.doc p { margin:0 0 10px; max-width:46em; }
 .s.flagged:focus { outline:2px solid #333; }
 .s.attributed { font-style:italic; }
 mark.cue { background:none; color:inherit; border-bottom:3px solid var(--c, #c00); padding-bottom:1px; cursor:help; }
+mark.span { color:inherit; background:color-mix(in srgb, var(--c, #c00) 28%, transparent); border-radius:2px; cursor:help; }
+.legend b { display:inline-block; width:14px; height:12px; background:color-mix(in srgb, var(--c) 28%, transparent); vertical-align:middle; margin-right:4px; }
 .legend span { display:inline-block; margin:2px 10px 2px 0; font-size:0.85em; }
 .legend i { display:inline-block; width:18px; height:4px; background:var(--c); vertical-align:middle; margin-right:4px; }
 #tip { position:fixed; z-index:10; max-width:420px; background:#222; color:#fff; padding:6px 9px; border-radius:4px; font-size:0.85em; line-height:1.4; pointer-events:none; white-space:pre-line; box-shadow:0 2px 8px rgba(0,0,0,.3); }
@@ -115,13 +117,16 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-/// The colour legend of the devices that occur in `views`.
+/// The colour legend of the devices that occur in `views`: model spans are
+/// shaded in the technique's colour, cues underlined in it.
 fn legend(devices: &[Device]) -> String {
-    let mut s = String::from("<div class=\"legend\">Cue underline colours: ");
+    let mut s = String::from(
+        "<div class=\"legend\">Technique colours (shaded: span found by the model's span head; underlined: cue that explains a score): ",
+    );
     for d in devices {
         let _ = write!(
             s,
-            "<span class=\"d-{}\"><i></i>{}</span>",
+            "<span class=\"d-{}\"><b></b><i></i>{}</span>",
             d.id(),
             escape(d.label())
         );
@@ -177,42 +182,96 @@ fn sentence_html(s: &SentenceView) -> String {
         );
     }
     html.push('>');
+    let cues = placed_cues(s);
+    let spans: Vec<((usize, usize), &SpanView)> = s
+        .spans
+        .iter()
+        .filter_map(|sp| sp.range.map(|r| (r, sp)))
+        .filter(|((a, b), _)| s.text.get(*a..*b).is_some())
+        .collect();
+    let mut cuts: Vec<usize> = vec![0, s.text.len()];
+    for ((a, b), _) in &cues {
+        cuts.extend([*a, *b]);
+    }
+    for ((a, b), _) in &spans {
+        cuts.extend([*a, *b]);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let covers = |(x, y): &(usize, usize)| *x <= a && b <= *y;
+        let mut piece = escape(&s.text[a..b]);
+        if let Some((_, c)) = cues.iter().find(|(r, _)| covers(r)) {
+            piece = cue_mark(c, &piece);
+        }
+        let span = spans
+            .iter()
+            .filter(|(r, _)| covers(r))
+            .max_by(|x, y| x.1.probability.total_cmp(&y.1.probability));
+        if let Some((_, sp)) = span {
+            piece = span_mark(sp, &piece);
+        }
+        html.push_str(&piece);
+    }
+    html.push_str("</span>");
+    html
+}
+
+/// The locatable cues of a sentence that do not overlap an earlier one.
+fn placed_cues(s: &SentenceView) -> Vec<((usize, usize), &CueView)> {
     let mut cues: Vec<_> = s
         .cues
         .iter()
         .filter_map(|c| c.range.map(|r| (r, c)))
+        .filter(|((a, b), _)| s.text.get(*a..*b).is_some())
         .collect();
     cues.sort_by_key(|(r, _)| *r);
     let mut at = 0;
-    for ((start, end), c) in cues {
-        if start < at || s.text.get(at..start).is_none() || s.text.get(start..end).is_none() {
-            continue;
+    cues.retain(|((a, b), _)| {
+        let keep = *a >= at;
+        if keep {
+            at = *b;
         }
-        html.push_str(&escape(&s.text[at..start]));
-        let _ = write!(
-            html,
-            "<mark class=\"cue d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{}</mark>",
-            escape(&format!(
-                "{} ({}) — cue “{}”\npattern {} · weight {:.2}{}",
-                c.device.id(),
-                c.device.label(),
-                c.text,
-                c.pattern,
-                c.weight,
-                if c.attributed {
-                    " · inside attributed speech"
-                } else {
-                    ""
-                }
-            )),
-            escape(&s.text[start..end]),
-            id = c.device.id()
-        );
-        at = end;
-    }
-    html.push_str(&escape(s.text.get(at..).unwrap_or("")));
-    html.push_str("</span>");
-    html
+        keep
+    });
+    cues
+}
+
+/// A cue's underline around already escaped `inner` HTML.
+fn cue_mark(c: &CueView, inner: &str) -> String {
+    format!(
+        "<mark class=\"cue d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{inner}</mark>",
+        escape(&format!(
+            "{} ({}) — cue “{}”\npattern {} · weight {:.2}{}",
+            c.device.id(),
+            c.device.label(),
+            c.text,
+            c.pattern,
+            c.weight,
+            if c.attributed {
+                " · inside attributed speech"
+            } else {
+                ""
+            }
+        )),
+        id = c.device.id()
+    )
+}
+
+/// A model span's shading around already escaped `inner` HTML.
+fn span_mark(sp: &SpanView, inner: &str) -> String {
+    format!(
+        "<mark class=\"span d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{inner}</mark>",
+        escape(&format!(
+            "{} ({}) — span “{}”\nfound by the model's span head · probability {:.2}",
+            sp.device.id(),
+            sp.device.label(),
+            sp.text,
+            sp.probability
+        )),
+        id = sp.device.id()
+    )
 }
 
 /// One article: title, metadata and paragraphs of sentences.
@@ -264,7 +323,9 @@ fn devices_in(views: &[ArticleView]) -> Vec<Device> {
         .copied()
         .filter(|d| {
             views.iter().flat_map(|v| &v.sentences).any(|s| {
-                s.flagged.iter().any(|(x, _)| x == d) || s.cues.iter().any(|c| c.device == *d)
+                s.flagged.iter().any(|(x, _)| x == d)
+                    || s.cues.iter().any(|c| c.device == *d)
+                    || s.spans.iter().any(|sp| sp.device == *d)
             })
         })
         .collect()
@@ -599,7 +660,6 @@ Groups with fewer than {} articles or {} sentences are described but not tested.
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::view::CueView;
 
     fn view(text: &str) -> ArticleView {
         ArticleView {
@@ -620,6 +680,7 @@ mod tests {
                     weight: 1.0,
                     attributed: false,
                 }],
+                spans: Vec::new(),
             }],
         }
     }
@@ -639,6 +700,63 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("<mark class=\"cue d-doubt\" data-device=\"doubt\""));
         assert!(html.contains("O&amp;P"));
+    }
+
+    #[test]
+    fn model_spans_are_shaded_and_nest_with_cues_without_losing_text() {
+        // "Allegedly the traitors lie." — cue "Allegedly" (0..9), model spans
+        // "Allegedly the" (doubt, 0..13) and "traitors lie" (name calling, 14..26).
+        let mut v = view("Allegedly the traitors lie.");
+        v.sentences[0].spans = vec![
+            SpanView {
+                device: Device::Doubt,
+                range: Some((0, 13)),
+                text: "Allegedly the".into(),
+                probability: 0.8,
+            },
+            SpanView {
+                device: Device::NameCalling,
+                range: Some((14, 26)),
+                text: "traitors lie".into(),
+                probability: 0.7,
+            },
+            SpanView {
+                device: Device::LoadedLanguage,
+                range: Some((3, 99)),
+                text: "out of range".into(),
+                probability: 0.99,
+            },
+        ];
+        let html = article_html(&v, "a");
+        // The cue sits inside the doubt span's first piece; the span goes on.
+        assert!(html.contains("<mark class=\"span d-doubt\" data-device=\"doubt\" data-tip=\"doubt (Doubt) — span “Allegedly the”"), "{html}");
+        assert!(html.contains("><mark class=\"cue d-doubt\""), "{html}");
+        assert!(
+            html.contains(">Allegedly</mark></mark><mark class=\"span d-doubt\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("> the</mark> <mark class=\"span d-name_calling\""),
+            "{html}"
+        );
+        assert!(html.contains(">traitors lie</mark>.</span>"), "{html}");
+        assert!(!html.contains("loaded_language"), "{html}");
+        // Without the marks, the sentence reads as it was.
+        let text: String = {
+            let mut out = String::new();
+            let mut in_tag = false;
+            let body = &html[html.find("<span class=\"s").unwrap()..];
+            for ch in body.chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => out.push(c),
+                    _ => {}
+                }
+            }
+            out
+        };
+        assert!(text.starts_with("Allegedly the traitors lie."), "{text}");
     }
 
     #[test]

@@ -39,6 +39,21 @@ pub struct SentenceView {
     pub flagged: Vec<(Device, f32)>,
     /// Cues.
     pub cues: Vec<CueView>,
+    /// Technique spans of the model's span head.
+    pub spans: Vec<SpanView>,
+}
+
+/// A model span (span head) located in its sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanView {
+    /// The technique.
+    pub device: Device,
+    /// Byte range in [`SentenceView::text`], when it could be located.
+    pub range: Option<(usize, usize)>,
+    /// The span text.
+    pub text: String,
+    /// Mean probability of its word pieces.
+    pub probability: f32,
 }
 
 /// A cue located in its sentence.
@@ -85,6 +100,17 @@ impl ArticleView {
                         pattern: c.pattern.clone(),
                         weight: c.weight,
                         attributed: c.attributed,
+                    })
+                    .collect(),
+                spans: s
+                    .spans
+                    .iter()
+                    .filter(|sp| options.devices.contains(&sp.device))
+                    .map(|sp| SpanView {
+                        device: sp.device,
+                        range: valid_range(&s.sentence.text, sp.sentence_range),
+                        text: sp.text.clone(),
+                        probability: sp.probability,
                     })
                     .collect(),
             })
@@ -354,6 +380,7 @@ impl SentenceColumns {
             text,
             flagged,
             cues,
+            spans: Vec::new(),
         })
     }
 }

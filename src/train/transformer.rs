@@ -755,13 +755,14 @@ impl Trainer {
         if let Some(h) = config.span_head.as_mut() {
             h.threshold = best.0;
         }
+        let dev_spans = serde_json::json!({"threshold": best.0, "dev": evals});
+        if let Some(metrics) = config.training.get_mut("metrics") {
+            metrics["dev_spans"] = dev_spans.clone();
+        }
         let json = serde_json::to_string_pretty(&config)
             .map_err(|e| Error::Config(format!("cannot serialise config: {e}")))?;
         let path = out.join("config.json");
         std::fs::write(&path, json + "\n").map_err(|e| Error::io(&path, e))?;
-        Ok(Some(serde_json::json!({
-            "threshold": best.0,
-            "dev": evals,
-        })))
+        Ok(Some(dev_spans))
     }
 }
