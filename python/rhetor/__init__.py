@@ -54,11 +54,13 @@ __all__ = [
     "Scorer",
     "score",
     "score_records",
+    "shared_scorer",
     "__version__",
 ]
 
 Text = Union[str, bytes]
 Id = Union[str, int]
+Title = Optional[str]
 
 # Column types of the output (the others are device probabilities, float64).
 _STR_COLUMNS = ("article_id", "text", "flagged", "cues", "spans")
@@ -150,10 +152,11 @@ class Scorer:
         lines: bool,
         lossy: bool,
         errors: str,
+        titles: Optional[Sequence[Title]] = None,
     ):
         skip = _check_errors(errors)
         columns, values, positions, skipped = self._native.score_columns(
-            texts, ids, bool(lines), bool(lossy), skip
+            texts, ids, bool(lines), bool(lossy), skip, titles
         )
         for message in skipped:
             warnings.warn(f"skipped article: {message}", RhetorWarning, stacklevel=3)
@@ -167,6 +170,7 @@ class Scorer:
         *,
         lossy: bool = False,
         errors: str = "raise",
+        titles: Optional[Sequence[Title]] = None,
     ) -> List[Dict[str, Any]]:
         """Scores articles; returns one dict per sentence (no pandas needed).
 
@@ -179,11 +183,14 @@ class Scorer:
             lossy: replace invalid UTF-8 in ``bytes`` with U+FFFD (``--lossy``).
             errors: ``"raise"`` (default): a bad article raises :class:`RhetorError`;
                 ``"warn"``: it is skipped with a :class:`RhetorWarning`.
+            titles: one title (``str``, or ``None``) per article, passed to the model
+                as context as ``rhetor batch`` passes a corpus's title column (only
+                models trained with title context use it; a blank title is none).
 
         Returns:
             One dict per sentence, keys in the order of :attr:`columns`.
         """
-        columns, values, _ = self._score(texts, ids, lines, lossy, errors)
+        columns, values, _ = self._score(texts, ids, lines, lossy, errors, titles)
         return [dict(zip(columns, row)) for row in zip(*values)]
 
     def score(
@@ -194,13 +201,14 @@ class Scorer:
         *,
         lossy: bool = False,
         errors: str = "raise",
+        titles: Optional[Sequence[Title]] = None,
     ) -> "pandas.DataFrame":
         """Scores articles; returns a DataFrame with one row per sentence.
 
         The columns, names, dtypes and values are those of ``rhetor score --format
         csv`` (see the module docstring). Arguments as in :meth:`score_records`.
         """
-        columns, values, _ = self._score(texts, ids, lines, lossy, errors)
+        columns, values, _ = self._score(texts, ids, lines, lossy, errors, titles)
         return _frame(columns, values)
 
     def score_frame(
@@ -213,6 +221,7 @@ class Scorer:
         *,
         lossy: bool = False,
         errors: str = "raise",
+        title: Optional[str] = None,
     ) -> "pandas.DataFrame":
         """Scores a DataFrame of articles; returns one row per sentence.
 
@@ -227,13 +236,16 @@ class Scorer:
                 name is an output column is renamed ``input_<name>``, as ``rhetor
                 batch`` does.
             lines, lossy, errors: as in :meth:`score_records`.
+            title: a column with the article titles, passed to the model as context
+                (``titles`` in :meth:`score_records`); ``None``: no titles.
         """
         pd = _pandas()
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"df must be a pandas.DataFrame, not {type(df).__name__}")
         keep = [keep] if isinstance(keep, str) else list(keep)
         by_index = id is None or (id == _ID_OR_INDEX and id not in df.columns)
-        for column in [text, *keep] + ([] if by_index else [id]):
+        titled = [] if title is None else [title]
+        for column in [text, *keep, *titled] + ([] if by_index else [id]):
             if column not in df.columns:
                 found = ", ".join(map(str, df.columns))
                 raise KeyError(f"no column `{column}` in the DataFrame (columns: {found})")
@@ -241,7 +253,12 @@ class Scorer:
             ids = [str(v) for v in df.index.tolist()]
         else:
             ids = [str(v) for v in df[id].tolist()]
-        columns, values, positions = self._score(df[text].tolist(), ids, lines, lossy, errors)
+        titles = None
+        if title is not None:
+            titles = [None if pd.isna(t) else str(t) for t in df[title].tolist()]
+        columns, values, positions = self._score(
+            df[text].tolist(), ids, lines, lossy, errors, titles
+        )
         out = _frame(columns, values)
         if keep:
             kept = df[keep].iloc[positions].reset_index(drop=True)
@@ -275,6 +292,29 @@ def _cached(model: str) -> Scorer:
     return Scorer(model)
 
 
+@functools.lru_cache(maxsize=8)
+def _shared(model: str, threads: Optional[int], engine: str) -> Scorer:
+    return Scorer(model, threads, engine)
+
+
+def shared_scorer(
+    model: Union[str, "os.PathLike[str]"] = "default",
+    threads: Optional[int] = None,
+    engine: str = "auto",
+) -> Scorer:
+    """The process's :class:`Scorer` for these arguments, loaded on the first call.
+
+    For the workers of Spark, Dask and the like: a function shipped to them is
+    usually pickled *by value* (with its own copy of any module-level cache), so
+    a cache in the job's script is empty in every task. This one lives in the
+    installed package, so each worker process loads the model once and reuses it
+    for every partition it scores (up to 8 argument combinations are kept).
+    """
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be a str or a path, not {type(model).__name__}")
+    return _shared(os.fspath(model), threads, engine)
+
+
 def _scorer(model: Union[str, "os.PathLike[str]"]) -> Scorer:
     if not isinstance(model, (str, os.PathLike)):
         raise TypeError(f"model must be a str or a path, not {type(model).__name__}")
@@ -289,13 +329,14 @@ def score(
     *,
     lossy: bool = False,
     errors: str = "raise",
+    titles: Optional[Sequence[Title]] = None,
 ) -> "pandas.DataFrame":
     """Scores articles with ``model``; one DataFrame row per sentence.
 
     The same as ``Scorer(model).score(texts, ids, lines)``; the loaded model is kept
     for the next call with the same ``model`` (up to 8 models). See :meth:`Scorer.score`.
     """
-    return _scorer(model).score(texts, ids, lines, lossy=lossy, errors=errors)
+    return _scorer(model).score(texts, ids, lines, lossy=lossy, errors=errors, titles=titles)
 
 
 def score_records(
@@ -306,9 +347,12 @@ def score_records(
     *,
     lossy: bool = False,
     errors: str = "raise",
+    titles: Optional[Sequence[Title]] = None,
 ) -> List[Dict[str, Any]]:
     """Scores articles with ``model``; one dict per sentence (no pandas needed).
 
     See :meth:`Scorer.score_records`.
     """
-    return _scorer(model).score_records(texts, ids, lines, lossy=lossy, errors=errors)
+    return _scorer(model).score_records(
+        texts, ids, lines, lossy=lossy, errors=errors, titles=titles
+    )

@@ -24,4 +24,5 @@ class NativeScorer:
         lines: bool = False,
         lossy: bool = False,
         skip_errors: bool = False,
+        titles: Optional[Sequence[Optional[str]]] = None,
     ) -> Tuple[List[str], List[List[Any]], List[int], List[str]]: ...

@@ -146,7 +146,14 @@ type Rows = Vec<Vec<String>>;
 
 impl NativeScorer {
     /// Checks and decodes an article as `rhetor score` reads a file, then scores it.
-    fn score_one(&self, input: &Input, id: &str, lines: bool, lossy: bool) -> rhetor::Result<Rows> {
+    fn score_one(
+        &self,
+        input: &Input,
+        id: &str,
+        title: Option<&str>,
+        lines: bool,
+        lossy: bool,
+    ) -> rhetor::Result<Rows> {
         let bytes = input.bytes();
         if bytes.len() > MAX_ARTICLE_BYTES {
             return Err(rhetor::Error::input(
@@ -164,9 +171,10 @@ impl NativeScorer {
         } else {
             segment(&text)
         };
+        // As `rhetor batch` passes a record's title: a blank one is no title.
         let article = Article {
             id: id.to_string(),
-            title: None,
+            title: title.filter(|t| !t.trim().is_empty()).map(str::to_string),
             text,
         };
         let scored = self
@@ -217,6 +225,45 @@ fn read_texts(texts: &Bound<'_, PyAny>) -> PyResult<Vec<Input>> {
                 type_name(&item)
             )));
         });
+    }
+    Ok(out)
+}
+
+/// Reads `titles` (`None`: no titles; else one `str` or `None` per article).
+fn read_titles(titles: Option<&Bound<'_, PyAny>>, n: usize) -> PyResult<Vec<Option<String>>> {
+    let Some(titles) = titles.filter(|t| !t.is_none()) else {
+        return Ok(vec![None; n]);
+    };
+    if titles.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(
+            "titles must be a list of titles (str or None), not a single string",
+        ));
+    }
+    let iter = titles.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "titles must be a list of titles (str or None), not {}",
+            type_name(titles)
+        ))
+    })?;
+    let mut out = Vec::with_capacity(n);
+    for (i, item) in iter.enumerate() {
+        let item = item?;
+        if item.is_none() {
+            out.push(None);
+        } else if let Ok(s) = item.cast::<PyString>() {
+            out.push(Some(s.to_cow()?.into_owned()));
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "titles[{i}] must be str or None, not {}",
+                type_name(&item)
+            )));
+        }
+    }
+    if out.len() != n {
+        return Err(PyValueError::new_err(format!(
+            "titles has {} items but texts has {n}",
+            out.len()
+        )));
     }
     Ok(out)
 }
@@ -349,7 +396,9 @@ impl NativeScorer {
     /// the column names, one list of values per column, the position in
     /// `texts` of each row's article, and the error messages of the articles
     /// skipped (`skip_errors`; otherwise the first error raises `RhetorError`).
-    #[pyo3(signature = (texts, ids = None, lines = false, lossy = false, skip_errors = false))]
+    /// `titles` (one `str` or `None` per article) are passed to the model as
+    /// context, as `rhetor batch` passes a corpus's title column.
+    #[pyo3(signature = (texts, ids = None, lines = false, lossy = false, skip_errors = false, titles = None))]
     #[allow(clippy::type_complexity)]
     fn score_columns<'py>(
         &self,
@@ -359,6 +408,7 @@ impl NativeScorer {
         lines: bool,
         lossy: bool,
         skip_errors: bool,
+        titles: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<(
         Vec<String>,
         Vec<Bound<'py, PyList>>,
@@ -367,13 +417,17 @@ impl NativeScorer {
     )> {
         let inputs = read_texts(texts)?;
         let ids = read_ids(ids, inputs.len())?;
+        let titles = read_titles(titles, inputs.len())?;
         let (columns, positions, skipped) = py.detach(|| -> PyResult<_> {
             let results: Vec<rhetor::Result<Rows>> = self.install(|| {
                 inputs
                     .par_iter()
                     .zip(ids.par_iter())
+                    .zip(titles.par_iter())
                     .with_max_len(1)
-                    .map(|(input, id)| self.score_one(input, id, lines, lossy))
+                    .map(|((input, id), title)| {
+                        self.score_one(input, id, title.as_deref(), lines, lossy)
+                    })
                     .collect()
             });
             let mut columns: Vec<Column> =
