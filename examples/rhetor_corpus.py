@@ -133,7 +133,7 @@ def carried_output_names(names, carried, sentence_columns):
 
 
 INT_COLUMNS = (RECORD, "sentence_index", "paragraph", "start", "end", "byte_start", "byte_end")
-STR_COLUMNS = ("article_id", "text", "flagged", "cues", ERROR_FIELD, ERROR)
+STR_COLUMNS = ("article_id", "text", "flagged", "cues", "spans", ERROR_FIELD, ERROR)
 
 
 def column_kind(column, keep):
