@@ -181,7 +181,7 @@ pub enum OutTable {
     Csv(OutFile),
     /// A Parquet table.
     #[cfg(feature = "parquet")]
-    Parquet(crate::io::parquet::ParquetTableWriter),
+    Parquet(Box<crate::io::parquet::ParquetTableWriter>),
 }
 
 /// Rows for an [`OutTable`], formatted by a scoring worker.
@@ -209,7 +209,7 @@ impl OutTable {
             #[cfg(feature = "parquet")]
             TableFormat::Parquet => {
                 crate::io::parquet::ParquetTableWriter::create(&partial_path(dir, name), columns)
-                    .map(OutTable::Parquet)
+                    .map(|w| OutTable::Parquet(Box::new(w)))
             }
             #[cfg(not(feature = "parquet"))]
             TableFormat::Parquet => Err(crate::io::table::parquet_unsupported("--format parquet")),
