@@ -123,8 +123,12 @@ pub fn run(args: Args) -> Result<i32> {
     let c = report.counts;
     if let Some(e) = &report.stopped_at {
         eprintln!("rhetor: error: {e}");
+        let how = match options.output_format {
+            TableFormat::Csv => "rerun with --resume, without --strict, to continue",
+            TableFormat::Parquet => "a Parquet run cannot be resumed: rerun with --force",
+        };
         eprintln!(
-            "rhetor: stopped by --strict after {} records ({} scored); {} is unfinished (rerun with --resume, without --strict, to continue)",
+            "rhetor: stopped by --strict after {} records ({} scored); {} is unfinished ({how})",
             c.records_read,
             c.articles_scored,
             args.out.display()

@@ -81,7 +81,7 @@ pub fn run(args: Args) -> Result<i32> {
         .or_else(|| in_batch(&args.batch, "articles"))
         .or_else(|| sentences.clone());
     let Some(stats_file) = stats_file else {
-        bail!("give --batch DIR (with articles.csv or sentences.csv) or --articles FILE");
+        bail!("give --batch DIR (with articles.csv or sentences.csv, or their .parquet twins) or --articles FILE");
     };
     let data = read_dataset(
         &stats_file,
