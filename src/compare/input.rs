@@ -173,7 +173,7 @@ fn meta_range(columns: &[String], id: usize, end: usize, source: &str) -> Result
     Ok((id + 1..end).collect())
 }
 
-fn read_articles(reader: TableReader, source: String, columns: &[String]) -> Result<Dataset> {
+fn read_articles(mut reader: TableReader, source: String, columns: &[String]) -> Result<Dataset> {
     let id_col = required(columns, "article_id", &source)?;
     let sentences_col = required(columns, "sentences", &source)?;
     let framing_col = required(columns, "framing_sentences", &source)?;
@@ -185,6 +185,10 @@ fn read_articles(reader: TableReader, source: String, columns: &[String]) -> Res
             columns.iter().position(|c| *c == name).map(|i| (*d, i))
         })
         .collect();
+    let mut used = vec![id_col, sentences_col, framing_col];
+    used.extend(&meta_cols);
+    used.extend(device_cols.iter().map(|(_, i)| *i));
+    reader.keep_only(&used);
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut articles = Vec::new();
     for record in reader {
@@ -255,7 +259,7 @@ fn parse_count(value: &str, source: &str, line: u64, column: &str) -> Result<u64
 }
 
 fn read_sentences(
-    reader: TableReader,
+    mut reader: TableReader,
     source: String,
     columns: &[String],
     options: ReadOptions,
@@ -270,6 +274,9 @@ fn read_sentences(
         .copied()
         .filter(|d| columns.iter().any(|c| c == d.id()))
         .collect();
+    let mut used = vec![id_col, framing_col, flagged_col];
+    used.extend(&meta_cols);
+    reader.keep_only(&used);
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut articles: Vec<ArticleRecord> = Vec::new();
     for record in reader {

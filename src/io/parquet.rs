@@ -18,7 +18,7 @@ use arrow_array::types::{Float32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use std::fs::File;
@@ -240,7 +240,11 @@ fn write_error(path: &Path, e: parquet::errors::ParquetError) -> Error {
 pub struct ParquetRows {
     source: String,
     schema: SchemaRef,
-    batches: ParquetRecordBatchReader,
+    /// The reader before the first row (the columns to decode may still change).
+    builder: Option<ParquetRecordBatchReaderBuilder<File>>,
+    batches: Option<ParquetRecordBatchReader>,
+    /// Per column: decode it (else its cells read as empty).
+    keep: Vec<bool>,
     /// Rows of the current batch, not yet returned, in reverse order.
     pending: Vec<csv::StringRecord>,
     /// Rows returned so far.
@@ -267,14 +271,12 @@ impl ParquetRows {
                 ));
             }
         }
-        let batches = builder
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| not_parquet(&source, &e.to_string()))?;
         Ok(ParquetRows {
             source,
+            keep: vec![true; schema.fields().len()],
             schema,
-            batches,
+            builder: Some(builder),
+            batches: None,
             pending: Vec::new(),
             row: 0,
             failed: false,
@@ -290,17 +292,55 @@ impl ParquetRows {
             .collect()
     }
 
+    /// Decodes only the columns at `positions`; the others read as empty
+    /// cells (same positions). Only before the first row is read.
+    pub fn keep_only(&mut self, positions: &[usize]) {
+        if self.builder.is_some() {
+            self.keep = (0..self.keep.len())
+                .map(|i| positions.contains(&i))
+                .collect();
+        }
+    }
+
+    /// The record batch reader, built at the first row.
+    fn batches(&mut self) -> Result<&mut ParquetRecordBatchReader> {
+        if let Some(builder) = self.builder.take() {
+            let kept = self
+                .keep
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| **k)
+                .map(|(i, _)| i);
+            let mask = ProjectionMask::roots(builder.parquet_schema(), kept);
+            let reader = builder
+                .with_projection(mask)
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| not_parquet(&self.source, &e.to_string()))?;
+            self.batches = Some(reader);
+        }
+        self.batches
+            .as_mut()
+            .ok_or_else(|| not_parquet(&self.source, "the reader is gone"))
+    }
+
     /// Converts the next record batch into pending rows; false at the end.
     fn refill(&mut self) -> Result<bool> {
-        let Some(batch) = self.batches.next() else {
+        let Some(batch) = self.batches()?.next() else {
             return Ok(false);
         };
         let batch = batch.map_err(|e| not_parquet(&self.source, &e.to_string()))?;
         let mut rows = Vec::with_capacity(batch.num_rows());
         for r in 0..batch.num_rows() {
             let mut record = csv::StringRecord::new();
-            for column in batch.columns() {
-                record.push_field(&cell_text(column.as_ref(), r));
+            let mut columns = batch.columns().iter();
+            for keep in &self.keep {
+                // The batch holds only the kept columns, in order.
+                let cell = keep
+                    .then(|| columns.next())
+                    .flatten()
+                    .map(|c| cell_text(c.as_ref(), r));
+                record.push_field(cell.as_deref().unwrap_or(""));
             }
             let mut position = csv::Position::new();
             position.set_line(self.row + rows.len() as u64 + 2);
@@ -441,6 +481,20 @@ mod tests {
         let last = &rows[rows.len() - 1];
         assert_eq!(last.get(0), Some(format!("a{}", n - 1).as_str()));
         assert_eq!(last.position().map(|p| p.line()), Some(n as u64 + 1));
+    }
+
+    #[test]
+    fn unkept_columns_read_as_empty_cells() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let mut w = ParquetTableWriter::create(&path, columns()).unwrap();
+        (0..3).for_each(|i| w.append_row(&row(i)).unwrap());
+        w.finish().unwrap();
+        let mut reader = ParquetRows::open(&path).unwrap();
+        reader.keep_only(&[0, 5]);
+        let rows: Vec<csv::StringRecord> = reader.collect::<Result<_>>().unwrap();
+        let fields: Vec<&str> = rows[1].iter().collect();
+        assert_eq!(fields, ["a1", "", "", "", "", "doubt;scare_quotes"]);
     }
 
     #[test]

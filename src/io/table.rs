@@ -110,6 +110,17 @@ impl TableReader {
         Err(parquet_unsupported(&source))
     }
 
+    /// Reads only the columns at `positions` (others give empty cells at
+    /// their usual positions): for Parquet, the others are not decoded at
+    /// all; CSV rows are read whole. Call it before reading rows.
+    pub fn keep_only(&mut self, positions: &[usize]) {
+        match &mut self.rows {
+            Rows::Csv(_) => {}
+            #[cfg(feature = "parquet")]
+            Rows::Parquet(rows) => rows.keep_only(positions),
+        }
+    }
+
     /// The column names.
     pub fn headers(&self) -> &[String] {
         &self.headers

@@ -161,7 +161,7 @@ pub fn read_sentence_views(
 
 /// The ids of the `n` articles with the most flagged sentences.
 fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
-    let reader = TableReader::open(path)?;
+    let mut reader = TableReader::open(path)?;
     let source = reader.source().to_string();
     let header = reader.headers().to_vec();
     let position = |name: &str| {
@@ -173,6 +173,7 @@ fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
         })
     };
     let (id_col, flagged_col) = (position("article_id")?, position("flagged")?);
+    reader.keep_only(&[id_col, flagged_col]);
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut counts: Vec<(String, u64)> = Vec::new();
     for record in reader {
