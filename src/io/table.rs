@@ -68,7 +68,7 @@ pub struct TableReader {
 enum Rows {
     Csv(csv::StringRecordsIntoIter<Box<dyn Read>>),
     #[cfg(feature = "parquet")]
-    Parquet(super::parquet::ParquetRows),
+    Parquet(Box<super::parquet::ParquetRows>),
 }
 
 impl TableReader {
@@ -97,7 +97,7 @@ impl TableReader {
 
     #[cfg(feature = "parquet")]
     fn open_parquet(path: &Path, source: String) -> Result<TableReader> {
-        let rows = super::parquet::ParquetRows::open(path)?;
+        let rows = Box::new(super::parquet::ParquetRows::open(path)?);
         Ok(TableReader {
             source,
             headers: rows.headers(),
