@@ -113,6 +113,7 @@ impl TableReader {
     /// Reads only the columns at `positions` (others give empty cells at
     /// their usual positions): for Parquet, the others are not decoded at
     /// all; CSV rows are read whole. Call it before reading rows.
+    #[cfg_attr(not(feature = "parquet"), allow(unused_variables))]
     pub fn keep_only(&mut self, positions: &[usize]) {
         match &mut self.rows {
             Rows::Csv(_) => {}
