@@ -23,7 +23,7 @@
 //! error, stats, taxonomy, text, tokenize    offsets, sentences, word pieces
 //!   → model      Scorer trait, cue model, transformer (float and int8), baseline, loading
 //!   → score      Pipeline: article → scored sentences, cues mapped to the original
-//!   → io         reading articles and corpora, CSV / JSONL / JSON writers
+//!   → io         reading articles, corpora and tables; CSV / JSONL / JSON / Parquet writers
 //!   → batch, eval, compare, train    corpus runs, metrics, outlet statistics, training
 //!   → report     table and HTML
 //!   → facade     Rhetor::builder() → Rhetor → score_text()

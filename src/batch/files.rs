@@ -3,6 +3,7 @@
 //! says how much of them is valid, and the final renames.
 
 use crate::error::{Error, Result};
+use crate::io::table::{column_names, Column, TableFormat, Value};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -20,13 +21,35 @@ pub const CHECKPOINT_FILE: &str = "checkpoint.json";
 /// Suffix of outputs while the run is unfinished.
 pub const PARTIAL_SUFFIX: &str = ".partial";
 
+/// Per-sentence output of a `--format parquet` run.
+pub const SENTENCES_PARQUET: &str = "sentences.parquet";
+/// Per-article output of a `--format parquet` run.
+pub const ARTICLES_PARQUET: &str = "articles.parquet";
+/// Records that could not be scored, in a `--format parquet` run.
+pub const ERRORS_PARQUET: &str = "errors.parquet";
+
 /// The three streamed outputs, in a fixed order.
 pub const OUTPUT_FILES: [&str; 3] = [SENTENCES_FILE, ARTICLES_FILE, ERRORS_FILE];
+/// The three streamed outputs of a `--format parquet` run, in the same order.
+pub const PARQUET_OUTPUT_FILES: [&str; 3] = [SENTENCES_PARQUET, ARTICLES_PARQUET, ERRORS_PARQUET];
 
-/// Removes rhetor's outputs, partials and checkpoint from `dir` (nothing else).
+/// The streamed outputs of a run writing `format`.
+pub fn output_files(format: TableFormat) -> [&'static str; 3] {
+    match format {
+        TableFormat::Csv => OUTPUT_FILES,
+        TableFormat::Parquet => PARQUET_OUTPUT_FILES,
+    }
+}
+
+/// The streamed outputs of either format.
+pub fn any_output_files() -> impl Iterator<Item = &'static str> {
+    OUTPUT_FILES.into_iter().chain(PARQUET_OUTPUT_FILES)
+}
+
+/// Removes rhetor's outputs (either format), partials and checkpoint from
+/// `dir` (nothing else).
 pub fn remove_own_files(dir: &Path) -> Result<()> {
-    let mut names: Vec<String> = OUTPUT_FILES
-        .iter()
+    let mut names: Vec<String> = any_output_files()
         .flat_map(|f| [f.to_string(), format!("{f}{PARTIAL_SUFFIX}")])
         .collect();
     names.extend([
@@ -151,9 +174,98 @@ impl OutFile {
     }
 }
 
+/// One streamed output table: CSV bytes appended to a [`OutFile`], or typed
+/// rows to a Parquet writer (which becomes readable only once finished).
+pub enum OutTable {
+    /// A CSV table.
+    Csv(OutFile),
+    /// A Parquet table.
+    #[cfg(feature = "parquet")]
+    Parquet(Box<crate::io::parquet::ParquetTableWriter>),
+}
+
+/// Rows for an [`OutTable`], formatted by a scoring worker.
+#[derive(Debug)]
+pub enum Rows {
+    /// CSV-encoded rows.
+    Csv(Vec<u8>),
+    /// Typed rows (Parquet; without the `parquet` feature never written).
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    Typed(Vec<Vec<Value>>),
+}
+
+impl OutTable {
+    /// Creates `dir/name.partial` for `columns` in `format` (CSV: with its header row).
+    pub fn create(
+        dir: &Path,
+        name: &str,
+        format: TableFormat,
+        columns: Vec<Column>,
+    ) -> Result<OutTable> {
+        match format {
+            TableFormat::Csv => {
+                let header = super::schema::csv_bytes([column_names(&columns)])?;
+                OutFile::create(dir, name, &header).map(OutTable::Csv)
+            }
+            #[cfg(feature = "parquet")]
+            TableFormat::Parquet => {
+                crate::io::parquet::ParquetTableWriter::create(&partial_path(dir, name), columns)
+                    .map(|w| OutTable::Parquet(Box::new(w)))
+            }
+            #[cfg(not(feature = "parquet"))]
+            TableFormat::Parquet => Err(crate::io::table::parquet_unsupported("--format parquet")),
+        }
+    }
+
+    /// Appends rows; their kind must match the table's format.
+    pub fn append(&mut self, rows: Rows) -> Result<()> {
+        match (self, rows) {
+            (OutTable::Csv(f), Rows::Csv(bytes)) => f.append(&bytes),
+            #[cfg(feature = "parquet")]
+            (OutTable::Parquet(w), Rows::Typed(rows)) => {
+                rows.iter().try_for_each(|row| w.append_row(row))
+            }
+            _ => Err(Error::Output(
+                "internal error: rows formatted for another output format".into(),
+            )),
+        }
+    }
+
+    /// The length recorded in checkpoints: CSV bytes written; for Parquet,
+    /// bytes of the row groups written so far (informative only: a Parquet run
+    /// cannot be resumed).
+    pub fn len(&self) -> u64 {
+        match self {
+            OutTable::Csv(f) => f.len(),
+            #[cfg(feature = "parquet")]
+            OutTable::Parquet(w) => w.bytes_written(),
+        }
+    }
+
+    /// Makes the rows durable before a checkpoint (CSV); nothing for Parquet,
+    /// whose row groups are written as they fill.
+    pub fn sync(&mut self) -> Result<()> {
+        match self {
+            OutTable::Csv(f) => f.sync(),
+            #[cfg(feature = "parquet")]
+            OutTable::Parquet(_) => Ok(()),
+        }
+    }
+
+    /// Completes the table once every row is appended: CSV is synced,
+    /// Parquet gets its last row group and footer, then is synced.
+    pub fn finish(&mut self) -> Result<()> {
+        match self {
+            OutTable::Csv(f) => f.sync(),
+            #[cfg(feature = "parquet")]
+            OutTable::Parquet(w) => w.finish().map(drop),
+        }
+    }
+}
+
 /// Renames the partial outputs that are still partial into their final names.
 pub fn promote_partials(dir: &Path) -> Result<()> {
-    for name in OUTPUT_FILES {
+    for name in any_output_files() {
         let partial = partial_path(dir, name);
         if partial.exists() {
             let target = dir.join(name);

@@ -17,7 +17,8 @@
 //!
 //! Every input record ends up in exactly one of `articles.csv` (scored) or
 //! `errors.csv` (could not be scored), or is counted as belonging to another
-//! shard. While running the outputs are `*.partial`; `checkpoint.json` records
+//! shard. With [`BatchOptions::output_format`] Parquet the tables are
+//! `*.parquet` with typed columns (same names and order) instead. While running the outputs are `*.partial`; `checkpoint.json` records
 //! how many records are done and the valid byte length of every partial file.
 //! A finished run renames the partials into place and writes `summary.json`
 //! last; see `docs/batch.md`.
@@ -29,13 +30,15 @@ mod summary;
 mod writer;
 
 pub use files::{
-    ARTICLES_FILE, CHECKPOINT_FILE, ERRORS_FILE, PARTIAL_SUFFIX, SENTENCES_FILE, SUMMARY_FILE,
+    output_files, ARTICLES_FILE, ARTICLES_PARQUET, CHECKPOINT_FILE, ERRORS_FILE, ERRORS_PARQUET,
+    PARTIAL_SUFFIX, SENTENCES_FILE, SENTENCES_PARQUET, SUMMARY_FILE,
 };
 pub use summary::{BatchSettings, Checkpoint, ColumnSettings, Counts};
 
 use crate::error::{Error, Result};
 use crate::io::corpus::{ColumnSpec, CorpusFormat, CorpusOptions, CorpusReader, RecordError};
 use crate::io::output::OutputOptions;
+use crate::io::table::{parquet_unsupported, TableFormat, PARQUET_SUPPORTED};
 use crate::score::Pipeline;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -101,6 +104,9 @@ pub struct BatchOptions {
     pub columns: ColumnSpec,
     /// Input format (`None` = from the name, else sniffed).
     pub format: Option<CorpusFormat>,
+    /// Output format of the three tables: CSV (resumable) or Parquet
+    /// (`*.parquet`, typed columns; a Parquet run cannot be resumed).
+    pub output_format: TableFormat,
     /// Scoring threads.
     pub threads: usize,
     /// One threshold for every device and framing (overrides the model's).
@@ -133,6 +139,7 @@ impl BatchOptions {
             out_dir: out_dir.into(),
             columns: ColumnSpec::default(),
             format: None,
+            output_format: TableFormat::Csv,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             threshold: None,
             max_article_bytes: 1 << 20,
@@ -199,6 +206,9 @@ pub fn run_batch(
 ) -> Result<BatchReport> {
     let session_start = Instant::now();
     let dir = options.out_dir.as_path();
+    if options.output_format == TableFormat::Parquet && !PARQUET_SUPPORTED {
+        return Err(parquet_unsupported("--format parquet"));
+    }
     // Open the input first: a missing input must not cost an existing run (--force).
     let mut reader = CorpusReader::open(
         &options.input,
@@ -217,18 +227,24 @@ pub fn run_batch(
     let mut state = match start {
         Start::Fresh => {
             let carried = &settings.columns.carried_as;
-            let headers = [
-                schema::sentences_header(&output, carried),
-                schema::articles_header(&output, carried),
-                schema::ERROR_COLUMNS.map(String::from).to_vec(),
+            let tables = [
+                schema::sentences_table(&output, carried),
+                schema::articles_table(&output, carried),
+                schema::errors_table(),
             ];
             let checkpoint = Checkpoint::new(settings.clone());
-            WriterState::create(dir, headers, checkpoint, session_start, options)?
+            WriterState::create(dir, tables, checkpoint, session_start, options)?
         }
         Start::Resume(mut ck) => {
             ck.settings.check_resume(&settings)?;
             if ck.complete {
                 return finish_complete(dir, *ck);
+            }
+            if options.output_format == TableFormat::Parquet {
+                return Err(Error::Config(format!(
+                    "{} holds an unfinished Parquet run, which cannot be resumed (a Parquet file is readable only once complete); pass --force to start over, or use --format csv for resumable runs",
+                    dir.display()
+                )));
             }
             ck.sessions += 1;
             let state = WriterState::reopen(dir, *ck, session_start, options)?;
@@ -265,7 +281,7 @@ pub fn run_batch(
             "the scoring workers stopped before the end of the input".into(),
         )),
         WriterEnd::Eof => {
-            state.sync_files()?;
+            state.finish_files()?;
             let mut ck = state.snapshot();
             let summary =
                 summary::summary_json(&settings, options, &reader, input_size, &output, &ck);

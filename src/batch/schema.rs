@@ -1,11 +1,14 @@
-//! The column schemas of `sentences.csv`, `articles.csv` and `errors.csv`,
-//! and the formatting of their rows. The per-sentence columns reuse
-//! [`crate::io::output`]'s single schema definition (without its leading
-//! `article_id`, which comes first here together with outlet, date and title).
+//! The column schemas of `sentences.csv`, `articles.csv` and `errors.csv`
+//! (and of their typed `.parquet` twins), and the formatting of their rows.
+//! The per-sentence columns reuse [`crate::io::output`]'s single schema
+//! definition (without its leading `article_id`, which comes first here
+//! together with outlet, date and title). The typed tables
+//! ([`sentences_table`], …) have exactly the names of the CSV headers.
 
 use crate::error::{Error, Result};
 use crate::io::corpus::{CorpusRecord, RecordError};
-use crate::io::output::{csv_error, csv_fields, csv_header, OutputOptions, SentenceRow};
+use crate::io::output::{self, csv_error, csv_fields, csv_header, OutputOptions, SentenceRow};
+use crate::io::table::{Column, ColumnType, Value};
 use crate::score::ScoredArticle;
 
 /// The leading columns of `sentences.csv` and `articles.csv`.
@@ -86,6 +89,56 @@ pub fn carried_output_names(
     out
 }
 
+/// The typed leading columns: `article_id` (never null), then outlet, date,
+/// title and the carried columns (null when empty).
+fn key_columns(carried: &[String]) -> Vec<Column> {
+    let mut c = vec![Column::required(ARTICLE_KEY_COLUMNS[0], ColumnType::Utf8)];
+    c.extend(
+        ARTICLE_KEY_COLUMNS[1..]
+            .iter()
+            .map(|n| Column::optional_text(*n)),
+    );
+    c.extend(carried.iter().map(Column::optional_text));
+    c
+}
+
+/// The typed columns of `sentences.parquet` (names = [`sentences_header`]).
+pub fn sentences_table(options: &OutputOptions, carried: &[String]) -> Vec<Column> {
+    let mut c = key_columns(carried);
+    c.extend(output::sentence_columns(options).into_iter().skip(1));
+    c
+}
+
+/// The typed columns of `articles.parquet` (names = [`articles_header`]).
+pub fn articles_table(options: &OutputOptions, carried: &[String]) -> Vec<Column> {
+    use ColumnType::{Float32, Int64};
+    let mut c = key_columns(carried);
+    let kinds = [Int64, Int64, Float32, Float32, Float32];
+    c.extend(
+        ARTICLE_STAT_COLUMNS
+            .iter()
+            .zip(kinds)
+            .map(|(n, k)| Column::required(*n, k)),
+    );
+    c.extend(
+        device_count_columns(options)
+            .into_iter()
+            .map(|n| Column::required(n, Int64)),
+    );
+    c
+}
+
+/// The typed columns of `errors.parquet` (names = [`ERROR_COLUMNS`]).
+pub fn errors_table() -> Vec<Column> {
+    vec![
+        Column::required("record", ColumnType::Int64),
+        Column::required("line", ColumnType::Int64),
+        Column::optional_text("article_id"),
+        Column::optional_text("field"),
+        Column::required("reason", ColumnType::Utf8),
+    ]
+}
+
 /// Per-article statistics, as written in `articles.csv`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArticleStats {
@@ -151,6 +204,60 @@ fn key_fields(record: &CorpusRecord) -> Vec<String> {
     ];
     f.extend(record.carried.iter().cloned());
     f
+}
+
+/// The typed leading cells (id, outlet, date, title, carried) of a record's rows.
+fn key_values(record: &CorpusRecord) -> Vec<Value> {
+    key_fields(record).into_iter().map(Value::Text).collect()
+}
+
+/// The typed `sentences` rows of one article (see [`sentences_table`]).
+pub fn sentence_values(
+    record: &CorpusRecord,
+    article: &ScoredArticle,
+    options: &OutputOptions,
+) -> Result<Vec<Vec<Value>>> {
+    let key = key_values(record);
+    article
+        .sentences
+        .iter()
+        .map(|s| {
+            let cells = output::sentence_values(&SentenceRow::new(&article.id, s, options))?;
+            Ok(key
+                .iter()
+                .cloned()
+                .chain(cells.into_iter().skip(1))
+                .collect())
+        })
+        .collect()
+}
+
+/// A statistic as its CSV twin holds it (4 decimals), as a float32.
+fn stat(x: f64) -> Value {
+    Value::Float(((x * 10_000.0).round() / 10_000.0) as f32)
+}
+
+/// The typed `articles` row of one article (see [`articles_table`]).
+pub fn article_values(record: &CorpusRecord, stats: &ArticleStats) -> Vec<Value> {
+    let mut row = key_values(record);
+    row.push(Value::count(stats.sentences));
+    row.push(Value::count(stats.framing_sentences));
+    row.push(stat(stats.framing_rate()));
+    row.push(stat(stats.framing_mean));
+    row.push(stat(stats.framing_max));
+    row.extend(stats.device_counts.iter().map(|n| Value::count(*n)));
+    row
+}
+
+/// The typed `errors` row of a record that could not be scored.
+pub fn error_values(e: &RecordError) -> Vec<Value> {
+    vec![
+        Value::count(e.record),
+        Value::count(e.line),
+        Value::Text(e.article_id.clone().unwrap_or_default()),
+        Value::Text(e.field.clone().unwrap_or_default()),
+        Value::Text(e.reason.clone()),
+    ]
 }
 
 /// Encodes rows as CSV bytes.
@@ -244,6 +351,40 @@ mod tests {
         ];
         let out = carried_output_names(&names, &[2, 3, 4, 5], &o);
         assert_eq!(out, ["input_framing", "lang", "input_LANG", "column_6"]);
+    }
+
+    #[test]
+    fn typed_tables_have_the_csv_names_and_types() {
+        let o = options();
+        let carried = ["lang".to_string()];
+        let names = |c: &[Column]| c.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let sentences = sentences_table(&o, &carried);
+        let articles = articles_table(&o, &carried);
+        assert_eq!(names(&sentences), sentences_header(&o, &carried));
+        assert_eq!(names(&articles), articles_header(&o, &carried));
+        assert_eq!(names(&errors_table()), ERROR_COLUMNS);
+        let kind = |c: &[Column], n: &str| c.iter().find(|c| c.name == n).map(|c| c.kind);
+        assert_eq!(kind(&sentences, "start"), Some(ColumnType::Int64));
+        assert_eq!(kind(&sentences, "flagged"), Some(ColumnType::Utf8List));
+        assert_eq!(kind(&articles, "framing_rate"), Some(ColumnType::Float32));
+        assert_eq!(kind(&articles, "doubt_count"), Some(ColumnType::Int64));
+        assert!(!sentences[0].nullable && sentences[1..5].iter().all(|c| c.nullable));
+    }
+
+    #[test]
+    fn typed_rows_match_the_csv_rows() {
+        let e = RecordError {
+            record: 3,
+            line: 7,
+            article_id: None,
+            field: Some("text".into()),
+            reason: "empty".into(),
+        };
+        let v = error_values(&e);
+        assert_eq!(v.len(), errors_table().len());
+        assert_eq!(v[0], Value::Int(3));
+        assert_eq!(v[2], Value::Text(String::new()));
+        assert_eq!(stat(0.123_456), Value::Float(0.1235));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! [`WorkBatch`]es, scoring workers turn them into [`DoneBatch`]es of formatted
 //! rows, and the writer ([`super::writer`]) appends them in input order.
 
+use super::files::Rows;
 use super::schema::{self, ArticleStats};
 use super::writer::{write_batches, DoneBatch, Outcome, WriterEnd, WriterState};
 use super::{BatchObserver, BatchOptions, Shard};
@@ -9,6 +10,7 @@ use super::{MAX_BATCH_RECORDS, MAX_BATCH_TEXT_BYTES, TOKEN_TEXT_BYTES};
 use crate::error::{Error, Result};
 use crate::io::corpus::{CorpusItem, CorpusReader, CorpusRecord, RecordError};
 use crate::io::output::OutputOptions;
+use crate::io::table::TableFormat;
 use crate::score::{Article, Pipeline};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +40,7 @@ pub(super) fn run_stages(
     }
     let stats = reader.stats();
     let shard = options.shard;
+    let format = options.output_format;
     // A batch never spans more records than a checkpoint interval.
     let max_records = usize::try_from(options.checkpoint_records)
         .unwrap_or(MAX_BATCH_RECORDS)
@@ -54,7 +57,7 @@ pub(super) fn run_stages(
         for _ in 0..threads {
             let rx = work_rx.clone();
             let tx = done_tx.clone();
-            scope.spawn(move || score_batches(pipeline, output, rx, tx));
+            scope.spawn(move || score_batches(pipeline, output, format, rx, tx));
         }
         drop(work_rx);
         drop(done_tx);
@@ -172,6 +175,7 @@ impl Window {
 fn score_batches(
     pipeline: &Pipeline,
     output: &OutputOptions,
+    format: TableFormat,
     work: Receiver<WorkBatch>,
     done: Sender<DoneBatch>,
 ) {
@@ -180,7 +184,7 @@ fn score_batches(
             .items
             .into_iter()
             .map(|item| match item {
-                CorpusItem::Article(record) => score_record(pipeline, output, record),
+                CorpusItem::Article(record) => score_record(pipeline, output, format, record),
                 CorpusItem::Error(e) => Outcome::Failed(e),
             })
             .collect();
@@ -199,7 +203,12 @@ fn score_batches(
 }
 
 /// Scores one record and formats its rows; a failure becomes an error record.
-fn score_record(pipeline: &Pipeline, output: &OutputOptions, mut record: CorpusRecord) -> Outcome {
+fn score_record(
+    pipeline: &Pipeline,
+    output: &OutputOptions,
+    format: TableFormat,
+    mut record: CorpusRecord,
+) -> Outcome {
     let article = Article {
         id: record.id.clone(),
         title: (!record.title.trim().is_empty()).then(|| record.title.clone()),
@@ -231,17 +240,35 @@ fn score_record(pipeline: &Pipeline, output: &OutputOptions, mut record: CorpusR
         return fail(&record, "no sentence found in the text".into());
     }
     let stats = ArticleStats::of(&scored, output);
-    let rows = schema::sentence_rows(&record, &scored, output)
-        .and_then(|s| Ok((s, schema::article_row(&record, &stats)?)));
-    match rows {
-        Ok((sentences_csv, article_csv)) => Outcome::Scored {
-            sentences_csv,
-            article_csv,
+    match format_rows(&record, &scored, &stats, output, format) {
+        Ok((sentence_rows, article_row)) => Outcome::Scored {
+            sentence_rows,
+            article_row,
             sentences: stats.sentences,
             framing_sentences: stats.framing_sentences,
         },
         Err(e) => fail(&record, format!("formatting failed: {e}")),
     }
+}
+
+/// The sentence rows and the article row of a scored record, in `format`.
+fn format_rows(
+    record: &CorpusRecord,
+    scored: &crate::score::ScoredArticle,
+    stats: &ArticleStats,
+    output: &OutputOptions,
+    format: TableFormat,
+) -> Result<(Rows, Rows)> {
+    Ok(match format {
+        TableFormat::Csv => (
+            Rows::Csv(schema::sentence_rows(record, scored, output)?),
+            Rows::Csv(schema::article_row(record, stats)?),
+        ),
+        TableFormat::Parquet => (
+            Rows::Typed(schema::sentence_values(record, scored, output)?),
+            Rows::Typed(vec![schema::article_values(record, stats)]),
+        ),
+    })
 }
 
 #[cfg(test)]

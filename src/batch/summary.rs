@@ -3,8 +3,8 @@
 //! run and the `summary.json` of a finished one.
 
 use super::files::{
-    partial_path, remove_own_files, write_atomic, ARTICLES_FILE, CHECKPOINT_FILE, ERRORS_FILE,
-    OUTPUT_FILES, SENTENCES_FILE, SUMMARY_FILE,
+    any_output_files, output_files, partial_path, remove_own_files, write_atomic, CHECKPOINT_FILE,
+    SUMMARY_FILE,
 };
 use super::{BatchOptions, Shard};
 use crate::error::{Error, Result};
@@ -49,16 +49,15 @@ pub fn prepare_dir(dir: &Path, resume: bool, force: bool) -> Result<Start> {
             ck.records_done
         )));
     }
-    let finished = OUTPUT_FILES
-        .iter()
-        .chain([SUMMARY_FILE].iter())
+    let finished = any_output_files()
+        .chain([SUMMARY_FILE])
         .any(|f| dir.join(f).exists());
     if finished {
         return Err(Error::Config(format!(
             "{shown} already holds a finished run; pass --force to overwrite it (or choose another --out)"
         )));
     }
-    let partials = OUTPUT_FILES.iter().any(|f| partial_path(dir, f).exists());
+    let partials = any_output_files().any(|f| partial_path(dir, f).exists());
     if partials && !resume {
         return Err(Error::Config(format!(
             "{shown} holds partial outputs of an interrupted run; pass --resume to continue it or --force to start over"
@@ -115,6 +114,13 @@ pub struct BatchSettings {
     pub max_article_bytes: usize,
     /// The share of the records.
     pub shard: Option<Shard>,
+    /// The output format (`csv` or `parquet`; runs of earlier versions wrote CSV).
+    #[serde(default = "csv_output")]
+    pub output: String,
+}
+
+fn csv_output() -> String {
+    "csv".to_string()
 }
 
 /// The input columns of a run, by name (also written to `summary.json`).
@@ -165,11 +171,12 @@ impl BatchSettings {
             threshold: options.threshold,
             max_article_bytes: options.max_article_bytes,
             shard: options.shard,
+            output: options.output_format.extension().to_string(),
         }
     }
 
     /// Every setting as (its name for the user, its value in words).
-    fn described(&self) -> [(&'static str, String); 15] {
+    fn described(&self) -> [(&'static str, String); 16] {
         let c = &self.columns;
         [
             ("input path", self.input.clone()),
@@ -196,6 +203,7 @@ impl BatchSettings {
                 "shard (--shard)",
                 shown(self.shard.map(|s| format!("{}/{}", s.index, s.count))),
             ),
+            ("output format (--format)", self.output.clone()),
         ]
     }
 
@@ -316,6 +324,7 @@ pub(super) fn summary_json(
 ) -> serde_json::Value {
     let counts = ck.counts;
     let elapsed = ck.elapsed_s.max(1e-9);
+    let [sentences_file, articles_file, errors_file] = output_files(options.output_format);
     let stats = reader.stats();
     let (_, mtime) = input_identity(&options.input);
     let devices: serde_json::Map<String, serde_json::Value> = output
@@ -355,9 +364,10 @@ pub(super) fn summary_json(
             "sentences_per_s": round3(counts.sentences as f64 / elapsed),
         },
         "outputs": {
-            "sentences": SENTENCES_FILE,
-            "articles": ARTICLES_FILE,
-            "errors": ERRORS_FILE,
+            "format": options.output_format.extension(),
+            "sentences": sentences_file,
+            "articles": articles_file,
+            "errors": errors_file,
         },
     })
 }
@@ -420,6 +430,7 @@ mod tests {
         let old = old_settings();
         assert_eq!(old.threshold, Some(0.3));
         assert_eq!(old.shard, Some(Shard { index: 1, count: 3 }));
+        assert_eq!(old.output, "csv");
         let now = old.clone();
         assert!(old.check_resume(&now).is_ok());
         let written = serde_json::to_string(&now).expect("serialize");

@@ -1,11 +1,12 @@
 //! The writer: puts scored batches back in input order, appends their rows
 //! to the `*.partial` outputs, keeps the counts and writes checkpoints.
 
-use super::files::{OutFile, OUTPUT_FILES};
+use super::files::{output_files, OutFile, OutTable, Rows};
 use super::summary::{self, Checkpoint, Counts};
 use super::{schema, BatchObserver, BatchOptions, Progress};
 use crate::error::Result;
 use crate::io::corpus::{InputStats, RecordError};
+use crate::io::table::{Column, TableFormat};
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,8 +15,8 @@ use std::time::{Duration, Instant};
 /// One record's result, formatted.
 pub(super) enum Outcome {
     Scored {
-        sentences_csv: Vec<u8>,
-        article_csv: Vec<u8>,
+        sentence_rows: Rows,
+        article_row: Rows,
         sentences: u64,
         framing_sentences: u64,
     },
@@ -46,8 +47,9 @@ pub(super) enum WriterEnd {
 /// The writer's files, counts and checkpoint bookkeeping.
 pub(super) struct WriterState {
     dir: PathBuf,
-    /// The outputs, in [`OUTPUT_FILES`] order.
-    files: Vec<OutFile>,
+    /// The outputs, in [`super::files::OUTPUT_FILES`] order.
+    files: Vec<OutTable>,
+    format: TableFormat,
     /// The last checkpoint written (or loaded).
     pub(super) checkpoint: Checkpoint,
     pub(super) counts: Counts,
@@ -62,36 +64,37 @@ pub(super) struct WriterState {
 }
 
 impl WriterState {
-    /// Starts a fresh run: creates the partial outputs, each holding its
-    /// header row, and writes the first checkpoint.
+    /// Starts a fresh run: creates the partial outputs of these `tables`
+    /// (CSV: each holding its header row), and writes the first checkpoint.
     pub(super) fn create(
         dir: &Path,
-        headers: [Vec<String>; 3],
+        tables: [Vec<Column>; 3],
         checkpoint: Checkpoint,
         session_start: Instant,
         options: &BatchOptions,
     ) -> Result<Self> {
-        let files = OUTPUT_FILES
+        let format = options.output_format;
+        let files = output_files(format)
             .iter()
-            .zip(headers)
-            .map(|(name, header)| OutFile::create(dir, name, &schema::csv_bytes([header])?))
+            .zip(tables)
+            .map(|(name, columns)| OutTable::create(dir, name, format, columns))
             .collect::<Result<_>>()?;
         let mut state = WriterState::new(dir, files, checkpoint, session_start, options);
         state.checkpoint()?;
         Ok(state)
     }
 
-    /// Continues a run: reopens the partial outputs cut back to the checkpoint.
+    /// Continues a CSV run: reopens the partial outputs cut back to the checkpoint.
     pub(super) fn reopen(
         dir: &Path,
         checkpoint: Checkpoint,
         session_start: Instant,
         options: &BatchOptions,
     ) -> Result<Self> {
-        let files = OUTPUT_FILES
+        let files = output_files(TableFormat::Csv)
             .iter()
             .zip(checkpoint.lengths)
-            .map(|(name, len)| OutFile::resume(dir, name, len))
+            .map(|(name, len)| OutFile::resume(dir, name, len).map(OutTable::Csv))
             .collect::<Result<_>>()?;
         Ok(WriterState::new(
             dir,
@@ -104,7 +107,7 @@ impl WriterState {
 
     fn new(
         dir: &Path,
-        files: Vec<OutFile>,
+        files: Vec<OutTable>,
         checkpoint: Checkpoint,
         session_start: Instant,
         options: &BatchOptions,
@@ -112,6 +115,7 @@ impl WriterState {
         WriterState {
             dir: dir.to_path_buf(),
             files,
+            format: options.output_format,
             counts: checkpoint.counts,
             records_done: checkpoint.records_done,
             session_elapsed_before: checkpoint.elapsed_s,
@@ -140,8 +144,13 @@ impl WriterState {
         }
     }
 
-    pub(super) fn sync_files(&mut self) -> Result<()> {
-        self.files.iter_mut().try_for_each(OutFile::sync)
+    fn sync_files(&mut self) -> Result<()> {
+        self.files.iter_mut().try_for_each(OutTable::sync)
+    }
+
+    /// Completes the outputs once every record is written (Parquet: footers).
+    pub(super) fn finish_files(&mut self) -> Result<()> {
+        self.files.iter_mut().try_for_each(OutTable::finish)
     }
 
     /// Syncs the outputs, then records them in the checkpoint.
@@ -165,19 +174,23 @@ impl WriterState {
         for outcome in batch.outcomes {
             match outcome {
                 Outcome::Scored {
-                    sentences_csv,
-                    article_csv,
+                    sentence_rows,
+                    article_row,
                     sentences,
                     framing_sentences,
                 } => {
-                    self.files[0].append(&sentences_csv)?;
-                    self.files[1].append(&article_csv)?;
+                    self.files[0].append(sentence_rows)?;
+                    self.files[1].append(article_row)?;
                     self.counts.articles_scored += 1;
                     self.counts.sentences += sentences;
                     self.counts.framing_sentences += framing_sentences;
                 }
                 Outcome::Failed(e) => {
-                    self.files[2].append(&schema::error_row(&e)?)?;
+                    let row = match self.format {
+                        TableFormat::Csv => Rows::Csv(schema::error_row(&e)?),
+                        TableFormat::Parquet => Rows::Typed(vec![schema::error_values(&e)]),
+                    };
+                    self.files[2].append(row)?;
                     self.counts.errors += 1;
                     if strict {
                         return Ok(Some(e));

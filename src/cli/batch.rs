@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use is_terminal::IsTerminal;
 use rhetor::batch::{run_batch, BatchObserver, BatchOptions, Progress, Shard};
 use rhetor::io::corpus::{ColumnSpec, CorpusFormat};
+use rhetor::io::TableFormat;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,6 +23,15 @@ pub enum InputFormat {
     Jsonl,
 }
 
+/// Output formats of the tables.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OutputFormat {
+    /// CSV tables (`*.csv`), resumable.
+    Csv,
+    /// Parquet tables (`*.parquet`): typed columns, Snappy-compressed; not resumable.
+    Parquet,
+}
+
 /// Arguments of `rhetor batch`.
 #[derive(clap::Args)]
 #[command(
@@ -29,7 +39,9 @@ pub enum InputFormat {
 article), errors.csv (records that could not be scored, with record number, line and reason) and \
 summary.json (counts, model, thresholds, input SHA-256, timings). Every input record is in \
 articles.csv or errors.csv. Until the run finishes the tables are *.partial and checkpoint.json says \
-how much of them is valid; --resume continues from there.\n\n\
+how much of them is valid; --resume continues from there. With --format parquet the tables are \
+sentences.parquet, articles.parquet and errors.parquet (same columns, typed; see docs/batch.md), \
+and an interrupted run cannot be resumed.\n\n\
 Columns are detected by name (case-insensitive): id/article_id/doc_id/stories_id, \
 text/body/content/article, outlet/source/media/media_name/publisher, \
 date/publish_date/published/timestamp, title/headline. Other columns are carried through.\n\n\
@@ -64,6 +76,9 @@ pub struct Args {
     /// Input format [default: from the file name; for `-`, JSONL if the input starts with `{`].
     #[arg(long, value_enum, value_name = "FORMAT")]
     input_format: Option<InputFormat>,
+    /// Output format of the tables.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "csv")]
+    format: OutputFormat,
     #[command(flatten)]
     model: ModelArgs,
     /// Flag a device (and count a framing sentence) when its probability reaches this value
@@ -108,8 +123,12 @@ pub fn run(args: Args) -> Result<i32> {
     let c = report.counts;
     if let Some(e) = &report.stopped_at {
         eprintln!("rhetor: error: {e}");
+        let how = match options.output_format {
+            TableFormat::Csv => "rerun with --resume, without --strict, to continue",
+            TableFormat::Parquet => "a Parquet run cannot be resumed: rerun with --force",
+        };
         eprintln!(
-            "rhetor: stopped by --strict after {} records ({} scored); {} is unfinished (rerun with --resume, without --strict, to continue)",
+            "rhetor: stopped by --strict after {} records ({} scored); {} is unfinished ({how})",
             c.records_read,
             c.articles_scored,
             args.out.display()
@@ -138,7 +157,9 @@ pub fn run(args: Args) -> Result<i32> {
             eprintln!(
                 "rhetor: {} records could not be scored: see {}",
                 c.errors,
-                args.out.join(rhetor::batch::ERRORS_FILE).display()
+                args.out
+                    .join(rhetor::batch::output_files(options.output_format)[2])
+                    .display()
             );
         }
     }
@@ -161,6 +182,10 @@ fn batch_options(args: &Args) -> BatchOptions {
     if let Some(n) = args.threads {
         o.threads = n.max(1);
     }
+    o.output_format = match args.format {
+        OutputFormat::Csv => TableFormat::Csv,
+        OutputFormat::Parquet => TableFormat::Parquet,
+    };
     o.threshold = args.threshold;
     o.max_article_bytes = args.max_article_bytes;
     o.strict = args.strict;

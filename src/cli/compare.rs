@@ -17,7 +17,8 @@ Writes DIR/compare.csv (one row per group × device), DIR/pairs.csv (one row per
 Details: docs/compare.md.\n\nExamples:\n  rhetor compare out/articles.csv --by outlet --out cmp\n  rhetor compare out/articles.csv --by outlet --by month --out cmp-monthly"
 )]
 pub struct Args {
-    /// `articles.csv` or `sentences.csv` written by `rhetor batch` (.gz accepted).
+    /// `articles.csv` or `sentences.csv` written by `rhetor batch` (.gz accepted), their
+    /// `.parquet` twins, or a batch output folder (its articles table, else its sentences table).
     #[arg(value_name = "FILE")]
     input: PathBuf,
     /// Group by a column (`outlet`, any carried column) or a period of the date column

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 #[command(
     after_help = "Inputs: --batch DIR reads DIR/articles.csv (statistics; DIR/sentences.csv is used when it is \
-missing) and DIR/sentences.csv (highlighted articles). --articles/--sentences name the files instead.\n\n\
+missing) and DIR/sentences.csv (highlighted articles), or their .csv.gz or .parquet twins. \
+--articles/--sentences name the files instead (CSV or Parquet).\n\n\
 The statistics are recomputed with the same code, defaults and seed as `rhetor compare`, so the \
 numbers match its compare.csv for the same --by keys and options. With a period key \
 (--by outlet --by month) the heat map and the tests use the other keys and the time series uses all of them.\n\n\
@@ -22,13 +23,13 @@ The page needs no network: CSS, JavaScript and SVG charts are inline.\n\nExample
 rhetor report --batch out --out report.html\n  rhetor report --batch out --by outlet --by month --max-articles 50 --out report.html"
 )]
 pub struct Args {
-    /// Folder written by `rhetor batch` (articles.csv, sentences.csv).
+    /// Folder written by `rhetor batch` (articles and sentences tables, CSV or Parquet).
     #[arg(long, value_name = "DIR")]
     batch: Option<PathBuf>,
-    /// articles.csv to compute the statistics from (overrides --batch).
+    /// articles.csv (or .parquet) to compute the statistics from (overrides --batch).
     #[arg(long, value_name = "FILE")]
     articles: Option<PathBuf>,
-    /// sentences.csv with the sentences to show (overrides --batch).
+    /// sentences.csv (or .parquet) with the sentences to show (overrides --batch).
     #[arg(long, value_name = "FILE")]
     sentences: Option<PathBuf>,
     /// The HTML file to write.
@@ -58,13 +59,9 @@ fn parse_pick(s: &str) -> Result<Pick, String> {
     }
 }
 
-/// The file under `--batch` when it exists.
-fn in_batch(batch: &Option<PathBuf>, name: &str) -> Option<PathBuf> {
-    let dir = batch.as_ref()?;
-    [name.to_string(), format!("{name}.gz")]
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.exists())
+/// The table `stem` (`.csv`, `.csv.gz` or `.parquet`) under `--batch` when it exists.
+fn in_batch(batch: &Option<PathBuf>, stem: &str) -> Option<PathBuf> {
+    rhetor::compare::input::batch_table(batch.as_ref()?, stem)
 }
 
 /// Runs `rhetor report`.
@@ -77,14 +74,14 @@ pub fn run(args: Args) -> Result<i32> {
     let sentences = args
         .sentences
         .clone()
-        .or_else(|| in_batch(&args.batch, "sentences.csv"));
+        .or_else(|| in_batch(&args.batch, "sentences"));
     let stats_file = args
         .articles
         .clone()
-        .or_else(|| in_batch(&args.batch, "articles.csv"))
+        .or_else(|| in_batch(&args.batch, "articles"))
         .or_else(|| sentences.clone());
     let Some(stats_file) = stats_file else {
-        bail!("give --batch DIR (with articles.csv or sentences.csv) or --articles FILE");
+        bail!("give --batch DIR (with articles.csv or sentences.csv, or their .parquet twins) or --articles FILE");
     };
     let data = read_dataset(
         &stats_file,

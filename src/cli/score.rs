@@ -2,7 +2,7 @@
 
 use super::args::{build, ModelArgs};
 use super::{EXIT_OK, EXIT_PARTIAL};
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::ValueEnum;
 use is_terminal::IsTerminal;
 use rhetor::io::output::{csv_error, csv_fields, json_error, SentenceRow};
@@ -15,6 +15,7 @@ use rhetor::score::Unit;
 use rhetor::score::{ScoredArticle, ScoredSentence};
 use rhetor::taxonomy::Device;
 use std::io::Write;
+use std::path::PathBuf;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -29,6 +30,8 @@ pub enum Format {
     Json,
     /// A self-contained HTML page with highlighted sentences.
     Html,
+    /// A Parquet file (needs --out): the CSV columns, typed.
+    Parquet,
 }
 
 /// Arguments of `rhetor score`.
@@ -43,6 +46,9 @@ pub struct Args {
     /// Output format [default: table on a terminal, csv otherwise].
     #[arg(short, long, value_enum)]
     format: Option<Format>,
+    /// Write to this file instead of standard output (required by, and only for, --format parquet).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     /// Flag a device when its probability reaches this value (overrides the model's thresholds).
     #[arg(short, long, value_parser = super::args::parse_probability)]
     threshold: Option<f32>,
@@ -97,7 +103,14 @@ pub fn run(args: Args) -> Result<i32> {
     } else {
         Format::Csv
     });
-    let mut sink = Sink::open(format, &options, stdout.is_terminal())?;
+    let mut sink = match (format, &args.out) {
+        (Format::Parquet, Some(path)) => Sink::parquet(path, &options)?,
+        (Format::Parquet, None) => bail!("--format parquet needs --out FILE"),
+        (_, Some(_)) => {
+            bail!("--out is only for --format parquet; redirect standard output for other formats")
+        }
+        (_, None) => Sink::open(format, &options, stdout.is_terminal())?,
+    };
     let mut scored_count = 0;
     let mut failures = 0;
     for file in &args.files {
@@ -134,6 +147,8 @@ enum Sink {
     Csv(Box<csv::Writer<std::io::Stdout>>),
     Jsonl(std::io::BufWriter<std::io::Stdout>),
     Collect(Format, Vec<ScoredArticle>),
+    #[cfg(feature = "parquet")]
+    Parquet(Box<rhetor::io::parquet::ParquetTableWriter>),
 }
 
 impl Sink {
@@ -153,13 +168,31 @@ impl Sink {
                 Sink::Csv(Box::new(w))
             }
             Format::Jsonl => Sink::Jsonl(std::io::BufWriter::new(std::io::stdout())),
-            Format::Json | Format::Html => Sink::Collect(format, Vec::new()),
+            Format::Json | Format::Html | Format::Parquet => Sink::Collect(format, Vec::new()),
         })
     }
 
-    /// True for the sinks that take one sentence at a time (CSV, JSONL).
+    /// A Parquet file of the CSV columns, typed.
+    #[cfg(feature = "parquet")]
+    fn parquet(path: &std::path::Path, options: &OutputOptions) -> Result<Sink> {
+        let columns = rhetor::io::output::sentence_columns(options);
+        let writer = rhetor::io::parquet::ParquetTableWriter::create(path, columns)?;
+        Ok(Sink::Parquet(Box::new(writer)))
+    }
+
+    #[cfg(not(feature = "parquet"))]
+    fn parquet(_path: &std::path::Path, _options: &OutputOptions) -> Result<Sink> {
+        Err(rhetor::io::table::parquet_unsupported("--format parquet").into())
+    }
+
+    /// True for the sinks that take one sentence at a time (CSV, JSONL, Parquet).
     fn streams(&self) -> bool {
-        matches!(self, Sink::Csv(_) | Sink::Jsonl(_))
+        match self {
+            Sink::Csv(_) | Sink::Jsonl(_) => true,
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(_) => true,
+            Sink::Table(_) | Sink::Collect(..) => false,
+        }
     }
 
     /// Writes one sentence of a streaming sink.
@@ -176,6 +209,8 @@ impl Sink {
                 serde_json::to_writer(&mut *out, &row).map_err(json_error)?;
                 out.write_all(b"\n").map_err(rhetor::Error::output)
             }
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(w) => w.append_row(&rhetor::io::output::sentence_values(&row)?),
             Sink::Table(_) | Sink::Collect(..) => Ok(()),
         }
     }
@@ -186,6 +221,12 @@ impl Sink {
             Sink::Csv(w) => write_csv_article(w, &article, options)?,
             Sink::Jsonl(out) => write_jsonl(&mut *out, std::slice::from_ref(&article), options)?,
             Sink::Collect(_, articles) => articles.push(article),
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(_) => {
+                for s in &article.sentences {
+                    self.write_sentence(&article.id, s, options)?;
+                }
+            }
         }
         Ok(())
     }
@@ -202,6 +243,10 @@ impl Sink {
                 options,
             )?,
             Sink::Jsonl(mut out) => out.flush().map_err(rhetor::Error::output)?,
+            #[cfg(feature = "parquet")]
+            Sink::Parquet(mut w) => {
+                w.finish()?;
+            }
             Sink::Table(_) => {}
         }
         Ok(())

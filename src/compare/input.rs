@@ -9,14 +9,18 @@
 //!   sentence, aggregated here per article (rows of one article need not be
 //!   adjacent).
 //!
-//! Files ending in `.gz` are decompressed. Every bad value is an error naming
-//! the file, the line and the column.
+//! Files ending in `.gz` are decompressed; `articles.parquet` and
+//! `sentences.parquet` (same columns, typed) are read through
+//! [`crate::io::table::TableReader`], with the same results. Every bad value
+//! is an error naming the file, the line (for Parquet: the row number + 1, as
+//! in the CSV twin) and the column.
 
 use crate::error::{Error, Location, Result};
+use crate::io::table::TableReader;
+pub use crate::io::table::{csv_read_error, open_csv};
 use crate::taxonomy::{Device, DeviceMap};
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Which kind of batch file was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +89,12 @@ impl Default for ReadOptions {
 /// no such file or field. `sentences.csv` needs it to count framing sentences
 /// the way `articles.csv` does.
 pub fn batch_framing_threshold(input: &Path) -> Option<f32> {
-    let summary = input.parent()?.join("summary.json");
+    let dir = if input.is_dir() {
+        input
+    } else {
+        input.parent()?
+    };
+    let summary = dir.join("summary.json");
     let text = std::fs::read_to_string(summary).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json.get("thresholds")?
@@ -94,30 +103,39 @@ pub fn batch_framing_threshold(input: &Path) -> Option<f32> {
         .map(|t| t as f32)
 }
 
-/// Opens a CSV file (gzip-compressed when it ends in `.gz`).
-pub fn open_csv(path: &Path) -> Result<csv::Reader<Box<dyn Read>>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            file,
-        )))
-    } else {
-        Box::new(std::io::BufReader::new(file))
-    };
-    Ok(csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(reader))
+/// The table to read for `path`: `path` itself, or for a `rhetor batch`
+/// output folder its articles table (`articles.csv`, `.csv.gz` or
+/// `.parquet`), else its sentences table.
+pub fn resolve_batch_input(path: &Path) -> Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    batch_table(path, "articles")
+        .or_else(|| batch_table(path, "sentences"))
+        .ok_or_else(|| {
+            Error::input(
+                Location::file(path.display().to_string()),
+                "a folder without articles.csv, articles.parquet, sentences.csv or sentences.parquet (is it a `rhetor batch` output folder?)",
+            )
+        })
 }
 
-/// Reads `articles.csv` or `sentences.csv` (recognised by its header).
+/// `dir/<stem>.csv`, `.csv.gz` or `.parquet`, the first that exists.
+pub fn batch_table(dir: &Path, stem: &str) -> Option<PathBuf> {
+    ["csv", "csv.gz", "parquet"]
+        .iter()
+        .map(|ext| dir.join(format!("{stem}.{ext}")))
+        .find(|p| p.is_file())
+}
+
+/// Reads `articles.csv` or `sentences.csv`, or their `.parquet` twins
+/// (recognised by their columns), or the table of a batch folder (see
+/// [`resolve_batch_input`]).
 pub fn read_dataset(path: &Path, options: ReadOptions) -> Result<Dataset> {
-    let source = path.display().to_string();
-    let mut reader = open_csv(path)?;
-    let header = reader
-        .headers()
-        .map_err(|e| csv_read_error(&source, e))?
-        .clone();
-    let columns: Vec<String> = header.iter().map(str::to_string).collect();
+    let path = resolve_batch_input(path)?;
+    let reader = TableReader::open(&path)?;
+    let source = reader.source().to_string();
+    let columns: Vec<String> = reader.headers().to_vec();
     if columns.iter().any(|c| c == "sentence_index") {
         read_sentences(reader, source, &columns, options)
     } else if columns.iter().any(|c| c == "framing_sentences") {
@@ -130,23 +148,6 @@ pub fn read_dataset(path: &Path, options: ReadOptions) -> Result<Dataset> {
              sentences.csv (with `sentence_index`, `flagged`)",
         ))
     }
-}
-
-/// Converts a CSV error into an input error with its line.
-pub fn csv_read_error(source: &str, e: csv::Error) -> Error {
-    let line = e.position().map(|p| p.line());
-    let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("this row has {len} fields but the header has {expected_len}"),
-        csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
-        _ => e.to_string(),
-    };
-    let mut location = Location::file(source);
-    if let Some(line) = line {
-        location = location.at_line(line);
-    }
-    Error::input(location, message)
 }
 
 fn required(columns: &[String], name: &str, source: &str) -> Result<usize> {
@@ -172,11 +173,7 @@ fn meta_range(columns: &[String], id: usize, end: usize, source: &str) -> Result
     Ok((id + 1..end).collect())
 }
 
-fn read_articles(
-    mut reader: csv::Reader<Box<dyn Read>>,
-    source: String,
-    columns: &[String],
-) -> Result<Dataset> {
+fn read_articles(mut reader: TableReader, source: String, columns: &[String]) -> Result<Dataset> {
     let id_col = required(columns, "article_id", &source)?;
     let sentences_col = required(columns, "sentences", &source)?;
     let framing_col = required(columns, "framing_sentences", &source)?;
@@ -188,10 +185,14 @@ fn read_articles(
             columns.iter().position(|c| *c == name).map(|i| (*d, i))
         })
         .collect();
+    let mut used = vec![id_col, sentences_col, framing_col];
+    used.extend(&meta_cols);
+    used.extend(device_cols.iter().map(|(_, i)| *i));
+    reader.keep_only(&used);
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut articles = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_read_error(&source, e))?;
+    for record in reader {
+        let record = record?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(i).unwrap_or("");
         let id = field(id_col).to_string();
@@ -258,7 +259,7 @@ fn parse_count(value: &str, source: &str, line: u64, column: &str) -> Result<u64
 }
 
 fn read_sentences(
-    mut reader: csv::Reader<Box<dyn Read>>,
+    mut reader: TableReader,
     source: String,
     columns: &[String],
     options: ReadOptions,
@@ -273,10 +274,13 @@ fn read_sentences(
         .copied()
         .filter(|d| columns.iter().any(|c| c == d.id()))
         .collect();
+    let mut used = vec![id_col, framing_col, flagged_col];
+    used.extend(&meta_cols);
+    reader.keep_only(&used);
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut articles: Vec<ArticleRecord> = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_read_error(&source, e))?;
+    for record in reader {
+        let record = record?;
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(i).unwrap_or("");
         let at = |column: &str| Location::file(&source).at_line(line).in_field(column);

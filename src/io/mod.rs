@@ -1,9 +1,14 @@
-//! Input and output: reading article files, corpora, and writing per-sentence
-//! rows as CSV, JSONL or JSON.
+//! Input and output: reading article files, corpora, and tables (CSV or
+//! Parquet), and writing per-sentence rows as CSV, JSONL, JSON or Parquet.
 
 pub mod article;
+pub mod columns;
 pub mod corpus;
 pub mod output;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod table;
 
 pub use article::{read_article, ReadOptions};
 pub use output::{OutputFormat, OutputOptions, SentenceRow};
+pub use table::{TableFormat, TableReader};

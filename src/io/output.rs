@@ -2,6 +2,7 @@
 //! documented in README.md ("Output schema") and are stable.
 
 use crate::error::{Error, Result};
+use crate::io::table::{Column, ColumnType, Value};
 use crate::model::Thresholds;
 use crate::score::{ScoredArticle, ScoredCue, ScoredSentence};
 use crate::taxonomy::{Device, DeviceMap};
@@ -251,6 +252,59 @@ pub fn csv_fields(row: &SentenceRow<'_>) -> Result<Vec<String>> {
     Ok(f)
 }
 
+/// The typed columns of [`csv_header`] (same names, same order), for Parquet:
+/// indices and offsets Int64, `attributed` Boolean, `text` and the `cues`
+/// JSON Utf8, probabilities Float32, `flagged` a list of device ids.
+pub fn sentence_columns(options: &OutputOptions) -> Vec<Column> {
+    use ColumnType::{Boolean, Float32, Int64, Utf8, Utf8List};
+    let kinds = [
+        Utf8, Int64, Int64, Int64, Int64, Int64, Int64, Boolean, Utf8, Float32, Utf8List,
+    ];
+    let header = csv_header(options);
+    let devices = options.devices.len();
+    header
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let kind = match kinds.get(i) {
+                Some(kind) => *kind,
+                None if i < kinds.len() + devices => Float32,
+                None => Utf8,
+            };
+            Column::required(name, kind)
+        })
+        .collect()
+}
+
+/// The typed cells of one row, matching [`sentence_columns`] (the values of
+/// [`csv_fields`], unformatted).
+pub fn sentence_values(row: &SentenceRow<'_>) -> Result<Vec<Value>> {
+    let mut v = vec![
+        Value::Text(row.article_id.to_string()),
+        Value::count(row.sentence_index),
+        Value::count(row.paragraph),
+        Value::count(row.start),
+        Value::count(row.end),
+        Value::count(row.byte_start),
+        Value::count(row.byte_end),
+        Value::Bool(row.attributed),
+        Value::Text(row.text.to_string()),
+        Value::Float(row.framing),
+        Value::List(row.flagged.iter().map(|d| d.to_string()).collect()),
+    ];
+    v.extend(
+        row.scores
+            .values()
+            .map(|x| Value::Float(x.as_f64().unwrap_or(0.0) as f32)),
+    );
+    for json in [serde_json::to_string(&row.cues), serde_json::to_string(&row.spans)] {
+        v.push(Value::Text(
+            json.map_err(|e| Error::Output(e.to_string()))?,
+        ));
+    }
+    Ok(v)
+}
+
 /// Writes the CSV header row (see [`csv_header`]).
 pub fn write_csv_header<W: Write>(w: &mut csv::Writer<W>, options: &OutputOptions) -> Result<()> {
     w.write_record(csv_header(options)).map_err(csv_error)
@@ -337,4 +391,25 @@ pub fn json_error(e: serde_json::Error) -> Error {
         return Error::output(std::io::Error::from(kind));
     }
     Error::Output(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_sentence_columns_match_the_csv_header() {
+        let o = OutputOptions::new(None, &Thresholds::default(), None);
+        let columns = sentence_columns(&o);
+        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        assert_eq!(names, csv_header(&o));
+        let kind = |name: &str| columns.iter().find(|c| c.name == name).map(|c| c.kind);
+        assert_eq!(kind("byte_end"), Some(ColumnType::Int64));
+        assert_eq!(kind("attributed"), Some(ColumnType::Boolean));
+        assert_eq!(kind("framing"), Some(ColumnType::Float32));
+        assert_eq!(kind("flagged"), Some(ColumnType::Utf8List));
+        assert_eq!(kind(Device::ALL[0].id()), Some(ColumnType::Float32));
+        assert_eq!(kind("cues"), Some(ColumnType::Utf8));
+        assert!(columns.iter().all(|c| !c.nullable));
+    }
 }

@@ -2,9 +2,10 @@
 //! [`ScoredArticle`]s (`rhetor score --format html`) or from the rows of a
 //! batch `sentences.csv` (`rhetor report`).
 
-use crate::compare::input::{csv_read_error, open_csv, parse_flagged};
+use crate::compare::input::parse_flagged;
 use crate::error::{Error, Location, Result};
 use crate::io::output::OutputOptions;
+use crate::io::table::TableReader;
 use crate::score::ScoredArticle;
 use crate::taxonomy::Device;
 use serde::Deserialize;
@@ -186,12 +187,9 @@ pub fn read_sentence_views(
 
 /// The ids of the `n` articles with the most flagged sentences.
 fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
-    let source = path.display().to_string();
-    let mut reader = open_csv(path)?;
-    let header = reader
-        .headers()
-        .map_err(|e| csv_read_error(&source, e))?
-        .clone();
+    let mut reader = TableReader::open(path)?;
+    let source = reader.source().to_string();
+    let header = reader.headers().to_vec();
     let position = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
             Error::input(
@@ -201,10 +199,11 @@ fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
         })
     };
     let (id_col, flagged_col) = (position("article_id")?, position("flagged")?);
+    reader.keep_only(&[id_col, flagged_col]);
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut counts: Vec<(String, u64)> = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_read_error(&source, e))?;
+    for record in reader {
+        let record = record?;
         let id = record.get(id_col).unwrap_or("");
         let slot = *index.entry(id.to_string()).or_insert_with(|| {
             counts.push((id.to_string(), 0));
@@ -226,12 +225,9 @@ fn read_views(
     max_articles: usize,
     keep: Option<&HashSet<String>>,
 ) -> Result<Vec<ArticleView>> {
-    let source = path.display().to_string();
-    let mut reader = open_csv(path)?;
-    let header = reader
-        .headers()
-        .map_err(|e| csv_read_error(&source, e))?
-        .clone();
+    let reader = TableReader::open(path)?;
+    let source = reader.source().to_string();
+    let header = reader.headers().to_vec();
     let col = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
             Error::input(
@@ -264,8 +260,8 @@ fn read_views(
     let mut seen: HashSet<String> = HashSet::new();
     let mut current: Option<String> = None;
     let mut wanted = false;
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_read_error(&source, e))?;
+    for record in reader {
+        let record = record?;
         let line = record.position().map_or(0, |p| p.line());
         let id = record.get(cols.id).unwrap_or("");
         if current.as_deref() != Some(id) {
