@@ -13,12 +13,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 N="${1:-3000}"
-MODEL="${2:-models/rhetor-minilm}"
+MODEL="${2:-models/rhetor-minilm-spans}"
 REPS="${3:-3}"
 OUT="$ROOT/bench-out/spans"
 rm -rf "$OUT"; mkdir -p "$OUT/articles"
-[ "${BENCH_NO_BUILD:-0}" = 1 ] || cargo build --release --quiet
-BIN="$ROOT/target/release/rhetor"
+# RHETOR_BIN: an already built binary (then nothing is built).
+BIN="${RHETOR_BIN:-$ROOT/target/release/rhetor}"
+[ -n "${RHETOR_BIN:-}" ] || cargo build --release --quiet
 
 python3 - "$N" "$OUT" <<'PY'
 import sys, os, glob

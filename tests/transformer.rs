@@ -199,6 +199,67 @@ fn binary_scores_with_a_transformer_model_folder() {
 }
 
 #[test]
+fn binary_writes_span_head_spans_with_offsets_into_the_original_and_shades_them_in_html() {
+    let (dir, base, model) = tiny(ContextMode::None);
+    // Curly quotes and a PDF line-break hyphen: normalised text differs from the original.
+    let original = "The \u{201c}brave\u{201d} minis-\nter lies to the nation again and again.\n\nOfficials said the talks failed on Monday after weeks of dispute.\n";
+    let article = dir.path().join("article.txt");
+    std::fs::write(&article, original).unwrap();
+    let stdout = score_jsonl(&model, &base, &article, &[]);
+    let mut seen = 0;
+    for line in stdout.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (s_start, s_end) = (row["start"].as_u64().unwrap(), row["end"].as_u64().unwrap());
+        for span in row["spans"].as_array().expect("spans array") {
+            let (start, end) = (
+                span["start"].as_u64().unwrap(),
+                span["end"].as_u64().unwrap(),
+            );
+            assert!(
+                s_start <= start && start < end && end <= s_end,
+                "{span} in {row}"
+            );
+            let (b0, b1) = (
+                span["byte_start"].as_u64().unwrap() as usize,
+                span["byte_end"].as_u64().unwrap() as usize,
+            );
+            // Byte and char offsets point at the same original text.
+            let chars: String = original
+                .chars()
+                .skip(start as usize)
+                .take((end - start) as usize)
+                .collect();
+            assert_eq!(&original[b0..b1], chars);
+            let technique = span["technique"].as_str().unwrap();
+            assert!(rhetor::taxonomy::Device::from_id(technique).is_some_and(|d| d.is_ptc()));
+            let p = span["probability"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&p));
+            seen += 1;
+        }
+    }
+    assert!(
+        seen > 0,
+        "the tiny model's random span head found no span: {stdout}"
+    );
+    let html = succeed(
+        rhetor()
+            .args(["score", "--format", "html", "--model"])
+            .arg(&model)
+            .arg(&article)
+            .env("RHETOR_BASE_DIR", &base),
+    );
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(
+        html.contains("<mark class=\"span d-"),
+        "no shaded span in the HTML"
+    );
+    assert!(
+        html.contains("shaded: span found by the model"),
+        "no legend"
+    );
+}
+
+#[test]
 fn binary_engines_int8_and_float_give_the_same_rows() {
     let (dir, base, model) = tiny(ContextMode::None);
     let article = dir.path().join("article.txt");

@@ -297,10 +297,11 @@ pub fn sentence_values(row: &SentenceRow<'_>) -> Result<Vec<Value>> {
             .values()
             .map(|x| Value::Float(x.as_f64().unwrap_or(0.0) as f32)),
     );
-    for json in [serde_json::to_string(&row.cues), serde_json::to_string(&row.spans)] {
-        v.push(Value::Text(
-            json.map_err(|e| Error::Output(e.to_string()))?,
-        ));
+    for json in [
+        serde_json::to_string(&row.cues),
+        serde_json::to_string(&row.spans),
+    ] {
+        v.push(Value::Text(json.map_err(|e| Error::Output(e.to_string()))?));
     }
     Ok(v)
 }

@@ -246,6 +246,7 @@ fn read_views(
         framing: col("framing")?,
         flagged: col("flagged")?,
         cues: col("cues")?,
+        spans: header.iter().position(|h| h == "spans"),
         title: header.iter().position(|h| h == "title"),
         devices: Device::ALL
             .iter()
@@ -313,6 +314,8 @@ struct SentenceColumns {
     framing: usize,
     flagged: usize,
     cues: usize,
+    /// The model spans (files written before the span head have none).
+    spans: Option<usize>,
     title: Option<usize>,
     devices: Vec<(Device, usize)>,
 }
@@ -369,6 +372,10 @@ impl SentenceColumns {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let spans = match self.spans {
+            Some(i) => span_views(field(i), &text, sentence_start, &at("spans"))?,
+            None => Vec::new(),
+        };
         Ok(SentenceView {
             paragraph: number(self.paragraph, "paragraph")? as usize,
             framing: number(self.framing, "framing")? as f32,
@@ -376,9 +383,49 @@ impl SentenceColumns {
             text,
             flagged,
             cues,
-            spans: Vec::new(),
+            spans,
         })
     }
+}
+
+/// A model span as stored in the `spans` JSON column.
+#[derive(Debug, Deserialize)]
+struct SpanJson {
+    technique: String,
+    start: usize,
+    text: String,
+    probability: f32,
+}
+
+/// The model spans of one `spans` cell, located in the sentence text.
+fn span_views(
+    cell: &str,
+    text: &str,
+    sentence_start: usize,
+    at: &Location,
+) -> Result<Vec<SpanView>> {
+    if cell.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let spans: Vec<SpanJson> = serde_json::from_str(cell.trim())
+        .map_err(|e| Error::input(at.clone(), format!("not a JSON array of spans: {e}")))?;
+    spans
+        .into_iter()
+        .map(|sp| {
+            let device = Device::from_id(&sp.technique).ok_or_else(|| {
+                Error::input(
+                    at.clone(),
+                    format!("unknown technique `{}` in a span", sp.technique),
+                )
+            })?;
+            Ok(SpanView {
+                device,
+                range: locate(text, &sp.text, sp.start.saturating_sub(sentence_start)),
+                text: sp.text,
+                probability: sp.probability,
+            })
+        })
+        .collect()
 }
 
 /// Finds `needle` in `text`, choosing the occurrence whose character offset is
@@ -414,10 +461,10 @@ mod tests {
         let path = dir.path().join("sentences.csv");
         std::fs::write(
             &path,
-            "article_id,outlet,date,title,sentence_index,paragraph,start,end,byte_start,byte_end,attributed,text,framing,flagged,doubt,cues\n\
-             a1,X,2024-01-01,Title,0,0,0,19,0,19,false,Allegedly it works.,0.8,doubt,0.8,\"[{\"\"device\"\":\"\"doubt\"\",\"\"start\"\":0,\"\"end\"\":9,\"\"text\"\":\"\"Allegedly\"\",\"\"pattern\"\":\"\"p\"\",\"\"weight\"\":1.5,\"\"attributed\"\":false}]\"\n\
-             a1,X,2024-01-01,Title,1,1,20,25,20,25,false,Fine.,0.1,,0.1,[]\n\
-             a2,Y,2024-01-02,,0,0,0,3,0,3,false,Ok.,0.1,,0.1,[]\n",
+            "article_id,outlet,date,title,sentence_index,paragraph,start,end,byte_start,byte_end,attributed,text,framing,flagged,doubt,cues,spans\n\
+             a1,X,2024-01-01,Title,0,0,0,19,0,19,false,Allegedly it works.,0.8,doubt,0.8,\"[{\"\"device\"\":\"\"doubt\"\",\"\"start\"\":0,\"\"end\"\":9,\"\"text\"\":\"\"Allegedly\"\",\"\"pattern\"\":\"\"p\"\",\"\"weight\"\":1.5,\"\"attributed\"\":false}]\",\"[{\"\"technique\"\":\"\"doubt\"\",\"\"start\"\":0,\"\"end\"\":12,\"\"byte_start\"\":0,\"\"byte_end\"\":12,\"\"text\"\":\"\"Allegedly it\"\",\"\"probability\"\":0.7}]\"\n\
+             a1,X,2024-01-01,Title,1,1,20,25,20,25,false,Fine.,0.1,,0.1,[],[]\n\
+             a2,Y,2024-01-02,,0,0,0,3,0,3,false,Ok.,0.1,,0.1,[],\n",
         )
         .unwrap();
         let views = read_sentence_views(&path, 1, Pick::First).unwrap();
@@ -434,6 +481,9 @@ mod tests {
         assert_eq!(v.sentences.len(), 2);
         assert_eq!(v.sentences[0].flagged, vec![(Device::Doubt, 0.8)]);
         assert_eq!(v.sentences[0].cues[0].range, Some((0, 9)));
+        assert_eq!(v.sentences[0].spans[0].range, Some((0, 12)));
+        assert_eq!(v.sentences[0].spans[0].device, Device::Doubt);
+        assert!(v.sentences[1].spans.is_empty());
         assert_eq!(v.sentences[1].paragraph, 1);
         assert_eq!(
             read_sentence_views(&path, 10, Pick::First).unwrap().len(),
