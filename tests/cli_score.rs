@@ -139,7 +139,7 @@ fn device_subset_limits_the_columns() {
         .unwrap()
         .to_string();
     assert!(
-        header.ends_with("flagged,scare_quotes,doubt,cues"),
+        header.ends_with("flagged,scare_quotes,doubt,cues,spans"),
         "{header}"
     );
 }

@@ -57,7 +57,7 @@ impl SpanHead {
     /// A head from its weights (`outputs × dim` row-major, and `outputs` biases).
     pub fn new(config: SpanHeadConfig, weight: Vec<f32>, bias: Vec<f32>) -> Result<SpanHead> {
         let outputs = config.outputs();
-        if bias.len() != outputs || weight.is_empty() || weight.len() % outputs != 0 {
+        if bias.len() != outputs || weight.is_empty() || !weight.len().is_multiple_of(outputs) {
             return Err(Error::Config(format!(
                 "span head: {} weights and {} biases do not fit {} outputs",
                 weight.len(),

@@ -25,6 +25,10 @@ use std::path::Path;
 pub const AUTHOR_VOICE_DEVICES: [Device; 2] =
     [Device::EditorialAside, Device::EvaluativeEditorializing];
 
+/// Per text of a batch: the probabilities of its word pieces (empty for
+/// texts that only serve as context, or without a span head).
+type PieceProbs = Vec<Vec<TokenProbs>>;
+
 /// A window of a long sentence: where it starts in the text and from which
 /// byte on its pieces are kept (earlier ones belong to the window before).
 struct Window {
@@ -297,7 +301,7 @@ impl TransformerScorer {
         texts: &[&str],
         batch: &[SentenceInput<'_>],
         index: &HashMap<&str, usize>,
-    ) -> Result<(Vec<Vec<f32>>, Vec<Vec<TokenProbs>>)> {
+    ) -> Result<(Vec<Vec<f32>>, PieceProbs)> {
         let Some(head) = &self.span_head else {
             return Ok((self.encoder.embed_texts(texts)?, Vec::new()));
         };

@@ -135,7 +135,7 @@ impl Default for TrainOptions {
 #[derive(Debug, Clone)]
 pub enum TrainOutcome {
     /// The model was written.
-    Finished(TrainReport),
+    Finished(Box<TrainReport>),
     /// Stopped after `epoch` by `stop_after`; `--resume` continues from the
     /// checkpoint in `checkpoint`.
     Stopped {

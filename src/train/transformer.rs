@@ -200,7 +200,7 @@ impl Trainer {
             report.dev_spans = Some(spans);
         }
         checkpoint::remove(&checkpoint::dir_of(out))?;
-        Ok(TrainOutcome::Finished(report))
+        Ok(TrainOutcome::Finished(Box::new(report)))
     }
 
     /// What determines a run's result: the options (but where caches go and
