@@ -161,8 +161,13 @@ fn writes_all_tables_with_detected_and_carried_columns() {
     );
     let n = sentences[0].len();
     assert_eq!(sentences[0][n - 2..], ["cues", "spans"]);
-    // The cue model has no span head: every spans cell is an empty list.
+    // The cue model has no span head: every spans cell is an empty list,
+    // and spans.csv holds only its header.
     assert!(column(&sentences, "spans").iter().all(|s| s == "[]"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("spans.csv")).unwrap(),
+        "article_id,sentence_index,technique,start,end,byte_start,byte_end,probability,text\n"
+    );
     // The editorial aside in article 1 is flagged and counted.
     let flagged = column(&sentences, "flagged");
     assert!(flagged.iter().any(|f| f.contains("editorial_aside")));

@@ -259,6 +259,78 @@ fn binary_writes_span_head_spans_with_offsets_into_the_original_and_shades_them_
     );
 }
 
+/// Reads a CSV file into its header and rows.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn batch_writes_one_spans_row_per_span_of_the_sentences_table() {
+    let (dir, base, model) = tiny(ContextMode::None);
+    let corpus = dir.path().join("corpus.csv");
+    std::fs::write(
+        &corpus,
+        "id,outlet,text\n\
+         a1,X,\"The brave minister lies to the nation again. Officials met on Monday.\"\n\
+         a2,Y,\"Traitors and cowards run the so-called reform, critics said.\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    succeed(
+        rhetor()
+            .arg("batch")
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out)
+            .arg("--model")
+            .arg(&model)
+            .arg("--quiet")
+            .env("RHETOR_BASE_DIR", &base),
+    );
+    let (sh, sentences) = read_csv(&out.join("sentences.csv"));
+    let col = |name: &str| sh.iter().position(|h| h == name).unwrap();
+    let mut expected = Vec::new();
+    for row in &sentences {
+        let spans: Vec<serde_json::Value> = serde_json::from_str(&row[col("spans")]).unwrap();
+        for sp in spans {
+            expected.push(vec![
+                row[col("article_id")].clone(),
+                row[col("sentence_index")].clone(),
+                sp["technique"].as_str().unwrap().to_string(),
+                sp["start"].to_string(),
+                sp["end"].to_string(),
+                sp["byte_start"].to_string(),
+                sp["byte_end"].to_string(),
+                sp["probability"].as_f64().unwrap().to_string(),
+                sp["text"].as_str().unwrap().to_string(),
+            ]);
+        }
+    }
+    let (header, rows) = read_csv(&out.join("spans.csv"));
+    assert_eq!(
+        header,
+        [
+            "article_id",
+            "sentence_index",
+            "technique",
+            "start",
+            "end",
+            "byte_start",
+            "byte_end",
+            "probability",
+            "text"
+        ]
+    );
+    assert!(!rows.is_empty(), "the tiny model's span head found no span");
+    assert_eq!(rows, expected);
+}
+
 #[test]
 fn binary_engines_int8_and_float_give_the_same_rows() {
     let (dir, base, model) = tiny(ContextMode::None);

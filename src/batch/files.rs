@@ -28,6 +28,11 @@ pub const ARTICLES_PARQUET: &str = "articles.parquet";
 /// Records that could not be scored, in a `--format parquet` run.
 pub const ERRORS_PARQUET: &str = "errors.parquet";
 
+/// The spans table of a CSV run (derived from `sentences.csv` at the end).
+pub const SPANS_FILE: &str = "spans.csv";
+/// The spans table of a Parquet run.
+pub const SPANS_PARQUET: &str = "spans.parquet";
+
 /// The three streamed outputs, in a fixed order.
 pub const OUTPUT_FILES: [&str; 3] = [SENTENCES_FILE, ARTICLES_FILE, ERRORS_FILE];
 /// The three streamed outputs of a `--format parquet` run, in the same order.
@@ -43,7 +48,10 @@ pub fn output_files(format: TableFormat) -> [&'static str; 3] {
 
 /// The streamed outputs of either format.
 pub fn any_output_files() -> impl Iterator<Item = &'static str> {
-    OUTPUT_FILES.into_iter().chain(PARQUET_OUTPUT_FILES)
+    OUTPUT_FILES
+        .into_iter()
+        .chain(PARQUET_OUTPUT_FILES)
+        .chain([SPANS_FILE, SPANS_PARQUET])
 }
 
 /// Removes rhetor's outputs (either format), partials and checkpoint from

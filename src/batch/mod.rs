@@ -25,6 +25,7 @@
 
 mod files;
 pub mod schema;
+pub mod spans;
 mod stages;
 mod summary;
 mod writer;
@@ -300,6 +301,7 @@ pub fn run_batch(
 /// The last steps of a complete run: renames, summary, checkpoint removal. Idempotent.
 fn finish_complete(dir: &Path, ck: Checkpoint) -> Result<BatchReport> {
     files::promote_partials(dir)?;
+    spans::write_spans_table(dir)?;
     let summary = ck.summary.unwrap_or_else(|| serde_json::json!({}));
     summary::write_json(dir, SUMMARY_FILE, &summary)?;
     files::remove_checkpoint(dir)?;
