@@ -3,19 +3,8 @@
 mod common;
 mod compare_support;
 
-use common::{ok, run as rhetor};
+use common::{ok, read_csv, run as rhetor};
 use compare_support::{default_outlets, write_batch};
-use std::path::Path;
-
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|x| x.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
-}
 
 fn col(header: &[String], name: &str) -> usize {
     header

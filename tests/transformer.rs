@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{rhetor, succeed};
+use common::{read_csv, rhetor, succeed};
 use rhetor::model::bert::{BertEncoder, Encoder};
 use rhetor::model::head::ContextMode;
 use rhetor::model::int8::Int8Encoder;
@@ -257,17 +257,6 @@ fn binary_writes_span_head_spans_with_offsets_into_the_original_and_shades_them_
         html.contains("shaded: span found by the model"),
         "no legend"
     );
-}
-
-/// Reads a CSV file into its header and rows.
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().iter().map(String::from).collect();
-    let rows = r
-        .records()
-        .map(|x| x.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
 }
 
 #[test]
