@@ -8,7 +8,7 @@ use super::optim::{
     head_probs, head_train_forward, init_head, init_linear, linear_vars, loss_weights,
     seeded_dropout, vars_of, weighted_bce, Adam, HeadVars,
 };
-use super::transformer::{progress_bar, BestEpoch, Fitted, Trainer};
+use super::transformer::{progress_bar, BestEpoch, FineTuned, Fitted, Trainer};
 use crate::error::{Error, Result};
 use crate::model::bert::{
     mean_pool, plan_batches, BertEncoder, BertLayer, BertModel, Encoder, MAX_BATCH_TOKENS,
@@ -28,8 +28,8 @@ impl Trainer {
     /// Fine-tunes the top `fine_tune_top` layers, the head and (with span
     /// labels) the span head together; keeps the epoch with the best dev
     /// score. Checkpoints after every epoch into `<out>/checkpoint/`; with
-    /// `resume` it continues from there. `None`: stopped by `stop_after`.
-    pub(super) fn fine_tune(&mut self, out: &Path) -> Result<Option<Fitted>> {
+    /// `resume` it continues from there, or stops early with `stop_after`.
+    pub(super) fn fine_tune(&mut self, out: &Path) -> Result<FineTuned> {
         if self.opts.context != ContextMode::None {
             return Err(Error::Config(
                 "fine-tuning supports only --context none".into(),
@@ -94,6 +94,7 @@ impl Trainer {
             ((first_epoch - 1) * self.train.epoch_rows(self.opts.voice_oversample).len()) as u64,
         );
         let mut finished = first_epoch > self.opts.epochs;
+        let mut last_epoch = first_epoch - 1;
         for epoch in first_epoch..=self.opts.epochs {
             self.rng = checkpoint::epoch_rng(self.opts.seed, epoch);
             let mut total_loss = 0.0;
@@ -161,13 +162,14 @@ impl Trainer {
                 best: best_state.map(|(f, e, _)| (f, e)),
             };
             checkpoint::save(&ckpt, &meta, &tensors)?;
+            last_epoch = epoch;
             if self.opts.stop_after == Some(epoch + 1 - first_epoch) {
                 break;
             }
         }
         pb.finish_and_clear();
         if !finished {
-            return Ok(None);
+            return Ok(FineTuned::Stopped { epoch: last_epoch });
         }
         let (epoch, weights) = best.into_best()?;
         let head_t = prefixed(&weights, "head.");
@@ -185,12 +187,12 @@ impl Trainer {
         } else {
             Some(span_head_of(&weights, &span_devices)?)
         };
-        Ok(Some(Fitted {
+        Ok(FineTuned::Fitted(Box::new(Fitted {
             head,
             layers,
             span_head,
             epoch,
-        }))
+        })))
     }
 
     /// The devices the span head learns: the trained PTC techniques, when

@@ -55,6 +55,17 @@ pub(super) struct Fitted {
     pub(super) epoch: usize,
 }
 
+/// How a fine-tuning invocation ended.
+pub(super) enum FineTuned {
+    /// Training finished: the best epoch's weights.
+    Fitted(Box<Fitted>),
+    /// Stopped by `stop_after` after this epoch, with a checkpoint.
+    Stopped {
+        /// The last epoch completed (and checkpointed).
+        epoch: usize,
+    },
+}
+
 /// Early stopping: the epoch with the best dev framing F1 so far, and its weights.
 pub(super) struct BestEpoch<T> {
     best: Option<(f64, usize, T)>,
@@ -177,12 +188,10 @@ impl Trainer {
             self.fit_head()?
         } else {
             match self.fine_tune(out)? {
-                Some(f) => f,
-                None => {
+                FineTuned::Fitted(f) => *f,
+                FineTuned::Stopped { epoch } => {
                     return Ok(TrainOutcome::Stopped {
-                        epoch: checkpoint::load(&checkpoint::dir_of(out), &self.fingerprint()?)?
-                            .0
-                            .epoch,
+                        epoch,
                         checkpoint: checkpoint::dir_of(out),
                     })
                 }
