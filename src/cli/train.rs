@@ -68,6 +68,11 @@ pub struct Args {
     /// Times each sentence of a CheckThat set is seen per epoch (oversampling).
     #[arg(long, default_value_t = 1, value_name = "N")]
     voice_oversample: usize,
+    /// Training sentences rewritten as sure editorial asides ("Let's notice
+    /// that …", "By the way, …") next to their originals, labelled only for
+    /// editorial_aside (0 = none; docs/model.md).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    aside_augment: usize,
     /// Factor on the author-voice probabilities of sentences in attributed
     /// speech (1 = no discount; measured on CheckThat dev, docs/model.md).
     #[arg(long, default_value_t = 0.5, value_parser = crate::cli::args::parse_probability)]
@@ -148,6 +153,7 @@ pub fn run(args: Args) -> Result<i32> {
         framing_weight: args.framing_weight,
         voice_weight: args.voice_weight,
         voice_oversample: args.voice_oversample,
+        aside_augment: args.aside_augment,
         attributed_voice_factor: args.attributed_voice_factor,
         coherent_framing: args.coherent_framing,
         voice_base_rate: f64::from(args.voice_base_rate),

@@ -17,6 +17,7 @@
 //! cached instead and those layers are trained together with the head.
 //! Thresholds are chosen per label on dev.
 
+mod augment;
 pub mod baseline;
 mod calibrate;
 mod checkpoint;
@@ -68,6 +69,10 @@ pub struct TrainOptions {
     /// Times each sentence of a set labelling only the author's voice
     /// (CheckThat, ~5 % of the multi-task data) is seen per epoch.
     pub voice_oversample: usize,
+    /// Training sentences rewritten as sure editorial asides ("Let's notice
+    /// that …") and paired with their originals, to teach `editorial_aside`
+    /// (see `augment`); 0 = none.
+    pub aside_augment: usize,
     /// Make `framing` coherent with the device flags (raise device thresholds
     /// until their flags agree with framing; see `calibrate`). Off by default:
     /// on PTC it costs sentence-level F1 (docs/model.md).
@@ -117,6 +122,7 @@ impl Default for TrainOptions {
             framing_weight: 2.0,
             voice_weight: 2.0,
             voice_oversample: 1,
+            aside_augment: 0,
             attributed_voice_factor: 0.5,
             coherent_framing: false,
             voice_base_rate: 0.27,

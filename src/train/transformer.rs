@@ -2,6 +2,7 @@
 //! fitting on cached frozen-encoder embeddings, dev evaluation, thresholds and
 //! writing the model folder. Fine-tuning of the top layers is in `fine_tune`.
 
+use super::augment;
 use super::calibrate::{fit_platt, logit, raise_device_thresholds};
 use super::checkpoint;
 use super::data::SpanLabels;
@@ -152,7 +153,12 @@ impl Trainer {
                 .map(|p| Ok((p.clone(), read_gold(p, GoldOptions::default())?)))
                 .collect()
         };
-        let (train_golds, dev_golds) = (read_all(train_paths)?, read_all(dev_paths)?);
+        let (mut train_golds, dev_golds) = (read_all(train_paths)?, read_all(dev_paths)?);
+        train_golds.extend(augment::aside_set(
+            &train_golds,
+            opts.aside_augment,
+            opts.seed,
+        ));
         let cues = CueModel::embedded()?;
         let silver = Silver(&cues);
         let mut table = TextTable::default();
