@@ -5,17 +5,16 @@
 //! cue model finds about 60 in PTC and CheckThat train, too few for the
 //! classifier to learn them (it gave "Let's notice that …" a probability near
 //! 0). This module turns `N` training sentences into asides by prefixing one
-//! of the sure openers of the cue model's `aside.*` patterns, and pairs each
-//! with its unchanged original, in a synthetic labelled set that labels only
-//! `editorial_aside` (rewritten → positive, original → negative). Nothing
-//! else is known for these rows, so they teach no technique and no `framing`.
+//! of the sure openers of the cue model's `aside.*` patterns: positives for
+//! `editorial_aside` that keep the labels of the sentence they were made from
+//! (its originals, already in the data, are the negatives).
 //!
 //! What it can show: that the classifier agrees with the cue model where the
 //! cue model is sure (the openers are the codebook's). It cannot show that the
 //! classifier finds asides the patterns miss; dev figures against the silver
 //! labels of natural dev sentences say how far it generalises.
 
-use crate::eval::labels::{GoldArticle, GoldFormat, GoldSentence, GoldSet};
+use crate::eval::labels::{GoldArticle, GoldSentence, GoldSet};
 use crate::taxonomy::Device;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -89,72 +88,96 @@ fn is_candidate(text: &str) -> bool {
         && !text.contains('?')
 }
 
-/// The synthetic labelled set: `n` candidate sentences of `golds` (drawn with
-/// `seed`), each as an article of two sentences, the aside (positive for
-/// `editorial_aside`) and the original (negative). `None` when `n` is 0 or no
-/// sentence qualifies.
-pub fn aside_set(golds: &[(PathBuf, GoldSet)], n: usize, seed: u64) -> Option<(PathBuf, GoldSet)> {
-    let mut pool: Vec<&str> = golds
+/// The synthetic labelled sets: `n` candidate sentences of `golds` (drawn
+/// with `seed`) rewritten as asides, one set per source set. A rewritten
+/// sentence keeps what its source labels (PTC: its techniques and `framing`,
+/// since an opener adds no technique) and is positive for `editorial_aside`;
+/// outputs its source does not label stay unknown (CheckThat: the author's
+/// voice, since "Note that …" need not be subjective). The originals are in
+/// the training data already, as negatives for `editorial_aside`.
+pub fn aside_sets(golds: &[(PathBuf, GoldSet)], n: usize, seed: u64) -> Vec<(PathBuf, GoldSet)> {
+    let mut pool: Vec<(usize, &GoldSentence)> = golds
         .iter()
-        .flat_map(|(_, g)| &g.articles)
-        .flat_map(|a| &a.sentences)
-        .map(|s| s.text.as_str())
-        .filter(|t| is_candidate(t))
+        .enumerate()
+        .flat_map(|(g, (_, set))| set.articles.iter().map(move |a| (g, a)))
+        .flat_map(|(g, a)| a.sentences.iter().map(move |s| (g, s)))
+        .filter(|(_, s)| is_candidate(&s.text))
         .collect();
-    pool.sort_unstable();
-    pool.dedup();
-    if n == 0 || pool.is_empty() {
-        return None;
-    }
-    let mut rng = StdRng::seed_from_u64(seed ^ 0xA51D_E5);
+    pool.sort_by(|a, b| (a.0, &a.1.text).cmp(&(b.0, &b.1.text)));
+    pool.dedup_by(|a, b| a.1.text == b.1.text);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x00A5_1DE5);
     pool.shuffle(&mut rng);
-    let sentence = |index: usize, text: String, aside: bool| GoldSentence {
-        index,
-        line: None,
-        text,
-        devices: if aside {
-            vec![Device::EditorialAside]
+    pool.truncate(n);
+    golds
+        .iter()
+        .enumerate()
+        .filter_map(|(g, (path, source))| {
+            let chosen: Vec<&GoldSentence> = pool
+                .iter()
+                .filter(|(from, _)| *from == g)
+                .map(|(_, s)| *s)
+                .collect();
+            (!chosen.is_empty()).then(|| rewritten_set(path, source, &chosen))
+        })
+        .collect()
+}
+
+/// The asides made of `chosen` (sentences of `source`), one article each.
+fn rewritten_set(
+    path: &std::path::Path,
+    source: &GoldSet,
+    chosen: &[&GoldSentence],
+) -> (PathBuf, GoldSet) {
+    let keeps_labels = source.labels_framing();
+    let with_aside = |devices: &[Device]| {
+        let mut d: Vec<Device> = if keeps_labels {
+            devices.to_vec()
         } else {
             Vec::new()
-        },
-        positive: aside,
-        split: Some("train".to_string()),
-        char_span: None,
+        };
+        if !d.contains(&Device::EditorialAside) {
+            d.push(Device::EditorialAside);
+        }
+        d
     };
-    let articles = pool
+    let articles = chosen
         .iter()
-        .take(n)
         .enumerate()
         .map(|(i, original)| GoldArticle {
             id: format!("aside-{i}"),
             title: None,
-            sentences: vec![
-                sentence(
-                    0,
-                    as_aside(ASIDE_OPENERS[i % ASIDE_OPENERS.len()], original),
-                    true,
-                ),
-                sentence(1, original.to_string(), false),
-            ],
+            sentences: vec![GoldSentence {
+                index: 0,
+                line: None,
+                text: as_aside(ASIDE_OPENERS[i % ASIDE_OPENERS.len()], &original.text),
+                devices: with_aside(&original.devices),
+                positive: keeps_labels && original.positive,
+                split: Some("train".to_string()),
+                char_span: None,
+            }],
             text: None,
             spans: None,
         })
         .collect();
+    let name = PathBuf::from(format!("{ASIDE_SET_PATH} {}", path.display()));
     let set = GoldSet {
-        source: PathBuf::from(ASIDE_SET_PATH),
-        // Like CheckThat, the set labels no technique and not `framing`.
-        format: GoldFormat::CheckThat,
+        source: name.clone(),
+        // The source's format: PTC-derived sets label techniques and `framing`,
+        // CheckThat-derived ones only what is added here.
+        format: source.format,
         articles,
-        devices: vec![Device::EditorialAside],
+        devices: with_aside(&source.devices),
         skipped: Vec::new(),
     };
-    Some((PathBuf::from(ASIDE_SET_PATH), set))
+    (name, set)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::labels::GoldFormat;
     use crate::model::cues::CueModel;
+    use crate::model::Scorer;
 
     fn gold(texts: &[&str]) -> GoldSet {
         GoldSet {
@@ -215,28 +238,57 @@ mod tests {
     }
 
     #[test]
-    fn the_set_pairs_asides_with_their_originals_and_labels_only_asides() {
-        let texts = [
+    fn asides_keep_the_labels_their_source_set_gives() {
+        let mut ptc = gold(&[
             "The ministry published the figures on Monday morning.",
             "Short.",
             "Officials said the talks would resume next week in Geneva.",
+        ]);
+        ptc.articles[0].sentences[0].devices = vec![Device::LoadedLanguage];
+        ptc.articles[0].sentences[0].positive = true;
+        ptc.devices = vec![Device::LoadedLanguage];
+        let mut subj = gold(&[
             "Is this a question that should be rewritten at all?",
-        ];
-        let golds = vec![(PathBuf::from("t.csv"), gold(&texts))];
-        let (_, set) = aside_set(&golds, 10, 13).expect("a set");
-        assert_eq!(set.articles.len(), 2, "two candidates qualify");
-        assert!(!set.labels_framing());
-        assert_eq!(set.devices, vec![Device::EditorialAside]);
-        for a in &set.articles {
-            let (aside, original) = (&a.sentences[0], &a.sentences[1]);
-            assert!(texts.contains(&original.text.as_str()));
-            assert!(aside.text.len() > original.text.len());
-            assert_eq!(aside.devices, vec![Device::EditorialAside]);
-            assert!(original.devices.is_empty() && !original.positive);
-        }
+            "The committee never answered the letter from the union.",
+        ]);
+        subj.format = GoldFormat::CheckThat;
+        subj.devices = vec![Device::EvaluativeEditorializing];
+        subj.articles[0].sentences[1].devices = vec![Device::EvaluativeEditorializing];
+        let golds = vec![(PathBuf::from("ptc"), ptc), (PathBuf::from("ct.tsv"), subj)];
+        let sets = aside_sets(&golds, 10, 13);
+        assert_eq!(sets.len(), 2, "one set per source with candidates");
+        let (ptc_set, ct_set) = (&sets[0].1, &sets[1].1);
+        assert_eq!(ptc_set.articles.len(), 2, "two PTC candidates qualify");
+        assert!(ptc_set.labels_framing());
+        assert_eq!(
+            ptc_set.devices,
+            vec![Device::LoadedLanguage, Device::EditorialAside]
+        );
+        let loaded = ptc_set
+            .articles
+            .iter()
+            .map(|a| &a.sentences[0])
+            .find(|s| s.text.contains("the ministry published"))
+            .expect("the rewritten first sentence");
+        assert_eq!(
+            loaded.devices,
+            vec![Device::LoadedLanguage, Device::EditorialAside]
+        );
+        assert!(loaded.positive, "framing kept");
+        // CheckThat: only the aside is known; the SUBJ label is not carried.
+        assert!(!ct_set.labels_framing());
+        assert_eq!(ct_set.devices, vec![Device::EditorialAside]);
+        assert_eq!(ct_set.articles.len(), 1);
+        assert_eq!(
+            ct_set.articles[0].sentences[0].devices,
+            vec![Device::EditorialAside]
+        );
         // Deterministic for a seed; n = 0 gives no set.
-        let again = aside_set(&golds, 10, 13).expect("a set").1;
-        assert_eq!(again.articles[0].sentences, set.articles[0].sentences);
-        assert!(aside_set(&golds, 0, 13).is_none());
+        let again = aside_sets(&golds, 10, 13);
+        assert_eq!(
+            again[0].1.articles[0].sentences,
+            ptc_set.articles[0].sentences
+        );
+        assert!(aside_sets(&golds, 0, 13).is_empty());
     }
 }

@@ -154,11 +154,8 @@ impl Trainer {
                 .collect()
         };
         let (mut train_golds, dev_golds) = (read_all(train_paths)?, read_all(dev_paths)?);
-        train_golds.extend(augment::aside_set(
-            &train_golds,
-            opts.aside_augment,
-            opts.seed,
-        ));
+        let asides = augment::aside_sets(&train_golds, opts.aside_augment, opts.seed);
+        train_golds.extend(asides);
         let cues = CueModel::embedded()?;
         let silver = Silver(&cues);
         let mut table = TextTable::default();
