@@ -626,11 +626,7 @@ fn occlude(enc: &Encoded, word: &Range<usize>, mask_id: Option<u32>) -> Encoded 
 
 /// Reads and checks a transformer model's `config.json`.
 pub fn read_config(dir: &Path) -> Result<TransformerConfig> {
-    let path = dir.join("config.json");
-    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let config: TransformerConfig = serde_json::from_str(&raw)
-        .map_err(|e| Error::model(&path, format!("not a transformer model config: {e}")))?;
-    Ok(config)
+    super::read_json(&dir.join("config.json"), "not a transformer model config")
 }
 
 impl Scorer for TransformerScorer {
