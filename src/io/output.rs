@@ -9,21 +9,6 @@ use crate::taxonomy::{Device, DeviceMap};
 use serde::Serialize;
 use std::io::Write;
 
-/// Output formats of `rhetor score`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    /// Human-readable table (colour on a terminal).
-    Table,
-    /// One CSV row per sentence.
-    Csv,
-    /// One JSON object per sentence per line.
-    Jsonl,
-    /// One JSON document with every article.
-    Json,
-    /// A self-contained HTML page.
-    Html,
-}
-
 /// What to include in the output.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
