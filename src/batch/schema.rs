@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::io::corpus::{CorpusRecord, RecordError};
-use crate::io::output::{self, csv_error, csv_fields, csv_header, OutputOptions, SentenceRow};
+use crate::io::output::{self, csv_error, csv_header, OutputOptions, SentenceRow};
 use crate::io::table::{Column, ColumnType, Value};
 use crate::score::ScoredArticle;
 
@@ -194,21 +194,13 @@ impl ArticleStats {
     }
 }
 
-/// The leading fields (id, outlet, date, title, carried) of a record's rows.
-fn key_fields(record: &CorpusRecord) -> Vec<String> {
-    let mut f = vec![
-        record.id.clone(),
-        record.outlet.clone(),
-        record.date.clone(),
-        record.title.clone(),
-    ];
-    f.extend(record.carried.iter().cloned());
-    f
-}
-
 /// The typed leading cells (id, outlet, date, title, carried) of a record's rows.
 fn key_values(record: &CorpusRecord) -> Vec<Value> {
-    key_fields(record).into_iter().map(Value::Text).collect()
+    [&record.id, &record.outlet, &record.date, &record.title]
+        .into_iter()
+        .chain(&record.carried)
+        .map(|f| Value::Text(f.clone()))
+        .collect()
 }
 
 /// The typed `sentences` rows of one article (see [`sentences_table`]).
@@ -273,26 +265,23 @@ where
         .map_err(|e| Error::Output(e.error().to_string()))
 }
 
-/// The `sentences.csv` rows of one article, as CSV bytes.
+/// The `sentences.csv` rows of one article, as CSV bytes: the cells of
+/// [`sentence_values`] as text.
 pub fn sentence_rows(
     record: &CorpusRecord,
     article: &ScoredArticle,
     options: &OutputOptions,
 ) -> Result<Vec<u8>> {
-    let key = key_fields(record);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for s in &article.sentences {
-        let fields = csv_fields(&SentenceRow::new(&article.id, s, options))?;
-        w.write_record(key.iter().chain(fields.iter().skip(1)))
-            .map_err(csv_error)?;
-    }
-    w.into_inner()
-        .map_err(|e| Error::Output(e.error().to_string()))
+    csv_bytes(
+        sentence_values(record, article, options)?
+            .iter()
+            .map(|row| row.iter().map(Value::csv_text).collect()),
+    )
 }
 
 /// The `articles.csv` row of one article, as CSV bytes.
 pub fn article_row(record: &CorpusRecord, stats: &ArticleStats) -> Result<Vec<u8>> {
-    let mut row = key_fields(record);
+    let mut row: Vec<String> = key_values(record).iter().map(Value::csv_text).collect();
     row.push(stats.sentences.to_string());
     row.push(stats.framing_sentences.to_string());
     row.push(format!("{:.4}", stats.framing_rate()));
@@ -304,13 +293,7 @@ pub fn article_row(record: &CorpusRecord, stats: &ArticleStats) -> Result<Vec<u8
 
 /// The `errors.csv` row of a record that could not be scored, as CSV bytes.
 pub fn error_row(e: &RecordError) -> Result<Vec<u8>> {
-    csv_bytes([vec![
-        e.record.to_string(),
-        e.line.to_string(),
-        e.article_id.clone().unwrap_or_default(),
-        e.field.clone().unwrap_or_default(),
-        e.reason.clone(),
-    ]])
+    csv_bytes([error_values(e).iter().map(Value::csv_text).collect()])
 }
 
 #[cfg(test)]

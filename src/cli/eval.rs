@@ -15,6 +15,7 @@ use rhetor::eval::spans::{cues_as_spans, evaluate_spans};
 use rhetor::eval::tune::tune_thresholds;
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
 use rhetor::model::thresholds::{read_config_thresholds, write_config_thresholds};
+use rhetor::model::Thresholds;
 use rhetor::{LoadOptions, ModelSpec, Rhetor};
 use std::path::{Path, PathBuf};
 
@@ -111,21 +112,16 @@ pub fn run(args: Args) -> Result<i32> {
         refuse_tuning_on_test(&gold, &gold_path, args.split)?;
     }
     let rhetor = build(args.model.builder().batch_size(args.batch_size))?;
-    let scorer = rhetor.scorer();
-    let folder = model_folder(&args.model.model);
-    let thresholds = match &folder {
-        Some(dir) => read_config_thresholds(dir, scorer.thresholds())?,
-        None => scorer.thresholds().clone(),
-    };
-    let mut run = score_gold(&gold, scorer, thresholds, args.batch_size)?;
+    let thresholds = eval_thresholds(&args.model.model, rhetor.thresholds())?;
+    let mut run = score_gold(&gold, rhetor.scorer(), thresholds, args.batch_size)?;
     let mut tuned = Vec::new();
     let mut notes = Vec::new();
     if args.tune {
-        let Some(dir) = &folder else {
+        let Some(dir) = model_folder(&args.model.model) else {
             bail!("--tune writes the thresholds into a model folder: pass --model with a folder (e.g. --model models/cues or --model baseline)");
         };
         let (t, rows) = tune_thresholds(&gold, &run);
-        write_config_thresholds(dir, &t)?;
+        write_config_thresholds(&dir, &t)?;
         eprintln!(
             "rhetor: tuned {} thresholds written to {}",
             rows.len(),
@@ -218,6 +214,15 @@ fn model_folder(spec: &ModelSpec) -> Option<PathBuf> {
     }
 }
 
+/// The thresholds a model is evaluated with: its own, overridden by those in
+/// its [`model_folder`]'s `config.json`.
+fn eval_thresholds(spec: &ModelSpec, own: &Thresholds) -> Result<Thresholds> {
+    Ok(match model_folder(spec) {
+        Some(dir) => read_config_thresholds(&dir, own)?,
+        None => own.clone(),
+    })
+}
+
 /// Refuses `--tune` on anything that looks like a test split.
 fn refuse_tuning_on_test(gold: &GoldSet, path: &Path, split: Option<Split>) -> Result<()> {
     let named_test = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
@@ -255,10 +260,7 @@ fn baseline_runs(
             .model(spec.clone());
         match builder.build() {
             Ok(rhetor) => {
-                let thresholds = match model_folder(&spec) {
-                    Some(dir) => read_config_thresholds(&dir, rhetor.thresholds())?,
-                    None => rhetor.thresholds().clone(),
-                };
+                let thresholds = eval_thresholds(&spec, rhetor.thresholds())?;
                 runs.push(score_gold(gold, rhetor.scorer(), thresholds, batch_size)?);
             }
             Err(e) => notes.push(format!("baseline `{name}` not evaluated: {e}")),

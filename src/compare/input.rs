@@ -339,14 +339,10 @@ pub fn parse_flagged(value: &str) -> std::result::Result<Vec<Device>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
         let path = dir.join(name);
-        std::fs::File::create(&path)
-            .unwrap()
-            .write_all(content.as_bytes())
-            .unwrap();
+        std::fs::write(&path, content).unwrap();
         path
     }
 

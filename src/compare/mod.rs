@@ -245,9 +245,25 @@ impl Comparison {
     pub fn smallest_attainable_p(&self) -> f64 {
         (self.family_size() as f64 / (self.options.permutations as f64 + 1.0)).min(1.0)
     }
-}
 
-impl Comparison {
+    /// The pairs with a Holm-adjusted p < 0.05 for the rate or the share,
+    /// smallest rate p first.
+    pub fn significant_pairs(&self) -> Vec<&PairTest> {
+        let mut significant: Vec<&PairTest> = self
+            .pairs
+            .iter()
+            .filter(|p| {
+                p.rate_p_holm.is_some_and(|x| x < 0.05) || p.share_p_holm.is_some_and(|x| x < 0.05)
+            })
+            .collect();
+        significant.sort_by(|x, y| {
+            x.rate_p_holm
+                .unwrap_or(1.0)
+                .total_cmp(&y.rate_p_holm.unwrap_or(1.0))
+        });
+        significant
+    }
+
     /// The position of a measure.
     pub fn measure_index(&self, measure: Measure) -> Option<usize> {
         self.measures.iter().position(|m| *m == measure)
@@ -279,7 +295,8 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
     let mut measures = vec![Measure::Framing];
     measures.extend(data.devices.iter().map(|d| Measure::Device(*d)));
 
-    let mut members: BTreeMap<Vec<SortKey>, Vec<&ArticleRecord>> = BTreeMap::new();
+    // Keys sort alphabetically, with `unknown` last.
+    let mut members: BTreeMap<Vec<(bool, String)>, Vec<&ArticleRecord>> = BTreeMap::new();
     let mut unknown_dates = 0;
     for article in &data.articles {
         let key: Vec<String> = keyers.iter().map(|k| k.key(article)).collect();
@@ -291,14 +308,14 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
             unknown_dates += 1;
         }
         members
-            .entry(key.into_iter().map(SortKey).collect())
+            .entry(key.into_iter().map(|k| (k == UNKNOWN, k)).collect())
             .or_default()
             .push(article);
     }
     let groups: Vec<GroupStats> = members
         .iter()
         .map(|(key, articles)| {
-            let key: Vec<String> = key.iter().map(|k| k.0.clone()).collect();
+            let key: Vec<String> = key.iter().map(|k| k.1.clone()).collect();
             group_stats(key, articles, &measures, options)
         })
         .collect();
@@ -322,22 +339,6 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
         pairs,
         unknown_dates,
     })
-}
-
-/// Sorts key values alphabetically, with `unknown` last.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct SortKey(String);
-
-impl Ord for SortKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.0 == UNKNOWN, &self.0).cmp(&(other.0 == UNKNOWN, &other.0))
-    }
-}
-
-impl PartialOrd for SortKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
 }
 
 /// Computes one key of an article.

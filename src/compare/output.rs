@@ -307,17 +307,7 @@ fn pairs_table(s: &mut String, c: &Comparison) {
             100 * tested.len()
         ));
     }
-    let mut significant: Vec<&PairTest> = tested
-        .into_iter()
-        .filter(|p| {
-            p.rate_p_holm.is_some_and(|x| x < 0.05) || p.share_p_holm.is_some_and(|x| x < 0.05)
-        })
-        .collect();
-    significant.sort_by(|x, y| {
-        x.rate_p_holm
-            .unwrap_or(1.0)
-            .total_cmp(&y.rate_p_holm.unwrap_or(1.0))
-    });
+    let significant = c.significant_pairs();
     if significant.is_empty() {
         s.push_str("None.\n\n");
     } else {

@@ -143,9 +143,23 @@ pub fn average_precision(scores: &[f32], gold: &[bool]) -> Option<f64> {
     if positives == 0 || scores.len() != gold.len() {
         return None;
     }
+    let (mut ap, mut prev_recall) = (0.0f64, 0.0f64);
+    sweep(scores, gold, |_, tp, fp| {
+        let recall = tp as f64 / positives as f64;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+    });
+    Some(ap)
+}
+
+/// Calls `visit(threshold, tp, fp)` for every distinct score in decreasing
+/// order, with the true and false positives of predicting `score >= threshold`
+/// (tied scores enter together).
+fn sweep(scores: &[f32], gold: &[bool], mut visit: impl FnMut(f32, u64, u64)) {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp, mut ap, mut prev_recall) = (0u64, 0u64, 0.0f64, 0.0f64);
+    let (mut tp, mut fp) = (0u64, 0u64);
     let mut i = 0;
     while i < order.len() {
         let threshold = scores[order[i]];
@@ -157,12 +171,8 @@ pub fn average_precision(scores: &[f32], gold: &[bool]) -> Option<f64> {
             }
             i += 1;
         }
-        let recall = tp as f64 / positives as f64;
-        let precision = tp as f64 / (tp + fp) as f64;
-        ap += (recall - prev_recall) * precision;
-        prev_recall = recall;
+        visit(threshold, tp, fp);
     }
-    Some(ap)
 }
 
 /// The threshold that maximises F1 when predicting `score >= threshold`, and
@@ -188,26 +198,13 @@ pub fn best_threshold_by(
     if scores.len() != gold.len() {
         return None;
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp) = (0u64, 0u64);
     let mut best: Option<(f32, f64)> = None;
-    let mut i = 0;
-    while i < order.len() {
-        let threshold = scores[order[i]];
-        while i < order.len() && scores[order[i]] == threshold {
-            if gold[order[i]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
+    sweep(scores, gold, |threshold, tp, fp| {
         let value = objective(tp, fp);
         if best.is_none_or(|(_, b)| value > b) {
             best = Some((threshold, value));
         }
-    }
+    });
     best
 }
 

@@ -472,6 +472,12 @@ mod tests {
         (a - b).abs() < 1e-12
     }
 
+    const ZERO: SpanPrf = SpanPrf {
+        precision: 0.0,
+        recall: 0.0,
+        f1: 0.0,
+    };
+
     fn prf(pred: &[Range<usize>], gold: &[Range<usize>]) -> SpanPrf {
         si_sums(pred, gold).prf()
     }
@@ -480,14 +486,7 @@ mod tests {
     fn si_disjoint_spans_score_zero() {
         let s = si_sums(&[0..5], &[10..20]);
         assert_eq!((s.predicted, s.gold), (1, 1));
-        assert_eq!(
-            s.prf(),
-            SpanPrf {
-                precision: 0.0,
-                recall: 0.0,
-                f1: 0.0
-            }
-        );
+        assert_eq!(s.prf(), ZERO);
     }
 
     #[test]
@@ -544,14 +543,7 @@ mod tests {
     #[test]
     fn si_empty_prediction_sets() {
         let s = si_sums(&[], &[0..10]);
-        assert_eq!(
-            s.prf(),
-            SpanPrf {
-                precision: 0.0,
-                recall: 0.0,
-                f1: 0.0
-            }
-        );
+        assert_eq!(s.prf(), ZERO);
         // Neither gold nor predicted spans: F1 1, as in the task scorer.
         assert_eq!(si_sums(&[], &[]).prf().f1, 1.0);
         // Predictions without gold: P 0.
@@ -613,13 +605,7 @@ mod tests {
             gold(None, 0..14),                       // no technique: not counted
         ];
         let c = tc_counts(&spans, &tokens);
-        assert_eq!(
-            c,
-            TcCounts {
-                correct: 1,
-                total: 3
-            }
-        );
+        assert_eq!((c.correct, c.total), (1, 3));
         assert!(close(c.micro_f1(), 1.0 / 3.0));
         assert_eq!(TcCounts::default().micro_f1(), 0.0);
     }
@@ -638,24 +624,14 @@ mod tests {
             gold(Some(Device::Doubt), 0..10),
             gold(Some(Device::LoadedLanguage), 0..10),
         ];
-        assert_eq!(
-            tc_counts(&both, &tokens),
-            TcCounts {
-                correct: 2,
-                total: 2
-            }
-        );
+        let c = tc_counts(&both, &tokens);
+        assert_eq!((c.correct, c.total), (2, 2));
         let one_wrong = [
             gold(Some(Device::Doubt), 0..10),
             gold(Some(Device::FlagWaving), 0..10),
         ];
-        assert_eq!(
-            tc_counts(&one_wrong, &tokens),
-            TcCounts {
-                correct: 1,
-                total: 2
-            }
-        );
+        let c = tc_counts(&one_wrong, &tokens);
+        assert_eq!((c.correct, c.total), (1, 2));
     }
 
     #[test]

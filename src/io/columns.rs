@@ -72,6 +72,18 @@ impl Value {
     pub fn count(n: impl TryInto<i64>) -> Value {
         Value::Int(n.try_into().unwrap_or(i64::MAX))
     }
+
+    /// The cell as its CSV twin holds it: floats with 4 decimals, booleans
+    /// as `true`/`false`, lists joined by `;`.
+    pub fn csv_text(&self) -> String {
+        match self {
+            Value::Text(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Float(x) => format!("{x:.4}"),
+            Value::Bool(b) => b.to_string(),
+            Value::List(l) => l.join(";"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,5 +10,5 @@ pub mod parquet;
 pub mod table;
 
 pub use article::{read_article, ReadOptions};
-pub use output::{OutputFormat, OutputOptions, SentenceRow};
+pub use output::{OutputOptions, SentenceRow};
 pub use table::{TableFormat, TableReader};

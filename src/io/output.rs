@@ -9,21 +9,6 @@ use crate::taxonomy::{Device, DeviceMap};
 use serde::Serialize;
 use std::io::Write;
 
-/// Output formats of `rhetor score`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    /// Human-readable table (colour on a terminal).
-    Table,
-    /// One CSV row per sentence.
-    Csv,
-    /// One JSON object per sentence per line.
-    Jsonl,
-    /// One JSON document with every article.
-    Json,
-    /// A self-contained HTML page.
-    Html,
-}
-
 /// What to include in the output.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
@@ -227,29 +212,10 @@ pub fn csv_header(options: &OutputOptions) -> Vec<String> {
     h
 }
 
-/// The CSV fields of one row, matching [`csv_header`].
+/// The CSV fields of one row, matching [`csv_header`]: the cells of
+/// [`sentence_values`] as text.
 pub fn csv_fields(row: &SentenceRow<'_>) -> Result<Vec<String>> {
-    let mut f = vec![
-        row.article_id.to_string(),
-        row.sentence_index.to_string(),
-        row.paragraph.to_string(),
-        row.start.to_string(),
-        row.end.to_string(),
-        row.byte_start.to_string(),
-        row.byte_end.to_string(),
-        row.attributed.to_string(),
-        row.text.to_string(),
-        format!("{:.4}", row.framing),
-        row.flagged.join(";"),
-    ];
-    f.extend(
-        row.scores
-            .values()
-            .map(|v| format!("{:.4}", v.as_f64().unwrap_or(0.0))),
-    );
-    f.push(serde_json::to_string(&row.cues).map_err(|e| Error::Output(e.to_string()))?);
-    f.push(serde_json::to_string(&row.spans).map_err(|e| Error::Output(e.to_string()))?);
-    Ok(f)
+    Ok(sentence_values(row)?.iter().map(Value::csv_text).collect())
 }
 
 /// The typed columns of [`csv_header`] (same names, same order), for Parquet:

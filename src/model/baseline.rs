@@ -210,9 +210,7 @@ impl BaselineModel {
     /// Reads a baseline model folder (`config.json` + `weights.safetensors`).
     pub fn from_dir(dir: &Path) -> Result<BaselineModel> {
         let cfg_path = dir.join("config.json");
-        let raw = std::fs::read_to_string(&cfg_path).map_err(|e| Error::io(&cfg_path, e))?;
-        let cfg: BaselineConfig = serde_json::from_str(&raw)
-            .map_err(|e| Error::model(&cfg_path, format!("not a baseline config: {e}")))?;
+        let cfg: BaselineConfig = super::read_json(&cfg_path, "not a baseline config")?;
         if cfg.buckets_log2 != BUCKETS_LOG2 {
             return Err(Error::model(
                 &cfg_path,

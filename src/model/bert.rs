@@ -64,9 +64,7 @@ fn default_eps() -> f64 {
 impl BertConfig {
     /// Reads a `config.json`.
     pub fn from_file(path: &Path) -> Result<BertConfig> {
-        let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let cfg: BertConfig = serde_json::from_str(&raw)
-            .map_err(|e| Error::model(path, format!("not a BERT config rhetor can run: {e}")))?;
+        let cfg: BertConfig = super::read_json(path, "not a BERT config rhetor can run")?;
         if cfg.num_attention_heads == 0 || !cfg.hidden_size.is_multiple_of(cfg.num_attention_heads)
         {
             return Err(Error::model(

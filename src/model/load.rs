@@ -186,9 +186,7 @@ pub fn model_kind(dir: &Path) -> Result<ModelKind> {
         kind: String,
     }
     let path = dir.join("config.json");
-    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let config: KindOnly = serde_json::from_str(&raw)
-        .map_err(|e| Error::model(&path, format!("not a rhetor model config: {e}")))?;
+    let config: KindOnly = super::read_json(&path, "not a rhetor model config")?;
     serde_json::from_value(serde_json::Value::String(config.kind.clone()))
         .map_err(|_| Error::model(&path, format!("unknown model kind `{}`", config.kind)))
 }

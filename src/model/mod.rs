@@ -20,9 +20,10 @@ pub mod thresholds;
 pub mod tiny;
 pub mod transformer;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::taxonomy::{Device, DeviceMap};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 pub use load::{load, load_dir, LoadOptions, LoadedModel, ModelSpec};
 pub use transformer::Engine;
@@ -181,6 +182,13 @@ pub trait Scorer: Send + Sync {
     fn uses_context(&self) -> bool {
         false
     }
+}
+
+/// Reads the JSON file at `path` as a `T`; one that does not parse is a
+/// model error saying `what` it is not.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&raw).map_err(|e| Error::model(path, format!("{what}: {e}")))
 }
 
 /// The logistic function.

@@ -160,18 +160,22 @@ impl SpanHead {
     }
 }
 
-/// Words: maximal runs of pieces with no gap between them (`"self", "##-",
-/// "##made"` is one word; punctuation split off by the tokenizer but touching
-/// the word stays with it). Returns piece index ranges.
-pub fn words(tokens: &[TokenProbs]) -> Vec<Range<usize>> {
-    let mut out: Vec<Range<usize>> = Vec::new();
-    for (i, t) in tokens.iter().enumerate() {
+/// Words: maximal runs of consecutive pieces with no gap between them
+/// (`"self", "##-", "##made"` is one word; punctuation split off by the
+/// tokenizer but touching the word stays with it). `pieces` are (position,
+/// byte range) pairs in order; returns position ranges.
+pub fn words(pieces: impl IntoIterator<Item = (usize, Range<usize>)>) -> Vec<Range<usize>> {
+    let mut out: Vec<(Range<usize>, usize)> = Vec::new();
+    for (i, bytes) in pieces {
         match out.last_mut() {
-            Some(w) if tokens[w.end - 1].end == t.start => w.end = i + 1,
-            _ => out.push(i..i + 1),
+            Some((w, end)) if w.end == i && *end == bytes.start => {
+                w.end = i + 1;
+                *end = bytes.end;
+            }
+            _ => out.push((i..i + 1, bytes.end)),
         }
     }
-    out
+    out.into_iter().map(|(w, _)| w).collect()
 }
 
 /// Spans from piece probabilities: maximal runs of words whose highest
@@ -182,7 +186,7 @@ pub fn spans_of(tokens: &[TokenProbs], devices: &[Device], threshold: f32) -> Ve
     let inside = |w: &Range<usize>| tokens[w.clone()].iter().any(|t| t.any >= threshold);
     let mut runs: Vec<Range<usize>> = Vec::new();
     let mut previous_inside = false;
-    for w in words(tokens) {
+    for w in words(tokens.iter().map(|t| t.start..t.end).enumerate()) {
         let is_inside = inside(&w);
         match runs.last_mut() {
             Some(r) if is_inside && previous_inside => r.end = w.end,
@@ -262,7 +266,10 @@ mod tests {
             piece(3, 9, 0.0, 0.0),
             piece(10, 14, 0.0, 0.0),
         ];
-        assert_eq!(words(&t), vec![0..3, 3..4]);
+        assert_eq!(
+            words(t.iter().map(|p| p.start..p.end).enumerate()),
+            vec![0..3, 3..4]
+        );
     }
 
     #[test]

@@ -61,9 +61,7 @@ impl StoredDevices {
 /// Returns `base` unchanged when the config has no `thresholds`.
 pub fn read_config_thresholds(dir: &Path, base: &Thresholds) -> Result<Thresholds> {
     let path = dir.join("config.json");
-    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let value: serde_json::Value = serde_json::from_str(&raw)
-        .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
+    let value: serde_json::Value = super::read_json(&path, "invalid JSON")?;
     let Some(t) = value.get("thresholds") else {
         return Ok(base.clone());
     };
@@ -93,9 +91,7 @@ fn check_probability(t: f32, label: &str, path: &Path) -> Result<f32> {
 /// Writes `thresholds` into a model folder's `config.json`, keeping every other key.
 pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()> {
     let path = dir.join("config.json");
-    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let mut value: serde_json::Value = serde_json::from_str(&raw)
-        .map_err(|e| Error::model(&path, format!("invalid JSON: {e}")))?;
+    let mut value: serde_json::Value = super::read_json(&path, "invalid JSON")?;
     let stored = Thresholds {
         devices: thresholds.devices,
         framing: thresholds.framing,

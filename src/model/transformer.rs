@@ -11,7 +11,7 @@ use super::cues::CueModel;
 use super::head::{ContextMode, Head, HeadConfig};
 use super::int8::Int8Encoder;
 use super::kernels::Kernel;
-use super::span_head::{continuation, SpanHead, SpanHeadConfig};
+use super::span_head::{continuation, words, SpanHead, SpanHeadConfig};
 use super::{setup, sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds, TokenProbs};
 use crate::error::{Error, Result};
 use crate::taxonomy::{Device, DeviceMap, Label};
@@ -19,6 +19,7 @@ use crate::text::attribution::is_attributed;
 use crate::tokenize::Encoded;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::Path;
 
 /// The devices of the author's own voice, discounted in attributed speech.
@@ -509,7 +510,10 @@ impl TransformerScorer {
         let Some(enc) = enc.into_iter().next() else {
             return Ok(vec![]);
         };
-        let words = word_groups(&enc);
+        // Real pieces only: special tokens have empty byte ranges.
+        let words = words(
+            (enc.offsets.iter().map(|&(s, e)| s..e).enumerate()).filter(|(_, b)| b.end > b.start),
+        );
         if words.is_empty() {
             return Ok(vec![]);
         }
@@ -527,10 +531,15 @@ impl TransformerScorer {
         }
         let logits = self.head_logits(feats, emb.len())?;
         let base = logits[0][output];
-        let mut attributions: Vec<(f32, &std::ops::Range<usize>)> = words
+        let mut attributions: Vec<(f32, Range<usize>)> = words
             .iter()
             .zip(&logits[1..])
-            .map(|(w, l)| (base - l[output], &w.bytes))
+            .map(|(w, l)| {
+                (
+                    base - l[output],
+                    enc.offsets[w.start].0..enc.offsets[w.end - 1].1,
+                )
+            })
             .filter(|(a, _)| *a > 0.0)
             .collect();
         attributions.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.start.cmp(&b.1.start)));
@@ -587,37 +596,11 @@ impl TransformerScorer {
     }
 }
 
-/// A word: consecutive word pieces with no gap between them.
-struct WordGroup {
-    pieces: std::ops::Range<usize>,
-    bytes: std::ops::Range<usize>,
-}
-
-fn word_groups(enc: &Encoded) -> Vec<WordGroup> {
-    let mut out: Vec<WordGroup> = Vec::new();
-    for (i, &(s, e)) in enc.offsets.iter().enumerate() {
-        if e <= s {
-            continue; // special token
-        }
-        match out.last_mut() {
-            Some(w) if w.pieces.end == i && w.bytes.end == s => {
-                w.pieces.end = i + 1;
-                w.bytes.end = e;
-            }
-            _ => out.push(WordGroup {
-                pieces: i..i + 1,
-                bytes: s..e,
-            }),
-        }
-    }
-    out
-}
-
-fn occlude(enc: &Encoded, word: &WordGroup, mask_id: Option<u32>) -> Encoded {
+fn occlude(enc: &Encoded, word: &Range<usize>, mask_id: Option<u32>) -> Encoded {
     match mask_id {
         Some(m) => {
             let mut ids = enc.ids.clone();
-            for id in &mut ids[word.pieces.clone()] {
+            for id in &mut ids[word.clone()] {
                 *id = m;
             }
             Encoded {
@@ -626,7 +609,7 @@ fn occlude(enc: &Encoded, word: &WordGroup, mask_id: Option<u32>) -> Encoded {
             }
         }
         None => {
-            let keep = |i: &usize| !word.pieces.contains(i);
+            let keep = |i: &usize| !word.contains(i);
             Encoded {
                 ids: (0..enc.ids.len())
                     .filter(keep)
@@ -643,11 +626,7 @@ fn occlude(enc: &Encoded, word: &WordGroup, mask_id: Option<u32>) -> Encoded {
 
 /// Reads and checks a transformer model's `config.json`.
 pub fn read_config(dir: &Path) -> Result<TransformerConfig> {
-    let path = dir.join("config.json");
-    let raw = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let config: TransformerConfig = serde_json::from_str(&raw)
-        .map_err(|e| Error::model(&path, format!("not a transformer model config: {e}")))?;
-    Ok(config)
+    super::read_json(&dir.join("config.json"), "not a transformer model config")
 }
 
 impl Scorer for TransformerScorer {

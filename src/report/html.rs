@@ -565,18 +565,7 @@ fn series_section(series: &Comparison) -> Result<String> {
 fn pairs_section(c: &Comparison) -> String {
     let mut html = String::from("<h2 id=\"pairs\">Differences between groups</h2>\n");
     let tested = c.pairs.iter().filter(|p| p.rate_p.is_some()).count();
-    let mut significant: Vec<_> = c
-        .pairs
-        .iter()
-        .filter(|p| {
-            p.rate_p_holm.is_some_and(|x| x < 0.05) || p.share_p_holm.is_some_and(|x| x < 0.05)
-        })
-        .collect();
-    significant.sort_by(|x, y| {
-        x.rate_p_holm
-            .unwrap_or(1.0)
-            .total_cmp(&y.rate_p_holm.unwrap_or(1.0))
-    });
+    let significant = c.significant_pairs();
     let _ = writeln!(
         html,
         "<p class=\"muted\">{tested} permutation tests per family; {} with a Holm-adjusted p &lt; 0.05 for the rate or the share. The full list is in <code>pairs.csv</code> (<code>rhetor compare</code>).</p>",

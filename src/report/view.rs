@@ -188,16 +188,7 @@ pub fn read_sentence_views(
 /// The ids of the `n` articles with the most flagged sentences.
 fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
     let mut reader = TableReader::open(path)?;
-    let source = reader.source().to_string();
-    let header = reader.headers().to_vec();
-    let position = |name: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| {
-            Error::input(
-                Location::file(&source).at_line(1).in_field(name),
-                format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
-            )
-        })
-    };
+    let position = |name| required_column(&reader, name);
     let (id_col, flagged_col) = (position("article_id")?, position("flagged")?);
     reader.keep_only(&[id_col, flagged_col]);
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -218,6 +209,20 @@ fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
     Ok(counts.into_iter().take(n).map(|(id, _)| id).collect())
 }
 
+/// The position of column `name` of a `sentences.csv`.
+fn required_column(reader: &TableReader, name: &str) -> Result<usize> {
+    reader
+        .headers()
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| {
+            Error::input(
+                Location::file(reader.source()).at_line(1).in_field(name),
+                format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
+            )
+        })
+}
+
 /// Reads the articles of `sentences.csv` (those in `keep`, if given) until
 /// `max_articles` are collected.
 fn read_views(
@@ -228,14 +233,7 @@ fn read_views(
     let reader = TableReader::open(path)?;
     let source = reader.source().to_string();
     let header = reader.headers().to_vec();
-    let col = |name: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| {
-            Error::input(
-                Location::file(&source).at_line(1).in_field(name),
-                format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
-            )
-        })
-    };
+    let col = |name| required_column(&reader, name);
     let cols = SentenceColumns {
         id: col("article_id")?,
         index: col("sentence_index")?,

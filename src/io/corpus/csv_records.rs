@@ -243,6 +243,10 @@ mod tests {
         out
     }
 
+    fn problem(rec: &CsvRecord) -> &str {
+        rec.problem.as_deref().unwrap_or("")
+    }
+
     fn fields(rec: &CsvRecord) -> Vec<String> {
         rec.fields
             .iter()
@@ -272,16 +276,8 @@ mod tests {
     fn reports_stray_and_trailing_quotes() {
         let recs = all("a,b\n1,x\"y\n2,\"ab\"c\n3,ok\n");
         assert_eq!(recs.len(), 4);
-        assert!(recs[1]
-            .problem
-            .as_deref()
-            .unwrap_or("")
-            .contains("stray quote"));
-        assert!(recs[2]
-            .problem
-            .as_deref()
-            .unwrap_or("")
-            .contains("after the closing quote"));
+        assert!(problem(&recs[1]).contains("stray quote"));
+        assert!(problem(&recs[2]).contains("after the closing quote"));
         assert!(recs[3].problem.is_none());
     }
 
@@ -289,11 +285,7 @@ mod tests {
     fn reports_unterminated_quote() {
         let recs = all("a,b\n1,\"open\n2,x\n");
         assert_eq!(recs.len(), 2);
-        assert!(recs[1]
-            .problem
-            .as_deref()
-            .unwrap_or("")
-            .contains("never closed"));
+        assert!(problem(&recs[1]).contains("never closed"));
     }
 
     #[test]
@@ -302,11 +294,7 @@ mod tests {
         let recs = all(&format!("a,b\n1,{big}\n2,y\n"));
         assert_eq!(recs.len(), 3);
         assert!(recs[1].fields.is_empty());
-        assert!(recs[1]
-            .problem
-            .as_deref()
-            .unwrap_or("")
-            .contains("larger than"));
+        assert!(problem(&recs[1]).contains("larger than"));
         assert_eq!(fields(&recs[2]), ["2", "y"]);
     }
 }

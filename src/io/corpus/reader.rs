@@ -162,11 +162,6 @@ impl CorpusReader {
         self.gzip
     }
 
-    /// The input's name (`<stdin>` for standard input).
-    pub fn source_name(&self) -> &str {
-        &self.name
-    }
-
     /// Bytes read and hash of the raw input, shared.
     pub fn stats(&self) -> Arc<InputStats> {
         Arc::clone(&self.stats)
