@@ -12,7 +12,6 @@ pyarrow. Without them the tests skip, unless RHETOR_REQUIRE_CLUSTER_TESTS is set
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
@@ -36,18 +35,6 @@ def missing(what: str):
     if REQUIRED:
         pytest.fail(f"RHETOR_REQUIRE_CLUSTER_TESTS is set but {message}")
     pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def cli() -> str:
-    path = os.environ.get("RHETOR_CLI") or str(ROOT / "target" / "release" / "rhetor")
-    if not Path(path).is_file():
-        subprocess.run(
-            ["nice", "-n", "15", "cargo", "build", "--release", "--bin", "rhetor"],
-            cwd=ROOT,
-            check=True,
-        )
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ worker process, for Spark and Dask)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -15,18 +14,6 @@ import rhetor
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "data" / "corpus-sample.csv"
-
-
-@pytest.fixture(scope="module")
-def cli() -> str:
-    path = os.environ.get("RHETOR_CLI") or str(ROOT / "target" / "release" / "rhetor")
-    if not Path(path).is_file():
-        subprocess.run(
-            ["nice", "-n", "15", "cargo", "build", "--release", "--bin", "rhetor"],
-            cwd=ROOT,
-            check=True,
-        )
-    return path
 
 
 def test_score_frame_with_titles_equals_batch_sentences(cli, tmp_path):

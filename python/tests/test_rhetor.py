@@ -26,18 +26,6 @@ EXAMPLES = sorted((ROOT / "data" / "examples").glob("*.txt"))
 CORPUS = ROOT / "data" / "corpus-sample.csv"
 
 
-@pytest.fixture(scope="session")
-def cli() -> str:
-    path = os.environ.get("RHETOR_CLI") or str(ROOT / "target" / "release" / "rhetor")
-    if not Path(path).is_file():
-        subprocess.run(
-            ["nice", "-n", "15", "cargo", "build", "--release", "--bin", "rhetor"],
-            cwd=ROOT,
-            check=True,
-        )
-    return path
-
-
 def run_cli(cli, files, *args, check=True):
     """Runs `rhetor score --format csv`; returns (DataFrame or None, stderr, exit code)."""
     p = subprocess.run(
