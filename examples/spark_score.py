@@ -98,9 +98,16 @@ def read_corpus(spark, path, fmt):
 
 
 def number_records(df):
-    """Adds RECORD: 1-based, in the order Spark reads the input (partition by partition)."""
+    """Adds RECORD: 1-based, in the order Spark reads the input (partition by
+    partition). Returns the frame and the number of records, or `None` when the
+    input is one partition (a CSV file, always: multi-line CSV cannot be split):
+    then RECORD is the position in it and needs no counting job; the records are
+    counted with the final counts instead (`count_records`)."""
     from pyspark.sql import functions as F
 
+    if df.rdd.getNumPartitions() == 1:
+        # monotonically_increasing_id = (partition << 33) + position in the partition.
+        return df.withColumn(RECORD, F.monotonically_increasing_id() + 1), None
     df = df.withColumn("__pid", F.spark_partition_id()).withColumn(
         "__mid", F.monotonically_increasing_id()
     )
@@ -114,7 +121,6 @@ def number_records(df):
         if offsets
         else None
     )
-    # monotonically_increasing_id = (partition << 33) + position in the partition.
     position = F.col("__mid") - F.shiftleft(F.col("__pid").cast("long"), 33)
     record = (
         (F.element_at(offset, F.col("__pid")) if offset is not None else F.lit(0)) + position + 1
@@ -218,7 +224,13 @@ def main(argv=None):
         F.countDistinct(F.when(~failed, F.col(RECORD))).alias("articles"),
         F.sum(F.when(~failed, 1).otherwise(0)).alias("sentences"),
         F.sum(F.when(failed, 1).otherwise(0)).alias("errors"),
-    ).first()
+    )
+    if records is None:
+        # The input's own count (not the scored rows'), in the same job.
+        counts = counts.crossJoin(raw.agg(F.count(F.lit(1)).alias("records")))
+    counts = counts.first()
+    if records is None:
+        records = int(counts["records"])
     scored.unpersist()
     summary = {
         "input": args.input,
