@@ -10,7 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use common::{ok, rhetor, stderr, succeed};
+use common::{ok, read_csv, rhetor, stderr, succeed};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::{Path, PathBuf};
 
@@ -67,17 +67,6 @@ fn batch(input: &Path, out: &Path, format: &str) {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
 }
 
-/// A CSV file as its header and rows.
-fn csv_table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
-}
-
 /// Every record batch of a Parquet file.
 fn parquet_batches(path: &Path) -> Vec<RecordBatch> {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -123,7 +112,7 @@ fn assert_cell(array: &dyn Array, row: usize, csv: &str, at: &str) {
 /// names in the same order, same number of rows, same values; returns the
 /// Parquet columns' types by name.
 fn assert_same_table(parquet: &Path, csv: &Path) -> Vec<(String, DataType, bool)> {
-    let (header, rows) = csv_table(csv);
+    let (header, rows) = read_csv(csv);
     let batches = parquet_batches(parquet);
     let schema = batches.first().expect("at least one batch").schema();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();

@@ -79,13 +79,13 @@ pub fn as_aside(opener: &str, sentence: &str) -> String {
 }
 
 /// Is `text` a plain declarative sentence worth rewriting: 40–250 bytes,
-/// opening with a capital letter and closing with a full stop, no quotes?
+/// opening with a capital letter and closing with a full stop, no quotes
+/// and no question mark?
 fn is_candidate(text: &str) -> bool {
     (40..=250).contains(&text.len())
         && text.chars().next().is_some_and(char::is_uppercase)
         && text.ends_with('.')
-        && !text.contains(['"', '“', '”'])
-        && !text.contains('?')
+        && !text.contains(['"', '“', '”', '?'])
 }
 
 /// The synthetic labelled sets: `n` candidate sentences of `golds` (drawn

@@ -67,7 +67,7 @@ pub fn shared() -> Option<PathBuf> {
 
 /// Reads a CSV file into its header and rows (panics on a malformed file).
 pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let header = r.headers().unwrap().iter().map(String::from).collect();
     let rows = r
         .records()
