@@ -129,6 +129,7 @@ pub fn run(args: Args) -> Result<i32> {
         );
         notes.push("Thresholds were tuned on this very set: its figures are optimistic; report figures on a held-out split.".into());
         run.thresholds = t;
+        run.score_framing_on(&gold);
         tuned = rows;
     }
     let evaluation = evaluate_with(&gold, &run, args.resamples, args.base_rate);

@@ -322,6 +322,13 @@ pub fn markdown(report: &Report) -> String {
         interval(s.macro_f1_ci95)
     );
     let _ = writeln!(out, "- ECE of the scored probability: {:.4}", s.ece);
+    if s.framing_ece != s.ece {
+        let _ = writeln!(
+            out,
+            "- ECE of `framing` against the same gold label: {:.4}",
+            s.framing_ece
+        );
+    }
     if let Some(line) = base_rate_line(e) {
         let _ = writeln!(
             out,

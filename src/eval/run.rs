@@ -55,11 +55,13 @@ pub fn score_gold(
             Ok(out)
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(ModelRun {
+    let mut run = ModelRun {
         name: scorer.name().to_string(),
         thresholds,
         scores,
-    })
+    };
+    run.score_framing_on(gold);
+    Ok(run)
 }
 
 /// A trivial baseline that gives every sentence the same probability `p`
@@ -124,6 +126,9 @@ pub struct SentenceLevel {
     pub macro_f1_ci95: Option<Interval>,
     /// Expected calibration error of the scored probability (= `calibration.ece`).
     pub ece: f64,
+    /// Expected calibration error of the `framing` score against the same
+    /// gold label (= `ece` where `framing` is the scored output).
+    pub framing_ece: f64,
     /// The metrics with the gold positives reweighted to `--base-rate`.
     pub at_base_rate: Option<BaseRateMetrics>,
 }
@@ -229,6 +234,15 @@ fn f1_statistics(c: &[Counts], n_devices: usize, supported: &[bool]) -> Vec<f64>
     out
 }
 
+/// ECE (10 bins) of the sentences' `framing` against `gold`.
+fn framing_ece(
+    sentences: &[(&super::labels::GoldSentence, &SentenceScores)],
+    gold: &[bool],
+) -> f64 {
+    let framing: Vec<f32> = sentences.iter().map(|(_, s)| s.framing).collect();
+    calibration(&framing, gold, 10).ece
+}
+
 fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
@@ -258,7 +272,37 @@ pub fn labels_techniques(gold: &GoldSet) -> bool {
     gold.labels_framing() && !gold.devices.is_empty()
 }
 
+/// The devices whose flags lift `framing` when `gold` scores it: PTC labels
+/// propaganda techniques only (so rhetor's editorial devices do not count
+/// there, whether or not the files name the techniques); a rhetor CSV labels
+/// every device.
+pub fn framing_devices(gold: &GoldSet) -> Vec<Device> {
+    match gold.format {
+        GoldFormat::Ptc => Device::ALL.into_iter().filter(|d| d.is_ptc()).collect(),
+        GoldFormat::RhetorCsv | GoldFormat::CheckThat => Device::ALL.to_vec(),
+    }
+}
+
 impl ModelRun {
+    /// Scores `framing` on `gold`'s terms: where a model lifted `framing` by
+    /// its flagged devices ([`SentenceScores::head_framing`]), it is lifted
+    /// again from the head's probability by [`framing_devices`] alone, at
+    /// this run's thresholds. Call it again after changing the thresholds.
+    /// Sets that do not label `framing` (CheckThat) keep the model's output.
+    pub fn score_framing_on(&mut self, gold: &GoldSet) {
+        if !gold.labels_framing() {
+            return;
+        }
+        let devices = framing_devices(gold);
+        for s in self.scores.iter_mut().flatten() {
+            if let Some(head) = s.head_framing {
+                s.framing = self
+                    .thresholds
+                    .coherent_framing_over(head, &s.probs, &devices);
+            }
+        }
+    }
+
     /// The probability of `label` in `scores`.
     pub fn prob(scores: &SentenceScores, label: Label) -> f32 {
         match label {
@@ -382,6 +426,7 @@ pub fn evaluate_with(
         macro_f1: sentence_counts.macro_f1(),
         macro_f1_ci95: cis.get(devices.len() + 3).copied(),
         ece: calibration.ece,
+        framing_ece: framing_ece(&sentences, &sentence_gold),
         at_base_rate: base_rate.and_then(|p| at_base_rate(&sentence_counts, p)),
     };
     let techniques = labels_techniques(gold);
@@ -551,6 +596,58 @@ mod tests {
             framing: p_doubt,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_ptc_set_scores_framing_lifted_by_its_techniques_only() {
+        let gold = GoldSet {
+            source: "x".into(),
+            format: GoldFormat::Ptc,
+            articles: vec![GoldArticle {
+                id: "a".into(),
+                title: None,
+                sentences: vec![sentence(0, vec![]), sentence(1, vec![Device::Doubt])],
+                text: None,
+                spans: None,
+            }],
+            devices: vec![Device::Doubt],
+            skipped: vec![],
+        };
+        let thresholds = Thresholds::default();
+        // The model lifted both sentences' framing: one by an editorial
+        // device (not a PTC technique), one by doubt.
+        let lifted = |device: Device| {
+            let mut probs = DeviceMap::filled(0.0);
+            probs[device] = 0.9;
+            SentenceScores {
+                framing: thresholds.coherent_framing(0.1, &probs),
+                probs,
+                head_framing: Some(0.1),
+                ..Default::default()
+            }
+        };
+        let model_output = vec![
+            lifted(Device::EvaluativeEditorializing),
+            lifted(Device::Doubt),
+        ];
+        assert!(model_output.iter().all(|s| s.framing >= 0.5));
+        let mut run = ModelRun {
+            name: "m".into(),
+            thresholds,
+            scores: vec![model_output.clone()],
+        };
+        run.score_framing_on(&gold);
+        assert_eq!(run.scores[0][0].framing, 0.1);
+        assert_eq!(run.scores[0][1].framing, model_output[1].framing);
+        let e = evaluate(&gold, &run, 0);
+        assert_eq!(e.sentence_level.metrics.f1, 1.0);
+        // A set that does not label framing keeps the model's output.
+        let mut checkthat = gold.clone();
+        checkthat.format = GoldFormat::CheckThat;
+        let mut kept = run.clone();
+        kept.scores = vec![model_output.clone()];
+        kept.score_framing_on(&checkthat);
+        assert_eq!(kept.scores[0], model_output);
     }
 
     #[test]

@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// Name of the shipped default transformer model folder under `models/`.
-pub const DEFAULT_MODEL: &str = "rhetor-minilm";
+pub const DEFAULT_MODEL: &str = "rhetor-minilm-spans";
 
 /// Which model to load.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ModelSpec {
-    /// The shipped transformer (`models/rhetor-minilm`), falling back to the
+    /// The shipped transformer (`models/rhetor-minilm-spans`), falling back to the
     /// cue model with a warning when its base weights are unavailable.
     #[default]
     Default,

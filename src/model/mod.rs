@@ -101,6 +101,12 @@ pub struct SentenceScores {
     /// evaluation (technique classification of given spans); not serialised.
     #[serde(skip)]
     pub tokens: Vec<TokenProbs>,
+    /// The framing head's own probability when `framing` was lifted by the
+    /// device decisions ([`Thresholds::coherent_framing`]); `None` when
+    /// `framing` is the head's probability itself. Evaluation on a set that
+    /// labels only some devices lifts it again by those alone; not serialised.
+    #[serde(skip)]
+    pub head_framing: Option<f32>,
 }
 
 impl SentenceScores {
@@ -145,10 +151,22 @@ impl Thresholds {
     /// `[t_framing, 1]` (monotone, so a surer device lifts more); unflagged
     /// devices leave `framing` as it is.
     pub fn coherent_framing(&self, framing: f32, probs: &DeviceMap<f32>) -> f32 {
+        self.coherent_framing_over(framing, probs, &Device::ALL)
+    }
+
+    /// [`Thresholds::coherent_framing`] lifted by the flagged devices among
+    /// `devices` only (those a labelled set scores `framing` on).
+    pub fn coherent_framing_over(
+        &self,
+        framing: f32,
+        probs: &DeviceMap<f32>,
+        devices: &[Device],
+    ) -> f32 {
         let tf = self.framing;
-        self.flagged(probs)
-            .into_iter()
-            .map(|d| {
+        devices
+            .iter()
+            .filter(|d| self.reached(**d, probs))
+            .map(|&d| {
                 let td = self.devices[d];
                 let above = if td < 1.0 {
                     (probs[d] - td) / (1.0 - td)
@@ -218,5 +236,12 @@ mod tests {
         assert!((t.coherent_framing(0.2, &probs) - 0.7).abs() < 1e-6);
         // A framing score already higher is kept.
         assert_eq!(t.coherent_framing(0.95, &probs), 0.95);
+        // Lifted only by the devices asked for.
+        assert_eq!(
+            t.coherent_framing_over(0.2, &probs, &[Device::Slogans]),
+            0.2
+        );
+        let over_doubt = t.coherent_framing_over(0.2, &probs, &[Device::Doubt]);
+        assert_eq!(over_doubt, t.coherent_framing(0.2, &probs));
     }
 }

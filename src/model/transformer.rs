@@ -483,15 +483,16 @@ impl TransformerScorer {
             Some(platt) => platt.probability(z),
             None => sigmoid(z),
         };
-        let framing = if self.config.coherent_framing {
-            thresholds.coherent_framing(framing, &probs)
+        let (framing, head_framing) = if self.config.coherent_framing {
+            (thresholds.coherent_framing(framing, &probs), Some(framing))
         } else {
-            framing
+            (framing, None)
         };
         SentenceScores {
             probs,
             framing,
             cues,
+            head_framing,
             ..Default::default()
         }
     }

@@ -3,7 +3,7 @@
 //! writing the model folder. Fine-tuning of the top layers is in `fine_tune`.
 
 use super::augment;
-use super::calibrate::{fit_platt, logit, raise_device_thresholds};
+use super::calibrate::{fit_platt, logit};
 use super::checkpoint;
 use super::data::SpanLabels;
 use super::data::{Silver, Split, TextTable, N_OUTPUTS};
@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::eval::bootstrap::bootstrap_intervals;
 use crate::eval::labels::{read_gold, GoldOptions, GoldSet, AUTHOR_VOICE};
 use crate::eval::metrics::{best_f1_threshold, Counts};
+use crate::eval::tune::tune_coherent;
 use crate::model::bert::{Batching, BertEncoder, Encoder};
 use crate::model::cues::CueModel;
 use crate::model::head::{save_tensors, Head, HeadConfig};
@@ -26,7 +27,7 @@ use crate::model::transformer::{
 };
 use crate::model::{Scorer, Thresholds};
 use crate::stats::Interval;
-use crate::taxonomy::Device;
+use crate::taxonomy::{Device, DeviceMap};
 use crate::text::attribution::is_attributed;
 use candle_core::{DType, Device as CDevice, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -388,6 +389,22 @@ impl Trainer {
             .collect()
     }
 
+    /// The gold devices among `devices` of each dev row in `rows`, in order.
+    fn gold_devices(&self, rows: &[usize], devices: &[Device]) -> Vec<Vec<Device>> {
+        let position: std::collections::HashMap<usize, usize> =
+            rows.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+        let mut named = vec![Vec::new(); rows.len()];
+        for &d in devices {
+            let (labelled, gold) = self.dev.labelled(d.index(), 0..self.dev.len());
+            for (i, _) in labelled.iter().zip(&gold).filter(|(_, g)| **g) {
+                if let Some(&k) = position.get(i) {
+                    named[k].push(d);
+                }
+            }
+        }
+        named
+    }
+
     /// The dev rows of the CheckThat-style sets (they label only the author's voice).
     fn voice_dev_rows(&self) -> Vec<usize> {
         self.dev
@@ -471,20 +488,17 @@ impl Trainer {
         // Device probabilities as the scorer will see them: the head's for
         // trained devices, the cue model's for the others.
         let cues = CueModel::embedded();
-        let device_probs: Vec<Vec<f32>> = rows
+        let device_probs: Vec<DeviceMap<f32>> = rows
             .iter()
             .map(|&i| {
                 let cue = cues
                     .as_ref()
                     .ok()
                     .map(|c| c.score_one(&self.texts[self.dev.rows[i][0].unwrap_or(0)]));
-                Device::ALL
-                    .iter()
-                    .map(|d| match (&cue, self.trained[d.index()]) {
-                        (Some(c), false) => c.probs[*d],
-                        _ => probs[i][d.index()],
-                    })
-                    .collect()
+                DeviceMap::from_fn(|d| match (&cue, self.trained[d.index()]) {
+                    (Some(c), false) => c.probs[d],
+                    _ => probs[i][d.index()],
+                })
             })
             .collect();
         if let Ok(c) = &cues {
@@ -492,39 +506,27 @@ impl Trainer {
                 thresholds.devices[*d] = c.thresholds().device(*d);
             }
         }
-        // Every device but the author's voice (chosen on CheckThat) may be
-        // raised so that its flags agree with framing.
-        let adjustable: Vec<bool> = Device::ALL
-            .iter()
-            .map(|d| voice.is_none() || *d != AUTHOR_VOICE)
-            .collect();
-        let mut device_t: Vec<f32> = Device::ALL.iter().map(|d| thresholds.device(*d)).collect();
+        // The dev set scoring `framing` is PTC's: only its techniques lift
+        // `framing` there (as in `rhetor eval`), and only they are raised.
+        let ptc_devices: Vec<Device> = Device::ALL.into_iter().filter(|d| d.is_ptc()).collect();
         let coherent = self.opts.coherent_framing;
-        if !coherent {
-            if let Some((t, _)) = best_f1_threshold(&calibrated, &gold) {
-                thresholds.framing = t;
-            }
-        } else if let Some((t, _)) = raise_device_thresholds(
-            &calibrated,
-            &device_probs,
-            &gold,
-            &mut device_t,
-            &adjustable,
-        ) {
+        if coherent {
+            let probs_of: Vec<&DeviceMap<f32>> = device_probs.iter().collect();
+            let named = self.gold_devices(&rows, &ptc_devices);
+            tune_coherent(
+                &calibrated,
+                &probs_of,
+                &gold,
+                Some(&named),
+                &ptc_devices,
+                &mut thresholds,
+            );
+        } else if let Some((t, _)) = best_f1_threshold(&calibrated, &gold) {
             thresholds.framing = t;
-            for (d, t) in Device::ALL.iter().zip(device_t) {
-                thresholds.devices[*d] = t;
-            }
         }
         let flagged: Vec<bool> = device_probs
             .iter()
-            .map(|row| {
-                coherent
-                    && row
-                        .iter()
-                        .zip(Device::ALL)
-                        .any(|(p, d)| *p >= thresholds.device(d))
-            })
+            .map(|p| coherent && ptc_devices.iter().any(|&d| thresholds.reached(d, p)))
             .collect();
         let per_device = self.per_device_f1(probs, &thresholds);
         let counts_at = |t: f32, coherent: bool| {
