@@ -4,7 +4,7 @@
 //! [`crate::model::thresholds`].
 
 use super::labels::GoldSet;
-use super::metrics::{best_f1_threshold, Counts};
+use super::metrics::{best_f1_threshold, best_threshold_by, prf, Counts};
 use super::run::{framing_devices, labels_techniques, scored_devices, ModelRun};
 use crate::model::Thresholds;
 use crate::taxonomy::{Device, DeviceMap, Label};
@@ -153,41 +153,19 @@ pub fn best_coherent_threshold(
         return None;
     }
     let mut always = Counts::default();
-    let mut order = Vec::with_capacity(framing.len());
-    for (i, (&fl, &g)) in flagged.iter().zip(gold).enumerate() {
+    let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    for ((&f, &fl), &g) in framing.iter().zip(flagged).zip(gold) {
         if fl {
             always.add(g, true);
         } else {
-            order.push(i);
+            scores.push(f);
+            labels.push(g);
         }
     }
-    order.sort_by(|&a, &b| framing[b].total_cmp(&framing[a]));
-    let (mut tp, mut fp) = (always.tp, always.fp);
-    let mut best: Option<(f32, f64)> = None;
-    let mut k = 0;
-    while k < order.len() {
-        let t = framing[order[k]];
-        while k < order.len() && framing[order[k]] == t {
-            if gold[order[k]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            k += 1;
-        }
-        let f1 = Counts {
-            tp,
-            fp,
-            fn_: positives - tp,
-            tn: 0,
-        }
-        .prf()
-        .f1;
-        if best.is_none_or(|(_, b)| f1 > b) {
-            best = Some((t, f1));
-        }
-    }
-    best
+    best_threshold_by(&scores, &labels, |tp, fp| {
+        let tp = always.tp + tp;
+        prf(tp, always.fp + fp, positives - tp).f1
+    })
 }
 
 /// Makes the device flags agree with `framing` on a set that labels it:
