@@ -99,20 +99,15 @@ impl Head {
     pub fn new(config: HeadConfig, vb: VarBuilder) -> Result<Head> {
         let vb = vb.pp("head");
         let (hidden, out_in) = if config.hidden > 0 {
-            let l = candle_nn::linear(config.input_dim, config.hidden, vb.pp("hidden"))
-                .map_err(Error::from)?;
+            let l = candle_nn::linear(config.input_dim, config.hidden, vb.pp("hidden"))?;
             (Some(l), config.hidden)
         } else {
             (None, config.input_dim)
         };
-        let out = candle_nn::linear(out_in, config.outputs, vb.pp("out")).map_err(Error::from)?;
+        let out = candle_nn::linear(out_in, config.outputs, vb.pp("out"))?;
         let dense = DenseHead {
-            hidden: hidden
-                .as_ref()
-                .map(dense_of)
-                .transpose()
-                .map_err(Error::from)?,
-            out: dense_of(&out).map_err(Error::from)?,
+            hidden: hidden.as_ref().map(dense_of).transpose()?,
+            out: dense_of(&out)?,
         };
         Ok(Head {
             config,
@@ -186,7 +181,7 @@ impl Head {
 pub fn save_tensors(tensors: &HashMap<String, Tensor>, dtype: DType, path: &Path) -> Result<()> {
     let mut converted = HashMap::with_capacity(tensors.len());
     for (name, t) in tensors {
-        let t = t.to_dtype(dtype).map_err(Error::from)?;
+        let t = t.to_dtype(dtype)?;
         converted.insert(name.clone(), t);
     }
     candle_core::safetensors::save(&converted, path)

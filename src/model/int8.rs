@@ -146,7 +146,7 @@ fn quantize_linears(parts: &[&candle_nn::Linear]) -> Result<QMatrix> {
     let mut rows = 0;
     let mut cols = 0;
     for l in parts {
-        let (r, c) = l.weight().dims2().map_err(Error::from)?;
+        let (r, c) = l.weight().dims2()?;
         if cols != 0 && c != cols {
             return Err(Error::Backend("stacked layers differ in width".into()));
         }
@@ -755,39 +755,22 @@ mod tensor_file {
                     .map_err(|e| Error::io(&self.path, e))?;
                 let bytes = &buf[..take];
                 match size {
-                    4 => out.extend(
-                        bytes
-                            .as_chunks::<4>()
-                            .0
-                            .iter()
-                            .map(|b| f32::from_le_bytes(*b)),
-                    ),
-                    8 => out.extend(
-                        bytes
-                            .as_chunks::<8>()
-                            .0
-                            .iter()
-                            .map(|b| f64::from_le_bytes(*b) as f32),
-                    ),
-                    _ if entry.dtype == "BF16" => out.extend(
-                        bytes
-                            .as_chunks::<2>()
-                            .0
-                            .iter()
-                            .map(|b| f32::from_bits(u32::from(u16::from_le_bytes(*b)) << 16)),
-                    ),
-                    _ => out.extend(
-                        bytes
-                            .as_chunks::<2>()
-                            .0
-                            .iter()
-                            .map(|b| f16_to_f32(u16::from_le_bytes(*b))),
-                    ),
+                    4 => decode(bytes, &mut out, f32::from_le_bytes),
+                    8 => decode(bytes, &mut out, |b| f64::from_le_bytes(b) as f32),
+                    _ if entry.dtype == "BF16" => decode(bytes, &mut out, |b| {
+                        f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)
+                    }),
+                    _ => decode(bytes, &mut out, |b| f16_to_f32(u16::from_le_bytes(b))),
                 }
                 left -= take;
             }
             Ok(out)
         }
+    }
+
+    /// Appends the values of `bytes`, read `N` little-endian bytes at a time.
+    fn decode<const N: usize>(bytes: &[u8], out: &mut Vec<f32>, value: impl Fn([u8; N]) -> f32) {
+        out.extend(bytes.as_chunks::<N>().0.iter().map(|b| value(*b)));
     }
 
     /// IEEE half → single precision, exactly (as the `half` crate that
