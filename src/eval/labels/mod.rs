@@ -257,6 +257,25 @@ struct Problems {
 }
 
 impl Problems {
+    fn new(options: GoldOptions) -> Problems {
+        Problems {
+            skip_bad: options.skip_bad,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// The value of `parsed`; an input error is [reported](Self::report)
+    /// instead (`None` once skipped), any other error passed on.
+    fn recover<T>(&mut self, parsed: Result<T>) -> Result<Option<T>> {
+        match parsed {
+            Ok(value) => Ok(Some(value)),
+            Err(Error::Input { location, message }) => {
+                self.report(location, message).map(|()| None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn report(&mut self, location: Location, reason: impl Into<String>) -> Result<()> {
         let reason = reason.into();
         if self.skip_bad {
