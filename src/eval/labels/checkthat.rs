@@ -66,13 +66,9 @@ pub fn read_checkthat_tsv(path: &Path, options: GoldOptions) -> Result<GoldSet> 
                 .in_field(field)
         };
         match problems.recover(parse_row(line, &loc))? {
-            Some((id, sentence)) if seen.insert(id.clone()) => articles.push(GoldArticle {
-                id,
-                title: None,
-                sentences: vec![sentence],
-                text: None,
-                spans: None,
-            }),
+            Some((id, sentence)) if seen.insert(id.clone()) => {
+                articles.push(GoldArticle::new(id, vec![sentence]))
+            }
             Some((id, _)) => problems.report(loc("sentence_id"), format!("duplicate id `{id}`"))?,
             None => {}
         }

@@ -200,13 +200,7 @@ fn read_csv_labels(path: &Path, options: GoldOptions, require_text: bool) -> Res
         .into_iter()
         .map(|(id, mut sentences)| {
             sentences.sort_by_key(|s| s.index);
-            GoldArticle {
-                id,
-                title: None,
-                sentences,
-                text: None,
-                spans: None,
-            }
+            GoldArticle::new(id, sentences)
         })
         .collect::<Vec<_>>();
     if articles.is_empty() && problems.skipped.is_empty() {

@@ -89,6 +89,18 @@ pub struct GoldArticle {
 }
 
 impl GoldArticle {
+    /// An article of `sentences` alone: no title, original text or spans (a
+    /// CSV or TSV set).
+    pub fn new(id: String, sentences: Vec<GoldSentence>) -> GoldArticle {
+        GoldArticle {
+            id,
+            title: None,
+            sentences,
+            text: None,
+            spans: None,
+        }
+    }
+
     /// The offset map of sentence `index` back to the article (see
     /// [`SentenceOffsets`]); `None` without the article text or the
     /// sentence's char span, or when the sentence text is not the normalised
