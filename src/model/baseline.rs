@@ -36,6 +36,12 @@ struct Token {
 }
 
 fn tokens(text: &str) -> Vec<Token> {
+    let word = |start: usize, end: usize| Token {
+        text: text[start..end].to_lowercase(),
+        start,
+        end,
+        is_word: true,
+    };
     let mut out = Vec::new();
     let mut word_start: Option<usize> = None;
     for (i, c) in text.char_indices() {
@@ -43,14 +49,7 @@ fn tokens(text: &str) -> Vec<Token> {
             word_start.get_or_insert(i);
             continue;
         }
-        if let Some(s) = word_start.take() {
-            out.push(Token {
-                text: text[s..i].to_lowercase(),
-                start: s,
-                end: i,
-                is_word: true,
-            });
-        }
+        out.extend(word_start.take().map(|s| word(s, i)));
         if !c.is_whitespace() {
             out.push(Token {
                 text: c.to_string(),
@@ -60,14 +59,7 @@ fn tokens(text: &str) -> Vec<Token> {
             });
         }
     }
-    if let Some(s) = word_start {
-        out.push(Token {
-            text: text[s..].to_lowercase(),
-            start: s,
-            end: text.len(),
-            is_word: true,
-        });
-    }
+    out.extend(word_start.map(|s| word(s, text.len())));
     out
 }
 

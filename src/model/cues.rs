@@ -288,18 +288,16 @@ impl CueModel {
                 }
             }
         }
-        let lexicon = if needles.is_empty() {
-            None
-        } else {
-            Some(
+        let lexicon = (!needles.is_empty())
+            .then(|| {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostLongest)
                     .kind(Some(AhoCorasickKind::DFA))
                     .build(&needles)
-                    .map_err(|e| Error::model(path, format!("lexicons do not compile: {e}")))?,
-            )
-        };
+                    .map_err(|e| Error::model(path, format!("lexicons do not compile: {e}")))
+            })
+            .transpose()?;
         let mut detectors = Vec::new();
         for d in &file.detector {
             let kind = DetectorKind::parse(&d.kind).ok_or_else(|| {
