@@ -173,11 +173,7 @@ impl TcCounts {
     /// Micro-F1 (= accuracy with one prediction per gold span); 0 without
     /// gold spans.
     pub fn micro_f1(&self) -> f64 {
-        if self.total == 0 {
-            0.0
-        } else {
-            self.correct as f64 / self.total as f64
-        }
+        self.correct as f64 / self.total.max(1) as f64
     }
 }
 

@@ -177,11 +177,9 @@ impl Trainer {
         let layers = (0..k)
             .map(|i| prefixed(&weights, &format!("encoder.layer.{i}.")))
             .collect();
-        let span_head = if span_devices.is_empty() {
-            None
-        } else {
-            Some(span_head_of(&weights, &span_devices)?)
-        };
+        let span_head = (!span_devices.is_empty())
+            .then(|| span_head_of(&weights, &span_devices))
+            .transpose()?;
         Ok(FineTuned::Fitted(Box::new(Fitted {
             head,
             layers,
@@ -313,19 +311,16 @@ fn base_top_layers(base: &Path, total: usize, k: usize) -> Result<Vec<HashMap<St
     let weights = base.join("model.safetensors");
     let all = candle_core::safetensors::load(&weights, &CDevice::Cpu)
         .map_err(|e| Error::model(&weights, format!("cannot read weights: {e}")))?;
-    let mut out = Vec::new();
-    for i in total - k..total {
+    let layer = |i: usize| {
         let prefix = format!("encoder.layer.{i}.");
-        let layer: HashMap<String, Tensor> = all
-            .iter()
+        all.iter()
             .filter_map(|(n, t)| {
                 let n = n.strip_prefix("bert.").unwrap_or(n);
                 n.strip_prefix(&prefix).map(|r| (r.to_string(), t.clone()))
             })
-            .collect();
-        out.push(layer);
-    }
-    Ok(out)
+            .collect()
+    };
+    Ok((total - k..total).map(layer).collect())
 }
 
 /// Runs cached hidden states of some texts through the top layers and pools

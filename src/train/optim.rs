@@ -266,11 +266,9 @@ pub(super) struct HeadVars {
 impl HeadVars {
     pub(super) fn from_varmap(varmap: &VarMap, cfg: HeadConfig) -> Result<HeadVars> {
         Ok(HeadVars {
-            hidden: if cfg.hidden > 0 {
-                Some(linear_vars(varmap, "head.hidden")?)
-            } else {
-                None
-            },
+            hidden: (cfg.hidden > 0)
+                .then(|| linear_vars(varmap, "head.hidden"))
+                .transpose()?,
             out: linear_vars(varmap, "head.out")?,
         })
     }
