@@ -102,18 +102,12 @@ pub(crate) struct BertEmbeddings {
 
 impl BertEmbeddings {
     fn load(cfg: &BertConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        let embedding =
+            |rows: usize, name: &str| candle_nn::embedding(rows, cfg.hidden_size, vb.pp(name));
         Ok(BertEmbeddings {
-            word: candle_nn::embedding(cfg.vocab_size, cfg.hidden_size, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(
-                cfg.max_position_embeddings,
-                cfg.hidden_size,
-                vb.pp("position_embeddings"),
-            )?,
-            token_type: candle_nn::embedding(
-                cfg.type_vocab_size,
-                cfg.hidden_size,
-                vb.pp("token_type_embeddings"),
-            )?,
+            word: embedding(cfg.vocab_size, "word_embeddings")?,
+            position: embedding(cfg.max_position_embeddings, "position_embeddings")?,
+            token_type: embedding(cfg.type_vocab_size, "token_type_embeddings")?,
             norm: layer_norm(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("LayerNorm"))?,
         })
     }
