@@ -266,10 +266,7 @@ pub fn decide(site: &HyphenSite<'_>) -> bool {
     }
     let left = site.left.to_lowercase();
     let right = site.right.to_lowercase();
-    let mut joined = String::with_capacity(left.len() + right.len() + 1);
-    joined.push_str(&left);
-    joined.push('-');
-    joined.push_str(&right);
+    let mut joined = format!("{left}-{right}");
     if COMPOUNDS.contains(&joined.as_str()) {
         return false;
     }

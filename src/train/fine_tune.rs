@@ -85,14 +85,13 @@ impl Trainer {
             best.restore(meta.best, prefixed(&tensors, "best."));
             first_epoch = meta.epoch + 1;
         }
+        let epoch_rows = self.train.epoch_rows(self.opts.voice_oversample).len();
         let pb = progress_bar(
-            self.opts.epochs * self.train.epoch_rows(self.opts.voice_oversample).len(),
+            self.opts.epochs * epoch_rows,
             "fine-tuning",
             self.opts.progress,
         );
-        pb.inc(
-            ((first_epoch - 1) * self.train.epoch_rows(self.opts.voice_oversample).len()) as u64,
-        );
+        pb.inc(((first_epoch - 1) * epoch_rows) as u64);
         let mut finished = first_epoch > self.opts.epochs;
         let mut last_epoch = first_epoch - 1;
         for epoch in first_epoch..=self.opts.epochs {
