@@ -22,8 +22,7 @@ impl Location {
     pub fn file(source: impl Into<String>) -> Self {
         Location {
             source: source.into(),
-            line: None,
-            field: None,
+            ..Location::default()
         }
     }
     /// Adds a 1-based row or line number.

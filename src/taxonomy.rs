@@ -71,50 +71,12 @@ impl Device {
 
     /// The stable snake_case id used in files and on the command line.
     pub fn id(self) -> &'static str {
-        match self {
-            Device::EditorialAside => "editorial_aside",
-            Device::EvaluativeEditorializing => "evaluative_editorializing",
-            Device::LoadedLanguage => "loaded_language",
-            Device::NameCalling => "name_calling",
-            Device::ScareQuotes => "scare_quotes",
-            Device::Doubt => "doubt",
-            Device::AppealToFear => "appeal_to_fear",
-            Device::Exaggeration => "exaggeration",
-            Device::FlagWaving => "flag_waving",
-            Device::Whataboutism => "whataboutism",
-            Device::CausalOversimplification => "causal_oversimplification",
-            Device::AppealToAuthority => "appeal_to_authority",
-            Device::BlackAndWhite => "black_and_white",
-            Device::Slogans => "slogans",
-            Device::ThoughtTerminatingCliche => "thought_terminating_cliche",
-            Device::Repetition => "repetition",
-            Device::RhetoricalQuestion => "rhetorical_question",
-            Device::Bandwagon => "bandwagon",
-        }
+        NAMES[self.index()].0
     }
 
     /// A human-readable name.
     pub fn label(self) -> &'static str {
-        match self {
-            Device::EditorialAside => "Editorial aside",
-            Device::EvaluativeEditorializing => "Evaluative editorializing",
-            Device::LoadedLanguage => "Loaded language",
-            Device::NameCalling => "Name calling / labeling",
-            Device::ScareQuotes => "Scare quotes",
-            Device::Doubt => "Doubt",
-            Device::AppealToFear => "Appeal to fear / prejudice",
-            Device::Exaggeration => "Exaggeration / minimisation",
-            Device::FlagWaving => "Flag-waving",
-            Device::Whataboutism => "Whataboutism / straw man / red herring",
-            Device::CausalOversimplification => "Causal oversimplification",
-            Device::AppealToAuthority => "Appeal to authority",
-            Device::BlackAndWhite => "Black-and-white fallacy",
-            Device::Slogans => "Slogans",
-            Device::ThoughtTerminatingCliche => "Thought-terminating cliché",
-            Device::Repetition => "Repetition",
-            Device::RhetoricalQuestion => "Rhetorical question",
-            Device::Bandwagon => "Bandwagon / reductio ad Hitlerum",
-        }
+        NAMES[self.index()].1
     }
 
     /// Parses a device id (as printed by [`Device::id`]).
@@ -154,6 +116,28 @@ impl Device {
         !self.ptc_techniques().is_empty()
     }
 }
+
+/// The id and the human-readable name of each device, in [`Device::ALL`] order.
+const NAMES: [(&str, &str); Device::COUNT] = [
+    ("editorial_aside", "Editorial aside"),
+    ("evaluative_editorializing", "Evaluative editorializing"),
+    ("loaded_language", "Loaded language"),
+    ("name_calling", "Name calling / labeling"),
+    ("scare_quotes", "Scare quotes"),
+    ("doubt", "Doubt"),
+    ("appeal_to_fear", "Appeal to fear / prejudice"),
+    ("exaggeration", "Exaggeration / minimisation"),
+    ("flag_waving", "Flag-waving"),
+    ("whataboutism", "Whataboutism / straw man / red herring"),
+    ("causal_oversimplification", "Causal oversimplification"),
+    ("appeal_to_authority", "Appeal to authority"),
+    ("black_and_white", "Black-and-white fallacy"),
+    ("slogans", "Slogans"),
+    ("thought_terminating_cliche", "Thought-terminating cliché"),
+    ("repetition", "Repetition"),
+    ("rhetorical_question", "Rhetorical question"),
+    ("bandwagon", "Bandwagon / reductio ad Hitlerum"),
+];
 
 impl std::fmt::Display for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -93,15 +93,13 @@ pub fn main() -> i32 {
 /// returns it as its source, which `{:#}` printed twice).
 fn error_message(e: &anyhow::Error) -> String {
     let mut message = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if message.ends_with(&text) {
-            continue;
+    for text in e.chain().map(|cause| cause.to_string()) {
+        if !message.ends_with(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
         }
-        if !message.is_empty() {
-            message.push_str(": ");
-        }
-        message.push_str(&text);
     }
     message
 }

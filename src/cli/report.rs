@@ -105,21 +105,13 @@ pub fn run(args: Args) -> Result<i32> {
         base.clone()
     };
     let main = compare(&data, &main_options)?;
-    let series_owned = if split {
-        // The time series shows groups only: no pairwise tests to run.
-        let series_options = CompareOptions {
-            pairwise: false,
-            ..base.clone()
-        };
-        Some(compare(&data, &series_options)?)
-    } else {
-        None
+    // The time series shows groups only: no pairwise tests to run.
+    let series_options = CompareOptions {
+        pairwise: false,
+        ..base.clone()
     };
-    let series = match (&series_owned, has_period) {
-        (Some(s), _) => Some(s),
-        (None, true) => Some(&main),
-        (None, false) => None,
-    };
+    let series_owned = split.then(|| compare(&data, &series_options)).transpose()?;
+    let series = series_owned.as_ref().or(has_period.then_some(&main));
     let views = match (&sentences, args.max_articles) {
         (Some(path), n) if n > 0 => read_sentence_views(path, n, args.pick)?,
         _ => Vec::new(),

@@ -60,12 +60,8 @@ fn by_key(set: &GoldSet) -> BTreeMap<(String, usize), Vec<Device>> {
 pub fn agreement(a_path: &Path, b_path: &Path) -> Result<Agreement> {
     let a = by_key(&read_label_csv(a_path, GoldOptions::default())?);
     let b = by_key(&read_label_csv(b_path, GoldOptions::default())?);
-    for (key, (this, other, path)) in [(&a, &b, b_path), (&b, &a, a_path)]
-        .iter()
-        .flat_map(|(x, y, p)| x.keys().map(move |k| (k, (x, y, p))))
-    {
-        let _ = this;
-        if !other.contains_key(key) {
+    for (this, other, path) in [(&a, &b, b_path), (&b, &a, a_path)] {
+        if let Some(key) = this.keys().find(|k| !other.contains_key(*k)) {
             return Err(Error::input(
                 Location::file(path.display().to_string()),
                 format!(

@@ -96,15 +96,13 @@ mod tests {
         vec![c[0].prf().f1]
     }
 
+    fn counts(tp: u64, fp: u64, fn_: u64, tn: u64) -> Counts {
+        Counts { tp, fp, fn_, tn }
+    }
+
     #[test]
     fn one_article_gives_a_point_interval() {
-        let c = Counts {
-            tp: 3,
-            fp: 1,
-            fn_: 2,
-            tn: 10,
-        };
-        let ci = bootstrap_intervals(&[vec![c]], 200, 1, f1);
+        let ci = bootstrap_intervals(&[vec![counts(3, 1, 2, 10)]], 200, 1, f1);
         assert_eq!(ci.len(), 1);
         assert!((ci[0].low - 6.0 / 9.0).abs() < 1e-12);
         assert!((ci[0].high - 6.0 / 9.0).abs() < 1e-12);
@@ -112,18 +110,7 @@ mod tests {
 
     #[test]
     fn identical_articles_give_a_point_interval_and_mixed_ones_do_not() {
-        let good = Counts {
-            tp: 2,
-            fp: 0,
-            fn_: 0,
-            tn: 1,
-        };
-        let bad = Counts {
-            tp: 0,
-            fp: 2,
-            fn_: 2,
-            tn: 1,
-        };
+        let (good, bad) = (counts(2, 0, 0, 1), counts(0, 2, 2, 1));
         let same = bootstrap_intervals(&vec![vec![good]; 5], 100, 7, f1);
         assert_eq!((same[0].low, same[0].high), (1.0, 1.0));
         let mixed: Vec<Vec<Counts>> = (0..10)

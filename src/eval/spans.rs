@@ -173,11 +173,7 @@ impl TcCounts {
     /// Micro-F1 (= accuracy with one prediction per gold span); 0 without
     /// gold spans.
     pub fn micro_f1(&self) -> f64 {
-        if self.total == 0 {
-            0.0
-        } else {
-            self.correct as f64 / self.total as f64
-        }
+        self.correct as f64 / self.total.max(1) as f64
     }
 }
 
@@ -640,25 +636,17 @@ mod tests {
             gold(Some(Device::Doubt), 0..10),
             gold(Some(Device::LoadedLanguage), 20..30),
         ];
+        let predicted = |device, chars| ArticleSpan { device, chars };
         let p = [
-            ArticleSpan {
-                device: Device::Doubt,
-                chars: 0..5,
-            },
-            ArticleSpan {
-                device: Device::LoadedLanguage,
-                chars: 40..50,
-            },
+            predicted(Device::Doubt, 0..5),
+            predicted(Device::LoadedLanguage, 40..50),
         ];
         let doubt = technique_sums(&p, &g, Device::Doubt).prf();
         assert!(close(doubt.precision, 1.0) && close(doubt.recall, 0.5));
         assert!(close(doubt.f1, 2.0 / 3.0));
         assert_eq!(technique_sums(&p, &g, Device::LoadedLanguage).prf().f1, 0.0);
         // A right span with the wrong technique counts for SI, not per technique.
-        let wrong = [ArticleSpan {
-            device: Device::FlagWaving,
-            chars: 0..10,
-        }];
+        let wrong = [predicted(Device::FlagWaving, 0..10)];
         assert_eq!(technique_sums(&wrong, &g, Device::Doubt).prf().f1, 0.0);
         let articles = [ArticleSpans {
             gold: g.to_vec(),

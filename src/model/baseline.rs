@@ -36,6 +36,12 @@ struct Token {
 }
 
 fn tokens(text: &str) -> Vec<Token> {
+    let word = |start: usize, end: usize| Token {
+        text: text[start..end].to_lowercase(),
+        start,
+        end,
+        is_word: true,
+    };
     let mut out = Vec::new();
     let mut word_start: Option<usize> = None;
     for (i, c) in text.char_indices() {
@@ -43,14 +49,7 @@ fn tokens(text: &str) -> Vec<Token> {
             word_start.get_or_insert(i);
             continue;
         }
-        if let Some(s) = word_start.take() {
-            out.push(Token {
-                text: text[s..i].to_lowercase(),
-                start: s,
-                end: i,
-                is_word: true,
-            });
-        }
+        out.extend(word_start.take().map(|s| word(s, i)));
         if !c.is_whitespace() {
             out.push(Token {
                 text: c.to_string(),
@@ -60,47 +59,30 @@ fn tokens(text: &str) -> Vec<Token> {
             });
         }
     }
-    if let Some(s) = word_start {
-        out.push(Token {
-            text: text[s..].to_lowercase(),
-            start: s,
-            end: text.len(),
-            is_word: true,
-        });
-    }
+    out.extend(word_start.map(|s| word(s, text.len())));
     out
 }
 
 /// FNV-1a over a namespace byte and the feature's bytes.
-fn bucket(namespace: u8, parts: &[&str]) -> u32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(namespace);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            eat(b' ');
-        }
-        p.bytes().for_each(&mut eat);
-    }
+fn bucket(namespace: u8, bytes: impl IntoIterator<Item = u8>) -> u32 {
+    let h = std::iter::once(namespace)
+        .chain(bytes)
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
     (h % BUCKETS as u64) as u32
 }
 
 /// [`bucket`] of the string made of `chars`, without building the string.
 fn bucket_chars(namespace: u8, chars: &[char]) -> u32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(namespace);
-    let mut buf = [0u8; 4];
-    for c in chars {
-        c.encode_utf8(&mut buf).bytes().for_each(&mut eat);
-    }
-    (h % BUCKETS as u64) as u32
+    bucket(
+        namespace,
+        chars.iter().flat_map(|c| {
+            let mut buf = [0u8; 4];
+            let len = c.encode_utf8(&mut buf).len();
+            buf.into_iter().take(len)
+        }),
+    )
 }
 
 /// Raw features of one sentence: for each block (word, char), bucket counts;
@@ -119,11 +101,11 @@ pub(crate) fn raw_features(text: &str) -> RawFeatures {
     let mut chars = HashMap::new();
     let mut per_token = vec![(Vec::new(), Vec::new()); toks.len()];
     for (i, t) in toks.iter().enumerate() {
-        let u = bucket(b'w', &[&t.text]);
+        let u = bucket(b'w', t.text.bytes());
         *words.entry(u).or_insert(0.0) += 1.0;
         per_token[i].0.push(u);
         if let Some(next) = toks.get(i + 1) {
-            let b = bucket(b'b', &[&t.text, &next.text]);
+            let b = bucket(b'b', t.text.bytes().chain([b' ']).chain(next.text.bytes()));
             *words.entry(b).or_insert(0.0) += 1.0;
             per_token[i].0.push(b);
             per_token[i + 1].0.push(b);
@@ -359,7 +341,7 @@ mod tests {
         let chars: Vec<char> = " héllo ".chars().collect();
         for w in chars.windows(3) {
             let g: String = w.iter().collect();
-            assert_eq!(bucket_chars(b'c', w), bucket(b'c', &[&g]));
+            assert_eq!(bucket_chars(b'c', w), bucket(b'c', g.bytes()));
         }
     }
 

@@ -102,18 +102,12 @@ pub(crate) struct BertEmbeddings {
 
 impl BertEmbeddings {
     fn load(cfg: &BertConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        let embedding =
+            |rows: usize, name: &str| candle_nn::embedding(rows, cfg.hidden_size, vb.pp(name));
         Ok(BertEmbeddings {
-            word: candle_nn::embedding(cfg.vocab_size, cfg.hidden_size, vb.pp("word_embeddings"))?,
-            position: candle_nn::embedding(
-                cfg.max_position_embeddings,
-                cfg.hidden_size,
-                vb.pp("position_embeddings"),
-            )?,
-            token_type: candle_nn::embedding(
-                cfg.type_vocab_size,
-                cfg.hidden_size,
-                vb.pp("token_type_embeddings"),
-            )?,
+            word: embedding(cfg.vocab_size, "word_embeddings")?,
+            position: embedding(cfg.max_position_embeddings, "position_embeddings")?,
+            token_type: embedding(cfg.type_vocab_size, "token_type_embeddings")?,
             norm: layer_norm(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("LayerNorm"))?,
         })
     }
@@ -140,7 +134,6 @@ pub struct BertLayer {
     pub(crate) output: Linear,
     pub(crate) out_norm: LayerNorm,
     heads: usize,
-    eps: f64,
 }
 
 impl BertLayer {
@@ -158,7 +151,6 @@ impl BertLayer {
             output: candle_nn::linear(i, h, vb.pp("output.dense"))?,
             out_norm: layer_norm(h, cfg.layer_norm_eps, vb.pp("output.LayerNorm"))?,
             heads: cfg.num_attention_heads,
-            eps: cfg.layer_norm_eps,
         })
     }
 
@@ -186,7 +178,6 @@ impl BertLayer {
             .transpose(1, 2)?
             .contiguous()?
             .reshape((b, t, h))?;
-        let _ = self.eps;
         let attn = apply_layer_norm(&self.attn_norm, &(self.attn_out.forward(&ctx)? + x)?, train)?;
         let ff = self.intermediate.forward(&attn)?.gelu_erf()?;
         let out = (self.output.forward(&ff)? + &attn)?;
@@ -448,30 +439,22 @@ impl BertEncoder {
         self.batching = batching;
     }
 
-    /// Pooled embedding of one sequence (its own forward pass).
-    fn embed_one(&self, seq: &Encoded) -> Result<Vec<f32>> {
-        let batch = TokenBatch::from_encoded(&[seq]);
-        let (hidden, mask) = self.model.forward(&batch).map_err(Error::from)?;
-        mean_pool(&hidden, &mask)
-            .and_then(|p| p.squeeze(0))
-            .and_then(|p| p.to_vec1::<f32>())
-            .map_err(Error::from)
+    /// The last hidden states (`1 × t × h`) and the pooled embedding of one
+    /// sequence (its own forward pass).
+    fn forward_one(&self, seq: &Encoded) -> Result<(Tensor, Vec<f32>)> {
+        let (hidden, mask) = self.model.forward(&TokenBatch::from_encoded(&[seq]))?;
+        let pooled = mean_pool(&hidden, &mask)?.squeeze(0)?.to_vec1::<f32>()?;
+        Ok((hidden, pooled))
     }
 
     /// Pooled embedding and token states of one sequence (its own forward pass).
     fn encode_one(&self, seq: &Encoded) -> Result<TokenStates> {
-        let batch = TokenBatch::from_encoded(&[seq]);
-        let (hidden, mask) = self.model.forward(&batch).map_err(Error::from)?;
-        let pooled = mean_pool(&hidden, &mask)
-            .and_then(|p| p.squeeze(0))
-            .and_then(|p| p.to_vec1::<f32>())
-            .map_err(Error::from)?;
+        let (hidden, pooled) = self.forward_one(seq)?;
         let tokens = hidden
-            .squeeze(0)
-            .and_then(|h| h.narrow(0, 0, seq.len()))
-            .and_then(|h| h.flatten_all())
-            .and_then(|h| h.to_vec1::<f32>())
-            .map_err(Error::from)?;
+            .squeeze(0)?
+            .narrow(0, 0, seq.len())?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
         Ok(TokenStates { pooled, tokens })
     }
 
@@ -479,14 +462,10 @@ impl BertEncoder {
     /// `upto` (exclusive end of the layer range) plus the float mask.
     pub fn hidden_states(&self, seqs: &[&Encoded], upto: usize) -> Result<(Tensor, Tensor)> {
         let batch = TokenBatch::from_encoded(seqs);
-        let (ids, mask) = self.model.batch_tensors(&batch).map_err(Error::from)?;
-        let bias = BertModel::attention_bias(&mask).map_err(Error::from)?;
-        let x = self.model.embed(&ids).map_err(Error::from)?;
-        let x = self
-            .model
-            .run_layers(&x, &bias, 0..upto)
-            .map_err(Error::from)?;
-        Ok((x, mask))
+        let (ids, mask) = self.model.batch_tensors(&batch)?;
+        let bias = BertModel::attention_bias(&mask)?;
+        let x = self.model.embed(&ids)?;
+        Ok((self.model.run_layers(&x, &bias, 0..upto)?, mask))
     }
 }
 
@@ -506,16 +485,16 @@ impl Encoder for BertEncoder {
     fn embed_encoded(&self, seqs: &[&Encoded]) -> Result<Vec<Vec<f32>>> {
         if self.batching == Batching::Exact {
             use rayon::prelude::*;
-            return seqs.par_iter().map(|s| self.embed_one(s)).collect();
+            return seqs
+                .par_iter()
+                .map(|s| Ok(self.forward_one(s)?.1))
+                .collect();
         }
         let mut out = vec![Vec::new(); seqs.len()];
         for plan in plan_batches(seqs, self.max_batch_tokens) {
             let group: Vec<&Encoded> = plan.iter().map(|&i| seqs[i]).collect();
-            let batch = TokenBatch::from_encoded(&group);
-            let (hidden, mask) = self.model.forward(&batch).map_err(Error::from)?;
-            let pooled = mean_pool(&hidden, &mask)
-                .and_then(|p| p.to_vec2::<f32>())
-                .map_err(Error::from)?;
+            let (hidden, mask) = self.model.forward(&TokenBatch::from_encoded(&group))?;
+            let pooled = mean_pool(&hidden, &mask)?.to_vec2::<f32>()?;
             for (row, i) in pooled.into_iter().zip(plan) {
                 out[i] = row;
             }

@@ -288,18 +288,16 @@ impl CueModel {
                 }
             }
         }
-        let lexicon = if needles.is_empty() {
-            None
-        } else {
-            Some(
+        let lexicon = (!needles.is_empty())
+            .then(|| {
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::LeftmostLongest)
                     .kind(Some(AhoCorasickKind::DFA))
                     .build(&needles)
-                    .map_err(|e| Error::model(path, format!("lexicons do not compile: {e}")))?,
-            )
-        };
+                    .map_err(|e| Error::model(path, format!("lexicons do not compile: {e}")))
+            })
+            .transpose()?;
         let mut detectors = Vec::new();
         for d in &file.detector {
             let kind = DetectorKind::parse(&d.kind).ok_or_else(|| {
@@ -678,30 +676,22 @@ mod tests {
 
     #[test]
     fn bad_files_give_clear_errors() {
-        let bad_regex =
-            "framing_bias = 0\n[[pattern]]\nname='x'\ndevice='doubt'\nregex='('\nweight=1\n";
-        let e = CueModel::parse(bad_regex, Path::new("p.toml"))
-            .err()
-            .unwrap()
-            .to_string();
+        let error = |raw: &str| {
+            CueModel::parse(raw, Path::new("p.toml"))
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        let e =
+            error("framing_bias = 0\n[[pattern]]\nname='x'\ndevice='doubt'\nregex='('\nweight=1\n");
         assert!(e.contains("p.toml") && e.contains("`x`"), "{e}");
-        let bad_device =
-            "framing_bias = 0\n[[pattern]]\nname='x'\ndevice='nope'\nregex='a'\nweight=1\n";
-        let e = CueModel::parse(bad_device, Path::new("p.toml"))
-            .err()
-            .unwrap()
-            .to_string();
+        let e =
+            error("framing_bias = 0\n[[pattern]]\nname='x'\ndevice='nope'\nregex='a'\nweight=1\n");
         assert!(e.contains("nope"), "{e}");
         let dup = "framing_bias = 0\n[[pattern]]\nname='x'\ndevice='doubt'\nregex='a'\nweight=1\n[[pattern]]\nname='x'\ndevice='doubt'\nregex='b'\nweight=1\n";
-        let e = CueModel::parse(dup, Path::new("p.toml"))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = error(dup);
         assert!(e.contains("duplicate"), "{e}");
-        let e = CueModel::parse("nonsense", Path::new("p.toml"))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = error("nonsense");
         assert!(e.contains("p.toml"), "{e}");
     }
 

@@ -99,20 +99,15 @@ impl Head {
     pub fn new(config: HeadConfig, vb: VarBuilder) -> Result<Head> {
         let vb = vb.pp("head");
         let (hidden, out_in) = if config.hidden > 0 {
-            let l = candle_nn::linear(config.input_dim, config.hidden, vb.pp("hidden"))
-                .map_err(Error::from)?;
+            let l = candle_nn::linear(config.input_dim, config.hidden, vb.pp("hidden"))?;
             (Some(l), config.hidden)
         } else {
             (None, config.input_dim)
         };
-        let out = candle_nn::linear(out_in, config.outputs, vb.pp("out")).map_err(Error::from)?;
+        let out = candle_nn::linear(out_in, config.outputs, vb.pp("out"))?;
         let dense = DenseHead {
-            hidden: hidden
-                .as_ref()
-                .map(dense_of)
-                .transpose()
-                .map_err(Error::from)?,
-            out: dense_of(&out).map_err(Error::from)?,
+            hidden: hidden.as_ref().map(dense_of).transpose()?,
+            out: dense_of(&out)?,
         };
         Ok(Head {
             config,
@@ -168,15 +163,12 @@ impl Head {
     /// The head's tensors by name (for saving).
     pub fn tensors(&self) -> HashMap<String, Tensor> {
         let mut map = HashMap::new();
-        if let Some(h) = &self.hidden {
-            map.insert("head.hidden.weight".to_string(), h.weight().clone());
-            if let Some(b) = h.bias() {
-                map.insert("head.hidden.bias".to_string(), b.clone());
+        let layers = self.hidden.iter().map(|h| ("head.hidden", h));
+        for (name, layer) in layers.chain([("head.out", &self.out)]) {
+            map.insert(format!("{name}.weight"), layer.weight().clone());
+            if let Some(b) = layer.bias() {
+                map.insert(format!("{name}.bias"), b.clone());
             }
-        }
-        map.insert("head.out.weight".to_string(), self.out.weight().clone());
-        if let Some(b) = self.out.bias() {
-            map.insert("head.out.bias".to_string(), b.clone());
         }
         map
     }
@@ -184,11 +176,10 @@ impl Head {
 
 /// Saves tensors to a safetensors file, converted to `dtype` (e.g. F16).
 pub fn save_tensors(tensors: &HashMap<String, Tensor>, dtype: DType, path: &Path) -> Result<()> {
-    let mut converted = HashMap::with_capacity(tensors.len());
-    for (name, t) in tensors {
-        let t = t.to_dtype(dtype).map_err(Error::from)?;
-        converted.insert(name.clone(), t);
-    }
+    let converted = tensors
+        .iter()
+        .map(|(name, t)| Ok((name.clone(), t.to_dtype(dtype)?)))
+        .collect::<Result<HashMap<_, _>>>()?;
     candle_core::safetensors::save(&converted, path)
         .map_err(|e| Error::model(path, format!("cannot write weights: {e}")))
 }

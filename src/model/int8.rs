@@ -109,12 +109,7 @@ struct Scratch {
 /// The int8 BERT encoder (mean-pooled last hidden states).
 pub struct Int8Encoder {
     tokenizer: WordPieceTokenizer,
-    hidden: usize,
-    heads: usize,
-    intermediate: usize,
-    vocab: usize,
-    max_positions: usize,
-    eps: f32,
+    config: BertConfig,
     word: Vec<f32>,
     position: Vec<f32>,
     token_type: Vec<f32>,
@@ -146,7 +141,7 @@ fn quantize_linears(parts: &[&candle_nn::Linear]) -> Result<QMatrix> {
     let mut rows = 0;
     let mut cols = 0;
     for l in parts {
-        let (r, c) = l.weight().dims2().map_err(Error::from)?;
+        let (r, c) = l.weight().dims2()?;
         if cols != 0 && c != cols {
             return Err(Error::Backend("stacked layers differ in width".into()));
         }
@@ -231,12 +226,7 @@ impl Int8Encoder {
         }
         Ok(Int8Encoder {
             tokenizer,
-            hidden: h,
-            heads: config.num_attention_heads,
-            intermediate: config.intermediate_size,
-            vocab: v,
-            max_positions: config.max_position_embeddings,
-            eps: config.layer_norm_eps as f32,
+            config,
             word,
             position,
             token_type: token_type[..h].to_vec(),
@@ -275,12 +265,7 @@ impl Int8Encoder {
         let token_type = floats(emb.token_type.embeddings())?;
         Ok(Int8Encoder {
             tokenizer,
-            hidden: cfg.hidden_size,
-            heads: cfg.num_attention_heads,
-            intermediate: cfg.intermediate_size,
-            vocab: cfg.vocab_size,
-            max_positions: cfg.max_position_embeddings,
-            eps: cfg.layer_norm_eps as f32,
+            config: cfg.clone(),
             word: floats(emb.word.embeddings())?,
             position: floats(emb.position.embeddings())?,
             token_type: token_type[..cfg.hidden_size].to_vec(),
@@ -329,17 +314,21 @@ impl Int8Encoder {
 
     fn check_ids(&self, seqs: &[&Encoded]) -> Result<()> {
         for s in seqs {
-            if s.len() > self.max_positions {
+            if s.len() > self.config.max_position_embeddings {
                 return Err(Error::Backend(format!(
                     "sequence of {} tokens exceeds the model's {} positions",
                     s.len(),
-                    self.max_positions
+                    self.config.max_position_embeddings
                 )));
             }
-            if let Some(&id) = s.ids.iter().find(|&&id| id as usize >= self.vocab) {
+            if let Some(&id) = s
+                .ids
+                .iter()
+                .find(|&&id| id as usize >= self.config.vocab_size)
+            {
                 return Err(Error::Backend(format!(
                     "token id {id} outside the vocabulary ({})",
-                    self.vocab
+                    self.config.vocab_size
                 )));
             }
         }
@@ -388,16 +377,11 @@ impl Int8Encoder {
 
     #[inline(always)]
     fn forward_chunk_generic(&self, seqs: &[&Encoded], s: &mut Scratch) {
-        let h = self.hidden;
+        let (h, eps) = (self.config.hidden_size, self.config.layer_norm_eps as f32);
+        let intermediate = self.config.intermediate_size;
         let m: usize = seqs.iter().map(|e| e.len()).sum();
         self.embed_tokens(seqs, &mut s.x);
-        kernels::layer_norm(
-            &mut s.x,
-            h,
-            &self.emb_norm.gamma,
-            &self.emb_norm.beta,
-            self.eps,
-        );
+        kernels::layer_norm(&mut s.x, h, &self.emb_norm.gamma, &self.emb_norm.beta, eps);
         for layer in &self.layers {
             s.quant.quantize(&s.x, m, h);
             s.qkv.resize(m * 3 * h, 0.0);
@@ -406,15 +390,15 @@ impl Int8Encoder {
             s.quant.quantize(&s.ctx, m, h);
             s.tmp.resize(m * h, 0.0);
             kernels::matmul(self.kernel, &s.quant, &layer.attn_out, &mut s.tmp);
-            add_and_norm(&mut s.tmp, &s.x, &layer.attn_norm, h, self.eps);
+            add_and_norm(&mut s.tmp, &s.x, &layer.attn_norm, h, eps);
             std::mem::swap(&mut s.x, &mut s.tmp);
             s.quant.quantize(&s.x, m, h);
-            s.ff.resize(m * self.intermediate, 0.0);
+            s.ff.resize(m * intermediate, 0.0);
             kernels::matmul(self.kernel, &s.quant, &layer.ff_in, &mut s.ff);
             kernels::gelu(&mut s.ff);
-            s.quant.quantize(&s.ff, m, self.intermediate);
+            s.quant.quantize(&s.ff, m, intermediate);
             kernels::matmul(self.kernel, &s.quant, &layer.ff_out, &mut s.tmp);
-            add_and_norm(&mut s.tmp, &s.x, &layer.out_norm, h, self.eps);
+            add_and_norm(&mut s.tmp, &s.x, &layer.out_norm, h, eps);
             std::mem::swap(&mut s.x, &mut s.tmp);
         }
     }
@@ -422,7 +406,7 @@ impl Int8Encoder {
     /// Word + position + token-type embeddings of every token, stacked.
     #[inline(always)]
     fn embed_tokens(&self, seqs: &[&Encoded], x: &mut Vec<f32>) {
-        let h = self.hidden;
+        let h = self.config.hidden_size;
         x.clear();
         for seq in seqs {
             for (t, &id) in seq.ids.iter().enumerate() {
@@ -451,8 +435,8 @@ impl Int8Encoder {
         ctx: &mut Vec<f32>,
         buf: &mut AttnBuf,
     ) {
-        let h = self.hidden;
-        let dh = h / self.heads;
+        let (h, heads) = (self.config.hidden_size, self.config.num_attention_heads);
+        let dh = h / heads;
         let width = 3 * h;
         let scale = 1.0 / (dh as f32).sqrt();
         ctx.clear();
@@ -466,7 +450,7 @@ impl Int8Encoder {
             buf.keys_t.clear();
             buf.keys_t.resize(dh * padded, 0.0);
             buf.scores.resize(padded, 0.0);
-            for head in 0..self.heads {
+            for head in 0..heads {
                 let (qo, ko, vo) = (head * dh, h + head * dh, 2 * h + head * dh);
                 for j in 0..len {
                     let k = &rows[j * width + ko..j * width + ko + dh];
@@ -556,7 +540,7 @@ fn mean_pool(seqs: &[&Encoded], x: &[f32], h: usize) -> Vec<Vec<f32>> {
 
 impl Encoder for Int8Encoder {
     fn dim(&self) -> usize {
-        self.hidden
+        self.config.hidden_size
     }
 
     fn tokenize(&self, texts: &[&str]) -> Result<Vec<Encoded>> {
@@ -568,7 +552,7 @@ impl Encoder for Int8Encoder {
     }
 
     fn embed_encoded(&self, seqs: &[&Encoded]) -> Result<Vec<Vec<f32>>> {
-        let h = self.hidden;
+        let h = self.config.hidden_size;
         let rows = self.map_chunks(seqs, |chunk, x| mean_pool(chunk, x, h))?;
         Ok(rows
             .into_iter()
@@ -577,7 +561,7 @@ impl Encoder for Int8Encoder {
     }
 
     fn encode_tokens(&self, seqs: &[&Encoded]) -> Result<Vec<TokenStates>> {
-        let h = self.hidden;
+        let h = self.config.hidden_size;
         let rows = self.map_chunks(seqs, |chunk, x| token_states(chunk, x, h))?;
         Ok(rows
             .into_iter()
@@ -755,39 +739,22 @@ mod tensor_file {
                     .map_err(|e| Error::io(&self.path, e))?;
                 let bytes = &buf[..take];
                 match size {
-                    4 => out.extend(
-                        bytes
-                            .as_chunks::<4>()
-                            .0
-                            .iter()
-                            .map(|b| f32::from_le_bytes(*b)),
-                    ),
-                    8 => out.extend(
-                        bytes
-                            .as_chunks::<8>()
-                            .0
-                            .iter()
-                            .map(|b| f64::from_le_bytes(*b) as f32),
-                    ),
-                    _ if entry.dtype == "BF16" => out.extend(
-                        bytes
-                            .as_chunks::<2>()
-                            .0
-                            .iter()
-                            .map(|b| f32::from_bits(u32::from(u16::from_le_bytes(*b)) << 16)),
-                    ),
-                    _ => out.extend(
-                        bytes
-                            .as_chunks::<2>()
-                            .0
-                            .iter()
-                            .map(|b| f16_to_f32(u16::from_le_bytes(*b))),
-                    ),
+                    4 => decode(bytes, &mut out, f32::from_le_bytes),
+                    8 => decode(bytes, &mut out, |b| f64::from_le_bytes(b) as f32),
+                    _ if entry.dtype == "BF16" => decode(bytes, &mut out, |b| {
+                        f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)
+                    }),
+                    _ => decode(bytes, &mut out, |b| f16_to_f32(u16::from_le_bytes(b))),
                 }
                 left -= take;
             }
             Ok(out)
         }
+    }
+
+    /// Appends the values of `bytes`, read `N` little-endian bytes at a time.
+    fn decode<const N: usize>(bytes: &[u8], out: &mut Vec<f32>, value: impl Fn([u8; N]) -> f32) {
+        out.extend(bytes.as_chunks::<N>().0.iter().map(|b| value(*b)));
     }
 
     /// IEEE half → single precision, exactly (as the `half` crate that
@@ -894,11 +861,7 @@ mod tests {
                 assert_eq!(bits(&n.beta), bits(&m.beta));
             }
         }
-        assert_eq!(
-            (a.hidden, a.heads, a.intermediate, a.vocab, a.max_positions),
-            (b.hidden, b.heads, b.intermediate, b.vocab, b.max_positions)
-        );
-        assert_eq!(a.eps.to_bits(), b.eps.to_bits());
+        assert_eq!(a.config, b.config);
     }
 
     /// Rewrites `dir`'s weights with every name prefixed by `bert.`, and

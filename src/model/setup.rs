@@ -27,7 +27,6 @@
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -271,14 +270,7 @@ fn find_wheel(work: &Path) -> Result<PathBuf> {
 pub fn sha256_file(path: &Path) -> Result<String> {
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(path, e))?;
     Ok(format!("{:x}", hasher.finalize()))
 }
 

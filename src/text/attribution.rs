@@ -196,16 +196,8 @@ fn single_quote_pairs(text: &str) -> Vec<Range<usize>> {
 fn inner_range(text: &str, outer: &Range<usize>) -> Range<usize> {
     let bytes = text.as_bytes();
     let is_mark = |i: usize| matches!(bytes.get(i), Some(b'"') | Some(b'\''));
-    let start = if is_mark(outer.start) {
-        outer.start + 1
-    } else {
-        outer.start
-    };
-    let end = if outer.end > start && is_mark(outer.end - 1) {
-        outer.end - 1
-    } else {
-        outer.end
-    };
+    let start = outer.start + usize::from(is_mark(outer.start));
+    let end = outer.end - usize::from(outer.end > start && is_mark(outer.end - 1));
     start..end.max(start)
 }
 

@@ -266,10 +266,7 @@ pub fn decide(site: &HyphenSite<'_>) -> bool {
     }
     let left = site.left.to_lowercase();
     let right = site.right.to_lowercase();
-    let mut joined = String::with_capacity(left.len() + right.len() + 1);
-    joined.push_str(&left);
-    joined.push('-');
-    joined.push_str(&right);
+    let mut joined = format!("{left}-{right}");
     if COMPOUNDS.contains(&joined.as_str()) {
         return false;
     }
@@ -283,34 +280,18 @@ pub fn decide(site: &HyphenSite<'_>) -> bool {
     if !(is_word(&joined) || capitalised && is_name(&joined)) {
         return false;
     }
-    if site.line_break {
-        return true;
-    }
-    if !is_word(&left) || !is_word(&right) {
-        return true;
-    }
-    is_common_word(&joined)
+    site.line_break || !is_word(&left) || !is_word(&right) || is_common_word(&joined)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn inline(left: &str, right: &str) -> bool {
+    fn joins(left: &str, right: &str, line_break: bool) -> bool {
         decide(&HyphenSite {
             left,
             right,
-            line_break: false,
-            chained: false,
-            digit_adjacent: false,
-        })
-    }
-
-    fn broken(left: &str, right: &str) -> bool {
-        decide(&HyphenSite {
-            left,
-            right,
-            line_break: true,
+            line_break,
             chained: false,
             digit_adjacent: false,
         })
@@ -364,12 +345,12 @@ mod tests {
     fn hyphen_table() {
         let mut failures = Vec::new();
         for &(left, right, join_inline, join_broken) in TABLE {
-            if inline(left, right) != join_inline {
+            if joins(left, right, false) != join_inline {
                 failures.push(format!(
                     "{left}-{right} inline: expected join={join_inline}"
                 ));
             }
-            if broken(left, right) != join_broken {
+            if joins(left, right, true) != join_broken {
                 failures.push(format!("{left}-\\n{right}: expected join={join_broken}"));
             }
         }

@@ -158,13 +158,7 @@ fn line_break_len(s: &str, at: usize) -> usize {
     let b = s.as_bytes();
     match b.get(at) {
         Some(b'\n') | Some(0x0b) | Some(0x0c) => 1,
-        Some(b'\r') => {
-            if b.get(at + 1) == Some(&b'\n') {
-                2
-            } else {
-                1
-            }
-        }
+        Some(b'\r') => 1 + usize::from(b.get(at + 1) == Some(&b'\n')),
         Some(_) => match s[at..].chars().next() {
             Some(c @ ('\u{85}' | '\u{2028}')) => c.len_utf8(),
             _ => 0,

@@ -30,14 +30,7 @@ impl TextSpan {
     /// Builds a span from a byte range of `original`, counting chars from the start.
     /// Prefer [`CharCounter`] when converting many ordered ranges.
     pub fn from_bytes(original: &str, range: Range<usize>) -> TextSpan {
-        let char_start = original[..range.start].chars().count();
-        let char_end = char_start + original[range.clone()].chars().count();
-        TextSpan {
-            byte_start: range.start,
-            byte_end: range.end,
-            char_start,
-            char_end,
-        }
+        CharCounter::new(original).span(range)
     }
 }
 

@@ -240,17 +240,11 @@ fn split_block(text: &str, block: Range<usize>) -> Vec<Range<usize>> {
             block_end: block.end,
         };
         if site.ends_sentence() {
-            let r = trim_range(text, start..end);
-            if !r.is_empty() {
-                out.push(r);
-            }
+            push_trimmed(&mut out, text, start..end);
             start = end;
         }
     }
-    let r = trim_range(text, start..block.end);
-    if !r.is_empty() {
-        out.push(r);
-    }
+    push_trimmed(&mut out, text, start..block.end);
     out
 }
 
@@ -285,10 +279,7 @@ impl Site<'_> {
         }
         // `s` and `e` sit next to ASCII bytes (or the sentence start); `get`
         // guards the case where `floor` cut a character.
-        match self.text.get(s..e) {
-            Some(t) => (t, s),
-            None => ("", s),
-        }
+        (self.text.get(s..e).unwrap_or(""), s)
     }
 
     /// The next word after the whitespace (openers skipped), and whether an
@@ -358,10 +349,7 @@ impl Site<'_> {
             return false;
         }
         let number_next = first.is_ascii_digit();
-        if abbrev::before_number(token) {
-            return !number_next && (opened || abbrev::is_starter(next));
-        }
-        if abbrev::is_ambiguous(token) {
+        if abbrev::before_number(token) || abbrev::is_ambiguous(token) {
             return !number_next && (opened || abbrev::is_starter(next));
         }
         true
@@ -389,17 +377,19 @@ fn cap_length(text: &str, range: Range<usize>) -> Vec<Range<usize>> {
             Some(p) if mid + p > start => mid + p,
             _ => limit,
         };
-        let r = trim_range(text, start..cut);
-        if !r.is_empty() {
-            out.push(r);
-        }
+        push_trimmed(&mut out, text, start..cut);
         start = cut;
     }
-    let r = trim_range(text, start..range.end);
+    push_trimmed(&mut out, text, start..range.end);
+    out
+}
+
+/// Pushes `r` [trimmed](trim_range) onto `out`, unless only whitespace is left.
+fn push_trimmed(out: &mut Vec<Range<usize>>, text: &str, r: Range<usize>) {
+    let r = trim_range(text, r);
     if !r.is_empty() {
         out.push(r);
     }
-    out
 }
 
 /// Shrinks a range so that it neither starts nor ends with whitespace.

@@ -143,10 +143,8 @@ fn rewritten_set(
     let articles = chosen
         .iter()
         .enumerate()
-        .map(|(i, original)| GoldArticle {
-            id: format!("aside-{i}"),
-            title: None,
-            sentences: vec![GoldSentence {
+        .map(|(i, original)| {
+            let aside = GoldSentence {
                 index: 0,
                 line: None,
                 text: as_aside(ASIDE_OPENERS[i % ASIDE_OPENERS.len()], &original.text),
@@ -154,9 +152,8 @@ fn rewritten_set(
                 positive: keeps_labels && original.positive,
                 split: Some("train".to_string()),
                 char_span: None,
-            }],
-            text: None,
-            spans: None,
+            };
+            GoldArticle::new(format!("aside-{i}"), vec![aside])
         })
         .collect();
     let name = PathBuf::from(format!("{ASIDE_SET_PATH} {}", path.display()));
@@ -183,10 +180,9 @@ mod tests {
         GoldSet {
             source: PathBuf::from("t.csv"),
             format: GoldFormat::RhetorCsv,
-            articles: vec![GoldArticle {
-                id: "a".into(),
-                title: None,
-                sentences: texts
+            articles: vec![GoldArticle::new(
+                "a".into(),
+                texts
                     .iter()
                     .enumerate()
                     .map(|(i, t)| GoldSentence {
@@ -199,9 +195,7 @@ mod tests {
                         char_span: None,
                     })
                     .collect(),
-                text: None,
-                spans: None,
-            }],
+            )],
             devices: Device::ALL.to_vec(),
             skipped: Vec::new(),
         }

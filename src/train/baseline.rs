@@ -176,10 +176,9 @@ pub fn train_baseline_with(
     let x: Vec<Sparse> = raw.par_iter().map(|r| tfidf(r, &idf)).collect();
     drop(raw);
     let y: Vec<Vec<bool>> = train_s.iter().map(|s| labels_of(s, &devices)).collect();
-    let dev = match dev_dir {
-        Some(d) => Some(read_gold(d, GoldOptions::default())?),
-        None => None,
-    };
+    let dev = dev_dir
+        .map(|d| read_gold(d, GoldOptions::default()))
+        .transpose()?;
     let dev_s: Vec<&GoldSentence> = dev
         .iter()
         .flat_map(|g| g.articles.iter().flat_map(|a| &a.sentences))
@@ -280,20 +279,18 @@ fn save(model: &BaselineModel, dir: &Path, cfg: &BaselineConfig) -> Result<()> {
                 .to_dtype(candle_core::DType::F16)?,
         )
     };
-    let mut map = HashMap::new();
-    map.insert("idf".to_string(), f16(&model.idf, &[BUCKETS])?);
-    map.insert(
-        "weights".to_string(),
-        f16(&model.weights, &[model.rows.len(), BUCKETS])?,
-    );
-    map.insert(
-        "bias".to_string(),
-        candle_core::Tensor::from_slice(
-            &model.bias,
-            &[model.rows.len()],
-            &candle_core::Device::Cpu,
-        )?,
-    );
+    let rows = model.rows.len();
+    let map = HashMap::from([
+        ("idf".to_string(), f16(&model.idf, &[BUCKETS])?),
+        (
+            "weights".to_string(),
+            f16(&model.weights, &[rows, BUCKETS])?,
+        ),
+        (
+            "bias".to_string(),
+            candle_core::Tensor::from_slice(&model.bias, &[rows], &candle_core::Device::Cpu)?,
+        ),
+    ]);
     let wpath = dir.join("weights.safetensors");
     candle_core::safetensors::save(&map, &wpath)
         .map_err(|e| Error::model(&wpath, e.to_string()))?;

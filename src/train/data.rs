@@ -171,6 +171,7 @@ impl Silver<'_> {
 }
 
 /// One split (one or several labelled sets) turned into model inputs.
+#[derive(Default)]
 pub(super) struct Split {
     /// Number of articles.
     pub(super) articles: usize,
@@ -195,14 +196,7 @@ impl Split {
         texts: &mut TextTable,
         silver: Option<&Silver<'_>>,
     ) -> Split {
-        let mut split = Split {
-            articles: 0,
-            rows: Vec::new(),
-            targets: Vec::new(),
-            known: Vec::new(),
-            article_of: Vec::new(),
-            sources: Vec::new(),
-        };
+        let mut split = Split::default();
         for (path, gold) in golds {
             let first = split.rows.len();
             split.add(gold, context, texts, silver);

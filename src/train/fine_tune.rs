@@ -85,14 +85,13 @@ impl Trainer {
             best.restore(meta.best, prefixed(&tensors, "best."));
             first_epoch = meta.epoch + 1;
         }
+        let epoch_rows = self.train.epoch_rows(self.opts.voice_oversample).len();
         let pb = progress_bar(
-            self.opts.epochs * self.train.epoch_rows(self.opts.voice_oversample).len(),
+            self.opts.epochs * epoch_rows,
             "fine-tuning",
             self.opts.progress,
         );
-        pb.inc(
-            ((first_epoch - 1) * self.train.epoch_rows(self.opts.voice_oversample).len()) as u64,
-        );
+        pb.inc(((first_epoch - 1) * epoch_rows) as u64);
         let mut finished = first_epoch > self.opts.epochs;
         let mut last_epoch = first_epoch - 1;
         for epoch in first_epoch..=self.opts.epochs {
@@ -103,32 +102,27 @@ impl Trainer {
                 let group: Vec<usize> = batch.iter().map(|&l| line_text[l]).collect();
                 let dropout = self.opts.dropout;
                 let (states, mask) =
-                    forward_top(&top, &cache, &group, true, dropout, Some(&mut self.rng))
-                        .map_err(Error::from)?;
-                let pooled = mean_pool(&states, &mask).map_err(Error::from)?;
-                let logits = head_train_forward(&head_vars, &pooled, dropout, &mut self.rng)
-                    .map_err(Error::from)?;
+                    forward_top(&top, &cache, &group, true, dropout, Some(&mut self.rng))?;
+                let pooled = mean_pool(&states, &mask)?;
+                let logits = head_train_forward(&head_vars, &pooled, dropout, &mut self.rng)?;
                 let (y, known) = self.train.batch_targets(batch)?;
-                let mut loss =
-                    weighted_bce(&logits, &y, &known, &pos_w, &out_w).map_err(Error::from)?;
+                let mut loss = weighted_bce(&logits, &y, &known, &pos_w, &out_w)?;
                 if let Some(vars) = &span_vars {
                     if let Some(span) = span_loss(vars, &states, &cache, &group, &span_pos_w)? {
-                        loss = (loss + (span * f64::from(self.opts.span_weight))?)
-                            .map_err(Error::from)?;
+                        loss = (loss + (span * f64::from(self.opts.span_weight))?)?;
                     }
                 }
-                let grads = loss.backward().map_err(Error::from)?;
+                let grads = loss.backward()?;
                 for opt in &mut opts {
-                    opt.step(&grads).map_err(Error::from)?;
+                    opt.step(&grads)?;
                 }
-                total_loss += loss.to_scalar::<f32>().map_err(Error::from)? as f64;
+                total_loss += loss.to_scalar::<f32>()? as f64;
                 n += 1;
                 pb.inc(batch.len() as u64);
             }
             let emb = embed_through(&top, &cache, self.texts.len(), Some(&dev_texts))?;
             let x = self.dev.features(&emb, dim);
-            let xt =
-                Tensor::from_vec(x, (self.dev.len(), dim), &CDevice::Cpu).map_err(Error::from)?;
+            let xt = Tensor::from_vec(x, (self.dev.len(), dim), &CDevice::Cpu)?;
             let head = Head::new(
                 cfg,
                 VarBuilder::from_varmap(&head_map, DType::F32, &CDevice::Cpu),
@@ -182,11 +176,9 @@ impl Trainer {
         let layers = (0..k)
             .map(|i| prefixed(&weights, &format!("encoder.layer.{i}.")))
             .collect();
-        let span_head = if span_devices.is_empty() {
-            None
-        } else {
-            Some(span_head_of(&weights, &span_devices)?)
-        };
+        let span_head = (!span_devices.is_empty())
+            .then(|| span_head_of(&weights, &span_devices))
+            .transpose()?;
         Ok(FineTuned::Fitted(Box::new(Fitted {
             head,
             layers,
@@ -252,11 +244,11 @@ impl Trainer {
         for plan in plan_batches(&seqs, MAX_BATCH_TOKENS) {
             let group: Vec<&Encoded> = plan.iter().map(|&i| seqs[i]).collect();
             let (h, m) = encoder.hidden_states(&group, upto)?;
-            let h = h.to_dtype(DType::F16).map_err(Error::from)?;
+            let h = h.to_dtype(DType::F16)?;
             for (row, &i) in plan.iter().enumerate() {
                 let text = needed[i];
-                let hr = h.get(row).map_err(Error::from)?;
-                let mr = m.get(row).map_err(Error::from)?;
+                let hr = h.get(row)?;
+                let mr = m.get(row)?;
                 states[text] = Some((hr, mr));
                 lens[text] = seqs[i].bucket_len();
                 if let (false, Some(labels)) = (span_devices.is_empty(), &self.span_labels[text]) {
@@ -300,11 +292,8 @@ fn build_layers(encoder: &BertEncoder, layers: &[HashMap<String, Tensor>]) -> Re
         let mut data = vars_of(&varmap)?;
         for (k, layer) in layers.iter().enumerate() {
             for (name, t) in layer {
-                let t = t.to_dtype(DType::F32).map_err(Error::from)?;
-                data.insert(
-                    format!("encoder.layer.{k}.{name}"),
-                    Var::from_tensor(&t).map_err(Error::from)?,
-                );
+                let t = t.to_dtype(DType::F32)?;
+                data.insert(format!("encoder.layer.{k}.{name}"), Var::from_tensor(&t)?);
             }
         }
     }
@@ -321,19 +310,16 @@ fn base_top_layers(base: &Path, total: usize, k: usize) -> Result<Vec<HashMap<St
     let weights = base.join("model.safetensors");
     let all = candle_core::safetensors::load(&weights, &CDevice::Cpu)
         .map_err(|e| Error::model(&weights, format!("cannot read weights: {e}")))?;
-    let mut out = Vec::new();
-    for i in total - k..total {
+    let layer = |i: usize| {
         let prefix = format!("encoder.layer.{i}.");
-        let layer: HashMap<String, Tensor> = all
-            .iter()
+        all.iter()
             .filter_map(|(n, t)| {
                 let n = n.strip_prefix("bert.").unwrap_or(n);
                 n.strip_prefix(&prefix).map(|r| (r.to_string(), t.clone()))
             })
-            .collect();
-        out.push(layer);
-    }
-    Ok(out)
+            .collect()
+    };
+    Ok((total - k..total).map(layer).collect())
 }
 
 /// Runs cached hidden states of some texts through the top layers and pools
@@ -352,11 +338,8 @@ fn embed_through(
             .collect(),
     };
     for group in group_by_len(&ids, &cache.lens, 4096) {
-        let (states, mask) =
-            forward_top(top, cache, &group, false, 0.0, None).map_err(Error::from)?;
-        let rows = mean_pool(&states, &mask)
-            .and_then(|p| p.to_vec2::<f32>())
-            .map_err(Error::from)?;
+        let (states, mask) = forward_top(top, cache, &group, false, 0.0, None)?;
+        let rows = mean_pool(&states, &mask).and_then(|p| p.to_vec2::<f32>())?;
         for (row, &i) in rows.into_iter().zip(&group) {
             out[i] = row;
         }
@@ -416,7 +399,7 @@ fn snapshot(maps: &[&VarMap]) -> Result<HashMap<String, Tensor>> {
     let mut out = HashMap::new();
     for map in maps {
         for (name, var) in vars_of(map)?.iter() {
-            out.insert(name.clone(), var.as_tensor().copy().map_err(Error::from)?);
+            out.insert(name.clone(), var.as_tensor().copy()?);
         }
     }
     Ok(out)
@@ -429,7 +412,7 @@ fn restore_vars(maps: &[&VarMap], tensors: &HashMap<String, Tensor>) -> Result<(
             let t = tensors
                 .get(name)
                 .ok_or_else(|| Error::Config(format!("checkpoint lacks `{name}`")))?;
-            var.set(t).map_err(Error::from)?;
+            var.set(t)?;
         }
     }
     Ok(())
@@ -502,7 +485,7 @@ fn span_loss(
     if group.iter().all(|&i| cache.spans[i].is_none()) {
         return Ok(None);
     }
-    let (b, t, _) = states.dims3().map_err(Error::from)?;
+    let (b, t, _) = states.dims3()?;
     let width = cache.span_width;
     let mut y = Vec::with_capacity(b * t * width);
     let mut mask = Vec::with_capacity(b * t);

@@ -99,8 +99,7 @@ impl Adam {
                 let zeros = || Var::zeros(v.shape(), v.dtype(), v.device());
                 Ok((n.clone(), v.clone(), zeros()?, zeros()?))
             })
-            .collect::<candle_core::Result<Vec<_>>>()
-            .map_err(Error::from)?;
+            .collect::<candle_core::Result<Vec<_>>>()?;
         Ok(Adam {
             vars,
             step: 0,
@@ -162,7 +161,7 @@ impl Adam {
                 let t = tensors
                     .get(&key)
                     .ok_or_else(|| Error::Config(format!("checkpoint lacks `{key}`")))?;
-                var.set(t).map_err(Error::from)?;
+                var.set(t)?;
             }
         }
         self.step = step;
@@ -192,8 +191,8 @@ pub(super) fn init_linear(
         .map(|_| rng.gen_range(-bound..bound))
         .collect();
     let var = |t: candle_core::Result<Tensor>| t.and_then(|t| Var::from_tensor(&t));
-    let weight = var(Tensor::from_vec(w, (rows, cols), &CDevice::Cpu)).map_err(Error::from)?;
-    let bias = var(Tensor::zeros(rows, DType::F32, &CDevice::Cpu)).map_err(Error::from)?;
+    let weight = var(Tensor::from_vec(w, (rows, cols), &CDevice::Cpu))?;
+    let bias = var(Tensor::zeros(rows, DType::F32, &CDevice::Cpu))?;
     let mut data = vars_of(varmap)?;
     data.insert(format!("{name}.weight"), weight);
     data.insert(format!("{name}.bias"), bias);
@@ -267,11 +266,9 @@ pub(super) struct HeadVars {
 impl HeadVars {
     pub(super) fn from_varmap(varmap: &VarMap, cfg: HeadConfig) -> Result<HeadVars> {
         Ok(HeadVars {
-            hidden: if cfg.hidden > 0 {
-                Some(linear_vars(varmap, "head.hidden")?)
-            } else {
-                None
-            },
+            hidden: (cfg.hidden > 0)
+                .then(|| linear_vars(varmap, "head.hidden"))
+                .transpose()?,
             out: linear_vars(varmap, "head.out")?,
         })
     }

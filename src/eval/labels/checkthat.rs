@@ -53,10 +53,7 @@ pub fn read_checkthat_tsv(path: &Path, options: GoldOptions) -> Result<GoldSet> 
             format!("expected the header `sentence_id<TAB>sentence<TAB>label[<TAB>solved_conflict]`, found `{header}`"),
         ));
     }
-    let mut problems = Problems {
-        skip_bad: options.skip_bad,
-        skipped: Vec::new(),
-    };
+    let mut problems = Problems::new(options);
     let mut seen = HashSet::new();
     let mut articles = Vec::new();
     for (i, line) in lines {
@@ -68,17 +65,12 @@ pub fn read_checkthat_tsv(path: &Path, options: GoldOptions) -> Result<GoldSet> 
                 .at_line(i as u64 + 1)
                 .in_field(field)
         };
-        match parse_row(line, &loc) {
-            Ok((id, sentence)) if seen.insert(id.clone()) => articles.push(GoldArticle {
-                id,
-                title: None,
-                sentences: vec![sentence],
-                text: None,
-                spans: None,
-            }),
-            Ok((id, _)) => problems.report(loc("sentence_id"), format!("duplicate id `{id}`"))?,
-            Err(Error::Input { location, message }) => problems.report(location, message)?,
-            Err(e) => return Err(e),
+        match problems.recover(parse_row(line, &loc))? {
+            Some((id, sentence)) if seen.insert(id.clone()) => {
+                articles.push(GoldArticle::new(id, vec![sentence]))
+            }
+            Some((id, _)) => problems.report(loc("sentence_id"), format!("duplicate id `{id}`"))?,
+            None => {}
         }
     }
     Ok(GoldSet {

@@ -164,10 +164,7 @@ fn read_csv_labels(path: &Path, options: GoldOptions, require_text: bool) -> Res
         .map_err(|e| Error::input(Location::file(&source).at_line(1), e.to_string()))?
         .clone();
     let cols = csv_columns(&headers, &source, require_text)?;
-    let mut problems = Problems {
-        skip_bad: options.skip_bad,
-        skipped: Vec::new(),
-    };
+    let mut problems = Problems::new(options);
     let mut articles: BTreeMap<String, Vec<GoldSentence>> = BTreeMap::new();
     let mut seen: HashSet<(String, usize)> = HashSet::new();
     for rec in reader.records() {
@@ -181,38 +178,29 @@ fn read_csv_labels(path: &Path, options: GoldOptions, require_text: bool) -> Res
         };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let loc = |f: &str| Location::file(&source).at_line(line).in_field(f);
-        match parse_csv_row(&rec, &cols, &loc) {
-            Ok(row) => {
-                if !seen.insert((row.article_id.clone(), row.sentence.index)) {
-                    problems.report(
-                        loc("sentence_index"),
-                        format!(
-                            "duplicate sentence {} of article `{}`",
-                            row.sentence.index, row.article_id
-                        ),
-                    )?;
-                    continue;
-                }
-                articles
-                    .entry(row.article_id)
-                    .or_default()
-                    .push(row.sentence);
-            }
-            Err(Error::Input { location, message }) => problems.report(location, message)?,
-            Err(e) => return Err(e),
+        let Some(row) = problems.recover(parse_csv_row(&rec, &cols, &loc))? else {
+            continue;
+        };
+        if !seen.insert((row.article_id.clone(), row.sentence.index)) {
+            problems.report(
+                loc("sentence_index"),
+                format!(
+                    "duplicate sentence {} of article `{}`",
+                    row.sentence.index, row.article_id
+                ),
+            )?;
+            continue;
         }
+        articles
+            .entry(row.article_id)
+            .or_default()
+            .push(row.sentence);
     }
     let articles = articles
         .into_iter()
         .map(|(id, mut sentences)| {
             sentences.sort_by_key(|s| s.index);
-            GoldArticle {
-                id,
-                title: None,
-                sentences,
-                text: None,
-                spans: None,
-            }
+            GoldArticle::new(id, sentences)
         })
         .collect::<Vec<_>>();
     if articles.is_empty() && problems.skipped.is_empty() {

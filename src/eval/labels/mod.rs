@@ -89,6 +89,18 @@ pub struct GoldArticle {
 }
 
 impl GoldArticle {
+    /// An article of `sentences` alone: no title, original text or spans (a
+    /// CSV or TSV set).
+    pub fn new(id: String, sentences: Vec<GoldSentence>) -> GoldArticle {
+        GoldArticle {
+            id,
+            title: None,
+            sentences,
+            text: None,
+            spans: None,
+        }
+    }
+
     /// The offset map of sentence `index` back to the article (see
     /// [`SentenceOffsets`]); `None` without the article text or the
     /// sentence's char span, or when the sentence text is not the normalised
@@ -257,6 +269,25 @@ struct Problems {
 }
 
 impl Problems {
+    fn new(options: GoldOptions) -> Problems {
+        Problems {
+            skip_bad: options.skip_bad,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// The value of `parsed`; an input error is [reported](Self::report)
+    /// instead (`None` once skipped), any other error passed on.
+    fn recover<T>(&mut self, parsed: Result<T>) -> Result<Option<T>> {
+        match parsed {
+            Ok(value) => Ok(Some(value)),
+            Err(Error::Input { location, message }) => {
+                self.report(location, message).map(|()| None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     fn report(&mut self, location: Location, reason: impl Into<String>) -> Result<()> {
         let reason = reason.into();
         if self.skip_bad {

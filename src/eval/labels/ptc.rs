@@ -12,16 +12,6 @@ use crate::text::normalize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// One labelled span of a PTC article (char offsets, end exclusive).
-#[derive(Debug, Clone, PartialEq)]
-struct Span {
-    device: Option<Device>,
-    /// The line named a technique (4 columns), mapped to a device or not.
-    named: bool,
-    start: usize,
-    end: usize,
-}
-
 /// Technique names of the NLP4IF-2019 18-class release that have no rhetor
 /// device: their spans still make a sentence positive.
 const UNMAPPED_TECHNIQUES: &[&str] = &["Obfuscation,Intentional_Vagueness,Confusion"];
@@ -54,10 +44,7 @@ pub fn read_ptc_dir(path: &Path, options: GoldOptions) -> Result<GoldSet> {
         _ => path,
     };
     let files = list_dir(dir)?;
-    let mut problems = Problems {
-        skip_bad: options.skip_bad,
-        skipped: Vec::new(),
-    };
+    let mut problems = Problems::new(options);
     let mut articles = Vec::new();
     let mut techniques = false;
     for txt in files
@@ -148,20 +135,13 @@ fn read_ptc_article(
         let mut spans = Vec::new();
         for f in &span_files {
             named |= is_technique_file(f);
-            spans.extend(read_span_file(f, id, n_chars, problems)?);
+            for (span, technique) in read_span_file(f, id, n_chars, problems)? {
+                named |= technique;
+                spans.push(span);
+            }
         }
-        named |= spans.iter().any(|s| s.named);
         apply_spans(&spans, &mut sentences);
-        gold_spans = Some(
-            spans
-                .iter()
-                .map(|s| GoldSpan {
-                    device: s.device,
-                    start: s.start,
-                    end: s.end,
-                })
-                .collect(),
-        );
+        gold_spans = Some(spans);
     }
     Ok((
         GoldArticle {
@@ -205,7 +185,7 @@ fn ptc_lines(text: &str) -> Vec<GoldSentence> {
 }
 
 /// Marks sentences overlapped by spans (half-open char ranges).
-fn apply_spans(spans: &[Span], sentences: &mut [GoldSentence]) {
+fn apply_spans(spans: &[GoldSpan], sentences: &mut [GoldSentence]) {
     for s in sentences.iter_mut() {
         let Some((cs, ce)) = s.char_span else {
             continue;
@@ -222,13 +202,15 @@ fn apply_spans(spans: &[Span], sentences: &mut [GoldSentence]) {
     }
 }
 
-/// Reads a span file: `id technique start end` or `id start end`, tab-separated.
+/// Reads a span file: `id technique start end` or `id start end`,
+/// tab-separated. Each span comes with whether its line named a technique
+/// (4 columns), mapped to a device or not.
 fn read_span_file(
     path: &Path,
     id: &str,
     n_chars: usize,
     problems: &mut Problems,
-) -> Result<Vec<Span>> {
+) -> Result<Vec<(GoldSpan, bool)>> {
     let source = path.display().to_string();
     let raw = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut spans = Vec::new();
@@ -237,11 +219,7 @@ fn read_span_file(
         if line.trim().is_empty() {
             continue;
         }
-        match parse_span_line(line, id, n_chars, &loc) {
-            Ok(s) => spans.push(s),
-            Err(Error::Input { location, message }) => problems.report(location, message)?,
-            Err(e) => return Err(e),
-        }
+        spans.extend(problems.recover(parse_span_line(line, id, n_chars, &loc))?);
     }
     Ok(spans)
 }
@@ -257,7 +235,7 @@ fn parse_span_line(
     id: &str,
     n_chars: usize,
     loc: &dyn Fn(&str) -> Location,
-) -> Result<Span> {
+) -> Result<(GoldSpan, bool)> {
     let cols: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
     let (technique, start, end) = match cols.as_slice() {
         [_, t, s, e] => (Some(*t), *s, *e),
@@ -313,12 +291,7 @@ fn parse_span_line(
             format!("span end {end} is past the end of the article ({n_chars} chars)"),
         ));
     }
-    Ok(Span {
-        device,
-        named: technique.is_some(),
-        start,
-        end,
-    })
+    Ok((GoldSpan { device, start, end }, technique.is_some()))
 }
 
 /// Applies an NLP4IF-2019 `task-SLC.labels` file: `id line label`, where

@@ -29,7 +29,7 @@
 //! AVX-512 VNNI but not AVX-VNNI, so this kernel is compiled and reviewed but
 //! has not been run there; its test skips where the CPU lacks it.
 
-use super::{write_outputs, QMatrix, QRows, BLOCK, STEP};
+use super::{store_block, QMatrix, QRows, BLOCK, STEP};
 use std::arch::x86_64::*;
 
 /// Most rows per register tile (4 rows × 2 registers = 8 accumulators).
@@ -175,13 +175,4 @@ unsafe fn tile_vnni<const R: usize>(x: &QRows, w: &QMatrix, b: usize, r0: usize,
         }
         store_block(x, w, b, r0 + i, &sums, out);
     }
-}
-
-/// Dequantizes block `b` of row `r` (its real outputs only) into `out`.
-#[inline(always)]
-fn store_block(x: &QRows, w: &QMatrix, b: usize, r: usize, sums: &[i32; BLOCK], out: &mut [f32]) {
-    let o0 = b * BLOCK;
-    let n = BLOCK.min(w.rows - o0);
-    let dst = &mut out[r * w.rows + o0..r * w.rows + o0 + n];
-    write_outputs(sums, x.scale[r], w, o0, dst);
 }

@@ -6,7 +6,7 @@
 //! stays below 2³¹ for any `k` under 66,000, so the sums are exact. Subtracting
 //! `128 × Σ w` gives the centered sum every kernel dequantizes.
 
-use super::{write_outputs, QMatrix, QRows, BLOCK, PANEL, STEP};
+use super::{store_block, QMatrix, QRows, BLOCK, PANEL, STEP};
 use std::arch::x86_64::*;
 
 /// Rows per register tile (6 rows × 4 blocks = 24 accumulators).
@@ -89,9 +89,7 @@ unsafe fn tile<const R: usize>(x: &QRows, w: &QMatrix, p: usize, r0: usize, out:
                 let off = _mm512_loadu_si512(w.zero_offset.as_ptr().add(o0).cast());
                 _mm512_storeu_si512(sums.as_mut_ptr().cast(), _mm512_sub_epi32(a, off));
             }
-            let n = BLOCK.min(w.rows - o0);
-            let dst = &mut out[r * w.rows + o0..r * w.rows + o0 + n];
-            write_outputs(&sums, x.scale[r], w, o0, dst);
+            store_block(x, w, o0 / BLOCK, r, &sums, out);
         }
     }
 }

@@ -446,6 +446,17 @@ fn write_outputs(sums: &[i32], x_scale: f32, w: &QMatrix, o0: usize, dst: &mut [
     }
 }
 
+/// Dequantizes block `b` (16 outputs) of row `r` (its real outputs only)
+/// into `out`.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+fn store_block(x: &QRows, w: &QMatrix, b: usize, r: usize, sums: &[i32; BLOCK], out: &mut [f32]) {
+    let o0 = b * BLOCK;
+    let n = BLOCK.min(w.rows - o0);
+    let dst = &mut out[r * w.rows + o0..r * w.rows + o0 + n];
+    write_outputs(sums, x.scale[r], w, o0, dst);
+}
+
 /// Sum of `x` with a fixed lane structure (deterministic on every CPU).
 #[inline(always)]
 pub fn sum(x: &[f32]) -> f32 {

@@ -14,7 +14,7 @@
 //! this file is type-checked with `cargo check --target
 //! aarch64-unknown-linux-gnu` but has not been run.
 
-use super::{write_outputs, QMatrix, QRows, BLOCK, STEP};
+use super::{store_block, QMatrix, QRows, BLOCK, STEP};
 use std::arch::aarch64::*;
 
 /// `out = dequantize(x · wᵀ) + bias` with plain NEON (part of the aarch64
@@ -161,13 +161,4 @@ fn sdot(acc: int32x4_t, a: int8x16_t, b: int8x16_t) -> int32x4_t {
         );
     }
     acc
-}
-
-/// Dequantizes block `b` of row `r` (its real outputs only) into `out`.
-#[inline(always)]
-fn store_block(x: &QRows, w: &QMatrix, b: usize, r: usize, sums: &[i32; BLOCK], out: &mut [f32]) {
-    let o0 = b * BLOCK;
-    let n = BLOCK.min(w.rows - o0);
-    let dst = &mut out[r * w.rows + o0..r * w.rows + o0 + n];
-    write_outputs(sums, x.scale[r], w, o0, dst);
 }
