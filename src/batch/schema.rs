@@ -7,8 +7,8 @@
 
 use crate::error::{Error, Result};
 use crate::io::corpus::{CorpusRecord, RecordError};
-use crate::io::output::{self, csv_error, csv_header, OutputOptions, SentenceRow};
-use crate::io::table::{Column, ColumnType, Value};
+use crate::io::output::{self, csv_error, OutputOptions, SentenceRow};
+use crate::io::table::{column_names, Column, ColumnType, Value};
 use crate::score::ScoredArticle;
 
 /// The leading columns of `sentences.csv` and `articles.csv`.
@@ -26,40 +26,14 @@ pub const ARTICLE_STAT_COLUMNS: [&str; 5] = [
 /// The columns of `errors.csv`.
 pub const ERROR_COLUMNS: [&str; 5] = ["record", "line", "article_id", "field", "reason"];
 
-/// The per-sentence columns that follow the carried columns in `sentences.csv`:
-/// [`csv_header`] without its leading `article_id`.
-pub fn sentence_columns(options: &OutputOptions) -> Vec<String> {
-    let mut header = csv_header(options);
-    if header.first().map(String::as_str) == Some("article_id") {
-        header.remove(0);
-    }
-    header
-}
-
-/// The header of `sentences.csv`.
+/// The header of `sentences.csv`: the names of [`sentences_table`].
 pub fn sentences_header(options: &OutputOptions, carried: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ARTICLE_KEY_COLUMNS.iter().map(|s| s.to_string()).collect();
-    h.extend(carried.iter().cloned());
-    h.extend(sentence_columns(options));
-    h
+    column_names(&sentences_table(options, carried))
 }
 
-/// The names of the per-device count columns of `articles.csv`.
-pub fn device_count_columns(options: &OutputOptions) -> Vec<String> {
-    options
-        .devices
-        .iter()
-        .map(|d| format!("{}_count", d.id()))
-        .collect()
-}
-
-/// The header of `articles.csv`.
+/// The header of `articles.csv`: the names of [`articles_table`].
 pub fn articles_header(options: &OutputOptions, carried: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ARTICLE_KEY_COLUMNS.iter().map(|s| s.to_string()).collect();
-    h.extend(carried.iter().cloned());
-    h.extend(ARTICLE_STAT_COLUMNS.iter().map(|s| s.to_string()));
-    h.extend(device_count_columns(options));
-    h
+    column_names(&articles_table(options, carried))
 }
 
 /// Output names for the carried input columns: a name that would clash with
@@ -102,14 +76,16 @@ fn key_columns(carried: &[String]) -> Vec<Column> {
     c
 }
 
-/// The typed columns of `sentences.parquet` (names = [`sentences_header`]).
+/// The typed columns of `sentences.parquet`: the key and carried columns,
+/// then [`output::sentence_columns`] without its leading `article_id`.
 pub fn sentences_table(options: &OutputOptions, carried: &[String]) -> Vec<Column> {
     let mut c = key_columns(carried);
     c.extend(output::sentence_columns(options).into_iter().skip(1));
     c
 }
 
-/// The typed columns of `articles.parquet` (names = [`articles_header`]).
+/// The typed columns of `articles.parquet`: the key and carried columns, the
+/// statistics, then a count per device.
 pub fn articles_table(options: &OutputOptions, carried: &[String]) -> Vec<Column> {
     use ColumnType::{Float32, Int64};
     let mut c = key_columns(carried);
@@ -121,9 +97,10 @@ pub fn articles_table(options: &OutputOptions, carried: &[String]) -> Vec<Column
             .map(|(n, k)| Column::required(*n, k)),
     );
     c.extend(
-        device_count_columns(options)
-            .into_iter()
-            .map(|n| Column::required(n, Int64)),
+        options
+            .devices
+            .iter()
+            .map(|d| Column::required(format!("{}_count", d.id()), Int64)),
     );
     c
 }
@@ -308,7 +285,7 @@ mod tests {
     #[test]
     fn sentence_schema_reuses_the_score_schema() {
         let o = options();
-        let full = csv_header(&o);
+        let full = output::csv_header(&o);
         let h = sentences_header(&o, &["lang".to_string()]);
         assert_eq!(&h[..5], ["article_id", "outlet", "date", "title", "lang"]);
         assert_eq!(&h[5..], &full[1..]);

@@ -79,7 +79,7 @@ impl WriterState {
             .zip(tables)
             .map(|(name, columns)| OutTable::create(dir, name, format, columns))
             .collect::<Result<_>>()?;
-        let mut state = WriterState::new(dir, files, checkpoint, session_start, options);
+        let mut state = Self::new(dir, files, checkpoint, session_start, options);
         state.checkpoint()?;
         Ok(state)
     }
@@ -96,13 +96,7 @@ impl WriterState {
             .zip(checkpoint.lengths)
             .map(|(name, len)| OutFile::resume(dir, name, len).map(OutTable::Csv))
             .collect::<Result<_>>()?;
-        Ok(WriterState::new(
-            dir,
-            files,
-            checkpoint,
-            session_start,
-            options,
-        ))
+        Ok(Self::new(dir, files, checkpoint, session_start, options))
     }
 
     fn new(
@@ -133,19 +127,11 @@ impl WriterState {
     pub(super) fn snapshot(&self) -> Checkpoint {
         Checkpoint {
             records_done: self.records_done,
-            lengths: [
-                self.files[0].len(),
-                self.files[1].len(),
-                self.files[2].len(),
-            ],
+            lengths: [0, 1, 2].map(|i| self.files[i].len()),
             counts: self.counts,
             elapsed_s: self.session_elapsed_before + self.session_start.elapsed().as_secs_f64(),
             ..self.checkpoint.clone()
         }
-    }
-
-    fn sync_files(&mut self) -> Result<()> {
-        self.files.iter_mut().try_for_each(OutTable::sync)
     }
 
     /// Completes the outputs once every record is written (Parquet: footers).
@@ -155,7 +141,7 @@ impl WriterState {
 
     /// Syncs the outputs, then records them in the checkpoint.
     fn checkpoint(&mut self) -> Result<()> {
-        self.sync_files()?;
+        self.files.iter_mut().try_for_each(OutTable::sync)?;
         let ck = self.snapshot();
         summary::write_checkpoint(&self.dir, &ck)?;
         self.checkpoint = ck;

@@ -451,14 +451,15 @@ fn rate_interval(
     bootstrap: Option<Interval>,
     z: f64,
 ) -> Option<Interval> {
-    let scaled = |i: Interval| Interval {
+    let interval = if count == 0 {
+        stats::wilson_interval(0, sentences, z)
+    } else {
+        bootstrap
+    };
+    interval.map(|i| Interval {
         low: 100.0 * i.low,
         high: 100.0 * i.high,
-    };
-    if count == 0 {
-        return stats::wilson_interval(0, sentences, z).map(scaled);
-    }
-    bootstrap.map(scaled)
+    })
 }
 
 /// The z of a two-sided interval at `level` (exact for 0.90/0.95/0.99,
@@ -541,11 +542,8 @@ fn pairwise_tests(
         .iter()
         .map(|p| p.share_p.unwrap_or(f64::NAN))
         .collect();
-    for ((pair, r), s) in pairs
-        .iter_mut()
-        .zip(stats::holm(&rate_p))
-        .zip(stats::holm(&share_p))
-    {
+    let holm = stats::holm(&rate_p).into_iter().zip(stats::holm(&share_p));
+    for (pair, (r, s)) in pairs.iter_mut().zip(holm) {
         pair.rate_p_holm = (!r.is_nan()).then_some(r);
         pair.share_p_holm = (!s.is_nan()).then_some(s);
     }
@@ -588,32 +586,27 @@ fn test_pair(
             let share_diff = sa.share.zip(sb.share).map(|(x, y)| x - y);
             let cohens_h = sa.share.zip(sb.share).map(|(x, y)| stats::cohens_h(x, y));
             let never = sa.count == 0 && sb.count == 0;
-            let mut pair = PairTest {
+            let test = tests.as_ref().filter(|_| !never);
+            PairTest {
                 stratum: ga.key[1..].to_vec(),
                 a,
                 b,
                 measure: *m,
                 rate_diff,
                 rate_ratio,
-                rate_p: None,
+                rate_p: test.map(|t| t.rate_p[j]),
                 rate_p_holm: None,
                 share_diff,
                 cohens_h,
-                share_p: None,
+                share_p: test.map(|t| t.share_p[j]),
                 share_p_holm: None,
-                method: None,
-                note: too_small.join("; "),
-            };
-            match &tests {
-                Some(_) if never => pair.note = "no occurrences in either group: not tested".into(),
-                Some(test) => {
-                    pair.rate_p = Some(test.rate_p[j]);
-                    pair.share_p = Some(test.share_p[j]);
-                    pair.method = Some(test.method);
-                }
-                None => {}
+                method: test.map(|t| t.method),
+                note: if tests.is_some() && never {
+                    "no occurrences in either group: not tested".into()
+                } else {
+                    too_small.join("; ")
+                },
             }
-            pair
         })
         .collect()
 }

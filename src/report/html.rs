@@ -9,7 +9,7 @@
 
 use super::view::{ArticleView, CueView, SentenceView, SpanView};
 use super::{charts, escape};
-use crate::compare::output::{format_p, format_rate, format_share};
+use crate::compare::output::{format_rate, format_share, pair_cells};
 use crate::compare::{Comparison, Measure, PERMUTATION_FLOOR_WARNING};
 use crate::error::{Error, Result};
 use crate::io::output::OutputOptions;
@@ -585,18 +585,16 @@ fn pairs_section(c: &Comparison) -> String {
     }
     html.push_str("<table><tr><th>group a</th><th>group b</th><th>device</th><th class=\"num\">rate diff / 100</th><th class=\"num\">ratio</th><th class=\"num\">p (Holm)</th><th class=\"num\">share diff (pp)</th><th class=\"num\">Cohen's h</th><th class=\"num\">p (Holm)</th></tr>\n");
     for p in significant.iter().take(60) {
+        let [device, numbers @ ..] = pair_cells(p);
+        let numbers: String = numbers
+            .iter()
+            .map(|x| format!("<td class=\"num\">{x}</td>"))
+            .collect();
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{device}</td>{numbers}</tr>",
             escape(&c.groups[p.a].label),
             escape(&c.groups[p.b].label),
-            p.measure.id(),
-            p.rate_diff.map_or("–".into(), |x| format!("{x:+.2}")),
-            p.rate_ratio.map_or("–".into(), |x| format!("{x:.2}")),
-            format_p(p.rate_p_holm),
-            p.share_diff.map_or("–".into(), |x| format!("{:+.1}", 100.0 * x)),
-            p.cohens_h.map_or("–".into(), |x| format!("{x:+.2}")),
-            format_p(p.share_p_holm),
         );
     }
     html.push_str("</table>\n");

@@ -242,15 +242,11 @@ impl CorpusReader {
                         "contains no JSON object (expected one object per line)",
                     ));
                 };
-                let keys = (!line.oversized)
-                    .then(|| {
-                        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(
-                            &line.bytes,
-                        )
-                        .ok()
-                    })
-                    .flatten()
-                    .map(|obj| obj.keys().cloned().collect::<Vec<_>>());
+                type Object = serde_json::Map<String, serde_json::Value>;
+                let object = serde_json::from_slice::<Object>(&line.bytes).ok();
+                let keys = object
+                    .filter(|_| !line.oversized)
+                    .map(|o| o.keys().cloned().collect());
                 self.pending.push_back(Raw::Json(line));
                 if let Some(keys) = keys {
                     return Ok(keys);
