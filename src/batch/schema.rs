@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::io::corpus::{CorpusRecord, RecordError};
 use crate::io::output::{self, csv_error, OutputOptions, SentenceRow};
 use crate::io::table::{column_names, Column, ColumnType, Value};
-use crate::score::ScoredArticle;
+use crate::score::{ScoredArticle, ScoredSentence};
 
 /// The leading columns of `sentences.csv` and `articles.csv`.
 pub const ARTICLE_KEY_COLUMNS: [&str; 4] = ["article_id", "outlet", "date", "title"];
@@ -66,14 +66,12 @@ pub fn carried_output_names(
 /// The typed leading columns: `article_id` (never null), then outlet, date,
 /// title and the carried columns (null when empty).
 fn key_columns(carried: &[String]) -> Vec<Column> {
-    let mut c = vec![Column::required(ARTICLE_KEY_COLUMNS[0], ColumnType::Utf8)];
-    c.extend(
-        ARTICLE_KEY_COLUMNS[1..]
-            .iter()
-            .map(|n| Column::optional_text(*n)),
-    );
-    c.extend(carried.iter().map(Column::optional_text));
-    c
+    let optional = ARTICLE_KEY_COLUMNS[1..].iter().map(|n| n.to_string());
+    let optional = optional
+        .chain(carried.iter().cloned())
+        .map(Column::optional_text);
+    let id = Column::required(ARTICLE_KEY_COLUMNS[0], ColumnType::Utf8);
+    std::iter::once(id).chain(optional).collect()
 }
 
 /// The typed columns of `sentences.parquet`: the key and carried columns,
@@ -134,40 +132,28 @@ pub struct ArticleStats {
 impl ArticleStats {
     /// Computes the statistics of a scored article.
     pub fn of(article: &ScoredArticle, options: &OutputOptions) -> ArticleStats {
-        let mut stats = ArticleStats {
-            sentences: article.sentences.len() as u64,
-            framing_sentences: 0,
-            framing_mean: 0.0,
-            framing_max: 0.0,
-            device_counts: vec![0; options.devices.len()],
+        let sentences = &article.sentences;
+        let count = |flagged: &dyn Fn(&ScoredSentence) -> bool| {
+            sentences.iter().filter(|s| flagged(s)).count() as u64
         };
-        let mut sum = 0.0f64;
-        for s in &article.sentences {
-            let framing = f64::from(s.framing);
-            sum += framing;
-            stats.framing_max = stats.framing_max.max(framing);
-            if s.framing >= options.thresholds.framing {
-                stats.framing_sentences += 1;
-            }
-            for (count, d) in stats.device_counts.iter_mut().zip(&options.devices) {
-                if options.thresholds.reached(*d, &s.probs) {
-                    *count += 1;
-                }
-            }
+        let framing = sentences.iter().map(|s| f64::from(s.framing));
+        ArticleStats {
+            sentences: sentences.len() as u64,
+            framing_sentences: count(&|s| s.framing >= options.thresholds.framing),
+            framing_mean: framing.clone().fold(0.0, |sum, x| sum + x)
+                / sentences.len().max(1) as f64,
+            framing_max: framing.fold(0.0, f64::max),
+            device_counts: options
+                .devices
+                .iter()
+                .map(|d| count(&|s| options.thresholds.reached(*d, &s.probs)))
+                .collect(),
         }
-        if stats.sentences > 0 {
-            stats.framing_mean = sum / stats.sentences as f64;
-        }
-        stats
     }
 
     /// Share of framing sentences (0 for an article without sentences).
     pub fn framing_rate(&self) -> f64 {
-        if self.sentences == 0 {
-            0.0
-        } else {
-            self.framing_sentences as f64 / self.sentences as f64
-        }
+        self.framing_sentences as f64 / self.sentences.max(1) as f64
     }
 }
 

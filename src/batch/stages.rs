@@ -55,8 +55,7 @@ pub(super) fn run_stages(
             read_batches(reader, shard, work_tx, window, stop_ref, max_records)
         });
         for _ in 0..threads {
-            let rx = work_rx.clone();
-            let tx = done_tx.clone();
+            let (rx, tx) = (work_rx.clone(), done_tx.clone());
             scope.spawn(move || score_batches(pipeline, output, format, rx, tx));
         }
         drop(work_rx);
@@ -68,28 +67,46 @@ pub(super) fn run_stages(
         let read = reader_thread
             .join()
             .unwrap_or_else(|_| Err(Error::Output("the reader thread panicked".into())));
-        match (written, read) {
-            (Err(e), _) => Err(e),
-            (Ok(WriterEnd::Stopped(e)), _) => Ok(WriterEnd::Stopped(e)),
-            (Ok(_), Err(e)) => Err(e),
-            (Ok(end), Ok(())) => Ok(end),
+        // The writer's error or stop comes first, then the reader's error.
+        match written? {
+            stopped @ WriterEnd::Stopped(_) => Ok(stopped),
+            end => read.map(|()| end),
         }
     })
 }
 
-/// Records sent from the reader to the workers.
-struct WorkBatch {
-    seq: u64,
+/// A batch of consecutive records: read ([`WorkBatch`]) on its way to the
+/// workers, scored ([`DoneBatch`]) on its way to the writer.
+pub(super) struct Batch<T> {
+    pub(super) seq: u64,
     /// The last input record consumed for this batch (including other shards').
-    last_record: u64,
+    pub(super) last_record: u64,
     /// Records of other shards consumed for this batch.
-    other_shards: u64,
-    items: Vec<CorpusItem>,
+    pub(super) other_shards: u64,
+    pub(super) items: Vec<T>,
     text_bytes: usize,
-    /// Window tokens held by this batch.
-    tokens: usize,
+    /// Window tokens held by this batch (given back once it is written).
+    pub(super) tokens: usize,
     /// The input ends after this batch.
-    eof: bool,
+    pub(super) eof: bool,
+}
+
+/// Records sent from the reader to the workers.
+type WorkBatch = Batch<CorpusItem>;
+
+impl<T> Batch<T> {
+    /// The same batch with every item mapped by `f`.
+    fn map<U>(self, f: impl FnMut(T) -> U) -> Batch<U> {
+        Batch {
+            items: self.items.into_iter().map(f).collect(),
+            seq: self.seq,
+            last_record: self.last_record,
+            other_shards: self.other_shards,
+            text_bytes: self.text_bytes,
+            tokens: self.tokens,
+            eof: self.eof,
+        }
+    }
 }
 
 impl WorkBatch {
@@ -180,23 +197,11 @@ fn score_batches(
     done: Sender<DoneBatch>,
 ) {
     for batch in work {
-        let outcomes = batch
-            .items
-            .into_iter()
-            .map(|item| match item {
-                CorpusItem::Article(record) => score_record(pipeline, output, format, record),
-                CorpusItem::Error(e) => Outcome::Failed(e),
-            })
-            .collect();
-        let result = DoneBatch {
-            seq: batch.seq,
-            last_record: batch.last_record,
-            other_shards: batch.other_shards,
-            outcomes,
-            tokens: batch.tokens,
-            eof: batch.eof,
-        };
-        if done.send(result).is_err() {
+        let scored = batch.map(|item| match item {
+            CorpusItem::Article(record) => score_record(pipeline, output, format, record),
+            CorpusItem::Error(e) => Outcome::Failed(e),
+        });
+        if done.send(scored).is_err() {
             return;
         }
     }

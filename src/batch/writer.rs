@@ -24,15 +24,7 @@ pub(super) enum Outcome {
 }
 
 /// Results sent from the workers to the writer.
-pub(super) struct DoneBatch {
-    pub(super) seq: u64,
-    pub(super) last_record: u64,
-    pub(super) other_shards: u64,
-    pub(super) outcomes: Vec<Outcome>,
-    /// Window tokens to give back once written.
-    pub(super) tokens: usize,
-    pub(super) eof: bool,
-}
+pub(super) type DoneBatch = super::stages::Batch<Outcome>;
 
 /// How the writer ended.
 pub(super) enum WriterEnd {
@@ -157,7 +149,7 @@ impl WriterState {
 
     /// Writes one batch; returns the failing record under `--strict`.
     fn write(&mut self, batch: DoneBatch, strict: bool) -> Result<Option<RecordError>> {
-        for outcome in batch.outcomes {
+        for outcome in batch.items {
             match outcome {
                 Outcome::Scored {
                     sentence_rows,

@@ -148,11 +148,7 @@ fn weeks_in_year(year: i32) -> u32 {
         day: 1,
     }
     .weekday();
-    if jan1 == 4 || (jan1 == 3 && is_leap(year)) {
-        53
-    } else {
-        52
-    }
+    52 + u32::from(jan1 == 4 || (jan1 == 3 && is_leap(year)))
 }
 
 #[cfg(test)]

@@ -249,18 +249,14 @@ impl Comparison {
     /// The pairs with a Holm-adjusted p < 0.05 for the rate or the share,
     /// smallest rate p first.
     pub fn significant_pairs(&self) -> Vec<&PairTest> {
+        let below = |p: Option<f64>| p.is_some_and(|x| x < 0.05);
         let mut significant: Vec<&PairTest> = self
             .pairs
             .iter()
-            .filter(|p| {
-                p.rate_p_holm.is_some_and(|x| x < 0.05) || p.share_p_holm.is_some_and(|x| x < 0.05)
-            })
+            .filter(|p| below(p.rate_p_holm) || below(p.share_p_holm))
             .collect();
-        significant.sort_by(|x, y| {
-            x.rate_p_holm
-                .unwrap_or(1.0)
-                .total_cmp(&y.rate_p_holm.unwrap_or(1.0))
-        });
+        let rate_p = |p: &&PairTest| p.rate_p_holm.unwrap_or(1.0);
+        significant.sort_by(|x, y| rate_p(x).total_cmp(&rate_p(y)));
         significant
     }
 
@@ -300,13 +296,11 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
     let mut unknown_dates = 0;
     for article in &data.articles {
         let key: Vec<String> = keyers.iter().map(|k| k.key(article)).collect();
-        if keyers
+        let undated = keyers
             .iter()
             .zip(&key)
-            .any(|(k, v)| k.period.is_some() && v == UNKNOWN)
-        {
-            unknown_dates += 1;
-        }
+            .any(|(k, v)| k.period.is_some() && v == UNKNOWN);
+        unknown_dates += usize::from(undated);
         members
             .entry(key.into_iter().map(|k| (k == UNKNOWN, k)).collect())
             .or_default()

@@ -282,12 +282,8 @@ pub fn permutation_test(
             })
             .collect()
     };
-    let observed_indices: Vec<usize> = if subset_is_a {
-        (0..k).collect()
-    } else {
-        (a.rows()..n).collect()
-    };
-    let (obs_sums, obs_denom) = pooled.sums(observed_indices);
+    let observed_start = if subset_is_a { 0 } else { a.rows() };
+    let (obs_sums, obs_denom) = pooled.sums(observed_start..observed_start + k);
     let observed = difference(&obs_sums, obs_denom);
     let thresholds: Vec<f64> = observed
         .iter()

@@ -129,16 +129,8 @@ pub struct SentenceRow<'a> {
 impl<'a> SentenceRow<'a> {
     /// Builds the row of one sentence.
     pub fn new(article_id: &'a str, s: &'a ScoredSentence, options: &OutputOptions) -> Self {
-        let scores = options
-            .devices
-            .iter()
-            .map(|d| {
-                (
-                    d.id().to_string(),
-                    serde_json::Value::from(round4(s.probs[*d])),
-                )
-            })
-            .collect();
+        let score = |d: &Device| (d.id().to_string(), round4(s.probs[*d]).into());
+        let scores = options.devices.iter().map(score).collect();
         SentenceRow {
             article_id,
             sentence_index: s.sentence.index,

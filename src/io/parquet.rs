@@ -113,7 +113,6 @@ pub struct ParquetTableWriter {
     schema: SchemaRef,
     builders: Vec<Builder>,
     writer: Option<ArrowWriter<File>>,
-    rows: u64,
 }
 
 impl ParquetTableWriter {
@@ -134,7 +133,6 @@ impl ParquetTableWriter {
             columns,
             schema,
             writer: Some(writer),
-            rows: 0,
         })
     }
 
@@ -158,16 +156,10 @@ impl ParquetTableWriter {
                 )));
             }
         }
-        self.rows += 1;
         if self.builders.first_mut().map_or(0, |b| b.inner().len()) >= BATCH_ROWS {
             self.flush_batch()?;
         }
         Ok(())
-    }
-
-    /// Rows appended so far.
-    pub fn rows(&self) -> u64 {
-        self.rows
     }
 
     /// Bytes handed to the file so far (closed row groups).

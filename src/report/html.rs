@@ -189,13 +189,9 @@ fn sentence_html(s: &SentenceView) -> String {
         .filter_map(|sp| sp.range.map(|r| (r, sp)))
         .filter(|((a, b), _)| s.text.get(*a..*b).is_some())
         .collect();
-    let mut cuts: Vec<usize> = vec![0, s.text.len()];
-    for ((a, b), _) in &cues {
-        cuts.extend([*a, *b]);
-    }
-    for ((a, b), _) in &spans {
-        cuts.extend([*a, *b]);
-    }
+    let ranges = cues.iter().map(|c| c.0).chain(spans.iter().map(|sp| sp.0));
+    let mut cuts: Vec<usize> = ranges.flat_map(|(a, b)| [a, b]).collect();
+    cuts.extend([0, s.text.len()]);
     cuts.sort_unstable();
     cuts.dedup();
     for w in cuts.windows(2) {
@@ -238,40 +234,29 @@ fn placed_cues(s: &SentenceView) -> Vec<((usize, usize), &CueView)> {
     cues
 }
 
+/// A `mark` of `class` (`cue` or `span`) for device `d` with tooltip `tip`
+/// around already escaped `inner` HTML.
+fn mark(class: &str, d: Device, tip: &str, inner: &str) -> String {
+    let (id, label) = (d.id(), d.label());
+    let tip = escape(&format!("{id} ({label}) — {tip}"));
+    format!("<mark class=\"{class} d-{id}\" data-device=\"{id}\" data-tip=\"{tip}\">{inner}</mark>")
+}
+
 /// A cue's underline around already escaped `inner` HTML.
 fn cue_mark(c: &CueView, inner: &str) -> String {
-    format!(
-        "<mark class=\"cue d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{inner}</mark>",
-        escape(&format!(
-            "{} ({}) — cue “{}”\npattern {} · weight {:.2}{}",
-            c.device.id(),
-            c.device.label(),
-            c.text,
-            c.pattern,
-            c.weight,
-            if c.attributed {
-                " · inside attributed speech"
-            } else {
-                ""
-            }
-        )),
-        id = c.device.id()
-    )
+    let (text, pattern, weight) = (&c.text, &c.pattern, c.weight);
+    let mut tip = format!("cue “{text}”\npattern {pattern} · weight {weight:.2}");
+    if c.attributed {
+        tip.push_str(" · inside attributed speech");
+    }
+    mark("cue", c.device, &tip, inner)
 }
 
 /// A model span's shading around already escaped `inner` HTML.
 fn span_mark(sp: &SpanView, inner: &str) -> String {
-    format!(
-        "<mark class=\"span d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{inner}</mark>",
-        escape(&format!(
-            "{} ({}) — span “{}”\nfound by the model's span head · probability {:.2}",
-            sp.device.id(),
-            sp.device.label(),
-            sp.text,
-            sp.probability
-        )),
-        id = sp.device.id()
-    )
+    let (text, p) = (&sp.text, sp.probability);
+    let tip = format!("span “{text}”\nfound by the model's span head · probability {p:.2}");
+    mark("span", sp.device, &tip, inner)
 }
 
 /// One article: title, metadata and paragraphs of sentences.
@@ -296,21 +281,9 @@ pub fn article_html(view: &ArticleView, anchor: &str) -> String {
         "<div class=\"meta\">{}</div>",
         escape(&meta.join(" · "))
     );
-    let mut paragraph: Option<usize> = None;
-    for s in &view.sentences {
-        if paragraph != Some(s.paragraph) {
-            if paragraph.is_some() {
-                html.push_str("</p>\n");
-            }
-            html.push_str("<p>");
-            paragraph = Some(s.paragraph);
-        } else {
-            html.push(' ');
-        }
-        html.push_str(&sentence_html(s));
-    }
-    if paragraph.is_some() {
-        html.push_str("</p>\n");
+    for paragraph in view.sentences.chunk_by(|a, b| a.paragraph == b.paragraph) {
+        let sentences: Vec<String> = paragraph.iter().map(sentence_html).collect();
+        let _ = writeln!(html, "<p>{}</p>", sentences.join(" "));
     }
     html.push_str("</article>\n");
     html
@@ -333,8 +306,7 @@ fn devices_in(views: &[ArticleView]) -> Vec<Device> {
 
 /// The article views with an index table and the legend.
 fn articles_section(views: &[ArticleView]) -> String {
-    let mut html = String::new();
-    html.push_str(&legend(&devices_in(views)));
+    let mut html = legend(&devices_in(views));
     html.push_str("<p class=\"muted\">Highlighted sentences carry at least one flagged device (the stronger the colour, the higher the framing score); underlined spans are the cues that explain the score. Hover or focus them for device, score and cue.</p>\n");
     if views.len() > 1 {
         html.push_str("<table class=\"index\"><tr><th>article</th><th>outlet · date</th><th class=\"num\">sentences</th><th class=\"num\">flagged</th></tr>\n");
@@ -364,7 +336,7 @@ fn articles_section(views: &[ArticleView]) -> String {
 
 /// Writes one page with every scored article (`rhetor score --format html`).
 pub fn write_article_page<W: Write>(
-    mut out: W,
+    out: W,
     articles: &[ScoredArticle],
     options: &OutputOptions,
 ) -> Result<()> {
@@ -377,7 +349,12 @@ pub fn write_article_page<W: Write>(
         _ => format!("rhetor — {} articles", views.len()),
     };
     let body = format!("<h1>{}</h1>\n{}", escape(&title), articles_section(&views));
-    out.write_all(page(&title, &body).as_bytes())
+    write_page(out, &title, &body)
+}
+
+/// Writes `body` as a complete page.
+fn write_page<W: Write>(mut out: W, title: &str, body: &str) -> Result<()> {
+    out.write_all(page(title, body).as_bytes())
         .map_err(Error::output)?;
     out.flush().map_err(Error::output)
 }
@@ -399,7 +376,7 @@ pub struct Report<'a> {
 }
 
 /// Writes the comparison report (`rhetor report`).
-pub fn write_report<W: Write>(mut out: W, report: &Report<'_>) -> Result<()> {
+pub fn write_report<W: Write>(out: W, report: &Report<'_>) -> Result<()> {
     let c = report.main;
     let mut body = format!("<h1>{}</h1>\n", escape(&report.title));
     let _ = writeln!(
@@ -442,9 +419,7 @@ pub fn write_report<W: Write>(mut out: W, report: &Report<'_>) -> Result<()> {
         body.push_str(&articles_section(report.articles));
     }
     body.push_str(&method_section(c));
-    out.write_all(page(&report.title, &body).as_bytes())
-        .map_err(Error::output)?;
-    out.flush().map_err(Error::output)
+    write_page(out, &report.title, &body)
 }
 
 /// Unknown dates (from whichever comparison has a period), the main
@@ -536,9 +511,8 @@ fn rates_section(c: &Comparison) -> Result<String> {
 
 fn series_section(series: &Comparison) -> Result<String> {
     let mut html = String::from("<h2 id=\"series\">Over time</h2>\n<p class=\"muted\">Points: flagged sentences per 100 sentences per period; bars: 95 % interval. Hollow points without bars: groups too small to test.</p>\n");
-    let mut measures = charted_measures(series);
     // Framing plus the four devices with the highest overall counts.
-    let mut devices: Vec<(u64, Measure)> = measures
+    let mut devices: Vec<(u64, Measure)> = charted_measures(series)
         .iter()
         .filter(|m| **m != Measure::Framing)
         .map(|m| {
@@ -547,10 +521,8 @@ fn series_section(series: &Comparison) -> Result<String> {
         })
         .collect();
     devices.sort_by_key(|d| std::cmp::Reverse(d.0));
-    measures = std::iter::once(Measure::Framing)
-        .chain(devices.into_iter().take(4).map(|(_, m)| m))
-        .collect();
-    for m in measures {
+    let top_devices = devices.into_iter().take(4).map(|(_, m)| m);
+    for m in std::iter::once(Measure::Framing).chain(top_devices) {
         if let Some(svg) = charts::time_series(series, m)? {
             let _ = writeln!(
                 html,

@@ -200,9 +200,7 @@ fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
             counts.push((id.to_string(), 0));
             counts.len() - 1
         });
-        if !record.get(flagged_col).unwrap_or("").trim().is_empty() {
-            counts[slot].1 += 1;
-        }
+        counts[slot].1 += u64::from(!record.get(flagged_col).unwrap_or("").trim().is_empty());
     }
     // A stable sort keeps file order among ties.
     counts.sort_by_key(|(_, c)| std::cmp::Reverse(*c));
@@ -211,16 +209,13 @@ fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
 
 /// The position of column `name` of a `sentences.csv`.
 fn required_column(reader: &TableReader, name: &str) -> Result<usize> {
-    reader
-        .headers()
-        .iter()
-        .position(|h| h == name)
-        .ok_or_else(|| {
-            Error::input(
-                Location::file(reader.source()).at_line(1).in_field(name),
-                format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
-            )
-        })
+    let position = reader.headers().iter().position(|h| h == name);
+    position.ok_or_else(|| {
+        Error::input(
+            Location::file(reader.source()).at_line(1).in_field(name),
+            format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
+        )
+    })
 }
 
 /// Reads the articles of `sentences.csv` (those in `keep`, if given) until
