@@ -25,10 +25,9 @@ pub(super) fn run_stages(
     observer: &dyn BatchObserver,
 ) -> Result<WriterEnd> {
     let threads = options.threads.max(1);
-    let window = if options.window == 0 {
-        threads * 4 + 4
-    } else {
-        options.window
+    let window = match options.window {
+        0 => threads * 4 + 4,
+        w => w,
     };
     let stop = AtomicBool::new(false);
     let (work_tx, work_rx) = bounded::<WorkBatch>(threads * 2);

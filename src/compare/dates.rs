@@ -73,8 +73,7 @@ impl Date {
             let part = &date_part[r];
             part.bytes()
                 .all(|c| c.is_ascii_digit())
-                .then(|| part.parse().ok())
-                .flatten()
+                .then(|| part.parse().ok())?
         };
         let year = digits(0..4)? as i32;
         let month = digits(5..7)?;

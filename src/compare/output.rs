@@ -205,8 +205,7 @@ fn cell(s: &str) -> String {
 /// The readable report `compare.md`.
 pub fn markdown(c: &Comparison) -> String {
     let o = &c.options;
-    let mut s = String::new();
-    s.push_str("# rhetor compare\n\n");
+    let mut s = String::from("# rhetor compare\n\n");
     s.push_str(&format!(
         "Input: `{}` — {} articles, {} sentences, {} groups (by {}).\n\n",
         c.source,
@@ -284,21 +283,17 @@ fn measure_table(
 ) {
     s.push_str(&format!("## {title}\n\n| device |"));
     for g in &c.groups {
-        s.push_str(&format!(
-            " {}{} |",
-            cell(&g.label),
-            if g.small { " ⚠" } else { "" }
-        ));
+        let warning = if g.small { " ⚠" } else { "" };
+        s.push_str(&format!(" {}{warning} |", cell(&g.label)));
     }
-    s.push_str("\n|---|");
-    s.push_str(&"---|".repeat(c.groups.len()));
-    s.push('\n');
+    s.push_str(&format!("\n|---|{}\n", "---|".repeat(c.groups.len())));
     for (j, m) in c.measures.iter().enumerate() {
-        s.push_str(&format!("| {} |", m.id()));
-        for g in &c.groups {
-            s.push_str(&format!(" {} |", format(&g.measures[j])));
-        }
-        s.push('\n');
+        let cells: String = c
+            .groups
+            .iter()
+            .map(|g| format!(" {} |", format(&g.measures[j])))
+            .collect();
+        s.push_str(&format!("| {} |{cells}\n", m.id()));
     }
     s.push('\n');
 }

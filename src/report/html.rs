@@ -163,14 +163,9 @@ fn sentence_tip(s: &SentenceView) -> String {
 /// One sentence: a `span.s` (flagged ones carry `data-devices` and a tooltip),
 /// with the locatable, non-overlapping cues as `mark.cue` elements.
 fn sentence_html(s: &SentenceView) -> String {
-    let mut classes = vec!["s"];
-    if !s.flagged.is_empty() {
-        classes.push("flagged");
-    }
-    if s.attributed {
-        classes.push("attributed");
-    }
-    let mut html = format!("<span class=\"{}\"", classes.join(" "));
+    let flagged = if s.flagged.is_empty() { "" } else { " flagged" };
+    let attributed = if s.attributed { " attributed" } else { "" };
+    let mut html = format!("<span class=\"s{flagged}{attributed}\"");
     if !s.flagged.is_empty() {
         let ids: Vec<&str> = s.flagged.iter().map(|(d, _)| d.id()).collect();
         let _ = write!(
@@ -183,12 +178,7 @@ fn sentence_html(s: &SentenceView) -> String {
     }
     html.push('>');
     let cues = placed_cues(s);
-    let spans: Vec<((usize, usize), &SpanView)> = s
-        .spans
-        .iter()
-        .filter_map(|sp| sp.range.map(|r| (r, sp)))
-        .filter(|((a, b), _)| s.text.get(*a..*b).is_some())
-        .collect();
+    let spans = located(&s.text, s.spans.iter().map(|sp| (sp.range, sp)));
     let ranges = cues.iter().map(|c| c.0).chain(spans.iter().map(|sp| sp.0));
     let mut cuts: Vec<usize> = ranges.flat_map(|(a, b)| [a, b]).collect();
     cuts.extend([0, s.text.len()]);
@@ -214,14 +204,20 @@ fn sentence_html(s: &SentenceView) -> String {
     html
 }
 
+/// The items whose range lies on character boundaries of `text`, with their range.
+fn located<'a, T>(
+    text: &str,
+    items: impl Iterator<Item = (Option<(usize, usize)>, &'a T)>,
+) -> Vec<((usize, usize), &'a T)> {
+    let items = items.filter_map(|(range, item)| range.map(|r| (r, item)));
+    items
+        .filter(|((a, b), _)| text.get(*a..*b).is_some())
+        .collect()
+}
+
 /// The locatable cues of a sentence that do not overlap an earlier one.
 fn placed_cues(s: &SentenceView) -> Vec<((usize, usize), &CueView)> {
-    let mut cues: Vec<_> = s
-        .cues
-        .iter()
-        .filter_map(|c| c.range.map(|r| (r, c)))
-        .filter(|((a, b), _)| s.text.get(*a..*b).is_some())
-        .collect();
+    let mut cues = located(&s.text, s.cues.iter().map(|c| (c.range, c)));
     cues.sort_by_key(|(r, _)| *r);
     let mut at = 0;
     cues.retain(|((a, b), _)| {

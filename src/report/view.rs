@@ -334,13 +334,9 @@ impl SentenceColumns {
             .map_err(|m| Error::input(at("flagged"), m))?
             .into_iter()
             .map(|d| {
-                let p = self
-                    .devices
-                    .iter()
-                    .find(|(x, _)| *x == d)
-                    .and_then(|(_, i)| field(*i).trim().parse().ok())
-                    .unwrap_or(f32::NAN);
-                (d, p)
+                let column = self.devices.iter().find(|(x, _)| *x == d);
+                let p = column.and_then(|(_, i)| field(*i).trim().parse().ok());
+                (d, p.unwrap_or(f32::NAN))
             })
             .collect();
         let cues: Vec<CueJson> = serde_json::from_str(field(self.cues).trim())
@@ -348,12 +344,10 @@ impl SentenceColumns {
         let cues = cues
             .into_iter()
             .map(|c| {
-                let device = Device::from_id(&c.device).ok_or_else(|| {
-                    Error::input(
-                        at("cues"),
-                        format!("unknown device `{}` in a cue", c.device),
-                    )
-                })?;
+                let id = &c.device;
+                let unknown =
+                    || Error::input(at("cues"), format!("unknown device `{id}` in a cue"));
+                let device = Device::from_id(id).ok_or_else(unknown)?;
                 let expected = c.start.saturating_sub(sentence_start);
                 Ok(CueView {
                     device,
@@ -405,12 +399,10 @@ fn span_views(
     spans
         .into_iter()
         .map(|sp| {
-            let device = Device::from_id(&sp.technique).ok_or_else(|| {
-                Error::input(
-                    at.clone(),
-                    format!("unknown technique `{}` in a span", sp.technique),
-                )
-            })?;
+            let id = &sp.technique;
+            let unknown =
+                || Error::input(at.clone(), format!("unknown technique `{id}` in a span"));
+            let device = Device::from_id(id).ok_or_else(unknown)?;
             Ok(SpanView {
                 device,
                 range: locate(text, &sp.text, sp.start.saturating_sub(sentence_start)),

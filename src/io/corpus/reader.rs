@@ -188,15 +188,13 @@ impl CorpusReader {
 
     /// Skips `n` records without extracting them (used to resume). Returns how many were skipped.
     pub fn skip(&mut self, n: u64) -> Result<u64> {
-        let mut skipped = 0;
-        while skipped < n {
+        for skipped in 0..n {
             if self.next_raw()?.is_none() {
-                break;
+                return Ok(skipped);
             }
             self.next_record += 1;
-            skipped += 1;
         }
-        Ok(skipped)
+        Ok(n)
     }
 
     fn next_raw(&mut self) -> Result<Option<Raw>> {
