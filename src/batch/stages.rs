@@ -4,7 +4,7 @@
 
 use super::files::Rows;
 use super::schema::{self, ArticleStats};
-use super::writer::{write_batches, DoneBatch, Outcome, WriterEnd, WriterState};
+use super::writer::{write_batches, Batch, DoneBatch, Outcome, WriterEnd, WriterState};
 use super::{BatchObserver, BatchOptions, Shard};
 use super::{MAX_BATCH_RECORDS, MAX_BATCH_TEXT_BYTES, TOKEN_TEXT_BYTES};
 use crate::error::{Error, Result};
@@ -74,39 +74,8 @@ pub(super) fn run_stages(
     })
 }
 
-/// A batch of consecutive records: read ([`WorkBatch`]) on its way to the
-/// workers, scored ([`DoneBatch`]) on its way to the writer.
-pub(super) struct Batch<T> {
-    pub(super) seq: u64,
-    /// The last input record consumed for this batch (including other shards').
-    pub(super) last_record: u64,
-    /// Records of other shards consumed for this batch.
-    pub(super) other_shards: u64,
-    pub(super) items: Vec<T>,
-    text_bytes: usize,
-    /// Window tokens held by this batch (given back once it is written).
-    pub(super) tokens: usize,
-    /// The input ends after this batch.
-    pub(super) eof: bool,
-}
-
 /// Records sent from the reader to the workers.
 type WorkBatch = Batch<CorpusItem>;
-
-impl<T> Batch<T> {
-    /// The same batch with every item mapped by `f`.
-    fn map<U>(self, f: impl FnMut(T) -> U) -> Batch<U> {
-        Batch {
-            items: self.items.into_iter().map(f).collect(),
-            seq: self.seq,
-            last_record: self.last_record,
-            other_shards: self.other_shards,
-            text_bytes: self.text_bytes,
-            tokens: self.tokens,
-            eof: self.eof,
-        }
-    }
-}
 
 impl WorkBatch {
     fn new(seq: u64, last_record: u64) -> Self {

@@ -23,8 +23,39 @@ pub(super) enum Outcome {
     Failed(RecordError),
 }
 
+/// A batch of consecutive records: read (`WorkBatch`) on its way to the
+/// workers, scored ([`DoneBatch`]) on its way to the writer.
+pub(super) struct Batch<T> {
+    pub(super) seq: u64,
+    /// The last input record consumed for this batch (including other shards').
+    pub(super) last_record: u64,
+    /// Records of other shards consumed for this batch.
+    pub(super) other_shards: u64,
+    pub(super) items: Vec<T>,
+    pub(super) text_bytes: usize,
+    /// Window tokens held by this batch (given back once it is written).
+    pub(super) tokens: usize,
+    /// The input ends after this batch.
+    pub(super) eof: bool,
+}
+
+impl<T> Batch<T> {
+    /// The same batch with every item mapped by `f`.
+    pub(super) fn map<U>(self, f: impl FnMut(T) -> U) -> Batch<U> {
+        Batch {
+            items: self.items.into_iter().map(f).collect(),
+            seq: self.seq,
+            last_record: self.last_record,
+            other_shards: self.other_shards,
+            text_bytes: self.text_bytes,
+            tokens: self.tokens,
+            eof: self.eof,
+        }
+    }
+}
+
 /// Results sent from the workers to the writer.
-pub(super) type DoneBatch = super::stages::Batch<Outcome>;
+pub(super) type DoneBatch = Batch<Outcome>;
 
 /// How the writer ended.
 pub(super) enum WriterEnd {
