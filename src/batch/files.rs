@@ -174,11 +174,9 @@ impl OutFile {
 
     /// Flushes and fsyncs the data.
     pub fn sync(&mut self) -> Result<()> {
-        self.writer.flush().map_err(|e| Error::io(&self.path, e))?;
-        self.writer
-            .get_ref()
-            .sync_data()
-            .map_err(|e| Error::io(&self.path, e))
+        let at_path = |e| Error::io(&self.path, e);
+        self.writer.flush().map_err(at_path)?;
+        self.writer.get_ref().sync_data().map_err(at_path)
     }
 }
 

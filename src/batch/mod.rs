@@ -71,14 +71,12 @@ impl Shard {
         let (i, n) = s
             .split_once('/')
             .ok_or_else(|| format!("`{s}` is not I/N (e.g. 0/4)"))?;
-        let index: u64 = i
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{i}` is not a shard number"))?;
-        let count: u64 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{n}` is not a shard count"))?;
+        let number = |s: &str, what: &str| -> std::result::Result<u64, String> {
+            s.trim()
+                .parse()
+                .map_err(|_| format!("`{s}` is not a shard {what}"))
+        };
+        let (index, count) = (number(i, "number")?, number(n, "count")?);
         if count == 0 || index >= count {
             return Err(format!(
                 "shard {index}/{count}: the index must be between 0 and {}",

@@ -7,9 +7,9 @@
 
 use crate::error::{Error, Result};
 use crate::io::corpus::{CorpusRecord, RecordError};
-use crate::io::output::{self, csv_error, csv_header, OutputOptions, SentenceRow};
-use crate::io::table::{Column, ColumnType, Value};
-use crate::score::ScoredArticle;
+use crate::io::output::{self, csv_error, OutputOptions, SentenceRow};
+use crate::io::table::{column_names, Column, ColumnType, Value};
+use crate::score::{ScoredArticle, ScoredSentence};
 
 /// The leading columns of `sentences.csv` and `articles.csv`.
 pub const ARTICLE_KEY_COLUMNS: [&str; 4] = ["article_id", "outlet", "date", "title"];
@@ -26,40 +26,14 @@ pub const ARTICLE_STAT_COLUMNS: [&str; 5] = [
 /// The columns of `errors.csv`.
 pub const ERROR_COLUMNS: [&str; 5] = ["record", "line", "article_id", "field", "reason"];
 
-/// The per-sentence columns that follow the carried columns in `sentences.csv`:
-/// [`csv_header`] without its leading `article_id`.
-pub fn sentence_columns(options: &OutputOptions) -> Vec<String> {
-    let mut header = csv_header(options);
-    if header.first().map(String::as_str) == Some("article_id") {
-        header.remove(0);
-    }
-    header
-}
-
-/// The header of `sentences.csv`.
+/// The header of `sentences.csv`: the names of [`sentences_table`].
 pub fn sentences_header(options: &OutputOptions, carried: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ARTICLE_KEY_COLUMNS.iter().map(|s| s.to_string()).collect();
-    h.extend(carried.iter().cloned());
-    h.extend(sentence_columns(options));
-    h
+    column_names(&sentences_table(options, carried))
 }
 
-/// The names of the per-device count columns of `articles.csv`.
-pub fn device_count_columns(options: &OutputOptions) -> Vec<String> {
-    options
-        .devices
-        .iter()
-        .map(|d| format!("{}_count", d.id()))
-        .collect()
-}
-
-/// The header of `articles.csv`.
+/// The header of `articles.csv`: the names of [`articles_table`].
 pub fn articles_header(options: &OutputOptions, carried: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ARTICLE_KEY_COLUMNS.iter().map(|s| s.to_string()).collect();
-    h.extend(carried.iter().cloned());
-    h.extend(ARTICLE_STAT_COLUMNS.iter().map(|s| s.to_string()));
-    h.extend(device_count_columns(options));
-    h
+    column_names(&articles_table(options, carried))
 }
 
 /// Output names for the carried input columns: a name that would clash with
@@ -92,24 +66,24 @@ pub fn carried_output_names(
 /// The typed leading columns: `article_id` (never null), then outlet, date,
 /// title and the carried columns (null when empty).
 fn key_columns(carried: &[String]) -> Vec<Column> {
-    let mut c = vec![Column::required(ARTICLE_KEY_COLUMNS[0], ColumnType::Utf8)];
-    c.extend(
-        ARTICLE_KEY_COLUMNS[1..]
-            .iter()
-            .map(|n| Column::optional_text(*n)),
-    );
-    c.extend(carried.iter().map(Column::optional_text));
-    c
+    let optional = ARTICLE_KEY_COLUMNS[1..].iter().map(|n| n.to_string());
+    let optional = optional
+        .chain(carried.iter().cloned())
+        .map(Column::optional_text);
+    let id = Column::required(ARTICLE_KEY_COLUMNS[0], ColumnType::Utf8);
+    std::iter::once(id).chain(optional).collect()
 }
 
-/// The typed columns of `sentences.parquet` (names = [`sentences_header`]).
+/// The typed columns of `sentences.parquet`: the key and carried columns,
+/// then [`output::sentence_columns`] without its leading `article_id`.
 pub fn sentences_table(options: &OutputOptions, carried: &[String]) -> Vec<Column> {
     let mut c = key_columns(carried);
     c.extend(output::sentence_columns(options).into_iter().skip(1));
     c
 }
 
-/// The typed columns of `articles.parquet` (names = [`articles_header`]).
+/// The typed columns of `articles.parquet`: the key and carried columns, the
+/// statistics, then a count per device.
 pub fn articles_table(options: &OutputOptions, carried: &[String]) -> Vec<Column> {
     use ColumnType::{Float32, Int64};
     let mut c = key_columns(carried);
@@ -121,9 +95,10 @@ pub fn articles_table(options: &OutputOptions, carried: &[String]) -> Vec<Column
             .map(|(n, k)| Column::required(*n, k)),
     );
     c.extend(
-        device_count_columns(options)
-            .into_iter()
-            .map(|n| Column::required(n, Int64)),
+        options
+            .devices
+            .iter()
+            .map(|d| Column::required(format!("{}_count", d.id()), Int64)),
     );
     c
 }
@@ -157,40 +132,28 @@ pub struct ArticleStats {
 impl ArticleStats {
     /// Computes the statistics of a scored article.
     pub fn of(article: &ScoredArticle, options: &OutputOptions) -> ArticleStats {
-        let mut stats = ArticleStats {
-            sentences: article.sentences.len() as u64,
-            framing_sentences: 0,
-            framing_mean: 0.0,
-            framing_max: 0.0,
-            device_counts: vec![0; options.devices.len()],
+        let sentences = &article.sentences;
+        let count = |flagged: &dyn Fn(&ScoredSentence) -> bool| {
+            sentences.iter().filter(|s| flagged(s)).count() as u64
         };
-        let mut sum = 0.0f64;
-        for s in &article.sentences {
-            let framing = f64::from(s.framing);
-            sum += framing;
-            stats.framing_max = stats.framing_max.max(framing);
-            if s.framing >= options.thresholds.framing {
-                stats.framing_sentences += 1;
-            }
-            for (count, d) in stats.device_counts.iter_mut().zip(&options.devices) {
-                if options.thresholds.reached(*d, &s.probs) {
-                    *count += 1;
-                }
-            }
+        let framing = sentences.iter().map(|s| f64::from(s.framing));
+        ArticleStats {
+            sentences: sentences.len() as u64,
+            framing_sentences: count(&|s| s.framing >= options.thresholds.framing),
+            framing_mean: framing.clone().fold(0.0, |sum, x| sum + x)
+                / sentences.len().max(1) as f64,
+            framing_max: framing.fold(0.0, f64::max),
+            device_counts: options
+                .devices
+                .iter()
+                .map(|d| count(&|s| options.thresholds.reached(*d, &s.probs)))
+                .collect(),
         }
-        if stats.sentences > 0 {
-            stats.framing_mean = sum / stats.sentences as f64;
-        }
-        stats
     }
 
     /// Share of framing sentences (0 for an article without sentences).
     pub fn framing_rate(&self) -> f64 {
-        if self.sentences == 0 {
-            0.0
-        } else {
-            self.framing_sentences as f64 / self.sentences as f64
-        }
+        self.framing_sentences as f64 / self.sentences.max(1) as f64
     }
 }
 
@@ -308,7 +271,7 @@ mod tests {
     #[test]
     fn sentence_schema_reuses_the_score_schema() {
         let o = options();
-        let full = csv_header(&o);
+        let full = output::csv_header(&o);
         let h = sentences_header(&o, &["lang".to_string()]);
         assert_eq!(&h[..5], ["article_id", "outlet", "date", "title", "lang"]);
         assert_eq!(&h[5..], &full[1..]);

@@ -52,18 +52,15 @@ struct SpanJson {
 /// sentences table; nothing when there is no sentences table with the
 /// `article_id`, `sentence_index` and `spans` columns.
 pub fn write_spans_table(dir: &Path) -> Result<()> {
-    let (sentences, format, name) = if dir.join(SENTENCES_FILE).is_file() {
-        (dir.join(SENTENCES_FILE), TableFormat::Csv, SPANS_FILE)
-    } else if dir.join(SENTENCES_PARQUET).is_file() {
-        (
-            dir.join(SENTENCES_PARQUET),
-            TableFormat::Parquet,
-            SPANS_PARQUET,
-        )
-    } else {
+    let tables = [
+        (SENTENCES_FILE, TableFormat::Csv, SPANS_FILE),
+        (SENTENCES_PARQUET, TableFormat::Parquet, SPANS_PARQUET),
+    ];
+    let Some((sentences, format, name)) = tables.into_iter().find(|t| dir.join(t.0).is_file())
+    else {
         return Ok(());
     };
-    let mut reader = TableReader::open(&sentences)?;
+    let mut reader = TableReader::open(&dir.join(sentences))?;
     let position = |n: &str| reader.headers().iter().position(|h| h == n);
     let (Some(id), Some(index), Some(spans)) = (
         position("article_id"),
@@ -101,9 +98,8 @@ pub fn write_spans_table(dir: &Path) -> Result<()> {
     }
     table.append(encode(format, rows)?)?;
     table.finish()?;
-    let partial = partial_path(dir, name);
     let done = dir.join(name);
-    std::fs::rename(&partial, &done).map_err(|e| Error::io(&done, e))
+    std::fs::rename(partial_path(dir, name), &done).map_err(|e| Error::io(&done, e))
 }
 
 fn span_row(article_id: &str, sentence_index: i64, sp: SpanJson) -> Vec<Value> {

@@ -4,7 +4,7 @@
 
 use super::files::Rows;
 use super::schema::{self, ArticleStats};
-use super::writer::{write_batches, DoneBatch, Outcome, WriterEnd, WriterState};
+use super::writer::{write_batches, Batch, DoneBatch, Outcome, WriterEnd, WriterState};
 use super::{BatchObserver, BatchOptions, Shard};
 use super::{MAX_BATCH_RECORDS, MAX_BATCH_TEXT_BYTES, TOKEN_TEXT_BYTES};
 use crate::error::{Error, Result};
@@ -25,10 +25,9 @@ pub(super) fn run_stages(
     observer: &dyn BatchObserver,
 ) -> Result<WriterEnd> {
     let threads = options.threads.max(1);
-    let window = if options.window == 0 {
-        threads * 4 + 4
-    } else {
-        options.window
+    let window = match options.window {
+        0 => threads * 4 + 4,
+        w => w,
     };
     let stop = AtomicBool::new(false);
     let (work_tx, work_rx) = bounded::<WorkBatch>(threads * 2);
@@ -55,8 +54,7 @@ pub(super) fn run_stages(
             read_batches(reader, shard, work_tx, window, stop_ref, max_records)
         });
         for _ in 0..threads {
-            let rx = work_rx.clone();
-            let tx = done_tx.clone();
+            let (rx, tx) = (work_rx.clone(), done_tx.clone());
             scope.spawn(move || score_batches(pipeline, output, format, rx, tx));
         }
         drop(work_rx);
@@ -68,29 +66,16 @@ pub(super) fn run_stages(
         let read = reader_thread
             .join()
             .unwrap_or_else(|_| Err(Error::Output("the reader thread panicked".into())));
-        match (written, read) {
-            (Err(e), _) => Err(e),
-            (Ok(WriterEnd::Stopped(e)), _) => Ok(WriterEnd::Stopped(e)),
-            (Ok(_), Err(e)) => Err(e),
-            (Ok(end), Ok(())) => Ok(end),
+        // The writer's error or stop comes first, then the reader's error.
+        match written? {
+            stopped @ WriterEnd::Stopped(_) => Ok(stopped),
+            end => read.map(|()| end),
         }
     })
 }
 
 /// Records sent from the reader to the workers.
-struct WorkBatch {
-    seq: u64,
-    /// The last input record consumed for this batch (including other shards').
-    last_record: u64,
-    /// Records of other shards consumed for this batch.
-    other_shards: u64,
-    items: Vec<CorpusItem>,
-    text_bytes: usize,
-    /// Window tokens held by this batch.
-    tokens: usize,
-    /// The input ends after this batch.
-    eof: bool,
-}
+type WorkBatch = Batch<CorpusItem>;
 
 impl WorkBatch {
     fn new(seq: u64, last_record: u64) -> Self {
@@ -180,23 +165,11 @@ fn score_batches(
     done: Sender<DoneBatch>,
 ) {
     for batch in work {
-        let outcomes = batch
-            .items
-            .into_iter()
-            .map(|item| match item {
-                CorpusItem::Article(record) => score_record(pipeline, output, format, record),
-                CorpusItem::Error(e) => Outcome::Failed(e),
-            })
-            .collect();
-        let result = DoneBatch {
-            seq: batch.seq,
-            last_record: batch.last_record,
-            other_shards: batch.other_shards,
-            outcomes,
-            tokens: batch.tokens,
-            eof: batch.eof,
-        };
-        if done.send(result).is_err() {
+        let scored = batch.map(|item| match item {
+            CorpusItem::Article(record) => score_record(pipeline, output, format, record),
+            CorpusItem::Error(e) => Outcome::Failed(e),
+        });
+        if done.send(scored).is_err() {
             return;
         }
     }

@@ -394,19 +394,12 @@ fn absolute(input: &str) -> String {
 
 /// Size and modification time (unix seconds) of a file input.
 pub(super) fn input_identity(input: &str) -> (Option<u64>, Option<u64>) {
-    if input == "-" {
-        return (None, None);
-    }
-    match std::fs::metadata(input) {
-        Ok(m) => (
-            Some(m.len()),
-            m.modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map(|d| d.as_secs()),
-        ),
-        Err(_) => (None, None),
-    }
+    let meta = (input != "-")
+        .then(|| std::fs::metadata(input).ok())
+        .flatten();
+    let modified = meta.as_ref().and_then(|m| m.modified().ok());
+    let since_epoch = modified.and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+    (meta.map(|m| m.len()), since_epoch.map(|d| d.as_secs()))
 }
 
 #[cfg(test)]

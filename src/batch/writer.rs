@@ -23,16 +23,39 @@ pub(super) enum Outcome {
     Failed(RecordError),
 }
 
-/// Results sent from the workers to the writer.
-pub(super) struct DoneBatch {
+/// A batch of consecutive records: read (`WorkBatch`) on its way to the
+/// workers, scored ([`DoneBatch`]) on its way to the writer.
+pub(super) struct Batch<T> {
     pub(super) seq: u64,
+    /// The last input record consumed for this batch (including other shards').
     pub(super) last_record: u64,
+    /// Records of other shards consumed for this batch.
     pub(super) other_shards: u64,
-    pub(super) outcomes: Vec<Outcome>,
-    /// Window tokens to give back once written.
+    pub(super) items: Vec<T>,
+    pub(super) text_bytes: usize,
+    /// Window tokens held by this batch (given back once it is written).
     pub(super) tokens: usize,
+    /// The input ends after this batch.
     pub(super) eof: bool,
 }
+
+impl<T> Batch<T> {
+    /// The same batch with every item mapped by `f`.
+    pub(super) fn map<U>(self, f: impl FnMut(T) -> U) -> Batch<U> {
+        Batch {
+            items: self.items.into_iter().map(f).collect(),
+            seq: self.seq,
+            last_record: self.last_record,
+            other_shards: self.other_shards,
+            text_bytes: self.text_bytes,
+            tokens: self.tokens,
+            eof: self.eof,
+        }
+    }
+}
+
+/// Results sent from the workers to the writer.
+pub(super) type DoneBatch = Batch<Outcome>;
 
 /// How the writer ended.
 pub(super) enum WriterEnd {
@@ -79,7 +102,7 @@ impl WriterState {
             .zip(tables)
             .map(|(name, columns)| OutTable::create(dir, name, format, columns))
             .collect::<Result<_>>()?;
-        let mut state = WriterState::new(dir, files, checkpoint, session_start, options);
+        let mut state = Self::new(dir, files, checkpoint, session_start, options);
         state.checkpoint()?;
         Ok(state)
     }
@@ -96,13 +119,7 @@ impl WriterState {
             .zip(checkpoint.lengths)
             .map(|(name, len)| OutFile::resume(dir, name, len).map(OutTable::Csv))
             .collect::<Result<_>>()?;
-        Ok(WriterState::new(
-            dir,
-            files,
-            checkpoint,
-            session_start,
-            options,
-        ))
+        Ok(Self::new(dir, files, checkpoint, session_start, options))
     }
 
     fn new(
@@ -133,19 +150,11 @@ impl WriterState {
     pub(super) fn snapshot(&self) -> Checkpoint {
         Checkpoint {
             records_done: self.records_done,
-            lengths: [
-                self.files[0].len(),
-                self.files[1].len(),
-                self.files[2].len(),
-            ],
+            lengths: [0, 1, 2].map(|i| self.files[i].len()),
             counts: self.counts,
             elapsed_s: self.session_elapsed_before + self.session_start.elapsed().as_secs_f64(),
             ..self.checkpoint.clone()
         }
-    }
-
-    fn sync_files(&mut self) -> Result<()> {
-        self.files.iter_mut().try_for_each(OutTable::sync)
     }
 
     /// Completes the outputs once every record is written (Parquet: footers).
@@ -155,7 +164,7 @@ impl WriterState {
 
     /// Syncs the outputs, then records them in the checkpoint.
     fn checkpoint(&mut self) -> Result<()> {
-        self.sync_files()?;
+        self.files.iter_mut().try_for_each(OutTable::sync)?;
         let ck = self.snapshot();
         summary::write_checkpoint(&self.dir, &ck)?;
         self.checkpoint = ck;
@@ -171,7 +180,7 @@ impl WriterState {
 
     /// Writes one batch; returns the failing record under `--strict`.
     fn write(&mut self, batch: DoneBatch, strict: bool) -> Result<Option<RecordError>> {
-        for outcome in batch.outcomes {
+        for outcome in batch.items {
             match outcome {
                 Outcome::Scored {
                     sentence_rows,

@@ -73,8 +73,7 @@ impl Date {
             let part = &date_part[r];
             part.bytes()
                 .all(|c| c.is_ascii_digit())
-                .then(|| part.parse().ok())
-                .flatten()
+                .then(|| part.parse().ok())?
         };
         let year = digits(0..4)? as i32;
         let month = digits(5..7)?;
@@ -148,11 +147,7 @@ fn weeks_in_year(year: i32) -> u32 {
         day: 1,
     }
     .weekday();
-    if jan1 == 4 || (jan1 == 3 && is_leap(year)) {
-        53
-    } else {
-        52
-    }
+    52 + u32::from(jan1 == 4 || (jan1 == 3 && is_leap(year)))
 }
 
 #[cfg(test)]

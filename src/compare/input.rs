@@ -17,7 +17,6 @@
 
 use crate::error::{Error, Location, Result};
 use crate::io::table::TableReader;
-pub use crate::io::table::{csv_read_error, open_csv};
 use crate::taxonomy::{Device, DeviceMap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -94,11 +93,9 @@ pub fn batch_framing_threshold(input: &Path) -> Option<f32> {
     } else {
         input.parent()?
     };
-    let summary = dir.join("summary.json");
-    let text = std::fs::read_to_string(summary).ok()?;
+    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json.get("thresholds")?
-        .get("framing")?
+    json.pointer("/thresholds/framing")?
         .as_f64()
         .map(|t| t as f32)
 }
@@ -340,6 +337,12 @@ pub fn parse_flagged(value: &str) -> std::result::Result<Vec<Device>, String> {
 mod tests {
     use super::*;
 
+    fn error_of(path: &Path) -> String {
+        read_dataset(path, ReadOptions::default())
+            .unwrap_err()
+            .to_string()
+    }
+
     fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
         let path = dir.join(name);
         std::fs::write(&path, content).unwrap();
@@ -375,9 +378,7 @@ mod tests {
              a1,X,2024-01-02,T,10,3,2\n\
              a2,X,2024-01-02,T,10,3,many\n",
         );
-        let e = read_dataset(&path, ReadOptions::default())
-            .unwrap_err()
-            .to_string();
+        let e = error_of(&path);
         assert!(
             e.contains(":3") && e.contains("doubt_count") && e.contains("many"),
             "{e}"
@@ -388,18 +389,14 @@ mod tests {
             "article_id,outlet,date,title,sentences,framing_sentences\n\
              a1,X,,T,1,0\na1,X,,T,1,0\n",
         );
-        let e = read_dataset(&path, ReadOptions::default())
-            .unwrap_err()
-            .to_string();
+        let e = error_of(&path);
         assert!(e.contains("twice"), "{e}");
         let path = write(
             dir.path(),
             "over.csv",
             "article_id,outlet,date,title,sentences,framing_sentences\na1,X,,T,1,2\n",
         );
-        let e = read_dataset(&path, ReadOptions::default())
-            .unwrap_err()
-            .to_string();
+        let e = error_of(&path);
         assert!(e.contains("framing_sentences") && e.contains(":2"), "{e}");
     }
 
@@ -447,9 +444,7 @@ mod tests {
     fn other_files_are_rejected_with_a_hint() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "x.csv", "id,text\n1,hello\n");
-        let e = read_dataset(&path, ReadOptions::default())
-            .unwrap_err()
-            .to_string();
+        let e = error_of(&path);
         assert!(e.contains("not a `rhetor batch` file"), "{e}");
     }
 }

@@ -249,18 +249,14 @@ impl Comparison {
     /// The pairs with a Holm-adjusted p < 0.05 for the rate or the share,
     /// smallest rate p first.
     pub fn significant_pairs(&self) -> Vec<&PairTest> {
+        let below = |p: Option<f64>| p.is_some_and(|x| x < 0.05);
         let mut significant: Vec<&PairTest> = self
             .pairs
             .iter()
-            .filter(|p| {
-                p.rate_p_holm.is_some_and(|x| x < 0.05) || p.share_p_holm.is_some_and(|x| x < 0.05)
-            })
+            .filter(|p| below(p.rate_p_holm) || below(p.share_p_holm))
             .collect();
-        significant.sort_by(|x, y| {
-            x.rate_p_holm
-                .unwrap_or(1.0)
-                .total_cmp(&y.rate_p_holm.unwrap_or(1.0))
-        });
+        let rate_p = |p: &&PairTest| p.rate_p_holm.unwrap_or(1.0);
+        significant.sort_by(|x, y| rate_p(x).total_cmp(&rate_p(y)));
         significant
     }
 
@@ -300,13 +296,11 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
     let mut unknown_dates = 0;
     for article in &data.articles {
         let key: Vec<String> = keyers.iter().map(|k| k.key(article)).collect();
-        if keyers
+        let undated = keyers
             .iter()
             .zip(&key)
-            .any(|(k, v)| k.period.is_some() && v == UNKNOWN)
-        {
-            unknown_dates += 1;
-        }
+            .any(|(k, v)| k.period.is_some() && v == UNKNOWN);
+        unknown_dates += usize::from(undated);
         members
             .entry(key.into_iter().map(|k| (k == UNKNOWN, k)).collect())
             .or_default()
@@ -451,14 +445,15 @@ fn rate_interval(
     bootstrap: Option<Interval>,
     z: f64,
 ) -> Option<Interval> {
-    let scaled = |i: Interval| Interval {
+    let interval = if count == 0 {
+        stats::wilson_interval(0, sentences, z)
+    } else {
+        bootstrap
+    };
+    interval.map(|i| Interval {
         low: 100.0 * i.low,
         high: 100.0 * i.high,
-    };
-    if count == 0 {
-        return stats::wilson_interval(0, sentences, z).map(scaled);
-    }
-    bootstrap.map(scaled)
+    })
 }
 
 /// The z of a two-sided interval at `level` (exact for 0.90/0.95/0.99,
@@ -541,11 +536,8 @@ fn pairwise_tests(
         .iter()
         .map(|p| p.share_p.unwrap_or(f64::NAN))
         .collect();
-    for ((pair, r), s) in pairs
-        .iter_mut()
-        .zip(stats::holm(&rate_p))
-        .zip(stats::holm(&share_p))
-    {
+    let holm = stats::holm(&rate_p).into_iter().zip(stats::holm(&share_p));
+    for (pair, (r, s)) in pairs.iter_mut().zip(holm) {
         pair.rate_p_holm = (!r.is_nan()).then_some(r);
         pair.share_p_holm = (!s.is_nan()).then_some(s);
     }
@@ -588,32 +580,27 @@ fn test_pair(
             let share_diff = sa.share.zip(sb.share).map(|(x, y)| x - y);
             let cohens_h = sa.share.zip(sb.share).map(|(x, y)| stats::cohens_h(x, y));
             let never = sa.count == 0 && sb.count == 0;
-            let mut pair = PairTest {
+            let test = tests.as_ref().filter(|_| !never);
+            PairTest {
                 stratum: ga.key[1..].to_vec(),
                 a,
                 b,
                 measure: *m,
                 rate_diff,
                 rate_ratio,
-                rate_p: None,
+                rate_p: test.map(|t| t.rate_p[j]),
                 rate_p_holm: None,
                 share_diff,
                 cohens_h,
-                share_p: None,
+                share_p: test.map(|t| t.share_p[j]),
                 share_p_holm: None,
-                method: None,
-                note: too_small.join("; "),
-            };
-            match &tests {
-                Some(_) if never => pair.note = "no occurrences in either group: not tested".into(),
-                Some(test) => {
-                    pair.rate_p = Some(test.rate_p[j]);
-                    pair.share_p = Some(test.share_p[j]);
-                    pair.method = Some(test.method);
-                }
-                None => {}
+                method: test.map(|t| t.method),
+                note: if tests.is_some() && never {
+                    "no occurrences in either group: not tested".into()
+                } else {
+                    too_small.join("; ")
+                },
             }
-            pair
         })
         .collect()
 }

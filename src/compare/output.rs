@@ -143,10 +143,8 @@ pub fn write_all(dir: &Path, c: &Comparison) -> Result<()> {
     };
     write_groups_csv(create("compare.csv")?, c)?;
     write_pairs_csv(create("pairs.csv")?, c)?;
-    let mut md = create("compare.md")?;
-    md.write_all(markdown(c).as_bytes())
-        .map_err(|e| Error::io(dir.join("compare.md"), e))?;
-    md.flush().map_err(|e| Error::io(dir.join("compare.md"), e))
+    let md = dir.join("compare.md");
+    std::fs::write(&md, markdown(c)).map_err(|e| Error::io(md, e))
 }
 
 /// Formats a p-value for people.
@@ -156,6 +154,21 @@ pub fn format_p(p: Option<f64>) -> String {
         Some(p) if p < 0.001 => "<0.001".into(),
         Some(p) => format!("{p:.3}"),
     }
+}
+
+/// The device, the differences and the Holm-adjusted p-values of a pair, as
+/// the readable tables show them.
+pub fn pair_cells(p: &PairTest) -> [String; 7] {
+    [
+        p.measure.id().to_string(),
+        p.rate_diff.map_or("–".into(), |x| format!("{x:+.2}")),
+        p.rate_ratio.map_or("–".into(), |x| format!("{x:.2}")),
+        format_p(p.rate_p_holm),
+        p.share_diff
+            .map_or("–".into(), |x| format!("{:+.1}", 100.0 * x)),
+        p.cohens_h.map_or("–".into(), |x| format!("{x:+.2}")),
+        format_p(p.share_p_holm),
+    ]
 }
 
 /// `rate [low, high]` per 100 sentences.
@@ -192,8 +205,7 @@ fn cell(s: &str) -> String {
 /// The readable report `compare.md`.
 pub fn markdown(c: &Comparison) -> String {
     let o = &c.options;
-    let mut s = String::new();
-    s.push_str("# rhetor compare\n\n");
+    let mut s = String::from("# rhetor compare\n\n");
     s.push_str(&format!(
         "Input: `{}` — {} articles, {} sentences, {} groups (by {}).\n\n",
         c.source,
@@ -271,21 +283,17 @@ fn measure_table(
 ) {
     s.push_str(&format!("## {title}\n\n| device |"));
     for g in &c.groups {
-        s.push_str(&format!(
-            " {}{} |",
-            cell(&g.label),
-            if g.small { " ⚠" } else { "" }
-        ));
+        let warning = if g.small { " ⚠" } else { "" };
+        s.push_str(&format!(" {}{warning} |", cell(&g.label)));
     }
-    s.push_str("\n|---|");
-    s.push_str(&"---|".repeat(c.groups.len()));
-    s.push('\n');
+    s.push_str(&format!("\n|---|{}\n", "---|".repeat(c.groups.len())));
     for (j, m) in c.measures.iter().enumerate() {
-        s.push_str(&format!("| {} |", m.id()));
-        for g in &c.groups {
-            s.push_str(&format!(" {} |", format(&g.measures[j])));
-        }
-        s.push('\n');
+        let cells: String = c
+            .groups
+            .iter()
+            .map(|g| format!(" {} |", format(&g.measures[j])))
+            .collect();
+        s.push_str(&format!("| {} |{cells}\n", m.id()));
     }
     s.push('\n');
 }
@@ -313,19 +321,8 @@ fn pairs_table(s: &mut String, c: &Comparison) {
     } else {
         s.push_str("| a | b | device | rate diff / 100 | rate ratio | p (Holm) | share diff (pp) | Cohen's h | p (Holm) |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
         for p in significant {
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                cell(&c.groups[p.a].label),
-                cell(&c.groups[p.b].label),
-                p.measure.id(),
-                p.rate_diff.map_or("–".into(), |x| format!("{x:+.2}")),
-                p.rate_ratio.map_or("–".into(), |x| format!("{x:.2}")),
-                format_p(p.rate_p_holm),
-                p.share_diff
-                    .map_or("–".into(), |x| format!("{:+.1}", 100.0 * x)),
-                p.cohens_h.map_or("–".into(), |x| format!("{x:+.2}")),
-                format_p(p.share_p_holm),
-            ));
+            let (a, b) = (cell(&c.groups[p.a].label), cell(&c.groups[p.b].label));
+            s.push_str(&format!("| {a} | {b} | {} |\n", pair_cells(p).join(" | ")));
         }
         s.push('\n');
     }

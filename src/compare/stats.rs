@@ -78,31 +78,20 @@ impl ArticleMatrix {
     /// denominators sum to 0).
     pub fn ratios(&self) -> Vec<Option<f64>> {
         let (sums, denom) = self.sums(0..self.rows());
-        sums.into_iter()
-            .map(|s| (denom > 0).then(|| s as f64 / denom as f64))
-            .collect()
+        sums.into_iter().map(|s| ratio(s, denom)).collect()
     }
 
     /// Column sums and the denominator sum over the articles `indices`.
     fn sums(&self, indices: impl IntoIterator<Item = usize>) -> (Vec<u64>, u64) {
-        let mut sums = vec![0u64; self.cols];
-        let mut denom = 0u64;
-        for i in indices {
-            denom += u64::from(self.denominators[i]);
-            for (j, v) in self.row(i) {
-                sums[*j as usize] += u64::from(*v);
-            }
-        }
-        (sums, denom)
+        self.weighted_sums(indices.into_iter().map(|i| (i, 1)))
     }
 
-    /// Column sums and the denominator sum with article `i` counted
-    /// `weights[i]` times (one sequential pass).
-    fn weighted_sums(&self, weights: &[u32]) -> (Vec<u64>, u64) {
+    /// Column sums and the denominator sum with article `i` counted `w`
+    /// times for every `(i, w)` (one sequential pass).
+    fn weighted_sums(&self, weights: impl IntoIterator<Item = (usize, u64)>) -> (Vec<u64>, u64) {
         let mut sums = vec![0u64; self.cols];
         let mut denom = 0u64;
-        for (i, w) in weights.iter().enumerate().filter(|(_, w)| **w > 0) {
-            let w = u64::from(*w);
+        for (i, w) in weights {
             denom += w * u64::from(self.denominators[i]);
             for (j, v) in self.row(i) {
                 sums[*j as usize] += w * u64::from(*v);
@@ -116,22 +105,12 @@ impl ArticleMatrix {
     /// sequential pass.
     fn random_subset_sums(&self, k: usize, rng: &mut SplitMix64) -> (Vec<u64>, u64) {
         let n = self.rows();
-        let mut sums = vec![0u64; self.cols];
-        let mut denom = 0u64;
         let mut needed = k;
-        for i in 0..n {
-            if needed == 0 {
-                break;
-            }
-            if ((n - i) as f64) * rng.next_f64() < needed as f64 {
-                needed -= 1;
-                denom += u64::from(self.denominators[i]);
-                for (j, v) in self.row(i) {
-                    sums[*j as usize] += u64::from(*v);
-                }
-            }
-        }
-        (sums, denom)
+        self.sums((0..n).filter(|&i| {
+            let take = needed > 0 && ((n - i) as f64) * rng.next_f64() < needed as f64;
+            needed -= usize::from(take);
+            take
+        }))
     }
 
     /// Each article's counts followed by its indicators (1 where the count is
@@ -190,15 +169,10 @@ pub fn bootstrap_ratio_intervals(
             for _ in 0..n {
                 weights[rng.below(n)] += 1;
             }
-            let (sums, denom) = data.weighted_sums(&weights);
+            let weighted = weights.iter().enumerate().filter(|(_, w)| **w > 0);
+            let (sums, denom) = data.weighted_sums(weighted.map(|(i, w)| (i, u64::from(*w))));
             sums.into_iter()
-                .map(|s| {
-                    if denom > 0 {
-                        s as f64 / denom as f64
-                    } else {
-                        f64::NAN
-                    }
-                })
+                .map(|s| ratio(s, denom).unwrap_or(f64::NAN))
                 .collect()
         })
         .collect();
@@ -298,8 +272,8 @@ pub fn permutation_test(
                 } else {
                     (k as u64, (n - k) as u64)
                 };
-                let subset = ratio_or_zero(*s, d_subset);
-                let rest = ratio_or_zero(t - s, d_rest);
+                let subset = ratio(*s, d_subset).unwrap_or(0.0);
+                let rest = ratio(t - s, d_rest).unwrap_or(0.0);
                 if subset_is_a {
                     subset - rest
                 } else {
@@ -308,12 +282,8 @@ pub fn permutation_test(
             })
             .collect()
     };
-    let observed_indices: Vec<usize> = if subset_is_a {
-        (0..k).collect()
-    } else {
-        (a.rows()..n).collect()
-    };
-    let (obs_sums, obs_denom) = pooled.sums(observed_indices);
+    let observed_start = if subset_is_a { 0 } else { a.rows() };
+    let (obs_sums, obs_denom) = pooled.sums(observed_start..observed_start + k);
     let observed = difference(&obs_sums, obs_denom);
     let thresholds: Vec<f64> = observed
         .iter()
@@ -356,15 +326,15 @@ pub fn permutation_test(
             (extreme, PermutationMethod::MonteCarlo { permutations })
         }
     };
-    let p_values: Vec<f64> = match method {
-        PermutationMethod::Exact { splits } => {
-            extreme.iter().map(|e| *e as f64 / splits as f64).collect()
-        }
-        PermutationMethod::MonteCarlo { permutations } => extreme
-            .iter()
-            .map(|e| (1 + e) as f64 / (1 + permutations) as f64)
-            .collect(),
+    // Exact: k / splits; Monte Carlo: (1 + k) / (1 + N).
+    let (plus, total) = match method {
+        PermutationMethod::Exact { splits } => (0, splits),
+        PermutationMethod::MonteCarlo { permutations } => (1, 1 + permutations as u64),
     };
+    let p_values: Vec<f64> = extreme
+        .iter()
+        .map(|e| (plus + e) as f64 / total as f64)
+        .collect();
     PermutationResult {
         rate_observed: observed[..cols].to_vec(),
         share_observed: observed[cols..].to_vec(),
@@ -374,12 +344,9 @@ pub fn permutation_test(
     }
 }
 
-fn ratio_or_zero(sum: u64, denom: u64) -> f64 {
-    if denom > 0 {
-        sum as f64 / denom as f64
-    } else {
-        0.0
-    }
+/// `sum / denom`, or `None` when `denom` is 0.
+fn ratio(sum: u64, denom: u64) -> Option<f64> {
+    (denom > 0).then(|| sum as f64 / denom as f64)
 }
 
 /// `n choose k`, or `None` when it does not fit in a `u64`.
@@ -448,11 +415,9 @@ impl SplitMix64 {
     }
 
     fn next_u64(&mut self) -> u64 {
+        let z = splitmix64(self.0);
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        z
     }
 
     /// Uniform in [0, 1) with 53 random bits.

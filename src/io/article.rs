@@ -77,18 +77,14 @@ pub fn decode_text(bytes: &[u8], source: &str, lossy: bool) -> Result<String> {
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.to_string(),
-        Err(e) if lossy => {
-            let _ = e;
-            String::from_utf8_lossy(bytes).into_owned()
-        }
+        Err(_) if lossy => String::from_utf8_lossy(bytes).into_owned(),
         Err(e) => {
             let line = bytes[..e.valid_up_to()]
                 .iter()
                 .filter(|&&b| b == b'\n')
-                .count() as u64
-                + 1;
+                .count();
             return Err(Error::input(
-                Location::file(source).at_line(line),
+                Location::file(source).at_line(line as u64 + 1),
                 format!(
                     "not valid UTF-8 (byte offset {}); convert it to UTF-8 or pass --lossy to replace bad bytes",
                     e.valid_up_to()
@@ -110,19 +106,17 @@ pub fn check_line_lengths(text: &str, source: &str, max: usize) -> Result<()> {
     if max == 0 {
         return Ok(());
     }
-    for (i, line) in text.split('\n').enumerate() {
-        if line.len() > max {
-            return Err(Error::input(
-                Location::file(source).at_line(i as u64 + 1),
-                format!(
-                    "line is {} bytes long, over the limit of {max} bytes: this does not look like article text \
-                     (raise the limit with --max-line-bytes, 0 = no limit)",
-                    line.len()
-                ),
-            ));
-        }
-    }
-    Ok(())
+    let Some((i, line)) = text.split('\n').enumerate().find(|(_, l)| l.len() > max) else {
+        return Ok(());
+    };
+    Err(Error::input(
+        Location::file(source).at_line(i as u64 + 1),
+        format!(
+            "line is {} bytes long, over the limit of {max} bytes: this does not look like article text \
+             (raise the limit with --max-line-bytes, 0 = no limit)",
+            line.len()
+        ),
+    ))
 }
 
 #[cfg(test)]

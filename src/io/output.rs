@@ -2,7 +2,7 @@
 //! documented in README.md ("Output schema") and are stable.
 
 use crate::error::{Error, Result};
-use crate::io::table::{Column, ColumnType, Value};
+use crate::io::table::{column_names, Column, ColumnType, Value};
 use crate::model::Thresholds;
 use crate::score::{ScoredArticle, ScoredCue, ScoredSentence};
 use crate::taxonomy::{Device, DeviceMap};
@@ -129,16 +129,8 @@ pub struct SentenceRow<'a> {
 impl<'a> SentenceRow<'a> {
     /// Builds the row of one sentence.
     pub fn new(article_id: &'a str, s: &'a ScoredSentence, options: &OutputOptions) -> Self {
-        let scores = options
-            .devices
-            .iter()
-            .map(|d| {
-                (
-                    d.id().to_string(),
-                    serde_json::Value::from(round4(s.probs[*d])),
-                )
-            })
-            .collect();
+        let score = |d: &Device| (d.id().to_string(), round4(s.probs[*d]).into());
+        let scores = options.devices.iter().map(score).collect();
         SentenceRow {
             article_id,
             sentence_index: s.sentence.index,
@@ -188,28 +180,9 @@ pub fn round4(x: f32) -> f32 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// The CSV header for the selected devices.
+/// The CSV header for the selected devices: the names of [`sentence_columns`].
 pub fn csv_header(options: &OutputOptions) -> Vec<String> {
-    let mut h: Vec<String> = [
-        "article_id",
-        "sentence_index",
-        "paragraph",
-        "start",
-        "end",
-        "byte_start",
-        "byte_end",
-        "attributed",
-        "text",
-        "framing",
-        "flagged",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    h.extend(options.devices.iter().map(|d| d.id().to_string()));
-    h.push("cues".into());
-    h.push("spans".into());
-    h
+    column_names(&sentence_columns(options))
 }
 
 /// The CSV fields of one row, matching [`csv_header`]: the cells of
@@ -218,27 +191,30 @@ pub fn csv_fields(row: &SentenceRow<'_>) -> Result<Vec<String>> {
     Ok(sentence_values(row)?.iter().map(Value::csv_text).collect())
 }
 
-/// The typed columns of [`csv_header`] (same names, same order), for Parquet:
+/// The typed per-sentence columns (their names are [`csv_header`]), for Parquet:
 /// indices and offsets Int64, `attributed` Boolean, `text` and the `cues`
 /// JSON Utf8, probabilities Float32, `flagged` a list of device ids.
 pub fn sentence_columns(options: &OutputOptions) -> Vec<Column> {
     use ColumnType::{Boolean, Float32, Int64, Utf8, Utf8List};
-    let kinds = [
-        Utf8, Int64, Int64, Int64, Int64, Int64, Int64, Boolean, Utf8, Float32, Utf8List,
+    let leading = [
+        ("article_id", Utf8),
+        ("sentence_index", Int64),
+        ("paragraph", Int64),
+        ("start", Int64),
+        ("end", Int64),
+        ("byte_start", Int64),
+        ("byte_end", Int64),
+        ("attributed", Boolean),
+        ("text", Utf8),
+        ("framing", Float32),
+        ("flagged", Utf8List),
     ];
-    let header = csv_header(options);
-    let devices = options.devices.len();
-    header
+    let devices = options.devices.iter().map(|d| (d.id(), Float32));
+    leading
         .into_iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let kind = match kinds.get(i) {
-                Some(kind) => *kind,
-                None if i < kinds.len() + devices => Float32,
-                None => Utf8,
-            };
-            Column::required(name, kind)
-        })
+        .chain(devices)
+        .chain([("cues", Utf8), ("spans", Utf8)])
+        .map(|(name, kind)| Column::required(name, kind))
         .collect()
 }
 

@@ -95,23 +95,13 @@ impl Builder {
         true
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    fn inner(&mut self) -> &mut dyn ArrayBuilder {
         match self {
-            Builder::Utf8(b) => Arc::new(b.finish()),
-            Builder::Int64(b) => Arc::new(b.finish()),
-            Builder::Float32(b) => Arc::new(b.finish()),
-            Builder::Boolean(b) => Arc::new(b.finish()),
-            Builder::List(b) => Arc::new(b.finish()),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Builder::Utf8(b) => b.len(),
-            Builder::Int64(b) => b.len(),
-            Builder::Float32(b) => b.len(),
-            Builder::Boolean(b) => b.len(),
-            Builder::List(b) => b.len(),
+            Builder::Utf8(b) => b,
+            Builder::Int64(b) => b,
+            Builder::Float32(b) => b,
+            Builder::Boolean(b) => b,
+            Builder::List(b) => b,
         }
     }
 }
@@ -123,7 +113,6 @@ pub struct ParquetTableWriter {
     schema: SchemaRef,
     builders: Vec<Builder>,
     writer: Option<ArrowWriter<File>>,
-    rows: u64,
 }
 
 impl ParquetTableWriter {
@@ -144,7 +133,6 @@ impl ParquetTableWriter {
             columns,
             schema,
             writer: Some(writer),
-            rows: 0,
         })
     }
 
@@ -168,16 +156,10 @@ impl ParquetTableWriter {
                 )));
             }
         }
-        self.rows += 1;
-        if self.builders.first().map_or(0, Builder::len) >= BATCH_ROWS {
+        if self.builders.first_mut().map_or(0, |b| b.inner().len()) >= BATCH_ROWS {
             self.flush_batch()?;
         }
         Ok(())
-    }
-
-    /// Rows appended so far.
-    pub fn rows(&self) -> u64 {
-        self.rows
     }
 
     /// Bytes handed to the file so far (closed row groups).
@@ -193,10 +175,14 @@ impl ParquetTableWriter {
                 self.path.display()
             )));
         };
-        if self.builders.first().map_or(0, Builder::len) == 0 {
+        if self.builders.first_mut().map_or(0, |b| b.inner().len()) == 0 {
             return Ok(());
         }
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let arrays: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .map(|b| b.inner().finish())
+            .collect();
         let batch = RecordBatch::try_new(self.schema.clone(), arrays)
             .map_err(|e| Error::Output(format!("{}: {e}", self.path.display())))?;
         writer.write(&batch).map_err(|e| write_error(&self.path, e))
@@ -205,20 +191,20 @@ impl ParquetTableWriter {
     /// Writes the remaining rows and the footer, and fsyncs the file;
     /// returns its size. Calling it again does nothing.
     pub fn finish(&mut self) -> Result<u64> {
-        if self.writer.is_none() {
+        if self.writer.is_some() {
+            self.flush_batch()?;
+        }
+        let Some(mut writer) = self.writer.take() else {
             return std::fs::metadata(&self.path)
                 .map(|m| m.len())
                 .map_err(|e| Error::io(&self.path, e));
-        }
-        self.flush_batch()?;
-        let mut writer = self
-            .writer
-            .take()
-            .ok_or_else(|| Error::Output(format!("{}: already finished", self.path.display())))?;
+        };
         writer.finish().map_err(|e| write_error(&self.path, e))?;
         let size = writer.bytes_written() as u64;
-        let file = writer.inner_mut();
-        file.sync_all().map_err(|e| Error::io(&self.path, e))?;
+        writer
+            .inner_mut()
+            .sync_all()
+            .map_err(|e| Error::io(&self.path, e))?;
         Ok(size)
     }
 }

@@ -159,9 +159,7 @@ pub fn open_csv(path: &Path) -> Result<csv::Reader<Box<dyn Read>>> {
     } else {
         Box::new(std::io::BufReader::new(file))
     };
-    Ok(csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(reader))
+    Ok(csv::Reader::from_reader(reader))
 }
 
 /// Converts a CSV error into an input error with its line.

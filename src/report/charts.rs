@@ -10,7 +10,7 @@ use crate::compare::{Comparison, GroupStats, Measure};
 use crate::error::{Error, Result};
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Colours of the series (Tableau 10).
 const SERIES: [RGBColor; 10] = [
@@ -25,6 +25,9 @@ const SERIES: [RGBColor; 10] = [
     RGBColor(156, 117, 95),
     RGBColor(186, 176, 172),
 ];
+
+/// The colour of groups too small to test.
+const GREY: RGBColor = RGBColor(170, 170, 170);
 
 /// Maps a plotters drawing error.
 fn chart_error<E: std::fmt::Debug>(e: E) -> Error {
@@ -53,14 +56,13 @@ pub fn heat_map(c: &Comparison) -> String {
         .enumerate()
         .filter(|(_, m)| matches!(m, Measure::Device(_)))
         .collect();
-    let label_width = c
+    // Labels are shortened to 28 characters.
+    let longest = c
         .groups
         .iter()
-        .map(|g| short(&g.label, 28).chars().count())
-        .max()
-        .unwrap_or(5) as u32
-        * 7
-        + 16;
+        .map(|g| g.label.chars().count().min(28))
+        .max();
+    let label_width = longest.unwrap_or(5) as u32 * 7 + 16;
     let (cell_w, cell_h, top) = (44u32, 28u32, 150u32);
     let width = label_width + cell_w * devices.len() as u32 + 20;
     let height = top + cell_h * c.groups.len() as u32 + 10;
@@ -213,11 +215,7 @@ pub fn rate_chart(c: &Comparison, measure: Measure) -> Result<String> {
             let i = n - 1 - position;
             let m = &g.measures[j];
             let Some(rate) = m.rate else { continue };
-            let colour = if g.small {
-                RGBColor(170, 170, 170)
-            } else {
-                SERIES[0]
-            };
+            let colour = if g.small { GREY } else { SERIES[0] };
             if let Some(ci) = m.rate_ci {
                 chart
                     .draw_series(std::iter::once(PathElement::new(
@@ -256,22 +254,14 @@ pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
     let j = c
         .measure_index(measure)
         .ok_or_else(|| Error::Output(format!("no measure {}", measure.id())))?;
-    let periods: Vec<String> = {
-        let mut p: Vec<String> = c
-            .groups
-            .iter()
-            .filter(|g| !g.is_unknown())
-            .map(|g| g.key[period_key].clone())
-            .collect();
-        p.sort();
-        p.dedup();
-        p
-    };
+    let known = c.groups.iter().filter(|g| !g.is_unknown());
+    let periods: BTreeSet<&String> = known.clone().map(|g| &g.key[period_key]).collect();
+    let periods: Vec<String> = periods.into_iter().cloned().collect();
     if periods.is_empty() {
         return Ok(None);
     }
     let mut lines: BTreeMap<String, Vec<SeriesPoint>> = BTreeMap::new();
-    for g in c.groups.iter().filter(|g| !g.is_unknown()) {
+    for g in known {
         let series: Vec<&str> = g
             .key
             .iter()
@@ -288,12 +278,8 @@ pub fn time_series(c: &Comparison, measure: Measure) -> Result<Option<String>> {
         if let (Some(rate), Some(x)) =
             (m.rate, periods.iter().position(|p| *p == g.key[period_key]))
         {
-            lines.entry(name).or_default().push((
-                x,
-                rate,
-                m.rate_ci.filter(|_| !g.small).map(|i| (i.low, i.high)),
-                g.small,
-            ));
+            let ci = m.rate_ci.filter(|_| !g.small).map(|i| (i.low, i.high));
+            lines.entry(name).or_default().push((x, rate, ci, g.small));
         }
     }
     let y_max = lines

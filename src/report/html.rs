@@ -9,7 +9,7 @@
 
 use super::view::{ArticleView, CueView, SentenceView, SpanView};
 use super::{charts, escape};
-use crate::compare::output::{format_p, format_rate, format_share};
+use crate::compare::output::{format_rate, format_share, pair_cells};
 use crate::compare::{Comparison, Measure, PERMUTATION_FLOOR_WARNING};
 use crate::error::{Error, Result};
 use crate::io::output::OutputOptions;
@@ -163,14 +163,9 @@ fn sentence_tip(s: &SentenceView) -> String {
 /// One sentence: a `span.s` (flagged ones carry `data-devices` and a tooltip),
 /// with the locatable, non-overlapping cues as `mark.cue` elements.
 fn sentence_html(s: &SentenceView) -> String {
-    let mut classes = vec!["s"];
-    if !s.flagged.is_empty() {
-        classes.push("flagged");
-    }
-    if s.attributed {
-        classes.push("attributed");
-    }
-    let mut html = format!("<span class=\"{}\"", classes.join(" "));
+    let flagged = if s.flagged.is_empty() { "" } else { " flagged" };
+    let attributed = if s.attributed { " attributed" } else { "" };
+    let mut html = format!("<span class=\"s{flagged}{attributed}\"");
     if !s.flagged.is_empty() {
         let ids: Vec<&str> = s.flagged.iter().map(|(d, _)| d.id()).collect();
         let _ = write!(
@@ -183,19 +178,10 @@ fn sentence_html(s: &SentenceView) -> String {
     }
     html.push('>');
     let cues = placed_cues(s);
-    let spans: Vec<((usize, usize), &SpanView)> = s
-        .spans
-        .iter()
-        .filter_map(|sp| sp.range.map(|r| (r, sp)))
-        .filter(|((a, b), _)| s.text.get(*a..*b).is_some())
-        .collect();
-    let mut cuts: Vec<usize> = vec![0, s.text.len()];
-    for ((a, b), _) in &cues {
-        cuts.extend([*a, *b]);
-    }
-    for ((a, b), _) in &spans {
-        cuts.extend([*a, *b]);
-    }
+    let spans = located(&s.text, s.spans.iter().map(|sp| (sp.range, sp)));
+    let ranges = cues.iter().map(|c| c.0).chain(spans.iter().map(|sp| sp.0));
+    let mut cuts: Vec<usize> = ranges.flat_map(|(a, b)| [a, b]).collect();
+    cuts.extend([0, s.text.len()]);
     cuts.sort_unstable();
     cuts.dedup();
     for w in cuts.windows(2) {
@@ -218,14 +204,20 @@ fn sentence_html(s: &SentenceView) -> String {
     html
 }
 
+/// The items whose range lies on character boundaries of `text`, with their range.
+fn located<'a, T>(
+    text: &str,
+    items: impl Iterator<Item = (Option<(usize, usize)>, &'a T)>,
+) -> Vec<((usize, usize), &'a T)> {
+    let items = items.filter_map(|(range, item)| range.map(|r| (r, item)));
+    items
+        .filter(|((a, b), _)| text.get(*a..*b).is_some())
+        .collect()
+}
+
 /// The locatable cues of a sentence that do not overlap an earlier one.
 fn placed_cues(s: &SentenceView) -> Vec<((usize, usize), &CueView)> {
-    let mut cues: Vec<_> = s
-        .cues
-        .iter()
-        .filter_map(|c| c.range.map(|r| (r, c)))
-        .filter(|((a, b), _)| s.text.get(*a..*b).is_some())
-        .collect();
+    let mut cues = located(&s.text, s.cues.iter().map(|c| (c.range, c)));
     cues.sort_by_key(|(r, _)| *r);
     let mut at = 0;
     cues.retain(|((a, b), _)| {
@@ -238,40 +230,29 @@ fn placed_cues(s: &SentenceView) -> Vec<((usize, usize), &CueView)> {
     cues
 }
 
+/// A `mark` of `class` (`cue` or `span`) for device `d` with tooltip `tip`
+/// around already escaped `inner` HTML.
+fn mark(class: &str, d: Device, tip: &str, inner: &str) -> String {
+    let (id, label) = (d.id(), d.label());
+    let tip = escape(&format!("{id} ({label}) — {tip}"));
+    format!("<mark class=\"{class} d-{id}\" data-device=\"{id}\" data-tip=\"{tip}\">{inner}</mark>")
+}
+
 /// A cue's underline around already escaped `inner` HTML.
 fn cue_mark(c: &CueView, inner: &str) -> String {
-    format!(
-        "<mark class=\"cue d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{inner}</mark>",
-        escape(&format!(
-            "{} ({}) — cue “{}”\npattern {} · weight {:.2}{}",
-            c.device.id(),
-            c.device.label(),
-            c.text,
-            c.pattern,
-            c.weight,
-            if c.attributed {
-                " · inside attributed speech"
-            } else {
-                ""
-            }
-        )),
-        id = c.device.id()
-    )
+    let (text, pattern, weight) = (&c.text, &c.pattern, c.weight);
+    let mut tip = format!("cue “{text}”\npattern {pattern} · weight {weight:.2}");
+    if c.attributed {
+        tip.push_str(" · inside attributed speech");
+    }
+    mark("cue", c.device, &tip, inner)
 }
 
 /// A model span's shading around already escaped `inner` HTML.
 fn span_mark(sp: &SpanView, inner: &str) -> String {
-    format!(
-        "<mark class=\"span d-{id}\" data-device=\"{id}\" data-tip=\"{}\">{inner}</mark>",
-        escape(&format!(
-            "{} ({}) — span “{}”\nfound by the model's span head · probability {:.2}",
-            sp.device.id(),
-            sp.device.label(),
-            sp.text,
-            sp.probability
-        )),
-        id = sp.device.id()
-    )
+    let (text, p) = (&sp.text, sp.probability);
+    let tip = format!("span “{text}”\nfound by the model's span head · probability {p:.2}");
+    mark("span", sp.device, &tip, inner)
 }
 
 /// One article: title, metadata and paragraphs of sentences.
@@ -296,21 +277,9 @@ pub fn article_html(view: &ArticleView, anchor: &str) -> String {
         "<div class=\"meta\">{}</div>",
         escape(&meta.join(" · "))
     );
-    let mut paragraph: Option<usize> = None;
-    for s in &view.sentences {
-        if paragraph != Some(s.paragraph) {
-            if paragraph.is_some() {
-                html.push_str("</p>\n");
-            }
-            html.push_str("<p>");
-            paragraph = Some(s.paragraph);
-        } else {
-            html.push(' ');
-        }
-        html.push_str(&sentence_html(s));
-    }
-    if paragraph.is_some() {
-        html.push_str("</p>\n");
+    for paragraph in view.sentences.chunk_by(|a, b| a.paragraph == b.paragraph) {
+        let sentences: Vec<String> = paragraph.iter().map(sentence_html).collect();
+        let _ = writeln!(html, "<p>{}</p>", sentences.join(" "));
     }
     html.push_str("</article>\n");
     html
@@ -333,8 +302,7 @@ fn devices_in(views: &[ArticleView]) -> Vec<Device> {
 
 /// The article views with an index table and the legend.
 fn articles_section(views: &[ArticleView]) -> String {
-    let mut html = String::new();
-    html.push_str(&legend(&devices_in(views)));
+    let mut html = legend(&devices_in(views));
     html.push_str("<p class=\"muted\">Highlighted sentences carry at least one flagged device (the stronger the colour, the higher the framing score); underlined spans are the cues that explain the score. Hover or focus them for device, score and cue.</p>\n");
     if views.len() > 1 {
         html.push_str("<table class=\"index\"><tr><th>article</th><th>outlet · date</th><th class=\"num\">sentences</th><th class=\"num\">flagged</th></tr>\n");
@@ -364,7 +332,7 @@ fn articles_section(views: &[ArticleView]) -> String {
 
 /// Writes one page with every scored article (`rhetor score --format html`).
 pub fn write_article_page<W: Write>(
-    mut out: W,
+    out: W,
     articles: &[ScoredArticle],
     options: &OutputOptions,
 ) -> Result<()> {
@@ -377,7 +345,12 @@ pub fn write_article_page<W: Write>(
         _ => format!("rhetor — {} articles", views.len()),
     };
     let body = format!("<h1>{}</h1>\n{}", escape(&title), articles_section(&views));
-    out.write_all(page(&title, &body).as_bytes())
+    write_page(out, &title, &body)
+}
+
+/// Writes `body` as a complete page.
+fn write_page<W: Write>(mut out: W, title: &str, body: &str) -> Result<()> {
+    out.write_all(page(title, body).as_bytes())
         .map_err(Error::output)?;
     out.flush().map_err(Error::output)
 }
@@ -399,7 +372,7 @@ pub struct Report<'a> {
 }
 
 /// Writes the comparison report (`rhetor report`).
-pub fn write_report<W: Write>(mut out: W, report: &Report<'_>) -> Result<()> {
+pub fn write_report<W: Write>(out: W, report: &Report<'_>) -> Result<()> {
     let c = report.main;
     let mut body = format!("<h1>{}</h1>\n", escape(&report.title));
     let _ = writeln!(
@@ -442,9 +415,7 @@ pub fn write_report<W: Write>(mut out: W, report: &Report<'_>) -> Result<()> {
         body.push_str(&articles_section(report.articles));
     }
     body.push_str(&method_section(c));
-    out.write_all(page(&report.title, &body).as_bytes())
-        .map_err(Error::output)?;
-    out.flush().map_err(Error::output)
+    write_page(out, &report.title, &body)
 }
 
 /// Unknown dates (from whichever comparison has a period), the main
@@ -536,9 +507,8 @@ fn rates_section(c: &Comparison) -> Result<String> {
 
 fn series_section(series: &Comparison) -> Result<String> {
     let mut html = String::from("<h2 id=\"series\">Over time</h2>\n<p class=\"muted\">Points: flagged sentences per 100 sentences per period; bars: 95 % interval. Hollow points without bars: groups too small to test.</p>\n");
-    let mut measures = charted_measures(series);
     // Framing plus the four devices with the highest overall counts.
-    let mut devices: Vec<(u64, Measure)> = measures
+    let mut devices: Vec<(u64, Measure)> = charted_measures(series)
         .iter()
         .filter(|m| **m != Measure::Framing)
         .map(|m| {
@@ -547,10 +517,8 @@ fn series_section(series: &Comparison) -> Result<String> {
         })
         .collect();
     devices.sort_by_key(|d| std::cmp::Reverse(d.0));
-    measures = std::iter::once(Measure::Framing)
-        .chain(devices.into_iter().take(4).map(|(_, m)| m))
-        .collect();
-    for m in measures {
+    let top_devices = devices.into_iter().take(4).map(|(_, m)| m);
+    for m in std::iter::once(Measure::Framing).chain(top_devices) {
         if let Some(svg) = charts::time_series(series, m)? {
             let _ = writeln!(
                 html,
@@ -585,18 +553,16 @@ fn pairs_section(c: &Comparison) -> String {
     }
     html.push_str("<table><tr><th>group a</th><th>group b</th><th>device</th><th class=\"num\">rate diff / 100</th><th class=\"num\">ratio</th><th class=\"num\">p (Holm)</th><th class=\"num\">share diff (pp)</th><th class=\"num\">Cohen's h</th><th class=\"num\">p (Holm)</th></tr>\n");
     for p in significant.iter().take(60) {
+        let [device, numbers @ ..] = pair_cells(p);
+        let numbers: String = numbers
+            .iter()
+            .map(|x| format!("<td class=\"num\">{x}</td>"))
+            .collect();
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{device}</td>{numbers}</tr>",
             escape(&c.groups[p.a].label),
             escape(&c.groups[p.b].label),
-            p.measure.id(),
-            p.rate_diff.map_or("–".into(), |x| format!("{x:+.2}")),
-            p.rate_ratio.map_or("–".into(), |x| format!("{x:.2}")),
-            format_p(p.rate_p_holm),
-            p.share_diff.map_or("–".into(), |x| format!("{:+.1}", 100.0 * x)),
-            p.cohens_h.map_or("–".into(), |x| format!("{x:+.2}")),
-            format_p(p.share_p_holm),
         );
     }
     html.push_str("</table>\n");

@@ -15,24 +15,30 @@ pub fn write_table<W: WriteColor>(
     options: &OutputOptions,
     all: bool,
 ) -> Result<()> {
+    write_articles(out, articles, options, all).map_err(Error::output)
+}
+
+fn write_articles<W: WriteColor>(
+    out: &mut W,
+    articles: &[ScoredArticle],
+    options: &OutputOptions,
+    all: bool,
+) -> std::io::Result<()> {
     for a in articles {
         let flagged_count = a
             .sentences
             .iter()
             .filter(|s| !options.flagged(s).is_empty())
             .count();
-        let mut head = ColorSpec::new();
-        head.set_bold(true);
-        out.set_color(&head).map_err(Error::output)?;
+        out.set_color(ColorSpec::new().set_bold(true))?;
         writeln!(
             out,
             "== {} — {} sentences, {} flagged",
             a.id,
             a.sentences.len(),
             flagged_count
-        )
-        .map_err(Error::output)?;
-        out.reset().map_err(Error::output)?;
+        )?;
+        out.reset()?;
         for s in &a.sentences {
             let flagged = options.flagged(s);
             if flagged.is_empty() && !all {
@@ -50,26 +56,17 @@ pub fn write_table<W: WriteColor>(
                 s.sentence.span.char_end,
                 s.framing,
                 if s.attributed { " [attributed]" } else { "" }
-            )
-            .map_err(Error::output)?;
-            write_highlighted(
-                out,
-                &s.sentence.text,
-                &options
-                    .cues(s)
-                    .iter()
-                    .map(|c| c.sentence_range)
-                    .collect::<Vec<_>>(),
             )?;
-            writeln!(out).map_err(Error::output)?;
+            let cues: Vec<_> = options.cues(s).iter().map(|c| c.sentence_range).collect();
+            write_highlighted(out, &s.sentence.text, &cues)?;
+            writeln!(out)?;
             if !ids.is_empty() {
-                writeln!(out, "                       → {}", ids.join(", "))
-                    .map_err(Error::output)?;
+                writeln!(out, "                       → {}", ids.join(", "))?;
             }
         }
-        writeln!(out).map_err(Error::output)?;
+        writeln!(out)?;
     }
-    out.flush().map_err(Error::output)
+    out.flush()
 }
 
 /// Writes `text` with the byte ranges in `spans` coloured.
@@ -77,7 +74,7 @@ fn write_highlighted<W: WriteColor>(
     out: &mut W,
     text: &str,
     spans: &[(usize, usize)],
-) -> Result<()> {
+) -> std::io::Result<()> {
     let mut spans: Vec<(usize, usize)> = spans.to_vec();
     spans.sort_unstable();
     let mut cue = ColorSpec::new();
@@ -87,13 +84,11 @@ fn write_highlighted<W: WriteColor>(
         if start < at || end > text.len() {
             continue;
         }
-        out.write_all(&text.as_bytes()[at..start])
-            .map_err(Error::output)?;
-        out.set_color(&cue).map_err(Error::output)?;
-        out.write_all(&text.as_bytes()[start..end])
-            .map_err(Error::output)?;
-        out.reset().map_err(Error::output)?;
+        out.write_all(&text.as_bytes()[at..start])?;
+        out.set_color(&cue)?;
+        out.write_all(&text.as_bytes()[start..end])?;
+        out.reset()?;
         at = end;
     }
-    out.write_all(&text.as_bytes()[at..]).map_err(Error::output)
+    out.write_all(&text.as_bytes()[at..])
 }

@@ -200,9 +200,7 @@ fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
             counts.push((id.to_string(), 0));
             counts.len() - 1
         });
-        if !record.get(flagged_col).unwrap_or("").trim().is_empty() {
-            counts[slot].1 += 1;
-        }
+        counts[slot].1 += u64::from(!record.get(flagged_col).unwrap_or("").trim().is_empty());
     }
     // A stable sort keeps file order among ties.
     counts.sort_by_key(|(_, c)| std::cmp::Reverse(*c));
@@ -211,16 +209,13 @@ fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
 
 /// The position of column `name` of a `sentences.csv`.
 fn required_column(reader: &TableReader, name: &str) -> Result<usize> {
-    reader
-        .headers()
-        .iter()
-        .position(|h| h == name)
-        .ok_or_else(|| {
-            Error::input(
-                Location::file(reader.source()).at_line(1).in_field(name),
-                format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
-            )
-        })
+    let position = reader.headers().iter().position(|h| h == name);
+    position.ok_or_else(|| {
+        Error::input(
+            Location::file(reader.source()).at_line(1).in_field(name),
+            format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
+        )
+    })
 }
 
 /// Reads the articles of `sentences.csv` (those in `keep`, if given) until
@@ -339,13 +334,9 @@ impl SentenceColumns {
             .map_err(|m| Error::input(at("flagged"), m))?
             .into_iter()
             .map(|d| {
-                let p = self
-                    .devices
-                    .iter()
-                    .find(|(x, _)| *x == d)
-                    .and_then(|(_, i)| field(*i).trim().parse().ok())
-                    .unwrap_or(f32::NAN);
-                (d, p)
+                let column = self.devices.iter().find(|(x, _)| *x == d);
+                let p = column.and_then(|(_, i)| field(*i).trim().parse().ok());
+                (d, p.unwrap_or(f32::NAN))
             })
             .collect();
         let cues: Vec<CueJson> = serde_json::from_str(field(self.cues).trim())
@@ -353,12 +344,10 @@ impl SentenceColumns {
         let cues = cues
             .into_iter()
             .map(|c| {
-                let device = Device::from_id(&c.device).ok_or_else(|| {
-                    Error::input(
-                        at("cues"),
-                        format!("unknown device `{}` in a cue", c.device),
-                    )
-                })?;
+                let id = &c.device;
+                let unknown =
+                    || Error::input(at("cues"), format!("unknown device `{id}` in a cue"));
+                let device = Device::from_id(id).ok_or_else(unknown)?;
                 let expected = c.start.saturating_sub(sentence_start);
                 Ok(CueView {
                     device,
@@ -410,12 +399,10 @@ fn span_views(
     spans
         .into_iter()
         .map(|sp| {
-            let device = Device::from_id(&sp.technique).ok_or_else(|| {
-                Error::input(
-                    at.clone(),
-                    format!("unknown technique `{}` in a span", sp.technique),
-                )
-            })?;
+            let id = &sp.technique;
+            let unknown =
+                || Error::input(at.clone(), format!("unknown technique `{id}` in a span"));
+            let device = Device::from_id(id).ok_or_else(unknown)?;
             Ok(SpanView {
                 device,
                 range: locate(text, &sp.text, sp.start.saturating_sub(sentence_start)),

@@ -54,22 +54,14 @@ impl ColumnMap {
     /// Resolves `spec` against the column `names`. Fails when an explicitly
     /// named column is missing or no text column can be found.
     pub fn resolve(names: Vec<String>, spec: &ColumnSpec, source: &str) -> Result<ColumnMap> {
-        let find =
-            |role: &str, given: &Option<String>, candidates: &[&str]| -> Result<Option<usize>> {
-                match given {
-                    Some(name) => match find_column(&names, &[name.as_str()]) {
-                        Some(i) => Ok(Some(i)),
-                        None => Err(Error::input(
-                            Location::file(source),
-                            format!(
-                                "no column `{name}` for the {role} (columns: {})",
-                                names.join(", ")
-                            ),
-                        )),
-                    },
-                    None => Ok(find_column(&names, candidates)),
-                }
-            };
+        let find = |role: &str, given: &Option<String>, candidates: &[&str]| match given {
+            Some(name) => find_column(&names, &[name]).map(Some).ok_or_else(|| {
+                let columns = names.join(", ");
+                let message = format!("no column `{name}` for the {role} (columns: {columns})");
+                Error::input(Location::file(source), message)
+            }),
+            None => Ok(find_column(&names, candidates)),
+        };
         let text = find("text", &spec.text, TEXT_NAMES)?.ok_or_else(|| {
             Error::input(
                 Location::file(source),
@@ -138,12 +130,9 @@ pub(super) fn csv_header_names(header: CsvRecord, source: &str) -> Result<Vec<St
         .into_iter()
         .enumerate()
         .map(|(i, f)| {
-            let f = if i == 0 {
-                f.strip_prefix(b"\xEF\xBB\xBF")
-                    .map(<[u8]>::to_vec)
-                    .unwrap_or(f)
-            } else {
-                f
+            let f = match f.strip_prefix(b"\xEF\xBB\xBF") {
+                Some(rest) if i == 0 => rest.to_vec(),
+                _ => f,
             };
             String::from_utf8(f)
                 .map_err(|_| header_error(format!("header column {} is not valid UTF-8", i + 1)))

@@ -131,72 +131,59 @@ impl<R: BufRead> CsvRecords<R> {
                 if b == b'\n' {
                     self.line += 1;
                 }
-                match state {
-                    State::FieldStart | State::Unquoted => match b {
-                        b',' => {
-                            rec.end_field();
-                            state = State::FieldStart;
-                        }
-                        b'\n' => {
-                            if rec.field.last() == Some(&b'\r') {
-                                rec.field.pop();
-                                rec.kept_bytes = rec.kept_bytes.saturating_sub(1);
-                            }
-                            if rec.is_blank() {
-                                rec = Pending::new(self.line);
-                                state = State::FieldStart;
-                                continue;
-                            }
-                            rec.end_field();
-                            ended = true;
-                            break;
-                        }
-                        b'"' if state == State::FieldStart => {
-                            rec.quote_line = self.line;
-                            rec.kept_bytes += 1;
-                            state = State::Quoted;
-                        }
-                        b'"' => {
-                            let n = rec.fields.len() + 1;
-                            rec.note(format!("bad quoting: stray quote inside unquoted field {n} (quote the whole field and double inner quotes)"));
-                            rec.push_byte(b, max);
-                        }
-                        _ => {
-                            rec.push_byte(b, max);
-                            state = State::Unquoted;
-                        }
-                    },
-                    State::Quoted => {
-                        if b == b'"' {
-                            state = State::QuoteSeen;
-                        } else {
-                            rec.push_byte(b, max);
-                        }
+                match (state, b) {
+                    (State::Quoted, b'"') => state = State::QuoteSeen,
+                    (State::Quoted, _) => rec.push_byte(b, max),
+                    (_, b',') => {
+                        rec.end_field();
+                        state = State::FieldStart;
                     }
-                    State::QuoteSeen => match b {
-                        b'"' => {
-                            rec.push_byte(b, max);
-                            state = State::Quoted;
+                    (State::QuoteSeen, b'\n') => {
+                        rec.end_field();
+                        ended = true;
+                        break;
+                    }
+                    (_, b'\n') => {
+                        if rec.field.last() == Some(&b'\r') {
+                            rec.field.pop();
+                            rec.kept_bytes = rec.kept_bytes.saturating_sub(1);
                         }
-                        b',' => {
-                            rec.end_field();
+                        if rec.is_blank() {
+                            rec = Pending::new(self.line);
                             state = State::FieldStart;
+                            continue;
                         }
-                        b'\n' => {
-                            rec.end_field();
-                            ended = true;
-                            break;
-                        }
-                        b'\r' => {}
-                        _ => {
-                            let n = rec.fields.len() + 1;
-                            rec.note(format!(
-                                "bad quoting: text after the closing quote of field {n}"
-                            ));
-                            rec.push_byte(b, max);
-                            state = State::Unquoted;
-                        }
-                    },
+                        rec.end_field();
+                        ended = true;
+                        break;
+                    }
+                    (State::FieldStart, b'"') => {
+                        rec.quote_line = self.line;
+                        rec.kept_bytes += 1;
+                        state = State::Quoted;
+                    }
+                    (State::QuoteSeen, b'"') => {
+                        rec.push_byte(b, max);
+                        state = State::Quoted;
+                    }
+                    (State::Unquoted, b'"') => {
+                        let n = rec.fields.len() + 1;
+                        rec.note(format!("bad quoting: stray quote inside unquoted field {n} (quote the whole field and double inner quotes)"));
+                        rec.push_byte(b, max);
+                    }
+                    (State::QuoteSeen, b'\r') => {}
+                    (State::QuoteSeen, _) => {
+                        let n = rec.fields.len() + 1;
+                        rec.note(format!(
+                            "bad quoting: text after the closing quote of field {n}"
+                        ));
+                        rec.push_byte(b, max);
+                        state = State::Unquoted;
+                    }
+                    _ => {
+                        rec.push_byte(b, max);
+                        state = State::Unquoted;
+                    }
                 }
             }
             self.input.consume(used);

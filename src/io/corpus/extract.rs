@@ -13,11 +13,17 @@ pub(super) struct Extractor {
 }
 
 impl Extractor {
-    fn error(&self, record: u64, line: u64, field: Option<&str>, reason: String) -> CorpusItem {
+    fn error(
+        record: u64,
+        line: u64,
+        article_id: Option<String>,
+        field: Option<&str>,
+        reason: String,
+    ) -> CorpusItem {
         CorpusItem::Error(RecordError {
             record,
             line,
-            article_id: None,
+            article_id,
             field: field.map(str::to_string),
             reason,
         })
@@ -25,7 +31,7 @@ impl Extractor {
 
     /// A CSV record: checks its field count and UTF-8, then builds it.
     pub(super) fn csv(&self, record: u64, raw: CsvRecord) -> CorpusItem {
-        let fail = |reason| self.error(record, raw.line, None, reason);
+        let fail = |reason| Self::error(record, raw.line, None, None, reason);
         if let Some(problem) = raw.problem {
             return fail(problem);
         }
@@ -42,16 +48,10 @@ impl Extractor {
                 Ok(s) => values.push(s),
                 Err(e) => {
                     let at = e.utf8_error().valid_up_to();
-                    let mut err = self.error(
-                        record,
-                        raw.line,
-                        Some(self.columns.name(i)),
-                        format!("invalid UTF-8 at byte {at} of the field"),
-                    );
-                    if let (CorpusItem::Error(re), Some(id)) = (&mut err, self.columns.id) {
-                        re.article_id = values.get(id).cloned().filter(|s: &String| !s.is_empty());
-                    }
-                    return err;
+                    let reason = format!("invalid UTF-8 at byte {at} of the field");
+                    let id = self.columns.id.and_then(|id| values.get(id).cloned());
+                    let id = id.filter(|s: &String| !s.is_empty());
+                    return Self::error(record, raw.line, id, Some(self.columns.name(i)), reason);
                 }
             }
         }
@@ -62,7 +62,7 @@ impl Extractor {
 
     /// A JSONL line: checks it is a JSON object, then builds the record.
     pub(super) fn json(&self, record: u64, raw: JsonLine) -> CorpusItem {
-        let fail = |reason| self.error(record, raw.line, None, reason);
+        let fail = |reason| Self::error(record, raw.line, None, None, reason);
         if raw.oversized {
             let max = self.options.max_record_bytes();
             return fail(format!(
@@ -99,10 +99,7 @@ impl Extractor {
     ) -> CorpusItem {
         let c = &self.columns;
         let mut get = |index: Option<usize>| -> std::result::Result<String, (usize, String)> {
-            match index {
-                Some(i) => value(i).map_err(|e| (i, e)),
-                None => Ok(String::new()),
-            }
+            index.map_or(Ok(String::new()), |i| value(i).map_err(|e| (i, e)))
         };
         let fields = (|| {
             let id = get(c.id)?;
@@ -119,14 +116,11 @@ impl Extractor {
         })();
         let (id, outlet, date, title, carried, text) = match fields {
             Ok(f) => f,
-            Err((i, reason)) => return self.error(record, line, Some(c.name(i)), reason),
+            Err((i, reason)) => return Self::error(record, line, None, Some(c.name(i)), reason),
         };
-        let id = if id.trim().is_empty() {
-            record.to_string()
-        } else {
-            id
-        };
-        let text_field = c.name(c.text);
+        let id = Some(id)
+            .filter(|id| !id.trim().is_empty())
+            .unwrap_or_else(|| record.to_string());
         let problem = if text.trim().is_empty() {
             Some("empty text".to_string())
         } else if text.len() > self.options.max_article_bytes {
@@ -139,13 +133,7 @@ impl Extractor {
             None
         };
         if let Some(reason) = problem {
-            return CorpusItem::Error(RecordError {
-                record,
-                line,
-                article_id: Some(id),
-                field: Some(text_field.to_string()),
-                reason,
-            });
+            return Self::error(record, line, Some(id), Some(c.name(c.text)), reason);
         }
         CorpusItem::Article(CorpusRecord {
             record,

@@ -39,13 +39,11 @@ impl JsonLines {
                     Some(i) => (&buf[..i], i + 1, true),
                     None => (buf, buf.len(), false),
                 };
-                if !oversized {
-                    if bytes.len() + chunk.len() > self.max_line_bytes {
-                        oversized = true;
-                        bytes = Vec::new();
-                    } else {
-                        bytes.extend_from_slice(chunk);
-                    }
+                oversized |= bytes.len() + chunk.len() > self.max_line_bytes;
+                if oversized {
+                    bytes = Vec::new();
+                } else {
+                    bytes.extend_from_slice(chunk);
                 }
                 self.input.consume(used);
                 if done {

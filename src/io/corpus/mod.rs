@@ -178,15 +178,8 @@ mod tests {
         let CorpusItem::Article(a) = &items[0] else {
             panic!("expected an article, got {:?}", items[0]);
         };
-        assert_eq!(
-            (
-                a.id.as_str(),
-                a.outlet.as_str(),
-                a.date.as_str(),
-                a.title.as_str()
-            ),
-            ("7", "BBC", "2024-01-02", "T")
-        );
+        let fields = [&a.id, &a.outlet, &a.date, &a.title];
+        assert_eq!(fields, ["7", "BBC", "2024-01-02", "T"]);
         assert_eq!(a.carried, ["en"]);
     }
 

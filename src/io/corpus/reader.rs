@@ -188,15 +188,13 @@ impl CorpusReader {
 
     /// Skips `n` records without extracting them (used to resume). Returns how many were skipped.
     pub fn skip(&mut self, n: u64) -> Result<u64> {
-        let mut skipped = 0;
-        while skipped < n {
+        for skipped in 0..n {
             if self.next_raw()?.is_none() {
-                break;
+                return Ok(skipped);
             }
             self.next_record += 1;
-            skipped += 1;
         }
-        Ok(skipped)
+        Ok(n)
     }
 
     fn next_raw(&mut self) -> Result<Option<Raw>> {
@@ -242,15 +240,11 @@ impl CorpusReader {
                         "contains no JSON object (expected one object per line)",
                     ));
                 };
-                let keys = (!line.oversized)
-                    .then(|| {
-                        serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(
-                            &line.bytes,
-                        )
-                        .ok()
-                    })
-                    .flatten()
-                    .map(|obj| obj.keys().cloned().collect::<Vec<_>>());
+                type Object = serde_json::Map<String, serde_json::Value>;
+                let object = serde_json::from_slice::<Object>(&line.bytes).ok();
+                let keys = object
+                    .filter(|_| !line.oversized)
+                    .map(|o| o.keys().cloned().collect());
                 self.pending.push_back(Raw::Json(line));
                 if let Some(keys) = keys {
                     return Ok(keys);
