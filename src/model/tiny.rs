@@ -89,12 +89,12 @@ fn write(path: &Path, content: &str) -> Result<()> {
 fn random(rng: &mut StdRng, shape: &[usize], scale: f32) -> Result<Tensor> {
     let n: usize = shape.iter().product();
     let v: Vec<f32> = (0..n).map(|_| rng.gen_range(-scale..scale)).collect();
-    Tensor::from_vec(v, shape, &CDevice::Cpu).map_err(Error::from)
+    Ok(Tensor::from_vec(v, shape, &CDevice::Cpu)?)
 }
 
 fn constant(shape: &[usize], value: f32) -> Result<Tensor> {
     let n: usize = shape.iter().product();
-    Tensor::from_vec(vec![value; n], shape, &CDevice::Cpu).map_err(Error::from)
+    Ok(Tensor::from_vec(vec![value; n], shape, &CDevice::Cpu)?)
 }
 
 /// Writes a tiny random BERT base folder (`config.json`, `tokenizer.json`,

@@ -469,7 +469,7 @@ fn span_pos_weights(cache: &HiddenCache, devices: &[Device], cap: f32) -> Result
             }
         })
         .collect();
-    Tensor::new(w.as_slice(), &CDevice::Cpu).map_err(Error::from)
+    Ok(Tensor::new(w.as_slice(), &CDevice::Cpu)?)
 }
 
 /// The span loss of a batch: class-weighted BCE of the span head's logits

@@ -272,8 +272,7 @@ impl Trainer {
         let vars = HeadVars::from_varmap(&varmap, cfg)?;
         let mut opt = Adam::new(&varmap, self.opts.lr, self.opts.weight_decay)?;
         let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
-        let xdev = Tensor::from_slice(&xdev, (self.dev.len(), input_dim), &CDevice::Cpu)
-            .map_err(Error::from)?;
+        let xdev = Tensor::from_slice(&xdev, (self.dev.len(), input_dim), &CDevice::Cpu)?;
         let mut order = self.train.epoch_rows(self.opts.voice_oversample);
         let mut best = BestEpoch::new(self.opts.patience);
         let pb = progress_bar(self.opts.epochs, "training", self.opts.progress);
@@ -286,15 +285,12 @@ impl Trainer {
                 for &i in chunk {
                     xb.extend_from_slice(&xtr[i * input_dim..(i + 1) * input_dim]);
                 }
-                let x = Tensor::from_vec(xb, (chunk.len(), input_dim), &CDevice::Cpu)
-                    .map_err(Error::from)?;
+                let x = Tensor::from_vec(xb, (chunk.len(), input_dim), &CDevice::Cpu)?;
                 let (y, known) = self.train.batch_targets(chunk)?;
-                let logits = head_train_forward(&vars, &x, self.opts.dropout, &mut self.rng)
-                    .map_err(Error::from)?;
-                let loss =
-                    weighted_bce(&logits, &y, &known, &pos_w, &out_w).map_err(Error::from)?;
-                opt.backward_step(&loss).map_err(Error::from)?;
-                total += loss.to_scalar::<f32>().map_err(Error::from)? as f64;
+                let logits = head_train_forward(&vars, &x, self.opts.dropout, &mut self.rng)?;
+                let loss = weighted_bce(&logits, &y, &known, &pos_w, &out_w)?;
+                opt.backward_step(&loss)?;
+                total += loss.to_scalar::<f32>()? as f64;
                 batches += 1;
             }
             let head = Head::new(
@@ -329,12 +325,8 @@ impl Trainer {
             self.fine_tuned_embeddings(&fitted.layers, &self.dev)?
         };
         let x = self.dev.features(&emb, self.encoder.dim());
-        let xt = Tensor::from_vec(
-            x,
-            (self.dev.len(), fitted.head.config().input_dim),
-            &CDevice::Cpu,
-        )
-        .map_err(Error::from)?;
+        let input_dim = fitted.head.config().input_dim;
+        let xt = Tensor::from_vec(x, (self.dev.len(), input_dim), &CDevice::Cpu)?;
         head_probs(&fitted.head, &xt)
     }
 
