@@ -78,7 +78,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0.5, value_parser = crate::cli::args::parse_probability)]
     attributed_voice_factor: f32,
     /// Make `framing` coherent with the device flags (every flagged sentence at
-    /// or above the framing threshold); costs PTC sentence-level F1, see docs/model.md.
+    /// or above the framing threshold; PTC techniques raised to agree, docs/model.md).
     #[arg(long)]
     coherent_framing: bool,
     /// Share of author-voice sentences the author-voice threshold is chosen for

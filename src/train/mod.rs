@@ -73,9 +73,9 @@ pub struct TrainOptions {
     /// that …") and paired with their originals, to teach `editorial_aside`
     /// (see `augment`); 0 = none.
     pub aside_augment: usize,
-    /// Make `framing` coherent with the device flags (raise device thresholds
-    /// until their flags agree with framing; see `calibrate`). Off by default:
-    /// on PTC it costs sentence-level F1 (docs/model.md).
+    /// Make `framing` coherent with the device flags (raise the PTC techniques'
+    /// thresholds until their flags agree with framing:
+    /// [`crate::eval::tune::tune_coherent`]; docs/model.md).
     pub coherent_framing: bool,
     /// Factor on the author-voice probabilities of attributed sentences
     /// (quotes, reported speech), written into the model's config.
@@ -156,7 +156,7 @@ pub enum TrainOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainReport {
     /// Dev F1 of the coherent `framing` decision (calibrated framing at its
-    /// threshold, or any trained device flagged) on the sets that label framing.
+    /// threshold, or with `coherent_framing` a PTC technique flagged) on the sets that label framing.
     pub dev_f1: f64,
     /// 95% bootstrap CI (over articles) of that F1.
     pub dev_f1_ci95: Interval,
