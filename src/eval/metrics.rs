@@ -17,6 +17,17 @@ pub struct Counts {
     pub tn: u64,
 }
 
+/// Counts `(gold, predicted)` decisions.
+impl FromIterator<(bool, bool)> for Counts {
+    fn from_iter<I: IntoIterator<Item = (bool, bool)>>(decisions: I) -> Self {
+        let mut counts = Counts::default();
+        for (gold, predicted) in decisions {
+            counts.add(gold, predicted);
+        }
+        counts
+    }
+}
+
 impl Counts {
     /// Adds one decision.
     pub fn add(&mut self, gold: bool, predicted: bool) {

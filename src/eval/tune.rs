@@ -114,15 +114,7 @@ pub fn tune_coherent(
             .collect()
     });
     let mut device_t: Vec<f32> = devices.iter().map(|&d| thresholds.device(d)).collect();
-    let adjustable = vec![true; devices.len()];
-    let (t, f1) = raise_device_thresholds(
-        head,
-        &columns,
-        gold,
-        labels.as_deref(),
-        &mut device_t,
-        &adjustable,
-    )?;
+    let (t, f1) = raise_device_thresholds(head, &columns, gold, labels.as_deref(), &mut device_t)?;
     thresholds.framing = t;
     for (&d, t) in devices.iter().zip(device_t) {
         thresholds.devices[d] = t;
@@ -132,10 +124,11 @@ pub fn tune_coherent(
 
 /// F1 of `score >= t` against `gold`.
 fn f1_at(scores: &[f32], gold: &[bool], t: f32) -> f64 {
-    let mut counts = Counts::default();
-    for (&s, &g) in scores.iter().zip(gold) {
-        counts.add(g, s >= t);
-    }
+    let counts: Counts = gold
+        .iter()
+        .zip(scores)
+        .map(|(&g, &s)| (g, s >= t))
+        .collect();
     counts.prf().f1
 }
 
@@ -170,7 +163,7 @@ pub fn best_coherent_threshold(
 
 /// Makes the device flags agree with `framing` on a set that labels it:
 /// coordinate ascent (two rounds) that raises — never lowers — the
-/// threshold of each `adjustable` device to the candidate (its current
+/// threshold of each device to the candidate (its current
 /// threshold, up to 32 quantiles of its scores above it, or 1 = never) that
 /// maximises the F1 of the coherent decision at its best framing threshold
 /// plus, where `device_gold` labels the devices, their mean F1 (over the
@@ -184,7 +177,6 @@ pub fn raise_device_thresholds(
     gold: &[bool],
     device_gold: Option<&[Vec<bool>]>,
     thresholds: &mut [f32],
-    adjustable: &[bool],
 ) -> Option<(f32, f64)> {
     let flags_of = |thresholds: &[f32]| -> Vec<u32> {
         devices
@@ -201,7 +193,7 @@ pub fn raise_device_thresholds(
         .filter(|&d| column(d).1.contains(&true))
         .count();
     for _round in 0..2 {
-        for d in (0..thresholds.len()).filter(|&d| adjustable[d]) {
+        for d in 0..thresholds.len() {
             let counts = flags_of(thresholds);
             let others: Vec<bool> = counts
                 .iter()
@@ -282,25 +274,11 @@ mod tests {
             vec![0.1, 0.9],
         ];
         let mut thresholds = [0.5, 0.5];
-        let (t, f1) = raise_device_thresholds(
-            &framing,
-            &devices,
-            &gold,
-            None,
-            &mut thresholds,
-            &[true, true],
-        )
-        .unwrap();
+        let (t, f1) =
+            raise_device_thresholds(&framing, &devices, &gold, None, &mut thresholds).unwrap();
         assert!(thresholds[0] > 0.7, "{thresholds:?}");
         assert_eq!(thresholds[1], 0.5);
         assert_eq!((t, f1), (0.8, 1.0));
-        // Not adjustable: kept, at a cost.
-        let mut fixed = [0.5, 0.5];
-        let (_, f1) =
-            raise_device_thresholds(&framing, &devices, &gold, None, &mut fixed, &[false, true])
-                .unwrap();
-        assert_eq!(fixed[0], 0.5);
-        assert!(f1 < 1.0);
     }
 
     #[test]
@@ -319,14 +297,13 @@ mod tests {
         ];
         // Without device labels, never flagging it is best for the decision.
         let mut silenced = [0.5];
-        raise_device_thresholds(&framing, &devices, &gold, None, &mut silenced, &[true]);
+        raise_device_thresholds(&framing, &devices, &gold, None, &mut silenced);
         assert!(silenced[0] > 0.8, "{silenced:?}");
         // With them, raising it just above the negative keeps its one true
         // flag and the decision's F1.
         let mut kept = [0.5];
         let (_, f1) =
-            raise_device_thresholds(&framing, &devices, &gold, Some(&named), &mut kept, &[true])
-                .unwrap();
+            raise_device_thresholds(&framing, &devices, &gold, Some(&named), &mut kept).unwrap();
         assert!(kept[0] > 0.8 && kept[0] <= 0.9, "{kept:?}");
         assert_eq!(f1, 1.0);
     }

@@ -368,10 +368,9 @@ impl Trainer {
             .filter(|d| self.trained[d.index()])
             .map(|d| {
                 let (rows, gold) = self.dev.labelled(d.index(), 0..self.dev.len());
-                let mut c = Counts::default();
-                for (&i, &g) in rows.iter().zip(&gold) {
-                    c.add(g, probs[i][d.index()] >= thresholds.device(*d));
-                }
+                let c: Counts = (rows.iter().zip(&gold))
+                    .map(|(&i, &g)| (g, probs[i][d.index()] >= thresholds.device(*d)))
+                    .collect();
                 (
                     d.id().to_string(),
                     c.prf().f1,

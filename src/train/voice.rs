@@ -18,10 +18,11 @@ fn macro_f1_of(c: &Counts, base_rate: Option<f64>) -> f64 {
 /// Macro-F1 of binary decisions, with the classes reweighted to `base_rate`
 /// when given.
 pub(super) fn macro_f1(decisions: &[bool], gold: &[bool], base_rate: Option<f64>) -> f64 {
-    let mut c = Counts::default();
-    for (&d, &g) in decisions.iter().zip(gold) {
-        c.add(g, d);
-    }
+    let c: Counts = gold
+        .iter()
+        .copied()
+        .zip(decisions.iter().copied())
+        .collect();
     macro_f1_of(&c, base_rate)
 }
 
