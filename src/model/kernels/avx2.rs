@@ -32,9 +32,6 @@
 use super::{store_block, QMatrix, QRows, BLOCK, STEP};
 use std::arch::x86_64::*;
 
-/// Most rows per register tile (4 rows × 2 registers = 8 accumulators).
-const TILE_ROWS: usize = 4;
-
 /// `out = dequantize(x · wᵀ) + bias` with AVX2.
 ///
 /// # Safety
@@ -43,23 +40,9 @@ const TILE_ROWS: usize = 4;
 /// w.k_padded`, `out.len() == x.rows × w.rows`), as [`super::matmul`] checks.
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn matmul(x: &QRows, w: &QMatrix, out: &mut [f32]) {
-    for b in 0..w.blocks() {
-        let mut r = 0;
-        while r < x.rows {
-            let n = (x.rows - r).min(TILE_ROWS);
-            // SAFETY: AVX2 is enabled (our contract); block b and rows
-            // r..r+n exist; the shapes agree.
-            unsafe {
-                match n {
-                    4 => tile::<4>(x, w, b, r, out),
-                    3 => tile::<3>(x, w, b, r, out),
-                    2 => tile::<2>(x, w, b, r, out),
-                    _ => tile::<1>(x, w, b, r, out),
-                }
-            }
-            r += n;
-        }
-    }
+    // SAFETY: AVX2 is enabled (our contract); every call gets an existing
+    // block and rows, and the shapes agree.
+    unsafe { tile_rows!(x, w, out, w.blocks(), tile, 4, 3, 2) }
 }
 
 /// `R` rows from `r0` × block `b` (16 outputs), AVX2.
@@ -117,22 +100,8 @@ unsafe fn tile<const R: usize>(x: &QRows, w: &QMatrix, b: usize, r0: usize, out:
 /// [`super::matmul`] checks.
 #[target_feature(enable = "avx2,avxvnni")]
 pub(super) unsafe fn matmul_vnni(x: &QRows, w: &QMatrix, out: &mut [f32]) {
-    for b in 0..w.blocks() {
-        let mut r = 0;
-        while r < x.rows {
-            let n = (x.rows - r).min(TILE_ROWS);
-            // SAFETY: as in `matmul`, with AVX-VNNI enabled too.
-            unsafe {
-                match n {
-                    4 => tile_vnni::<4>(x, w, b, r, out),
-                    3 => tile_vnni::<3>(x, w, b, r, out),
-                    2 => tile_vnni::<2>(x, w, b, r, out),
-                    _ => tile_vnni::<1>(x, w, b, r, out),
-                }
-            }
-            r += n;
-        }
-    }
+    // SAFETY: as in `matmul`, with AVX-VNNI enabled too.
+    unsafe { tile_rows!(x, w, out, w.blocks(), tile_vnni, 4, 3, 2) }
 }
 
 /// `R` rows from `r0` × block `b` (16 outputs), AVX-VNNI.

@@ -9,9 +9,6 @@
 use super::{store_block, QMatrix, QRows, BLOCK, PANEL, STEP};
 use std::arch::x86_64::*;
 
-/// Rows per register tile (6 rows × 4 blocks = 24 accumulators).
-const TILE_ROWS: usize = 6;
-
 /// `out = dequantize(x · wᵀ) + bias`.
 ///
 /// # Safety
@@ -21,25 +18,9 @@ const TILE_ROWS: usize = 6;
 /// [`super::matmul`] checks.
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 pub(super) unsafe fn matmul(x: &QRows, w: &QMatrix, out: &mut [f32]) {
-    for p in 0..w.panels {
-        let mut r = 0;
-        while r < x.rows {
-            let n = (x.rows - r).min(TILE_ROWS);
-            // SAFETY: the features are enabled (our contract), the panel and
-            // the rows r..r+n exist, and the shapes agree.
-            unsafe {
-                match n {
-                    6 => tile::<6>(x, w, p, r, out),
-                    5 => tile::<5>(x, w, p, r, out),
-                    4 => tile::<4>(x, w, p, r, out),
-                    3 => tile::<3>(x, w, p, r, out),
-                    2 => tile::<2>(x, w, p, r, out),
-                    _ => tile::<1>(x, w, p, r, out),
-                }
-            }
-            r += n;
-        }
-    }
+    // SAFETY: the features are enabled (our contract); every call gets an
+    // existing panel and rows, and the shapes agree.
+    unsafe { tile_rows!(x, w, out, w.panels, tile, 6, 5, 4, 3, 2) }
 }
 
 /// `R` rows from `r0` × panel `p` (64 outputs).

@@ -37,6 +37,29 @@
 //! unknown or unsupported `RHETOR_KERNEL` as an error. [`CpuReport`] describes
 //! the CPU, its features and the choice.
 
+/// The row-tiling loop of the SIMD kernels: for every weight unit `u` in
+/// `0..units` (a block or a panel), calls `tile::<R>(x, w, u, r, out)` on
+/// runs of rows, `R` the largest listed size (descending from the first,
+/// then 1) that fits the rows left. It expands in the calling kernel, so the
+/// kernel's `target_feature`s apply, and must be used in an `unsafe` block
+/// whose contract covers the tile calls.
+macro_rules! tile_rows {
+    ($x:ident, $w:ident, $out:ident, $units:expr, $tile:ident, $max:literal $(, $n:literal)*) => {
+        for u in 0..$units {
+            let mut r = 0;
+            while r < $x.rows {
+                let n = ($x.rows - r).min($max);
+                match n {
+                    $max => $tile::<$max>($x, $w, u, r, $out),
+                    $($n => $tile::<$n>($x, $w, u, r, $out),)*
+                    _ => $tile::<1>($x, $w, u, r, $out),
+                }
+                r += n;
+            }
+        }
+    };
+}
+
 mod cpu;
 mod portable;
 

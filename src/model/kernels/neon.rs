@@ -86,22 +86,9 @@ fn tile<const R: usize>(x: &QRows, w: &QMatrix, b: usize, r0: usize, out: &mut [
 /// [`super::matmul`] checks.
 #[target_feature(enable = "neon,dotprod")]
 pub(super) unsafe fn matmul_dot(x: &QRows, w: &QMatrix, out: &mut [f32]) {
-    for b in 0..w.blocks() {
-        let mut r = 0;
-        while r < x.rows {
-            let n = (x.rows - r).min(4);
-            // SAFETY: dotprod is enabled (our contract).
-            unsafe {
-                match n {
-                    4 => tile_dot::<4>(x, w, b, r, out),
-                    3 => tile_dot::<3>(x, w, b, r, out),
-                    2 => tile_dot::<2>(x, w, b, r, out),
-                    _ => tile_dot::<1>(x, w, b, r, out),
-                }
-            }
-            r += n;
-        }
-    }
+    // SAFETY: dotprod is enabled (our contract); every call gets an existing
+    // block and rows.
+    unsafe { tile_rows!(x, w, out, w.blocks(), tile_dot, 4, 3, 2) }
 }
 
 /// `R` rows from `r0` × block `b` with `sdot`.
