@@ -119,10 +119,9 @@ pub struct Int8Encoder {
 }
 
 fn floats(t: &Tensor) -> Result<Vec<f32>> {
-    t.flatten_all()
-        .and_then(|t| t.to_dtype(candle_core::DType::F32))
-        .and_then(|t| t.to_vec1::<f32>())
-        .map_err(Error::from)
+    Ok(t.flatten_all()?
+        .to_dtype(candle_core::DType::F32)?
+        .to_vec1()?)
 }
 
 fn norm_of(ln: &candle_nn::LayerNorm) -> Result<Norm> {

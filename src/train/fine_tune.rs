@@ -429,12 +429,9 @@ fn prefixed(tensors: &HashMap<String, Tensor>, prefix: &str) -> HashMap<String, 
 /// The span head of a snapshot (threshold 0.5 until tuned on dev).
 fn span_head_of(weights: &HashMap<String, Tensor>, devices: &[Device]) -> Result<SpanHead> {
     let get = |name: &str| -> Result<Vec<f32>> {
-        weights
-            .get(name)
-            .ok_or_else(|| Error::Backend(format!("missing variable {name}")))?
-            .flatten_all()
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(Error::from)
+        let t = weights.get(name);
+        let t = t.ok_or_else(|| Error::Backend(format!("missing variable {name}")))?;
+        Ok(t.flatten_all()?.to_vec1()?)
     };
     let config = SpanHeadConfig {
         devices: devices.to_vec(),

@@ -275,8 +275,5 @@ impl HeadVars {
 }
 
 pub(super) fn head_probs(head: &Head, x: &Tensor) -> Result<Vec<Vec<f32>>> {
-    head.forward(x)
-        .and_then(|l| candle_nn::ops::sigmoid(&l))
-        .and_then(|p| p.to_vec2::<f32>())
-        .map_err(Error::from)
+    Ok(candle_nn::ops::sigmoid(&head.forward(x)?)?.to_vec2()?)
 }
