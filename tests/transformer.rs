@@ -476,7 +476,7 @@ fn fine_tuning_the_top_layer_stores_and_reloads_it() {
 
 #[test]
 fn fine_tuning_with_span_files_trains_a_span_head_that_finds_spans() {
-    let (_dir, base, out_dir) = train_tiny(&["--fine-tune-top", "1", "--batch-size", "4"]);
+    let (dir, base, out_dir) = train_tiny(&["--fine-tune-top", "1", "--batch-size", "4"]);
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("config.json")).unwrap())
             .unwrap();
@@ -506,6 +506,52 @@ fn fine_tuning_with_span_files_trains_a_span_head_that_finds_spans() {
     }
     // No checkpoint is left once the model is written.
     assert!(!out_dir.join("checkpoint").exists());
+    // The trainer's search covers the extension threshold and the join gap.
+    let dev_spans = &config["training"]["metrics"]["dev_spans"];
+    assert!(dev_spans["join_gap"].as_u64().unwrap() <= 3, "{dev_spans}");
+    // `rhetor eval --tune` chooses the span decoding on a set with gold spans
+    // and writes it into the model folder; evaluating again reproduces its SI F1.
+    let eval = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+            .args(["eval", "--gold"])
+            .arg(dir.path().join("dev"))
+            .arg("--model")
+            .arg(&out_dir)
+            .args(extra)
+            .env("RHETOR_BASE_DIR", &base)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (tuned, stderr) = eval(&["--tune"]);
+    assert!(
+        stderr.contains("rhetor: span decoding (threshold"),
+        "{stderr}"
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("config.json")).unwrap())
+            .unwrap();
+    assert!(
+        config["span_head"]["threshold"].as_f64().is_some(),
+        "{config}"
+    );
+    let si = |stdout: &str| {
+        stdout
+            .split("SI P")
+            .nth(1)
+            .map(|s| s.split(" 95%").next().unwrap().to_string())
+    };
+    let (again, _) = eval(&[]);
+    assert!(si(&tuned).is_some(), "{tuned}");
+    assert_eq!(si(&tuned), si(&again));
 }
 
 #[test]

@@ -12,10 +12,11 @@ use rhetor::eval::run::{
     constant_run, error_analysis, evaluate_with, score_gold, scored_devices, Evaluation,
 };
 use rhetor::eval::spans::{cues_as_spans, evaluate_spans};
-use rhetor::eval::tune::tune_thresholds;
+use rhetor::eval::tune::{tune_span_decoding, tune_thresholds};
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
+use rhetor::model::span_head::SpanHeadConfig;
 use rhetor::model::thresholds::{read_config_thresholds, write_config_thresholds};
-use rhetor::model::Thresholds;
+use rhetor::model::{write_config_key, Thresholds};
 use rhetor::{LoadOptions, ModelSpec, Rhetor};
 use std::path::{Path, PathBuf};
 
@@ -131,6 +132,9 @@ pub fn run(args: Args) -> Result<i32> {
         run.thresholds = t;
         run.score_framing_on(&gold);
         tuned = rows;
+        if let Some(note) = tune_spans(&dir, &gold, &mut run)? {
+            notes.push(note);
+        }
     }
     let evaluation = evaluate_with(&gold, &run, args.resamples, args.base_rate);
     if args.base_rate.is_some() && evaluation.sentence_level.at_base_rate.is_none() {
@@ -176,6 +180,37 @@ pub fn run(args: Args) -> Result<i32> {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// `--tune` on a model with a span head and a set with gold spans: chooses
+/// the span decoding with the best SI F1, writes it into the model's
+/// `config.json` and re-decodes the run's spans. Returns the report's note.
+fn tune_spans(dir: &Path, gold: &GoldSet, run: &mut ModelRun) -> Result<Option<String>> {
+    let path = dir.join("config.json");
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)
+        .with_context(|| format!("{}: invalid JSON", path.display()))?;
+    let Some(head) = config.get("span_head") else {
+        return Ok(None);
+    };
+    let base: SpanHeadConfig = serde_json::from_value(head.clone())
+        .with_context(|| format!("{}: invalid `span_head`", path.display()))?;
+    let Some((decoding, si_f1)) = tune_span_decoding(&mut [(gold, &mut run.scores)], &base) else {
+        return Ok(None);
+    };
+    write_config_key(dir, "span_head", &decoding)?;
+    let what = format!(
+        "threshold {}, extension threshold {}, join gap {} words; SI F1 {si_f1:.3}",
+        decoding.threshold,
+        decoding.extend_threshold.unwrap_or(decoding.threshold),
+        decoding.join_gap
+    );
+    eprintln!(
+        "rhetor: span decoding ({what}) written to {}",
+        path.display()
+    );
+    Ok(Some(format!(
+        "The span decoding was tuned on this very set ({what}): its span figures are optimistic."
+    )))
 }
 
 /// Evaluates a baseline; the cue model's `spans` score its cue spans (SI

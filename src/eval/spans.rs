@@ -707,6 +707,51 @@ mod tests {
     }
 
     #[test]
+    fn tuning_the_span_decoding_joins_fragments_of_a_gold_span() {
+        use crate::eval::tune::tune_span_decoding;
+        use crate::model::span_head::SpanHeadConfig;
+        let dir = tempfile::tempdir().unwrap();
+        let text = "A title\n\nThey are evil and lying traitors today.\n";
+        write(dir.path(), "article1.txt", text);
+        let gold_span = chars_of(text, "evil and lying traitors");
+        write(
+            dir.path(),
+            "article1.task-flc-tc.labels",
+            &format!(
+                "1\tName_Calling,Labeling\t{}\t{}\n",
+                gold_span.start, gold_span.end
+            ),
+        );
+        let g = read_gold(dir.path(), GoldOptions::default()).unwrap();
+        let sentence = &g.articles[0].sentences[1].text;
+        let words = ["They", "are", "evil", "and", "lying", "traitors", "today."];
+        let any = [0.1, 0.1, 0.9, 0.1, 0.9, 0.9, 0.1];
+        let tokens: Vec<_> = words
+            .iter()
+            .zip(any)
+            .map(|(w, p)| (*w, Device::NameCalling, p))
+            .collect();
+        let mut scores = vec![vec![
+            SentenceScores::default(),
+            scores_with(sentence, &[], &tokens),
+        ]];
+        let base = SpanHeadConfig::new(vec![Device::NameCalling], 0.5);
+        // The threshold alone finds "evil" and "lying traitors": P 1, R 18/23.
+        let (tuned, f1) = tune_span_decoding(&mut [(&g, &mut scores)], &base).unwrap();
+        assert!(tuned.join_gap >= 1, "{tuned:?}");
+        assert!(close(f1, 1.0), "{f1}");
+        // The scores are left decoded with the choice: one span, the gold one,
+        // without the sentence's final punctuation.
+        let spans = &scores[0][1].spans;
+        assert_eq!(spans.len(), 1);
+        assert_eq!(
+            &sentence[spans[0].start..spans[0].end],
+            "evil and lying traitors"
+        );
+        assert_eq!(spans[0].device, Device::NameCalling);
+    }
+
+    #[test]
     fn evaluate_spans_maps_sentence_ranges_to_the_article() {
         let dir = tempfile::tempdir().unwrap();
         // Curly quotes (3 bytes, 1 char) and a span crossing the line break.

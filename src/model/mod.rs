@@ -209,6 +209,19 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str)
     serde_json::from_str(&raw).map_err(|e| Error::model(path, format!("{what}: {e}")))
 }
 
+/// Sets `key` of a model folder's `config.json` to `value`, keeping every other key.
+pub fn write_config_key<T: Serialize>(dir: &Path, key: &str, value: &T) -> Result<()> {
+    let path = dir.join("config.json");
+    let mut config: serde_json::Value = read_json(&path, "invalid JSON")?;
+    let obj = config
+        .as_object_mut()
+        .ok_or_else(|| Error::model(&path, "config.json is not a JSON object"))?;
+    let value = serde_json::to_value(value).map_err(|e| Error::Output(e.to_string()))?;
+    obj.insert(key.into(), value);
+    let text = serde_json::to_string_pretty(&config).map_err(|e| Error::Output(e.to_string()))?;
+    std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
+}
+
 /// The logistic function.
 pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())

@@ -1,9 +1,11 @@
 //! The span head: a linear layer over the encoder's last-layer token states
 //! giving, for every word piece, the probability that it lies inside a span
 //! of each technique and inside a span of any technique (SemEval-2020 Task 11
-//! span identification). Spans are maximal runs of words whose `any`
-//! probability reaches the head's threshold; a span's technique is the one
-//! with the highest mean probability over its pieces.
+//! span identification). Decoding ([`SpanHeadConfig::decode`]): a word whose
+//! `any` probability reaches the head's threshold starts a span, which
+//! extends over neighbouring words above a lower threshold; spans a few words
+//! apart are joined, and punctuation at their edges is trimmed. A span's
+//! technique is the one with the highest mean probability over its pieces.
 //!
 //! Sentences longer than the encoder's window are read in overlapping
 //! windows ([`windows_of`]) so that every word gets a probability.
@@ -32,14 +34,86 @@ pub const WINDOW_OVERLAP: usize = 32;
 pub struct SpanHeadConfig {
     /// Devices with an output, in output order; one `any` output follows them.
     pub devices: Vec<Device>,
-    /// Threshold on a word's `any` probability (chosen on dev for SI F1).
+    /// A word whose highest piece `any` probability reaches this starts a
+    /// span (chosen on dev for SI F1, as are the two fields below).
     pub threshold: f32,
+    /// A span extends over neighbouring words whose `any` probability reaches
+    /// this (hysteresis); `None`: `threshold`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend_threshold: Option<f32>,
+    /// Spans of a sentence at most this many words apart become one span.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub join_gap: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl SpanHeadConfig {
+    /// A configuration with a single threshold (no extension, no joining).
+    pub fn new(devices: Vec<Device>, threshold: f32) -> SpanHeadConfig {
+        SpanHeadConfig {
+            devices,
+            threshold,
+            extend_threshold: None,
+            join_gap: 0,
+        }
+    }
+
     /// Number of outputs: one per device plus `any`.
     pub fn outputs(&self) -> usize {
         self.devices.len() + 1
+    }
+
+    /// The spans of a sentence from its pieces' probabilities (`tokens`'
+    /// byte ranges index `text`): runs of words whose highest piece `any`
+    /// probability reaches the extension threshold and one of which reaches
+    /// `threshold`; runs at most `join_gap` words apart are joined; the
+    /// technique is the device of `devices` with the highest mean piece
+    /// probability over the span, the probability the mean `any`; edge
+    /// punctuation is trimmed (a span of punctuation alone is dropped).
+    pub fn decode(&self, text: &str, tokens: &[TokenProbs]) -> Vec<SpanPrediction> {
+        let words = words(tokens.iter().map(|t| t.start..t.end).enumerate());
+        let word_any =
+            |w: &Range<usize>| tokens[w.clone()].iter().map(|t| t.any).fold(0.0, f32::max);
+        let extend = self
+            .extend_threshold
+            .map_or(self.threshold, |e| e.min(self.threshold));
+        let mut runs: Vec<(Range<usize>, bool)> = Vec::new();
+        let mut last_word = None;
+        for (i, w) in words.iter().enumerate() {
+            let p = word_any(w);
+            if p < extend {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((r, starts)) if last_word.map(|l| l + 1) == Some(i) => {
+                    r.end = w.end;
+                    *starts |= p >= self.threshold;
+                }
+                _ => runs.push((w.clone(), p >= self.threshold)),
+            }
+            last_word = Some(i);
+        }
+        let mut joined: Vec<Range<usize>> = Vec::new();
+        for (r, _) in runs.into_iter().filter(|(_, starts)| *starts) {
+            let gap = |prev: &Range<usize>| {
+                words
+                    .iter()
+                    .filter(|w| w.start >= prev.end && w.end <= r.start)
+                    .count()
+            };
+            match joined.last_mut() {
+                Some(prev) if gap(prev) <= self.join_gap => prev.end = r.end,
+                _ => joined.push(r),
+            }
+        }
+        joined
+            .into_iter()
+            .filter_map(|r| span_of(&tokens[r], &self.devices))
+            .filter_map(|s| trim_punctuation(text, s))
+            .collect()
     }
 }
 
@@ -153,11 +227,6 @@ impl SpanHead {
             out.push(w.iter().zip(row).map(|(a, x)| a * x).sum::<f32>() + b);
         }
     }
-
-    /// The spans of a sentence from its pieces' probabilities.
-    pub fn spans(&self, tokens: &[TokenProbs]) -> Vec<SpanPrediction> {
-        spans_of(tokens, &self.config.devices, self.config.threshold)
-    }
 }
 
 /// Words: maximal runs of consecutive pieces with no gap between them
@@ -178,28 +247,6 @@ pub fn words(pieces: impl IntoIterator<Item = (usize, Range<usize>)>) -> Vec<Ran
     out.into_iter().map(|(w, _)| w).collect()
 }
 
-/// Spans from piece probabilities: maximal runs of words whose highest
-/// piece `any` probability reaches `threshold`; technique = the device of
-/// `devices` with the highest mean piece probability over the span,
-/// probability = the mean `any` of its pieces.
-pub fn spans_of(tokens: &[TokenProbs], devices: &[Device], threshold: f32) -> Vec<SpanPrediction> {
-    let inside = |w: &Range<usize>| tokens[w.clone()].iter().any(|t| t.any >= threshold);
-    let mut runs: Vec<Range<usize>> = Vec::new();
-    let mut previous_inside = false;
-    for w in words(tokens.iter().map(|t| t.start..t.end).enumerate()) {
-        let is_inside = inside(&w);
-        match runs.last_mut() {
-            Some(r) if is_inside && previous_inside => r.end = w.end,
-            _ if is_inside => runs.push(w.clone()),
-            _ => {}
-        }
-        previous_inside = is_inside;
-    }
-    runs.into_iter()
-        .filter_map(|r| span_of(&tokens[r], devices))
-        .collect()
-}
-
 fn span_of(pieces: &[TokenProbs], devices: &[Device]) -> Option<SpanPrediction> {
     let (first, last) = (pieces.first()?, pieces.last()?);
     let n = pieces.len() as f32;
@@ -215,6 +262,16 @@ fn span_of(pieces: &[TokenProbs], devices: &[Device]) -> Option<SpanPrediction> 
         end: last.end,
         probability: pieces.iter().map(|t| t.any).sum::<f32>() / n,
     })
+}
+
+/// `span` without punctuation at its edges; `None` when nothing else is left.
+fn trim_punctuation(text: &str, mut span: SpanPrediction) -> Option<SpanPrediction> {
+    let is_punctuation = |c: char| c.is_ascii_punctuation() || "“”‘’«»–—…".contains(c);
+    let inner = text.get(span.start..span.end)?;
+    let trimmed = inner.trim_start_matches(is_punctuation);
+    span.start += inner.len() - trimmed.len();
+    span.end = span.start + trimmed.trim_end_matches(is_punctuation).len();
+    (span.end > span.start).then_some(span)
 }
 
 /// Where a sentence's windows start (byte offsets into its text) and up to
@@ -283,11 +340,12 @@ mod tests {
             piece(22, 23, 0.1, 0.0),
             piece(24, 26, 0.1, 0.0),
         ];
-        let spans = spans_of(&t, &DEVICES, 0.5);
-        // "traitors" and "," touch: one word, inside because a piece is.
+        let spans = config(0.5, None, 0).decode("They are evil traitors, he said", &t);
+        // "traitors" and "," touch: one word, inside because a piece is;
+        // the comma is trimmed from the span's end.
         assert_eq!(spans.len(), 1);
         let s = &spans[0];
-        assert_eq!((s.start, s.end), (9, 23));
+        assert_eq!((s.start, s.end), (9, 22));
         assert_eq!(s.device, Device::LoadedLanguage);
         assert!((s.probability - (0.9 + 0.7 + 0.1) / 3.0).abs() < 1e-6);
     }
@@ -299,19 +357,77 @@ mod tests {
             piece(4, 6, 0.2, 0.9),
             piece(7, 9, 0.6, 0.9),
         ];
-        let spans = spans_of(&t, &DEVICES, 0.5);
-        let ranges: Vec<_> = spans.iter().map(|s| (s.start, s.end)).collect();
-        assert_eq!(ranges, vec![(0, 3), (7, 9)]);
+        let text = "bad is us";
+        let spans = config(0.5, None, 0).decode(text, &t);
+        assert_eq!(ranges(&spans), vec![(0, 3), (7, 9)]);
         assert!(spans.iter().all(|s| s.device == Device::Doubt));
-        assert!(spans_of(&t, &DEVICES, 0.95).is_empty());
+        assert!(config(0.95, None, 0).decode(text, &t).is_empty());
+        // Joined when at most one word apart; the joined span's technique and
+        // probability are over all its pieces.
+        let joined = config(0.5, None, 1).decode(text, &t);
+        assert_eq!(ranges(&joined), vec![(0, 9)]);
+        assert!((joined[0].probability - (0.8 + 0.2 + 0.6) / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_span_extends_over_neighbours_above_the_lower_threshold_only_from_a_start() {
+        // "a b c d e": b starts a span (0.9), a and c extend it (0.6), e is
+        // above the lower threshold but no word of its run reaches 0.8.
+        let t = [
+            piece(0, 1, 0.6, 0.0),
+            piece(2, 3, 0.9, 0.0),
+            piece(4, 5, 0.6, 0.0),
+            piece(6, 7, 0.1, 0.0),
+            piece(8, 9, 0.6, 0.0),
+        ];
+        assert_eq!(
+            ranges(&config(0.8, Some(0.5), 0).decode("a b c d e", &t)),
+            vec![(0, 5)]
+        );
+        assert_eq!(
+            ranges(&config(0.8, None, 0).decode("a b c d e", &t)),
+            vec![(2, 3)]
+        );
+        // An extension threshold above the threshold is the threshold.
+        assert_eq!(
+            ranges(&config(0.8, Some(0.95), 0).decode("a b c d e", &t)),
+            vec![(2, 3)]
+        );
+    }
+
+    #[test]
+    fn edge_punctuation_is_trimmed_and_punctuation_alone_is_no_span() {
+        // "“Evil” — he": pieces “ | Evil | ” and — and he.
+        let text = "“Evil” — he";
+        let t = [
+            piece(0, 3, 0.9, 0.0),
+            piece(3, 7, 0.9, 0.0),
+            piece(7, 10, 0.9, 0.0),
+            piece(11, 14, 0.1, 0.0),
+            piece(15, 17, 0.1, 0.0),
+        ];
+        let spans = config(0.5, None, 0).decode(text, &t);
+        assert_eq!(ranges(&spans), vec![(3, 7)]);
+        assert_eq!(&text[3..7], "Evil");
+        let dash = [piece(11, 14, 0.9, 0.0)];
+        assert!(config(0.5, None, 0).decode(text, &dash).is_empty());
+    }
+
+    fn config(threshold: f32, extend: Option<f32>, join_gap: usize) -> SpanHeadConfig {
+        SpanHeadConfig {
+            extend_threshold: extend,
+            join_gap,
+            ..SpanHeadConfig::new(DEVICES.to_vec(), threshold)
+        }
+    }
+
+    fn ranges(spans: &[SpanPrediction]) -> Vec<(usize, usize)> {
+        spans.iter().map(|s| (s.start, s.end)).collect()
     }
 
     #[test]
     fn the_head_computes_sigmoid_of_affine_per_piece_and_skips_special_tokens() {
-        let config = SpanHeadConfig {
-            devices: vec![Device::Doubt],
-            threshold: 0.5,
-        };
+        let config = SpanHeadConfig::new(vec![Device::Doubt], 0.5);
         // dim 2, outputs 2 (doubt, any).
         let head = SpanHead::new(config, vec![1.0, 0.0, 0.0, -1.0], vec![0.0, 0.5]).unwrap();
         let enc = Encoded {

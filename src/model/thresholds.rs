@@ -90,21 +90,7 @@ fn check_probability(t: f32, label: &str, path: &Path) -> Result<f32> {
 
 /// Writes `thresholds` into a model folder's `config.json`, keeping every other key.
 pub fn write_config_thresholds(dir: &Path, thresholds: &Thresholds) -> Result<()> {
-    let path = dir.join("config.json");
-    let mut value: serde_json::Value = super::read_json(&path, "invalid JSON")?;
-    let stored = Thresholds {
-        devices: thresholds.devices,
-        framing: thresholds.framing,
-    };
-    let obj = value
-        .as_object_mut()
-        .ok_or_else(|| Error::model(&path, "config.json is not a JSON object"))?;
-    obj.insert(
-        "thresholds".into(),
-        serde_json::to_value(stored).map_err(|e| Error::Output(e.to_string()))?,
-    );
-    let text = serde_json::to_string_pretty(&value).map_err(|e| Error::Output(e.to_string()))?;
-    std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
+    super::write_config_key(dir, "thresholds", thresholds)
 }
 
 #[cfg(test)]

@@ -178,10 +178,10 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
         random(&mut rng, &[outputs, 8], 0.5)?,
     );
     t.insert("head.out.bias".into(), random(&mut rng, &[outputs], 0.1)?);
-    let span_head = SpanHeadConfig {
-        devices: Device::ALL.iter().copied().filter(|d| d.is_ptc()).collect(),
-        threshold: 0.5,
-    };
+    let span_head = SpanHeadConfig::new(
+        Device::ALL.iter().copied().filter(|d| d.is_ptc()).collect(),
+        0.5,
+    );
     t.insert(
         span_head::WEIGHT.into(),
         random(&mut rng, &[span_head.outputs(), TINY_HIDDEN], 0.5)?,

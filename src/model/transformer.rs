@@ -653,7 +653,7 @@ impl Scorer for TransformerScorer {
             let mut scores = self.combine(s.text, l, c);
             if let Some(head) = &self.span_head {
                 scores.tokens = token_probs[index[s.text]].clone();
-                scores.spans = head.spans(&scores.tokens);
+                scores.spans = head.config().decode(s.text, &scores.tokens);
             }
             if self.options.explain {
                 let extra = self.occlusion(s, &scores)?;

@@ -433,10 +433,7 @@ fn span_head_of(weights: &HashMap<String, Tensor>, devices: &[Device]) -> Result
         let t = t.ok_or_else(|| Error::Backend(format!("missing variable {name}")))?;
         Ok(t.flatten_all()?.to_vec1()?)
     };
-    let config = SpanHeadConfig {
-        devices: devices.to_vec(),
-        threshold: 0.5,
-    };
+    let config = SpanHeadConfig::new(devices.to_vec(), 0.5);
     SpanHead::new(config, get(span_head::WEIGHT)?, get(span_head::BIAS)?)
 }
 

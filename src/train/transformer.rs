@@ -209,7 +209,7 @@ impl Trainer {
         config.coherent_framing = self.opts.coherent_framing;
         config.span_head = fitted.span_head.as_ref().map(|h| h.config().clone());
         write_model(out, &config, &fitted)?;
-        if let Some(spans) = self.tune_span_threshold(out)? {
+        if let Some(spans) = self.choose_span_decoding(out)? {
             report.dev_spans = Some(spans);
         }
         checkpoint::remove(&checkpoint::dir_of(out))?;
@@ -704,15 +704,16 @@ fn write_model(out: &Path, config: &TransformerConfig, fitted: &Fitted) -> Resul
 }
 
 impl Trainer {
-    /// Chooses the span head's threshold: the one with the best SI F1 (the
-    /// SemEval-2020 task scorer's formula, [`crate::eval::spans`]) on the dev
-    /// sets with gold spans, scoring them with the written model exactly as
-    /// `rhetor eval` does (float engine); rewrites `config.json` with it.
-    /// Returns the dev span figures at that threshold; `None` without a span
-    /// head or span-labelled dev data.
-    fn tune_span_threshold(&self, out: &Path) -> Result<Option<serde_json::Value>> {
+    /// Chooses the span head's decoding (thresholds and joining) with the
+    /// best SI F1 (the SemEval-2020 task scorer's formula,
+    /// [`crate::eval::tune::tune_span_decoding`]) on the dev sets with gold
+    /// spans, scoring them with the written model exactly as `rhetor eval`
+    /// does (float engine); rewrites `config.json` with it. Returns the dev
+    /// span figures with that decoding; `None` without a span head or
+    /// span-labelled dev data.
+    fn choose_span_decoding(&self, out: &Path) -> Result<Option<serde_json::Value>> {
         use crate::eval::spans::evaluate_spans;
-        use crate::model::span_head::spans_of;
+        use crate::eval::tune::tune_span_decoding;
         use crate::model::transformer::{
             read_config, Engine, TransformerOptions, TransformerScorer,
         };
@@ -736,31 +737,21 @@ impl Trainer {
         if runs.is_empty() {
             return Ok(None);
         }
-        let si_at = |t: f32, resamples: usize, runs: &mut [(GoldSet, Vec<Vec<_>>)]| {
-            let mut f1 = Vec::new();
-            for (gold, scores) in runs.iter_mut() {
-                for s in scores.iter_mut().flatten() {
-                    let s: &mut crate::model::SentenceScores = s;
-                    s.spans = spans_of(&s.tokens, &span_config.devices, t);
-                }
-                f1.push(evaluate_spans(gold, scores, resamples));
-            }
-            f1
+        let mut sets: Vec<_> = runs.iter_mut().map(|(g, s)| (&*g, s)).collect();
+        let Some((decoding, _)) = tune_span_decoding(&mut sets, &span_config) else {
+            return Ok(None);
         };
-        let mut best = (span_config.threshold, f64::NEG_INFINITY);
-        for step in 1..=18 {
-            let t = step as f32 * 0.05;
-            let evals = si_at(t, 0, &mut runs);
-            let f1 = evals.iter().flatten().map(|e| e.si_f1).sum::<f64>() / evals.len() as f64;
-            if f1 > best.1 {
-                best = (t, f1);
-            }
-        }
-        let evals = si_at(best.0, CI_RESAMPLES, &mut runs);
-        if let Some(h) = config.span_head.as_mut() {
-            h.threshold = best.0;
-        }
-        let dev_spans = serde_json::json!({"threshold": best.0, "dev": evals});
+        let evals: Vec<_> = runs
+            .iter()
+            .map(|(gold, scores)| evaluate_spans(gold, scores, CI_RESAMPLES))
+            .collect();
+        config.span_head = Some(decoding.clone());
+        let dev_spans = serde_json::json!({
+            "threshold": decoding.threshold,
+            "extend_threshold": decoding.extend_threshold,
+            "join_gap": decoding.join_gap,
+            "dev": evals,
+        });
         if let Some(metrics) = config.training.get_mut("metrics") {
             metrics["dev_spans"] = dev_spans.clone();
         }
