@@ -9,8 +9,9 @@
 //! *saturating* int16, so `u8 × i8` pairs could reach 2 · 255 · 127 = 64,770 and
 //! clip. This kernel never gives it such operands:
 //! 1. weights are quantized to [-127, 127] (`QMatrix::quantize` clamps), and
-//!    activation bytes to [1, 255], i.e. `xs = x ^ 0x80` (= x − 128 as i8) is
-//!    in [-127, 127] (`QRows::quantize` clamps; padding is 128 → 0);
+//!    activation bytes to [1, 255], i.e. `xs = x ^ 0x80` (= x − 128 as i8,
+//!    computed once per call) is in [-127, 127] (`QRows::quantize` clamps;
+//!    padding is 128 → 0);
 //! 2. the unsigned operand is `|w|` (`vpabsb`): in [0, 127];
 //! 3. the signed operand is `xs · sign(w)` (`vpsignb`: negate where w < 0,
 //!    zero where w = 0): since xs ≠ -128, the negation cannot wrap, so it is
@@ -40,12 +41,20 @@ use std::arch::x86_64::*;
 /// w.k_padded`, `out.len() == x.rows × w.rows`), as [`super::matmul`] checks.
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn matmul(x: &QRows, w: &QMatrix, out: &mut [f32]) {
+    // The activations as signed bytes once per call, so that the inner loop
+    // broadcasts them straight from memory (a load, no shuffle, no xor).
+    let signed = &QRows {
+        data: x.data.iter().map(|b| b ^ 0x80).collect(),
+        scale: x.scale.clone(),
+        ..*x
+    };
     // SAFETY: AVX2 is enabled (our contract); every call gets an existing
-    // block and rows, and the shapes agree.
-    unsafe { tile_rows!(x, w, out, w.blocks(), tile, 4, 3, 2) }
+    // block and rows, and the shapes agree (`signed` has `x`'s shape).
+    unsafe { tile_rows!(signed, w, out, w.blocks(), tile, 4, 3, 2) }
 }
 
-/// `R` rows from `r0` × block `b` (16 outputs), AVX2.
+/// `R` rows from `r0` × block `b` (16 outputs), AVX2; `x` holds signed
+/// activation bytes (`x ^ 0x80` of the quantized rows).
 ///
 /// # Safety
 ///
@@ -55,7 +64,6 @@ pub(super) unsafe fn matmul(x: &QRows, w: &QMatrix, out: &mut [f32]) {
 unsafe fn tile<const R: usize>(x: &QRows, w: &QMatrix, b: usize, r0: usize, out: &mut [f32]) {
     let steps = w.k_padded / 4;
     let ones = _mm256_set1_epi16(1);
-    let flip = _mm256_set1_epi8(i8::MIN);
     let mut acc = [[_mm256_setzero_si256(); 2]; R];
     // SAFETY: block b's step s is 64 bytes at block_offset(b) + s · STEP in
     // `packed` (b < blocks ≤ 4 · panels), so both 32-byte loads stay in
@@ -72,8 +80,7 @@ unsafe fn tile<const R: usize>(x: &QRows, w: &QMatrix, b: usize, r0: usize, out:
             let a0 = _mm256_abs_epi8(w0);
             let a1 = _mm256_abs_epi8(w1);
             for i in 0..R {
-                let xu = _mm256_set1_epi32(rows[i].add(4 * s).cast::<i32>().read_unaligned());
-                let xs = _mm256_xor_si256(xu, flip);
+                let xs = _mm256_set1_epi32(rows[i].add(4 * s).cast::<i32>().read_unaligned());
                 let p0 = _mm256_maddubs_epi16(a0, _mm256_sign_epi8(xs, w0));
                 let p1 = _mm256_maddubs_epi16(a1, _mm256_sign_epi8(xs, w1));
                 acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(p0, ones));
