@@ -75,6 +75,17 @@ impl SpanHeadConfig {
     /// punctuation is trimmed (a span of punctuation alone is dropped).
     pub fn decode(&self, text: &str, tokens: &[TokenProbs]) -> Vec<SpanPrediction> {
         let words = words(tokens.iter().map(|t| t.start..t.end).enumerate());
+        let runs = self.started_runs(&words, tokens);
+        self.join(runs, &words)
+            .into_iter()
+            .filter_map(|r| span_of(&tokens[r], &self.devices))
+            .filter_map(|s| trim_punctuation(text, s))
+            .collect()
+    }
+
+    /// Piece ranges of the maximal runs of words reaching the extension
+    /// threshold that hold a word reaching `threshold`.
+    fn started_runs(&self, words: &[Range<usize>], tokens: &[TokenProbs]) -> Vec<Range<usize>> {
         let word_any =
             |w: &Range<usize>| tokens[w.clone()].iter().map(|t| t.any).fold(0.0, f32::max);
         let extend = self
@@ -96,8 +107,15 @@ impl SpanHeadConfig {
             }
             last_word = Some(i);
         }
+        runs.into_iter()
+            .filter_map(|(r, starts)| starts.then_some(r))
+            .collect()
+    }
+
+    /// `runs` with those at most `join_gap` words apart joined.
+    fn join(&self, runs: Vec<Range<usize>>, words: &[Range<usize>]) -> Vec<Range<usize>> {
         let mut joined: Vec<Range<usize>> = Vec::new();
-        for (r, _) in runs.into_iter().filter(|(_, starts)| *starts) {
+        for r in runs {
             let gap = |prev: &Range<usize>| {
                 words
                     .iter()
@@ -110,10 +128,6 @@ impl SpanHeadConfig {
             }
         }
         joined
-            .into_iter()
-            .filter_map(|r| span_of(&tokens[r], &self.devices))
-            .filter_map(|s| trim_punctuation(text, s))
-            .collect()
     }
 }
 
