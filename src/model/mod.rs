@@ -63,7 +63,7 @@ pub struct Cue {
 pub struct SpanPrediction {
     /// The technique.
     pub device: Device,
-    /// Byte range in the sentence's normalised text (word-aligned).
+    /// Byte range in the sentence's normalised text (word-aligned, edge punctuation trimmed).
     pub start: usize,
     /// End of the byte range (exclusive).
     pub end: usize,
