@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         test_run.score_framing_on(&test_gold);
         let after = evaluate(&test_gold, &test_run, 0).sentence_level.metrics;
         println!(
-            "fold {fold}: tuned on the other folds F1 {:.4} (framing threshold {:.3}); the model's thresholds {:.4}",
+            "fold {fold}: tuned on the other folds F1 {:.4} (decision threshold {:.3}); the model's thresholds {:.4}",
             after.f1, after.threshold, before.f1
         );
         tuned.add(&after);
