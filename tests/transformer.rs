@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{read_csv, rhetor, succeed};
+use common::{read_csv, rhetor, stderr, stdout, succeed};
 use rhetor::model::bert::{BertEncoder, Encoder};
 use rhetor::model::head::ContextMode;
 use rhetor::model::int8::Int8Encoder;
@@ -512,30 +512,19 @@ fn fine_tuning_with_span_files_trains_a_span_head_that_finds_spans() {
     // `rhetor eval --tune` chooses the span decoding on a set with gold spans
     // and writes it into the model folder; evaluating again reproduces its SI F1.
     let eval = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-            .args(["eval", "--gold"])
-            .arg(dir.path().join("dev"))
-            .arg("--model")
-            .arg(&out_dir)
-            .args(extra)
-            .env("RHETOR_BASE_DIR", &base)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeed(
+            rhetor()
+                .args(["eval", "--gold"])
+                .arg(dir.path().join("dev"))
+                .arg("--model")
+                .arg(&out_dir)
+                .args(extra)
+                .env("RHETOR_BASE_DIR", &base),
         );
-        (
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
+        (stdout(&out), stderr(&out))
     };
-    let (tuned, stderr) = eval(&["--tune"]);
-    assert!(
-        stderr.contains("rhetor: span decoding (threshold"),
-        "{stderr}"
-    );
+    let (tuned, err) = eval(&["--tune"]);
+    assert!(err.contains("rhetor: span decoding (threshold"), "{err}");
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("config.json")).unwrap())
             .unwrap();
