@@ -14,7 +14,7 @@ use rhetor::eval::run::{
 use rhetor::eval::spans::{cues_as_spans, evaluate_spans};
 use rhetor::eval::tune::{tune_span_decoding, tune_thresholds};
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
-use rhetor::model::span_head::SpanHeadConfig;
+use rhetor::model::span_head::read_config_span_head;
 use rhetor::model::thresholds::{read_config_thresholds, write_config_thresholds};
 use rhetor::model::{write_config_key, Thresholds};
 use rhetor::{LoadOptions, ModelSpec, Rhetor};
@@ -186,14 +186,9 @@ pub fn run(args: Args) -> Result<i32> {
 /// the span decoding with the best SI F1, writes it into the model's
 /// `config.json` and re-decodes the run's spans. Returns the report's note.
 fn tune_spans(dir: &Path, gold: &GoldSet, run: &mut ModelRun) -> Result<Option<String>> {
-    let path = dir.join("config.json");
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)
-        .with_context(|| format!("{}: invalid JSON", path.display()))?;
-    let Some(head) = config.get("span_head") else {
+    let Some(base) = read_config_span_head(dir)? else {
         return Ok(None);
     };
-    let base: SpanHeadConfig = serde_json::from_value(head.clone())
-        .with_context(|| format!("{}: invalid `span_head`", path.display()))?;
     let Some((decoding, si_f1)) = tune_span_decoding(&mut [(gold, &mut run.scores)], &base) else {
         return Ok(None);
     };
@@ -206,7 +201,7 @@ fn tune_spans(dir: &Path, gold: &GoldSet, run: &mut ModelRun) -> Result<Option<S
     );
     eprintln!(
         "rhetor: span decoding ({what}) written to {}",
-        path.display()
+        dir.join("config.json").display()
     );
     Ok(Some(format!(
         "The span decoding was tuned on this very set ({what}): its span figures are optimistic."

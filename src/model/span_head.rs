@@ -131,6 +131,20 @@ impl SpanHeadConfig {
     }
 }
 
+/// The `span_head` section of a model folder's `config.json`; `None` when
+/// the model has no span head (the writer is [`super::write_config_key`]).
+pub fn read_config_span_head(dir: &Path) -> Result<Option<SpanHeadConfig>> {
+    let path = dir.join("config.json");
+    let config: serde_json::Value = super::read_json(&path, "invalid JSON")?;
+    config
+        .get("span_head")
+        .map(|h| {
+            serde_json::from_value(h.clone())
+                .map_err(|e| Error::model(&path, format!("invalid `span_head`: {e}")))
+        })
+        .transpose()
+}
+
 /// A loaded span head.
 #[derive(Debug, Clone)]
 pub struct SpanHead {
@@ -425,6 +439,23 @@ mod tests {
         assert_eq!(&text[3..7], "Evil");
         let dash = [piece(11, 14, 0.9, 0.0)];
         assert!(config(0.5, None, 0).decode(text, &dash).is_empty());
+    }
+
+    #[test]
+    fn the_span_head_section_round_trips_through_config_json() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.json"), r#"{"kind":"cues"}"#).unwrap();
+        assert_eq!(read_config_span_head(dir.path()).unwrap(), None);
+        let c = config(0.8, Some(0.75), 3);
+        super::super::write_config_key(dir.path(), "span_head", &c).unwrap();
+        assert_eq!(read_config_span_head(dir.path()).unwrap(), Some(c));
+        std::fs::write(
+            dir.path().join("config.json"),
+            r#"{"span_head":{"threshold":1}}"#,
+        )
+        .unwrap();
+        let e = read_config_span_head(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("invalid `span_head`"), "{e}");
     }
 
     fn config(threshold: f32, extend: Option<f32>, join_gap: usize) -> SpanHeadConfig {
