@@ -2,7 +2,7 @@
 //! inputs per instruction), 6 rows × one 64-output panel per register tile.
 //!
 //! Exactness: `vpdpbusd` adds the four products `u8 × i8` (each at most
-//! 255 · 127 in magnitude) to the int32 lane without saturation; a row's sum
+//! 255 · 63 in magnitude) to the int32 lane without saturation; a row's sum
 //! stays below 2³¹ for any `k` under 66,000, so the sums are exact. Subtracting
 //! `128 × Σ w` gives the centered sum every kernel dequantizes.
 

@@ -3,13 +3,13 @@
 //!
 //! * with the dot-product extension, `sdot` (4 products i8 × i8 added to
 //!   each int32 lane), 4 rows per tile;
-//! * plain NEON, `smull`/`smull2` (i8 × i8 → i16, exact: at most 127 · 127)
+//! * plain NEON, `smull`/`smull2` (i8 × i8 → i16, exact: at most 127 · 63)
 //!   then `sadalp` (pairwise add into int32, exact), 2 rows per tile; a
 //!   lane then holds two of an output's four products per step, and a final
 //!   `addp` joins the pairs.
 //!
 //! Both multiply the signed activation `x ^ 0x80` (= x − 128, in [-127, 127])
-//! by the signed weight (in [-127, 127]), so the int32 sums are the exact
+//! by the signed weight (in [-63, 63]), so the int32 sums are the exact
 //! centered sums every kernel dequantizes. The development machine is x86-64:
 //! this file is type-checked with `cargo check --target
 //! aarch64-unknown-linux-gnu` but has not been run.

@@ -2,7 +2,7 @@
 //! so that LLVM vectorizes the inner loop (fixed-size chunks, no index
 //! arithmetic per element) for whatever instruction set it compiles for.
 //!
-//! Exactness: each product `(x − 128) · w` is at most 127 · 127 in magnitude
+//! Exactness: each product `(x − 128) · w` is at most 127 · 63 in magnitude
 //! and a row has at most a few thousand of them, far from `i32::MAX`, so the
 //! int32 sums are exact and equal to every other kernel's.
 

@@ -160,9 +160,10 @@ fn every_supported_kernel_is_bit_identical_to_portable() {
 
 #[test]
 fn extreme_values_do_not_saturate_any_kernel() {
-    // Every product at its largest magnitude, 127 · 127, with one sign in a
-    // row: the worst case of the AVX2 kernel's `vpmaddubsw` pairs (2 · 16,129
-    // = 32,258 < 32,767) and of the int32 sums.
+    // Every product at its largest magnitude, 127 · 63, with one sign in a
+    // row: activation bytes 255 (value 127) or 1 (-127) against weights ±63,
+    // the worst case of the AVX2 kernel's `vpmaddubsw` pairs (2 · 255 · 63 =
+    // 32,130 < 32,767) and of the int32 sums.
     let (m, n, k) = (6, 40, 1536);
     let w: Vec<f32> = (0..n * k)
         .map(|i| if (i / k) % 2 == 0 { 1.0 } else { -1.0 })
@@ -187,20 +188,40 @@ fn extreme_values_do_not_saturate_any_kernel() {
         for o in 0..n {
             let sign = if o % 2 == 0 { 1 } else { -1 };
             let want = match r % 3 {
-                0 => sign * 16_129 * k as i64,
-                1 => -sign * 16_129 * k as i64,
+                0 => sign * 127 * 63 * k as i64,
+                1 => -sign * 127 * 63 * k as i64,
                 _ => 0,
             };
             assert_eq!(exact_sum(&qx, &q, r, o), want);
         }
     }
     let want = run(Kernel::Portable, &qx, &q);
-    // 1536 · 16,129 · (1/127)² = 1536: the exact product of ±1s.
-    assert_eq!(want[0], k as f32);
-    assert_eq!(want[n], -(k as f32));
+    // 1536 · 127 · 63 · (1/127) · (1/63) = 1536: the product of ±1s (to
+    // the rounding of the two scales' product).
+    assert!((want[0] - k as f32).abs() < 1e-3, "{}", want[0]);
+    assert!((want[n] + k as f32).abs() < 1e-3, "{}", want[n]);
     for kernel in simd_kernels() {
         assert!(same_bits(&want, &run(kernel, &qx, &q)), "{kernel}");
     }
+}
+
+#[test]
+fn weights_are_quantized_to_seven_bits() {
+    // Outliers included: every row's largest weight maps to ±WEIGHT_MAX, and
+    // no packed byte (padding included) leaves [-WEIGHT_MAX, WEIGHT_MAX], the
+    // AVX2 kernel's exactness condition.
+    let (n, k) = (70, 37);
+    let mut w = random(n * k, 21);
+    w[5] = 40.0;
+    w[k + 3] = -900.0;
+    let q = QMatrix::quantize(&w, n, k, &vec![0.0; n]);
+    assert!(q.packed.iter().all(|v| v.abs() <= WEIGHT_MAX));
+    for o in 0..n {
+        let largest = (0..k).map(|c| q.packed[packed_index(o, c, q.k_padded)].abs());
+        assert_eq!(largest.max(), Some(WEIGHT_MAX), "row {o}");
+    }
+    assert_eq!(q.packed[packed_index(0, 5, q.k_padded)], WEIGHT_MAX);
+    assert_eq!(q.packed[packed_index(1, 3, q.k_padded)], -WEIGHT_MAX);
 }
 
 #[test]
