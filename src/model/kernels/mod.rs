@@ -33,7 +33,7 @@
 //! that `vpmaddubsw`'s saturating int16 pair sums stay exact (2 · 255 · 63 =
 //! 32,130 < 32,767, see [`avx2`]): every kernel then multiplies the unsigned
 //! activation bytes directly, as VNNI does. Measured on the shipped model
-//! (docs/performance.md): AVX2 encoder +46 %, embedding cosine to the float
+//! (docs/performance.md): AVX2 encoder ≈ +50 %, embedding cosine to the float
 //! engine median 0.9993 → 0.9990, task figures within their CIs.
 //!
 //! **Choosing a kernel.** [`Kernel::best`] is the fastest kernel the CPU
