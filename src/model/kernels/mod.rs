@@ -27,9 +27,9 @@
 //! one scale per output row, stored as `i8`. Activations: symmetric int8 in
 //! [-127, 127], one scale per row (token), stored as `u8` with a zero point
 //! of 128 (so in [1, 255]) because VNNI and AVX2's `vpmaddubsw` multiply
-//! unsigned by signed bytes; the x86-64 kernels subtract the precomputed
-//! `128 × Σ w` per output, the aarch64 ones flip the byte back to its signed
-//! value (`x ^ 0x80`) and need no correction. Weights have 7 bits, not 8, so
+//! unsigned by signed bytes; those x86-64 kernels subtract the precomputed
+//! `128 × Σ w` per output, the others (NEON, portable) flip the byte back to
+//! its signed value (`x ^ 0x80`) and need no correction. Weights have 7 bits, not 8, so
 //! that `vpmaddubsw`'s saturating int16 pair sums stay exact (2 · 255 · 63 =
 //! 32,130 < 32,767, see [`avx2`]): every kernel then multiplies the unsigned
 //! activation bytes directly, as VNNI does. Measured on the shipped model
@@ -269,10 +269,10 @@ impl QMatrix {
         let mut scale = vec![0f32; padded_rows];
         let mut bias_p = vec![0f32; padded_rows];
         let mut zero_offset = vec![0i32; padded_rows];
+        let max = f32::from(WEIGHT_MAX);
         for o in 0..rows {
             let row = &weight[o * cols..(o + 1) * cols];
             let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let max = f32::from(WEIGHT_MAX);
             let s = if amax > 0.0 { amax / max } else { 1.0 };
             scale[o] = s;
             bias_p[o] = bias[o];
