@@ -543,6 +543,48 @@ fn fine_tuning_with_span_files_trains_a_span_head_that_finds_spans() {
     assert_eq!(si(&tuned), si(&again));
 }
 
+/// Trains with `args` uninterrupted into `whole`, and stopped twice then
+/// resumed into `parts`; asserts both give the same model and config.
+fn assert_resumed_run_matches(
+    dir: &tempfile::TempDir,
+    base: &Path,
+    args: &[&str],
+    whole: &Path,
+    parts: &Path,
+) {
+    train_tiny_into(dir, base, whole, args);
+    let stopped = train_tiny_into(
+        dir,
+        base,
+        parts,
+        &[args, &["--stop-after-epochs", "1"]].concat(),
+    );
+    assert!(stopped.contains("stopped after epoch 1"), "{stopped}");
+    assert!(parts.join("checkpoint/state.json").is_file());
+    assert!(!parts.join("config.json").exists());
+    train_tiny_into(
+        dir,
+        base,
+        parts,
+        &[args, &["--stop-after-epochs", "1", "--resume"]].concat(),
+    );
+    train_tiny_into(dir, base, parts, &[args, &["--resume"]].concat());
+    assert_eq!(
+        std::fs::read(whole.join("model.safetensors")).unwrap(),
+        std::fs::read(parts.join("model.safetensors")).unwrap()
+    );
+    assert_eq!(training_config(whole), training_config(parts));
+    assert!(!parts.join("checkpoint").exists());
+}
+
+/// A model folder's config.json without the run's duration.
+fn training_config(dir: &Path) -> serde_json::Value {
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    c["training"]["metrics"]["seconds"] = serde_json::Value::Null;
+    c
+}
+
 #[test]
 fn a_stopped_run_resumed_gives_the_same_model_as_an_uninterrupted_one() {
     let (dir, base, _model) = tiny(ContextMode::None);
@@ -556,37 +598,27 @@ fn a_stopped_run_resumed_gives_the_same_model_as_an_uninterrupted_one() {
         "--name",
         "t",
     ];
-    let whole = dir.path().join("whole");
-    train_tiny_into(&dir, &base, &whole, &args);
-    let parts = dir.path().join("parts");
-    let stopped = train_tiny_into(
-        &dir,
-        &base,
-        &parts,
-        &[&args[..], &["--stop-after-epochs", "1"]].concat(),
+    let (whole, parts) = (dir.path().join("whole"), dir.path().join("parts"));
+    assert_resumed_run_matches(&dir, &base, &args, &whole, &parts);
+    assert!(
+        training_config(&whole)["training"]["options"]
+            .get("schedule")
+            .is_none(),
+        "a constant rate is not recorded"
     );
-    assert!(stopped.contains("stopped after epoch 1"), "{stopped}");
-    assert!(parts.join("checkpoint/state.json").is_file());
-    assert!(!parts.join("config.json").exists());
-    train_tiny_into(
-        &dir,
-        &base,
-        &parts,
-        &[&args[..], &["--stop-after-epochs", "1", "--resume"]].concat(),
-    );
-    train_tiny_into(&dir, &base, &parts, &[&args[..], &["--resume"]].concat());
+    // With a learning-rate schedule the rate depends on the restored step.
+    let linear = [&args[..], &["--schedule", "linear", "--warmup", "0.3"]].concat();
+    let (whole_linear, parts_linear) = (dir.path().join("whole-lin"), dir.path().join("parts-lin"));
+    assert_resumed_run_matches(&dir, &base, &linear, &whole_linear, &parts_linear);
     assert_eq!(
-        std::fs::read(whole.join("model.safetensors")).unwrap(),
-        std::fs::read(parts.join("model.safetensors")).unwrap()
+        training_config(&whole_linear)["training"]["options"]["schedule"],
+        serde_json::json!({"linear": {"warmup": 0.3}})
     );
-    let config = |d: &Path| {
-        let mut c: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap()).unwrap();
-        c["training"]["metrics"]["seconds"] = serde_json::Value::Null;
-        c
-    };
-    assert_eq!(config(&whole), config(&parts));
-    assert!(!parts.join("checkpoint").exists());
+    assert_ne!(
+        std::fs::read(whole.join("model.safetensors")).unwrap(),
+        std::fs::read(whole_linear.join("model.safetensors")).unwrap(),
+        "the schedule changes the training"
+    );
     // Resuming with other options is refused, naming the checkpoint.
     let other = dir.path().join("other");
     train_tiny_into(

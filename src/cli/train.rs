@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use rhetor::model::head::ContextMode;
-use rhetor::train::{TrainOptions, TrainOutcome, Trainer};
+use rhetor::train::{LrSchedule, TrainOptions, TrainOutcome, Trainer};
 use std::path::PathBuf;
 
 /// Arguments of `rhetor train`.
@@ -88,6 +88,13 @@ pub struct Args {
     /// Fine-tune the top K encoder layers (0 = frozen encoder).
     #[arg(long, default_value_t = 0, value_name = "K")]
     fine_tune_top: usize,
+    /// Learning-rate schedule: `constant`, or `linear` (warm-up over the
+    /// --warmup share of the steps, then linear decay to 0 at the last step).
+    #[arg(long, value_enum, default_value_t = Schedule::Constant)]
+    schedule: Schedule,
+    /// Share of the steps spent warming up with --schedule linear.
+    #[arg(long, default_value_t = 0.1, value_parser = parse_warmup)]
+    warmup: f64,
     /// Loss weight of the span head (token-level technique spans, learnt from
     /// PTC span files while fine-tuning; 0 = no span head).
     #[arg(long, default_value_t = 1.0)]
@@ -113,6 +120,22 @@ pub struct Args {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+}
+
+/// `--schedule` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Schedule {
+    /// The same rate at every step.
+    Constant,
+    /// Linear warm-up, then linear decay to 0.
+    Linear,
+}
+
+fn parse_warmup(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(w) if (0.0..1.0).contains(&w) => Ok(w),
+        _ => Err(format!("`{s}`: expected a share of the steps in [0, 1)")),
+    }
 }
 
 fn parse_context(s: &str) -> Result<ContextMode, String> {
@@ -158,6 +181,12 @@ pub fn run(args: Args) -> Result<i32> {
         coherent_framing: args.coherent_framing,
         voice_base_rate: f64::from(args.voice_base_rate),
         fine_tune_top: args.fine_tune_top,
+        schedule: match args.schedule {
+            Schedule::Linear => LrSchedule::Linear {
+                warmup: args.warmup,
+            },
+            Schedule::Constant => LrSchedule::Constant,
+        },
         span_weight: args.span_weight,
         resume: args.resume,
         stop_after: args.stop_after_epochs,

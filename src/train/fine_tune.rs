@@ -61,16 +61,19 @@ impl Trainer {
         let span_vars = (!span_devices.is_empty())
             .then(|| linear_vars(&span_map, "span_head"))
             .transpose()?;
+        // Sentences → text ids (context none: one text per sentence).
+        let line_text: Vec<usize> = self.train.rows.iter().map(|r| r[0].unwrap_or(0)).collect();
+        let total_steps = self.opts.epochs * self.batches_per_epoch(&line_text, &cache.lens);
+        let schedule = self.opts.schedule;
         let mut opts = [
             Adam::new(&head_map, self.opts.lr, self.opts.weight_decay)?,
             Adam::new(&top.varmap, self.opts.encoder_lr, self.opts.weight_decay)?,
             Adam::new(&span_map, self.opts.lr, self.opts.weight_decay)?,
-        ];
+        ]
+        .map(|opt| opt.with_schedule(schedule, total_steps));
         let maps = [&head_map, &top.varmap, &span_map];
         let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
         let span_pos_w = span_pos_weights(&cache, &span_devices, self.opts.max_pos_weight)?;
-        // Sentences → text ids (context none: one text per sentence).
-        let line_text: Vec<usize> = self.train.rows.iter().map(|r| r[0].unwrap_or(0)).collect();
         let dev_texts = self.dev.needed_texts();
         let mut best = BestEpoch::new(self.opts.patience);
         let ckpt = checkpoint::dir_of(out);
@@ -201,6 +204,17 @@ impl Trainer {
 
     /// One epoch's mini-batches of training sentences: sentences of the same
     /// bucket length, shuffled within and across lengths.
+    /// How many batches [`Trainer::epoch_batches`] makes (the same every
+    /// epoch: the grouping by length does not depend on the shuffle).
+    fn batches_per_epoch(&self, line_text: &[usize], lens: &[usize]) -> usize {
+        let mut by_len: BTreeMap<usize, usize> = BTreeMap::new();
+        for l in self.train.epoch_rows(self.opts.voice_oversample) {
+            *by_len.entry(lens[line_text[l]]).or_default() += 1;
+        }
+        let size = self.opts.batch_size.max(1);
+        by_len.values().map(|n| n.div_ceil(size)).sum()
+    }
+
     fn epoch_batches(&mut self, line_text: &[usize], lens: &[usize]) -> Vec<Vec<usize>> {
         let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for l in self.train.epoch_rows(self.opts.voice_oversample) {

@@ -85,6 +85,10 @@ pub struct TrainOptions {
     pub voice_base_rate: f64,
     /// Fine-tune the top k encoder layers (0 = frozen encoder).
     pub fine_tune_top: usize,
+    /// How the learning rates move over the run (not recorded when constant,
+    /// so that the fingerprints of earlier runs stay the same).
+    #[serde(skip_serializing_if = "LrSchedule::is_constant")]
+    pub schedule: LrSchedule,
     /// Weight of the span head's loss (token-level technique spans, learnt
     /// from PTC span files when fine-tuning); 0 = no span head.
     pub span_weight: f32,
@@ -127,12 +131,58 @@ impl Default for TrainOptions {
             coherent_framing: false,
             voice_base_rate: 0.27,
             fine_tune_top: 0,
+            schedule: LrSchedule::Constant,
             span_weight: 1.0,
             resume: false,
             stop_after: None,
             max_len: crate::tokenize::DEFAULT_MAX_LEN,
             cache_dir: PathBuf::from(".cache/rhetor"),
             progress: true,
+        }
+    }
+}
+
+/// How the learning rates move over a run: each optimiser step uses its base
+/// rate (`lr`, `encoder_lr`) times [`LrSchedule::factor`].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LrSchedule {
+    /// The base rate at every step.
+    #[default]
+    Constant,
+    /// Linear warm-up over the first `warmup` share of the run's steps, then
+    /// linear decay to zero at the last step (the usual BERT fine-tuning
+    /// schedule).
+    Linear {
+        /// Share of the steps spent warming up, in [0, 1).
+        warmup: f64,
+    },
+}
+
+impl LrSchedule {
+    /// True for [`LrSchedule::Constant`].
+    pub fn is_constant(&self) -> bool {
+        *self == LrSchedule::Constant
+    }
+
+    /// The factor on the base rate at `step` (1-based) of a run of `total`
+    /// steps: 1 when constant; for linear, `step / w` during the `w =
+    /// ceil(warmup · total)` warm-up steps, then `(total − step + 1) / (total
+    /// − w + 1)`, down to `1 / (total − w + 1)` at the last step; 0 past
+    /// `total`.
+    pub fn factor(&self, step: usize, total: usize) -> f64 {
+        match *self {
+            LrSchedule::Constant => 1.0,
+            LrSchedule::Linear { warmup } => {
+                let total = total.max(1);
+                let warm = (warmup * total as f64).ceil() as usize;
+                if step <= warm {
+                    step as f64 / warm as f64
+                } else {
+                    let left = (total + 1).saturating_sub(step);
+                    left as f64 / (total + 1 - warm) as f64
+                }
+            }
         }
     }
 }
@@ -197,4 +247,40 @@ pub struct VoiceReport {
     pub sentences: usize,
     /// SUBJ sentences.
     pub subjective: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LrSchedule;
+
+    #[test]
+    fn a_constant_schedule_keeps_the_base_rate() {
+        for step in [1, 5, 100, 1000] {
+            assert_eq!(LrSchedule::Constant.factor(step, 100), 1.0);
+        }
+    }
+
+    #[test]
+    fn the_linear_schedule_warms_up_then_decays_to_zero() {
+        let s = LrSchedule::Linear { warmup: 0.1 };
+        // 10 warm-up steps of 100: 0.1, 0.2, … 1.0.
+        assert!((s.factor(1, 100) - 0.1).abs() < 1e-12);
+        assert!((s.factor(5, 100) - 0.5).abs() < 1e-12);
+        assert_eq!(s.factor(10, 100), 1.0);
+        // Then (101 − step) / 91: 90/91 at step 11, 1/91 at the last step.
+        assert!((s.factor(11, 100) - 90.0 / 91.0).abs() < 1e-12);
+        assert!((s.factor(100, 100) - 1.0 / 91.0).abs() < 1e-12);
+        assert_eq!(s.factor(101, 100), 0.0);
+        assert_eq!(s.factor(500, 100), 0.0);
+        let rates: Vec<f64> = (1..=100).map(|t| s.factor(t, 100)).collect();
+        assert!(rates[..10].windows(2).all(|w| w[0] < w[1]));
+        assert!(rates[10..].windows(2).all(|w| w[0] > w[1]));
+    }
+
+    #[test]
+    fn the_linear_schedule_without_warm_up_decays_from_the_first_step() {
+        let s = LrSchedule::Linear { warmup: 0.0 };
+        let rates: Vec<f64> = (1..=4).map(|t| s.factor(t, 4)).collect();
+        assert_eq!(rates, [0.8, 0.6, 0.4, 0.2]);
+    }
 }

@@ -3,7 +3,7 @@
 //! trainable variables and its probabilities.
 
 use super::data::{Split, N_OUTPUTS};
-use super::TrainOptions;
+use super::{LrSchedule, TrainOptions};
 use crate::error::{Error, Result};
 use crate::eval::labels::AUTHOR_VOICE;
 use crate::model::head::{Head, HeadConfig};
@@ -78,8 +78,12 @@ pub(super) struct Adam {
     vars: Vec<(String, Var, Var, Var)>,
     /// Steps taken.
     step: usize,
+    /// Base learning rate, times the schedule's factor at each step.
     lr: f64,
     weight_decay: f64,
+    schedule: LrSchedule,
+    /// Steps of the whole run (for the schedule).
+    total_steps: usize,
 }
 
 const BETA1: f64 = 0.9;
@@ -105,11 +109,27 @@ impl Adam {
             step: 0,
             lr,
             weight_decay,
+            schedule: LrSchedule::Constant,
+            total_steps: 0,
         })
+    }
+
+    /// The same optimiser with its rate following `schedule` over a run of
+    /// `total_steps` steps.
+    pub(super) fn with_schedule(mut self, schedule: LrSchedule, total_steps: usize) -> Adam {
+        self.schedule = schedule;
+        self.total_steps = total_steps;
+        self
+    }
+
+    /// The learning rate of the next step.
+    pub(super) fn next_lr(&self) -> f64 {
+        self.lr * self.schedule.factor(self.step + 1, self.total_steps)
     }
 
     /// One update from the gradients of a backward pass.
     pub(super) fn step(&mut self, grads: &GradStore) -> candle_core::Result<()> {
+        let lr = self.next_lr();
         self.step += 1;
         let t = self.step as i32;
         let scale_m = 1.0 / (1.0 - BETA1.powi(t));
@@ -122,9 +142,9 @@ impl Adam {
             let next_v = ((v.as_tensor() * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
             let m_hat = (&next_m * scale_m)?;
             let v_hat = (&next_v * scale_v)?;
-            let decayed = (theta.as_tensor() * (1.0 - self.lr * self.weight_decay))?;
+            let decayed = (theta.as_tensor() * (1.0 - lr * self.weight_decay))?;
             let adjusted = (m_hat / (v_hat.sqrt()? + EPS)?)?;
-            theta.set(&(decayed - (adjusted * self.lr)?)?)?;
+            theta.set(&(decayed - (adjusted * lr)?)?)?;
             m.set(&next_m)?;
             v.set(&next_v)?;
         }

@@ -270,10 +270,12 @@ impl Trainer {
         let varmap = VarMap::new();
         init_head(&varmap, cfg, &mut self.rng)?;
         let vars = HeadVars::from_varmap(&varmap, cfg)?;
-        let mut opt = Adam::new(&varmap, self.opts.lr, self.opts.weight_decay)?;
         let (pos_w, out_w) = loss_weights(&self.train, &self.trained, &self.opts)?;
         let xdev = Tensor::from_slice(&xdev, (self.dev.len(), input_dim), &CDevice::Cpu)?;
         let mut order = self.train.epoch_rows(self.opts.voice_oversample);
+        let total_steps = self.opts.epochs * order.len().div_ceil(self.opts.batch_size.max(1));
+        let mut opt = Adam::new(&varmap, self.opts.lr, self.opts.weight_decay)?
+            .with_schedule(self.opts.schedule, total_steps);
         let mut best = BestEpoch::new(self.opts.patience);
         let pb = progress_bar(self.opts.epochs, "training", self.opts.progress);
         for epoch in 1..=self.opts.epochs {
