@@ -202,8 +202,6 @@ impl Trainer {
             .collect()
     }
 
-    /// One epoch's mini-batches of training sentences: sentences of the same
-    /// bucket length, shuffled within and across lengths.
     /// How many batches [`Trainer::epoch_batches`] makes (the same every
     /// epoch: the grouping by length does not depend on the shuffle).
     fn batches_per_epoch(&self, line_text: &[usize], lens: &[usize]) -> usize {
@@ -215,6 +213,8 @@ impl Trainer {
         by_len.values().map(|n| n.div_ceil(size)).sum()
     }
 
+    /// One epoch's mini-batches of training sentences: sentences of the same
+    /// bucket length, shuffled within and across lengths.
     fn epoch_batches(&mut self, line_text: &[usize], lens: &[usize]) -> Vec<Vec<usize>> {
         let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for l in self.train.epoch_rows(self.opts.voice_oversample) {

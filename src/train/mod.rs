@@ -151,8 +151,8 @@ pub enum LrSchedule {
     #[default]
     Constant,
     /// Linear warm-up over the first `warmup` share of the run's steps, then
-    /// linear decay to zero at the last step (the usual BERT fine-tuning
-    /// schedule).
+    /// linear decay towards zero at the last step (the usual BERT
+    /// fine-tuning schedule).
     Linear {
         /// Share of the steps spent warming up, in [0, 1).
         warmup: f64,

@@ -123,7 +123,7 @@ impl Adam {
     }
 
     /// The learning rate of the next step.
-    pub(super) fn next_lr(&self) -> f64 {
+    fn next_lr(&self) -> f64 {
         self.lr * self.schedule.factor(self.step + 1, self.total_steps)
     }
 
