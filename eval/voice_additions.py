@@ -50,8 +50,8 @@ def read_scores(path, n):
     rows = [json.loads(line) for line in open(path, encoding="utf-8")]
     if len(rows) != n:
         sys.exit(f"{path}: {len(rows)} scored lines for {n} sentences")
-    p = np.array([r["scores"]["evaluative_editorializing"] for r in rows])
-    return np.log(np.clip(p, 1e-4, 1 - 1e-4) / (1 - np.clip(p, 1e-4, 1 - 1e-4)))
+    p = np.clip([r["scores"]["evaluative_editorializing"] for r in rows], 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
 
 
 def read_lexicon(path):

@@ -202,27 +202,32 @@ impl Trainer {
             .collect()
     }
 
+    /// The training sentences of one epoch grouped by bucket length (the
+    /// groups [`Trainer::epoch_batches`] cuts into batches).
+    fn length_groups(&self, line_text: &[usize], lens: &[usize]) -> BTreeMap<usize, Vec<usize>> {
+        let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for l in self.train.epoch_rows(self.opts.voice_oversample) {
+            by_len.entry(lens[line_text[l]]).or_default().push(l);
+        }
+        by_len
+    }
+
     /// How many batches [`Trainer::epoch_batches`] makes (the same every
     /// epoch: the grouping by length does not depend on the shuffle).
     fn batches_per_epoch(&self, line_text: &[usize], lens: &[usize]) -> usize {
-        let mut by_len: BTreeMap<usize, usize> = BTreeMap::new();
-        for l in self.train.epoch_rows(self.opts.voice_oversample) {
-            *by_len.entry(lens[line_text[l]]).or_default() += 1;
-        }
         let size = self.opts.batch_size.max(1);
-        by_len.values().map(|n| n.div_ceil(size)).sum()
+        self.length_groups(line_text, lens)
+            .values()
+            .map(|group| group.len().div_ceil(size))
+            .sum()
     }
 
     /// One epoch's mini-batches of training sentences: sentences of the same
     /// bucket length, shuffled within and across lengths.
     fn epoch_batches(&mut self, line_text: &[usize], lens: &[usize]) -> Vec<Vec<usize>> {
-        let mut by_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for l in self.train.epoch_rows(self.opts.voice_oversample) {
-            by_len.entry(lens[line_text[l]]).or_default().push(l);
-        }
         let size = self.opts.batch_size.max(1);
         let mut batches: Vec<Vec<usize>> = Vec::new();
-        for mut group in by_len.into_values() {
+        for mut group in self.length_groups(line_text, lens).into_values() {
             group.shuffle(&mut self.rng);
             batches.extend(group.chunks(size).map(<[usize]>::to_vec));
         }
