@@ -24,14 +24,7 @@ fn root() -> PathBuf {
 /// The shipped default model's config, or `None` (with a message) when the
 /// base weights are missing and the default model would fall back to cues.
 fn shipped_config() -> Option<Value> {
-    let base = rhetor::LoadOptions::from_env().base.dir;
-    if !rhetor::model::setup::is_complete(&base) {
-        eprintln!(
-            "SKIPPED: no base weights in {} (run scripts/setup-model.sh)",
-            base.display()
-        );
-        return None;
-    }
+    common::base_weights_or_skip("an author-voice test")?;
     let dir = root()
         .join("models")
         .join(rhetor::model::load::DEFAULT_MODEL);
@@ -92,11 +85,7 @@ fn assert_not_author_voice(rows: &[Value], prefix: &str) {
 
 /// JSONL rows of the seed article, or `None` (with a message) when ../shared is absent.
 fn seed_rows() -> Option<Vec<Value>> {
-    let seed = root().join("../shared/seed/seed-article.txt");
-    if !seed.is_file() {
-        eprintln!("SKIPPED: {} is absent", seed.display());
-        return None;
-    }
+    let seed = common::shared_or_skip("an author-voice test", "seed/seed-article.txt")?;
     Some(score(&seed))
 }
 

@@ -365,8 +365,9 @@ fn base64_decode(s: &str) -> Vec<u8> {
 fn chromium_or_skip() -> Option<PathBuf> {
     let found = find_chromium();
     if found.is_none() {
-        eprintln!(
-            "SKIPPED: Chromium not found (install with `apt-get install -y chromium`, or set RHETOR_CHROMIUM)"
+        common::skip_or_fail(
+            "the browser test",
+            "Chromium not found (install with `apt-get install -y chromium`, or set RHETOR_CHROMIUM)",
         );
     }
     found

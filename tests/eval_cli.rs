@@ -572,3 +572,51 @@ fn ptc_span_identification_folder_has_no_device_metrics() {
     assert_eq!(preds.lines().count(), 1 + 6);
     assert!(!preds.lines().next().unwrap().contains("p_"), "{preds}");
 }
+
+/// The CheckThat! 2025 test files order their columns `sentence, label,
+/// sentence_id`; `rhetor eval` reads them by header name, to the same figures
+/// as the 2024 order.
+#[test]
+fn checkthat_2025_column_order_evaluates_like_the_2024_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("dev_en.tsv");
+    write_checkthat(&old);
+    let reordered: String = std::fs::read_to_string(&old)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            format!("{}\t{}\t{}\n", f[1], f[2], f[0])
+        })
+        .collect();
+    assert!(reordered.starts_with("sentence\tlabel\tsentence_id\n"));
+    let new = tmp.path().join("test_en.tsv");
+    std::fs::write(&new, reordered).unwrap();
+    let eval = |gold: &Path, out: &str| {
+        let out = tmp.path().join(out);
+        let o = rhetor(&[
+            "eval",
+            "--gold",
+            gold.to_str().unwrap(),
+            "--model",
+            "cues",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        metrics_json(&out)["evaluation"].clone()
+    };
+    let (a, b) = (eval(&old, "a"), eval(&new, "b"));
+    assert_eq!(b["sentences"], 6, "{b}");
+    assert_eq!(a, b);
+    // A missing column is named.
+    let bad = tmp.path().join("bad.tsv");
+    std::fs::write(&bad, "sentence\tlabel\nIt is bad.\tSUBJ\n").unwrap();
+    let o = rhetor(&["eval", "--gold", bad.to_str().unwrap(), "--model", "cues"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("bad.tsv:1") && err.contains("missing required column `sentence_id`"),
+        "{err}"
+    );
+}

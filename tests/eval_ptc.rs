@@ -1,20 +1,12 @@
-//! The PTC reader on the shared corpus (skipped, visibly, when `../shared` is absent).
+//! The PTC reader on the shared corpus (skipped, visibly, when `../shared` is
+//! absent; a failure under `RHETOR_REQUIRE_ASSETS=1`).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 fn shared_ptc(split: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/ptc")
-        .join(split);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: {} is absent (the PTC is not part of the repository)",
-            dir.display()
-        );
-        None
-    }
+    common::shared_or_skip("a PTC reader test", &format!("ptc/{split}"))
 }
 
 #[test]

@@ -53,22 +53,12 @@ fn recorded_sentence_f1_does_not_regress() {
                         })
                     })
                     .unwrap_or(false));
+        let what = format!("{} on {}", e.model, gold.display());
         if !has_labels {
-            eprintln!(
-                "SKIPPED: {} on {}: labelled set absent",
-                e.model,
-                gold.display()
-            );
+            common::skip_or_fail(&what, "labelled set absent");
             continue;
         }
-        if e.needs_base
-            && !rhetor::model::setup::is_complete(&rhetor::LoadOptions::from_env().base.dir)
-        {
-            eprintln!(
-                "SKIPPED: {} on {}: base weights absent (run scripts/setup-model.sh)",
-                e.model,
-                gold.display()
-            );
+        if e.needs_base && common::base_weights_or_skip(&what).is_none() {
             continue;
         }
         let out = tempfile::tempdir().unwrap();

@@ -121,3 +121,49 @@ fn a_set_without_spans_prints_no_span_line() {
     assert_eq!(m["evaluation"]["gold_spans"], false);
     assert!(m["evaluation"]["spans"].is_null());
 }
+
+/// The official test layout: `.task-flc-tc.labels` files whose lines have
+/// three columns (`id start end`: spans, no technique names). Nothing can be
+/// said about devices or techniques, so every such figure is n/a / `null`,
+/// never 0; the sentence level and span identification (SI) stay.
+#[test]
+fn three_column_technique_files_give_na_devices_but_keep_si() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gold = tmp.path().join("gold");
+    std::fs::create_dir(&gold).unwrap();
+    write_ptc(&gold, false);
+    std::fs::rename(
+        gold.join("article201.task-si.labels"),
+        gold.join("article201.task-flc-tc.labels"),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let stdout = eval(&gold, &out, &["--model", "baseline", "--baselines"]);
+    assert!(
+        stdout.contains("devices: n/a (the gold set labels no techniques)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("F1 0.000 [0.000, 0.000]"), "{stdout}");
+    assert!(!stdout.contains("micro F1 0.000"), "{stdout}");
+    let m = metrics(&out);
+    let e = &m["evaluation"];
+    assert_eq!(e["techniques_labelled"], false, "{e}");
+    assert!(e["devices"].is_null() && e["micro"].is_null() && e["macro_avg"].is_null());
+    assert_eq!(m["scored_devices"], serde_json::json!([]));
+    assert!(e["sentence_level"]["f1"].is_number(), "{e}");
+    let cues = m["baselines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["model"] == "cues")
+        .unwrap()["spans"]
+        .clone();
+    assert!(cues["si_f1"].is_number(), "SI stays: {cues}");
+    assert!(cues["tc_micro_f1"].is_null(), "{cues}");
+    assert!(cues["per_technique"].is_null(), "{cues}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("Device metrics: n/a (the gold set labels no techniques)"),
+        "{report}"
+    );
+}

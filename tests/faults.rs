@@ -205,9 +205,9 @@ fn a_full_disk_is_a_clear_error_and_resume_completes_the_run() {
     let out = tmp.path().join("full");
     let o = run_with_file_size_limit(&input, &out, 16);
     if o.status.code() == Some(97) {
-        eprintln!(
-            "SKIPPED full-disk test: `ulimit -f` is not available: {}",
-            stderr(&o)
+        common::skip_or_fail(
+            "the full-disk test",
+            &format!("`ulimit -f` is not available: {}", stderr(&o)),
         );
         return;
     }
@@ -267,7 +267,10 @@ fn a_really_full_tmpfs_is_a_clear_error() {
         .then(|| Mount::tmpfs(&tmp.path().join("tiny"), "size=16k"))
         .flatten()
     else {
-        eprintln!("SKIPPED tmpfs full-disk test: needs root and `mount -t tmpfs` (the ulimit test covers EFBIG)");
+        common::skip_or_fail(
+            "the tmpfs full-disk test",
+            "needs root and `mount -t tmpfs` (the ulimit test covers EFBIG)",
+        );
         return;
     };
     let out = mount.0.join("run");
@@ -292,8 +295,9 @@ fn a_read_only_output_folder_is_a_clear_error() {
         match Mount::tmpfs(&ro, "ro,size=16k") {
             Some(m) => Some(m),
             None => {
-                eprintln!(
-                    "SKIPPED read-only folder test: running as root and `mount -o ro` failed"
+                common::skip_or_fail(
+                    "the read-only folder test",
+                    "running as root and `mount -o ro` failed",
                 );
                 return;
             }

@@ -12,16 +12,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn seed_path() -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/seed-article.txt");
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: seed article not found at {} (tests/seed.rs needs ../shared)",
-            path.display()
-        );
-        None
-    }
+    common::shared_or_skip("a seed-article test", "seed/seed-article.txt")
 }
 
 /// The JSONL rows of `rhetor score --model cues --format jsonl` on the seed.

@@ -654,14 +654,9 @@ fn a_stopped_run_resumed_gives_the_same_model_as_an_uninterrupted_one() {
 
 #[test]
 fn real_base_weights_if_present() {
-    let base = rhetor::LoadOptions::from_env().base.dir;
-    if !rhetor::model::setup::is_complete(&base) {
-        eprintln!(
-            "SKIPPED real_base_weights_if_present: no base weights in {} (run scripts/setup-model.sh)",
-            base.display()
-        );
+    let Some(base) = common::base_weights_or_skip("real_base_weights_if_present") else {
         return;
-    }
+    };
     let enc = BertEncoder::load(&base, 128, None).unwrap();
     let e = enc
         .embed_texts(&[
@@ -722,12 +717,12 @@ fn direct_int8_load_matches_quantizing_the_float_model_on_the_shipped_model() {
         .models_dir
         .join(rhetor::model::load::DEFAULT_MODEL)
         .join("model.safetensors");
-    if !rhetor::model::setup::is_complete(&base) || !top.is_file() {
-        eprintln!(
-            "SKIPPED direct_int8_load_matches_quantizing_the_float_model_on_the_shipped_model: no base weights in {} or no {}",
-            base.display(),
-            top.display()
-        );
+    let what = "direct_int8_load_matches_quantizing_the_float_model_on_the_shipped_model";
+    if common::base_weights_or_skip(what).is_none() {
+        return;
+    }
+    if !top.is_file() {
+        common::skip_or_fail(what, &format!("no {}", top.display()));
         return;
     }
     use rhetor::model::kernels::Kernel;

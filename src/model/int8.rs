@@ -159,15 +159,18 @@ impl Int8Encoder {
     /// Loads a base model folder like [`BertEncoder::load`] (optionally with
     /// fine-tuned top layers, which take precedence over the base's layers of
     /// the same index) straight into the quantized form, tensor by tensor,
-    /// without building the float model; runs [`Kernel::detect`]'s kernel.
-    /// Gives the same encoder, bit for bit, as quantizing
+    /// without building the float model; runs the kernel `RHETOR_KERNEL`
+    /// names ([`Kernel::from_env`], an error when it is invalid), else
+    /// [`Kernel::best`]. Gives the same encoder, bit for bit, as quantizing
     /// `BertEncoder::load(base, max_len, top_layers)` with [`Self::from_float`].
     pub fn load(base: &Path, max_len: usize, top_layers: Option<&Path>) -> Result<Int8Encoder> {
-        Kernel::from_env()?;
-        Self::load_with_kernel(base, max_len, top_layers, Kernel::detect())
+        let kernel = Kernel::from_env()?.unwrap_or_else(Kernel::best);
+        Self::load_with_kernel(base, max_len, top_layers, kernel)
     }
 
-    /// [`Self::load`] with an explicit kernel (which this CPU must support).
+    /// [`Self::load`] with an explicit kernel (which this CPU must support);
+    /// the environment is not read: an explicit kernel is never overridden
+    /// or refused because of `RHETOR_KERNEL`.
     pub fn load_with_kernel(
         base: &Path,
         max_len: usize,
@@ -175,7 +178,6 @@ impl Int8Encoder {
         kernel: Kernel,
     ) -> Result<Int8Encoder> {
         kernel.ensure_supported()?;
-        Kernel::from_env()?;
         let config = BertConfig::from_file(&base.join("config.json"))?;
         let tokenizer = WordPieceTokenizer::from_file(&base.join("tokenizer.json"), max_len)?;
         let weights = base.join("model.safetensors");
@@ -235,10 +237,10 @@ impl Int8Encoder {
         })
     }
 
-    /// Quantizes a loaded float encoder; `kernel` must be supported by this CPU.
+    /// Quantizes a loaded float encoder; `kernel` must be supported by this
+    /// CPU (the environment is not read).
     pub fn from_float(float: BertEncoder, kernel: Kernel) -> Result<Int8Encoder> {
         kernel.ensure_supported()?;
-        Kernel::from_env()?;
         let (model, tokenizer) = float.into_parts();
         Self::quantize_model(&model, tokenizer, kernel)
     }

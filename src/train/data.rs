@@ -352,6 +352,11 @@ impl Split {
     }
 }
 
+/// The tests' one skip-or-fail decision (`RHETOR_REQUIRE_ASSETS`).
+#[cfg(test)]
+#[path = "../../tests/common/assets.rs"]
+mod test_assets;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,11 +469,12 @@ mod tests {
     #[test]
     fn data_hash_reproduces_the_shipped_models_record() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let ptc = root.join("../shared/ptc");
-        if !ptc.is_dir() {
-            eprintln!("SKIPPED: {} is absent", ptc.display());
+        let Some(ptc) = super::test_assets::shared_or_skip(
+            "data_hash_reproduces_the_shipped_models_record",
+            "ptc",
+        ) else {
             return;
-        }
+        };
         let config =
             std::fs::read_to_string(root.join("models/rhetor-minilm/config.json")).unwrap();
         let config: serde_json::Value = serde_json::from_str(&config).unwrap();

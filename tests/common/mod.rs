@@ -2,6 +2,11 @@
 //! reading its output. Each test binary uses a part of it.
 #![allow(dead_code)]
 
+pub mod assets;
+
+// Each test binary uses a part of these.
+#[allow(unused_imports)]
+pub use assets::{assets_required, shared_or_skip, skip_or_fail, REQUIRE_ASSETS};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -74,4 +79,22 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
         .map(|x| x.unwrap().iter().map(String::from).collect())
         .collect();
     (header, rows)
+}
+
+/// The base-weight folder when it is complete; otherwise [`skip_or_fail`]
+/// and `None`.
+#[track_caller]
+pub fn base_weights_or_skip(what: &str) -> Option<PathBuf> {
+    let base = rhetor::LoadOptions::from_env().base.dir;
+    if rhetor::model::setup::is_complete(&base) {
+        return Some(base);
+    }
+    skip_or_fail(
+        what,
+        &format!(
+            "no base weights in {} (run scripts/setup-model.sh)",
+            base.display()
+        ),
+    );
+    None
 }

@@ -1,6 +1,9 @@
 //! The CheckThat! lab's subjectivity format: a tab-separated file with a
-//! header row `sentence_id, sentence, label[, solved_conflict]`, one news
-//! sentence per row labelled `SUBJ` (the author's subjective voice) or `OBJ`.
+//! header row naming the columns `sentence_id`, `sentence` and `label` (the
+//! 2024 release orders them `sentence_id, sentence, label[, solved_conflict]`,
+//! the 2025 test files `sentence, label, sentence_id`; any order is read, and
+//! other columns are ignored), one news sentence per row labelled `SUBJ` (the
+//! author's subjective voice) or `OBJ`.
 //!
 //! rhetor reads a `SUBJ` sentence as carrying [`AUTHOR_VOICE`]; the set
 //! annotates that device only (no techniques, no `framing`). Each sentence is
@@ -18,19 +21,58 @@ use std::path::Path;
 /// subjective, evaluative voice (docs/codebook.md).
 pub const AUTHOR_VOICE: Device = Device::EvaluativeEditorializing;
 
-/// Is `path` a CheckThat subjectivity file (`.tsv` whose header starts
-/// `sentence_id<TAB>sentence<TAB>label`)?
+/// The columns a CheckThat file must have, by header name.
+const REQUIRED: [&str; 3] = ["sentence_id", "sentence", "label"];
+
+/// Positions of the required columns in a header row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    sentence_id: usize,
+    sentence: usize,
+    label: usize,
+}
+
+impl Columns {
+    /// Finds the required columns by name (any order, extra columns
+    /// ignored); the error names the first missing one.
+    fn find(header: &str) -> std::result::Result<Columns, &'static str> {
+        let names: Vec<&str> = header.split('\t').map(str::trim).collect();
+        let position = |name: &'static str| {
+            names
+                .iter()
+                .position(|n| n.trim_start_matches('\u{feff}') == name)
+                .ok_or(name)
+        };
+        Ok(Columns {
+            sentence_id: position("sentence_id")?,
+            sentence: position("sentence")?,
+            label: position("label")?,
+        })
+    }
+
+    /// The number of fields a row needs to hold every required column.
+    fn width(&self) -> usize {
+        self.sentence_id.max(self.sentence).max(self.label) + 1
+    }
+}
+
+/// Is `path` an existing `.tsv` file? Labelled sets in that format are read
+/// as CheckThat files, so that a missing column is named as such.
+pub(super) fn is_tsv_file(path: &Path) -> bool {
+    path.is_file() && path.extension().is_some_and(|e| e == "tsv")
+}
+
+/// Is `path` a CheckThat subjectivity file (a `.tsv` whose header row names
+/// `sentence_id`, `sentence` and `label`, in any order)?
 pub fn is_checkthat_file(path: &Path) -> bool {
-    if !path.is_file() || path.extension().is_none_or(|e| e != "tsv") {
+    if !is_tsv_file(path) {
         return false;
     }
     let Ok(text) = std::fs::read(path) else {
         return false;
     };
     let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
-    let first = String::from_utf8_lossy(first);
-    let cols: Vec<&str> = first.trim_end().split('\t').map(str::trim).collect();
-    cols.starts_with(&["sentence_id", "sentence", "label"])
+    Columns::find(String::from_utf8_lossy(first).trim_end()).is_ok()
 }
 
 /// Reads a CheckThat subjectivity TSV. Errors name the file, line and field;
@@ -46,13 +88,15 @@ pub fn read_checkthat_tsv(path: &Path, options: GoldOptions) -> Result<GoldSet> 
     })?;
     let mut lines = text.lines().enumerate();
     let header = lines.next().map(|(_, l)| l).unwrap_or("");
-    let cols: Vec<&str> = header.split('\t').map(str::trim).collect();
-    if !cols.starts_with(&["sentence_id", "sentence", "label"]) {
-        return Err(Error::input(
-            Location::file(&source).at_line(1),
-            format!("expected the header `sentence_id<TAB>sentence<TAB>label[<TAB>solved_conflict]`, found `{header}`"),
-        ));
-    }
+    let cols = Columns::find(header).map_err(|missing| {
+        Error::input(
+            Location::file(&source).at_line(1).in_field(missing),
+            format!(
+                "missing required column `{missing}` (a CheckThat header names {}, in any order; found `{header}`)",
+                REQUIRED.join(", ")
+            ),
+        )
+    })?;
     let mut problems = Problems::new(options);
     let mut seen = HashSet::new();
     let mut articles = Vec::new();
@@ -65,7 +109,7 @@ pub fn read_checkthat_tsv(path: &Path, options: GoldOptions) -> Result<GoldSet> 
                 .at_line(i as u64 + 1)
                 .in_field(field)
         };
-        match problems.recover(parse_row(line, &loc))? {
+        match problems.recover(parse_row(line, cols, &loc))? {
             Some((id, sentence)) if seen.insert(id.clone()) => {
                 articles.push(GoldArticle::new(id, vec![sentence]))
             }
@@ -83,24 +127,35 @@ pub fn read_checkthat_tsv(path: &Path, options: GoldOptions) -> Result<GoldSet> 
 }
 
 /// One data row: its id and its sentence.
-fn parse_row(line: &str, loc: &dyn Fn(&str) -> Location) -> Result<(String, GoldSentence)> {
-    let fields: Vec<&str> = line.split('\t').collect();
-    if fields.len() < 3 {
+fn parse_row(
+    line: &str,
+    cols: Columns,
+    loc: &dyn Fn(&str) -> Location,
+) -> Result<(String, GoldSentence)> {
+    let fields: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
+    if fields.len() < cols.width() {
         return Err(Error::input(
-            loc("label"),
-            format!("{} tab-separated fields, expected at least 3", fields.len()),
+            loc("columns"),
+            format!(
+                "{} tab-separated fields, expected at least {}",
+                fields.len(),
+                cols.width()
+            ),
         ));
     }
-    let id = fields[0].trim().to_string();
+    let id = fields[cols.sentence_id].trim().to_string();
     if id.is_empty() {
         return Err(Error::input(loc("sentence_id"), "empty sentence id"));
     }
     // The scored text is the normalised sentence, as for PTC lines.
-    let text = normalize(fields[1].trim()).text.trim().to_string();
+    let text = normalize(fields[cols.sentence].trim())
+        .text
+        .trim()
+        .to_string();
     if text.is_empty() {
         return Err(Error::input(loc("sentence"), "empty sentence"));
     }
-    let subjective = match fields[2].trim() {
+    let subjective = match fields[cols.label].trim() {
         "SUBJ" => true,
         "OBJ" => false,
         other => {
@@ -180,10 +235,37 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_header_is_an_error() {
-        let (_d, path) = write("id\ttext\tlabel\nx\ty\tSUBJ\n");
+    fn a_header_without_a_required_column_names_it() {
+        let (_d, path) = write("id\tsentence\tlabel\nx\ty\tSUBJ\n");
         assert!(!is_checkthat_file(&path));
-        let err = read_checkthat_tsv(&path, GoldOptions::default()).unwrap_err();
-        assert!(err.to_string().contains("header"), "{err}");
+        let err = read_checkthat_tsv(&path, GoldOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("dev_en.tsv:1") && err.contains("missing required column `sentence_id`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn both_official_column_orders_read_the_same_set() {
+        // 2024: sentence_id, sentence, label, solved_conflict.
+        let (_a, old) = write(
+            "sentence_id\tsentence\tlabel\tsolved_conflict\n\
+             a1\tIt is a shame.\tSUBJ\tFalse\n\
+             a2\tThe vote is on Tuesday.\tOBJ\tTrue\n",
+        );
+        // 2025: sentence, label, sentence_id (and an extra column first).
+        let (_b, new) = write(
+            "note\tsentence\tlabel\tsentence_id\n\
+             x\tIt is a shame.\tSUBJ\ta1\n\
+             y\tThe vote is on Tuesday.\tOBJ\ta2\n",
+        );
+        assert!(is_checkthat_file(&old) && is_checkthat_file(&new));
+        let old = read_checkthat_tsv(&old, GoldOptions::default()).unwrap();
+        let new = read_checkthat_tsv(&new, GoldOptions::default()).unwrap();
+        assert_eq!(old.articles, new.articles);
+        assert_eq!(new.articles[0].id, "a1");
+        assert_eq!(new.articles[0].sentences[0].devices, vec![AUTHOR_VOICE]);
     }
 }

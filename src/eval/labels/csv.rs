@@ -262,4 +262,36 @@ mod tests {
             .to_string();
         assert!(err.contains("sentence_index"), "{err}");
     }
+
+    #[test]
+    fn columns_are_found_by_header_name_in_any_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        let b = dir.path().join("b.csv");
+        std::fs::write(
+            &a,
+            "article_id,sentence_index,text,devices\nx,0,One.,doubt\nx,1,Two.,\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &b,
+            "devices,extra,text,sentence_index,article_id\ndoubt,?,One.,0,x\n,?,Two.,1,x\n",
+        )
+        .unwrap();
+        let a = read_rhetor_csv(&a, GoldOptions::default()).unwrap();
+        let b = read_rhetor_csv(&b, GoldOptions::default()).unwrap();
+        assert_eq!(a.articles, b.articles);
+        std::fs::write(
+            dir.path().join("c.csv"),
+            "article_id,text,devices\nx,One.,\n",
+        )
+        .unwrap();
+        let err = read_rhetor_csv(&dir.path().join("c.csv"), GoldOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("c.csv:1") && err.contains("missing required column `sentence_index`"),
+            "{err}"
+        );
+    }
 }

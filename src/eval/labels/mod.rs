@@ -305,14 +305,15 @@ impl Problems {
 /// Reads a labelled set from a path:
 /// - a folder with `article*.txt` files: the PTC layout;
 /// - one `articleNNN.txt` file: that PTC article (label files beside it);
-/// - a `.tsv` file with a `sentence_id, sentence, label` header: CheckThat! subjectivity;
+/// - a `.tsv` file: CheckThat! subjectivity (columns `sentence_id`,
+///   `sentence`, `label` found by header name, in any order);
 /// - a `.csv` file: rhetor's CSV;
 /// - a folder without articles: its `gold.csv`, or its only `.csv` file.
 pub fn read_gold(path: &Path, options: GoldOptions) -> Result<GoldSet> {
     if ptc::is_article_file(path) || path.is_dir() && ptc::has_ptc_articles(path)? {
         return read_ptc_dir(path, options);
     }
-    if checkthat::is_checkthat_file(path) {
+    if checkthat::is_tsv_file(path) {
         return read_checkthat_tsv(path, options);
     }
     if path.is_dir() {

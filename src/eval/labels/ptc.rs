@@ -46,7 +46,7 @@ pub fn read_ptc_dir(path: &Path, options: GoldOptions) -> Result<GoldSet> {
     let files = list_dir(dir)?;
     let mut problems = Problems::new(options);
     let mut articles = Vec::new();
-    let mut techniques = false;
+    let mut techniques = TechniqueNaming::default();
     for txt in files
         .iter()
         .filter(|f| only.is_none() || only == Some(file_name(f)))
@@ -70,8 +70,8 @@ pub fn read_ptc_dir(path: &Path, options: GoldOptions) -> Result<GoldSet> {
             )?;
             continue;
         }
-        let (article, named) = read_ptc_article(txt, id, &labels, &mut problems)?;
-        techniques |= named;
+        let (article, naming) = read_ptc_article(txt, id, &labels, &mut problems)?;
+        techniques.add(naming);
         articles.push(article);
     }
     articles.sort_by(|a, b| a.id.cmp(&b.id));
@@ -80,9 +80,11 @@ pub fn read_ptc_dir(path: &Path, options: GoldOptions) -> Result<GoldSet> {
         format: GoldFormat::Ptc,
         articles,
         // A set that names no technique anywhere (span identification
-        // `.task-si.labels`, sentence files `.task-SLC.labels`) labels no
-        // device: its device metrics are not available rather than 0.
-        devices: if techniques {
+        // `.task-si.labels`, sentence files `.task-SLC.labels`, or technique
+        // files holding three-column `id start end` lines, as in the
+        // official test layout) labels no device: its device metrics are
+        // not available rather than 0.
+        devices: if techniques.labels_techniques() {
             Device::ALL.iter().copied().filter(|d| d.is_ptc()).collect()
         } else {
             Vec::new()
@@ -101,14 +103,40 @@ fn is_technique_file(p: &Path) -> bool {
     file_name(p).to_ascii_lowercase().ends_with("tc.labels")
 }
 
-/// Reads one article and its labels; the flag says whether its labels name
-/// techniques (a technique span file, or any 4-column span line).
+/// What the span files of a set say about technique names.
+#[derive(Debug, Clone, Copy, Default)]
+struct TechniqueNaming {
+    /// A technique file (`*tc.labels`) was read, even an empty one.
+    technique_file: bool,
+    /// A span line named a technique (4 columns).
+    named_line: bool,
+    /// A line of a technique file named none (3 columns: spans only).
+    unnamed_technique_line: bool,
+}
+
+impl TechniqueNaming {
+    fn add(&mut self, other: TechniqueNaming) {
+        self.technique_file |= other.technique_file;
+        self.named_line |= other.named_line;
+        self.unnamed_technique_line |= other.unnamed_technique_line;
+    }
+
+    /// Does the set label techniques? Yes when a line names one, or when it
+    /// has technique files none of whose lines lacks a name (empty technique
+    /// files: articles without any technique).
+    fn labels_techniques(&self) -> bool {
+        self.named_line || self.technique_file && !self.unnamed_technique_line
+    }
+}
+
+/// Reads one article and its labels, with what they say about technique
+/// names.
 fn read_ptc_article(
     txt: &Path,
     id: &str,
     labels: &[&PathBuf],
     problems: &mut Problems,
-) -> Result<(GoldArticle, bool)> {
+) -> Result<(GoldArticle, TechniqueNaming)> {
     let bytes = std::fs::read(txt).map_err(|e| Error::io(txt, e))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::input(
@@ -123,7 +151,7 @@ fn read_ptc_article(
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
     let mut sentences = ptc_lines(&text);
-    let mut named = false;
+    let mut naming = TechniqueNaming::default();
     let mut gold_spans = None;
     let (slc, span_files): (Vec<&PathBuf>, Vec<&PathBuf>) =
         labels.iter().copied().partition(|p| is_slc_file(p));
@@ -134,9 +162,11 @@ fn read_ptc_article(
     } else {
         let mut spans = Vec::new();
         for f in &span_files {
-            named |= is_technique_file(f);
+            let technique_file = is_technique_file(f);
+            naming.technique_file |= technique_file;
             for (span, technique) in read_span_file(f, id, n_chars, problems)? {
-                named |= technique;
+                naming.named_line |= technique;
+                naming.unnamed_technique_line |= technique_file && !technique;
                 spans.push(span);
             }
         }
@@ -151,7 +181,7 @@ fn read_ptc_article(
             text: Some(text),
             spans: gold_spans,
         },
-        named,
+        naming,
     ))
 }
 
@@ -426,6 +456,29 @@ mod tests {
         assert!(gold.devices.is_empty());
         // A technique file beside it, even an empty one, labels techniques.
         write(dir.path(), "article7.task-flc-tc.labels", "");
+        let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
+        assert_eq!(gold.devices.len(), 14);
+    }
+
+    #[test]
+    fn technique_files_of_three_columns_label_spans_but_no_device() {
+        // The official test layout: `.task-flc-tc.labels` files with
+        // `id start end` lines only.
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "article9.txt", "One.\nTwo.\n");
+        write(dir.path(), "article9.task-flc-tc.labels", "9\t5\t9\n");
+        write(dir.path(), "article10.txt", "Three.\n");
+        write(dir.path(), "article10.task-flc-tc.labels", "");
+        let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
+        assert!(gold.has_spans());
+        assert!(gold.devices.is_empty(), "no technique named anywhere");
+        assert!(gold.articles[1].sentences[1].positive);
+        // One named line makes it a technique set again.
+        write(
+            dir.path(),
+            "article10.task-flc-tc.labels",
+            "10\tDoubt\t0\t3\n",
+        );
         let gold = read_gold(dir.path(), GoldOptions::default()).unwrap();
         assert_eq!(gold.devices.len(), 14);
     }

@@ -136,8 +136,8 @@ impl Kernel {
 
     /// The kernel to run: the one `RHETOR_KERNEL` names when it is set and
     /// valid, else [`Kernel::best`]. An invalid `RHETOR_KERNEL` is ignored
-    /// here; [`Kernel::from_env`] (called by the int8 engine's constructors)
-    /// reports it as an error.
+    /// here; [`Kernel::from_env`] (called by `Int8Encoder::load`, the
+    /// constructor without an explicit kernel) reports it as an error.
     pub fn detect() -> Kernel {
         Kernel::from_env()
             .ok()
