@@ -14,10 +14,10 @@
 //! (defaults: models/rhetor-minilm-spans, ../shared/ptc/dev, 5; base weights
 //! from models/base or RHETOR_BASE_DIR; the engine `auto` picks).
 
-use rhetor::eval::labels::{read_gold, GoldOptions, GoldSet};
 use rhetor::eval::run::{evaluate, score_gold, LabelMetrics, ModelRun};
 use rhetor::eval::spans::evaluate_spans;
 use rhetor::eval::tune::{decode_spans, tune_span_decoding, tune_thresholds};
+use rhetor::io::labels::{read_gold, GoldOptions, GoldSet};
 use rhetor::model::span_head::{read_config_span_head, SpanHeadConfig};
 use rhetor::{ModelSpec, Rhetor};
 use std::path::{Path, PathBuf};

@@ -18,6 +18,10 @@ pub struct Rhetor {
 pub struct RhetorBuilder {
     model: ModelSpec,
     load: LoadOptions,
+    /// [`engine`](Self::engine), kept apart so that [`load_options`](Self::load_options) never replaces it.
+    engine: Option<Engine>,
+    /// [`explain`](Self::explain), likewise.
+    explain: Option<bool>,
     pipeline: PipelineOptions,
 }
 
@@ -28,10 +32,10 @@ impl RhetorBuilder {
         self
     }
 
-    /// Where models and base weights come from, the engine and `explain`
-    /// (default: [`LoadOptions::default`], which reads no environment variable;
-    /// [`LoadOptions::from_env`] is the command line's). Set it before
-    /// [`engine`](Self::engine) and [`explain`](Self::explain), which it replaces.
+    /// Where models and base weights come from, and the engine and `explain`
+    /// unless [`engine`](Self::engine) or [`explain`](Self::explain) set
+    /// them, in any order (default: [`LoadOptions::default`], which reads no
+    /// environment variable; [`LoadOptions::from_env`] is the command line's).
     pub fn load_options(mut self, options: LoadOptions) -> Self {
         self.load = options;
         self
@@ -39,13 +43,13 @@ impl RhetorBuilder {
 
     /// The transformer's inference engine (default: [`Engine::Auto`]).
     pub fn engine(mut self, engine: Engine) -> Self {
-        self.load.engine = engine;
+        self.engine = Some(engine);
         self
     }
 
     /// Adds occlusion attributions to a transformer's cues (slower).
     pub fn explain(mut self, explain: bool) -> Self {
-        self.load.explain = explain;
+        self.explain = Some(explain);
         self
     }
 
@@ -63,7 +67,10 @@ impl RhetorBuilder {
 
     /// Loads the model.
     pub fn build(self) -> Result<Rhetor> {
-        let loaded = load(&self.model, &self.load)?;
+        let mut options = self.load;
+        options.engine = self.engine.unwrap_or(options.engine);
+        options.explain = self.explain.unwrap_or(options.explain);
+        let loaded = load(&self.model, &options)?;
         Ok(Rhetor {
             pipeline: Pipeline::new(loaded.scorer, self.pipeline),
             warnings: loaded.warnings,
@@ -125,6 +132,28 @@ impl Rhetor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_options_never_replace_an_engine_or_explain_set_before_them() {
+        let before = Rhetor::builder()
+            .engine(Engine::Float)
+            .explain(true)
+            .load_options(LoadOptions::default());
+        let after = Rhetor::builder()
+            .load_options(LoadOptions::default())
+            .engine(Engine::Float)
+            .explain(true);
+        for b in [before, after] {
+            assert_eq!((b.engine, b.explain), (Some(Engine::Float), Some(true)));
+        }
+        // Without them, the load options' own values hold.
+        let options = LoadOptions {
+            engine: Engine::Int8,
+            ..LoadOptions::default()
+        };
+        let b = Rhetor::builder().load_options(options);
+        assert_eq!((b.engine, b.load.engine), (None, Engine::Int8));
+    }
 
     #[test]
     fn cue_model_flags_an_editorial_aside_with_offsets_into_the_original() {

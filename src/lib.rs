@@ -34,24 +34,45 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// The public surface is the façade and the types it hands out, re-exported
+// below. The modules are the implementation: the `rhetor` binary, the
+// integration tests, the benches, the fuzz targets and the Python package
+// reach into them, so they stay `pub` but hidden from the documentation, and
+// they may change without notice.
+#[doc(hidden)]
 pub mod batch;
+#[doc(hidden)]
 pub mod compare;
+#[doc(hidden)]
 pub mod error;
+#[doc(hidden)]
 pub mod eval;
-pub mod facade;
+mod facade;
+#[doc(hidden)]
 pub mod io;
+pub(crate) mod json;
+#[doc(hidden)]
 pub mod model;
+#[doc(hidden)]
 pub mod report;
+#[doc(hidden)]
 pub mod score;
+#[doc(hidden)]
 pub mod stats;
+#[doc(hidden)]
 pub mod taxonomy;
+#[doc(hidden)]
 pub mod text;
+#[doc(hidden)]
 pub mod tokenize;
+#[doc(hidden)]
 pub mod train;
 
-pub use error::{Error, Result};
+pub use error::{Error, Location, Result};
 pub use facade::{Rhetor, RhetorBuilder};
-pub use model::{Engine, LoadOptions, ModelSpec, Scorer, SentenceInput, SentenceScores};
-pub use score::{Article, Pipeline, ScoredArticle, ScoredSentence, Unit};
-pub use taxonomy::Device;
+pub use model::{
+    Engine, LoadOptions, ModelSpec, Scorer, SentenceInput, SentenceScores, Thresholds,
+};
+pub use score::{Article, Pipeline, ScoredArticle, ScoredCue, ScoredSentence, ScoredSpan, Unit};
+pub use taxonomy::{Device, DeviceMap, Label};
 pub use text::{Sentence, TextSpan};

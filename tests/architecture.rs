@@ -1,12 +1,12 @@
 //! The library's modules form a one-way stack (docs/architecture.md):
 //!
 //! ```text
-//! error, stats → taxonomy, text, tokenize → model → score → io
+//! error, stats, json → taxonomy, text, tokenize → model → score → io
 //!   → batch, eval, compare, train → report → facade
 //! ```
 //!
 //! Every `crate::` or `super::` path in non-test code must point to the same
-//! layer or one below, and neither the top-level modules nor the files inside
+//! layer or one below (and `train` may not import `eval` at all), and neither the top-level modules nor the files inside
 //! one module may import each other in a circle. `pub use` re-exports and
 //! `mod` declarations are not imports.
 
@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("error", 0),
     ("stats", 0),
+    ("json", 0),
     ("taxonomy", 1),
     ("text", 1),
     ("tokenize", 1),
@@ -312,6 +313,37 @@ fn no_module_imports_from_a_layer_above_it() {
     assert!(
         violations.is_empty(),
         "upward imports:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Imports forbidden although the layers would allow them: (from, to) top-level modules.
+const FORBIDDEN: &[(&str, &str, &str)] = &[(
+    "train",
+    "eval",
+    "training reads labelled sets through `io::labels` and statistics through `stats`; evaluating a trained model is the caller's step (`eval::tune::choose_span_decoding`)",
+)];
+
+#[test]
+fn train_does_not_import_eval() {
+    let mut violations = Vec::new();
+    for file in source_files() {
+        for (from, to, why) in FORBIDDEN {
+            if file.module[0] != *from {
+                continue;
+            }
+            for target in imports(&file).iter().filter(|t| t[0] == *to) {
+                violations.push(format!(
+                    "{} imports {} ({why})",
+                    file.path.display(),
+                    target.join("::")
+                ));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "forbidden imports:\n{}",
         violations.join("\n")
     );
 }

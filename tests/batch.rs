@@ -3,35 +3,11 @@
 
 mod common;
 
+use common::batch::{self, csv_field, run_batch, spawn_slow, wait_for_checkpoint};
 use common::{rhetor, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
-use std::time::{Duration, Instant};
-
-fn run_batch(input: &Path, out: &Path, extra: &[&str]) -> Output {
-    rhetor()
-        .arg("batch")
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .args(["--model", "cues"])
-        .args(extra)
-        .output()
-        .expect("run rhetor")
-}
-
-/// Starts a cues run slowed down by `slow_ms` per record, to be killed mid-way.
-fn spawn_slow(input: &Path, out: &Path, slow_ms: &str, extra: &[&str]) -> Child {
-    rhetor()
-        .args(["batch", "--model", "cues", "--out"])
-        .arg(out)
-        .arg(input)
-        .args(extra)
-        .env("RHETOR_TEST_SLOW_MS", slow_ms)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn")
-}
+use std::process::Stdio;
+use std::time::Duration;
 
 /// Asserts that two runs wrote the same three tables, byte for byte.
 fn assert_same_tables(a: &Path, b: &Path, what: &str) {
@@ -85,25 +61,22 @@ fn article_text(i: usize) -> String {
     s.join(" ")
 }
 
-fn csv_field(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 /// A clean CSV corpus of `n` articles with a carried `section` column.
 fn write_corpus(dir: &Path, n: usize) -> PathBuf {
-    let mut s = String::from("Doc_ID,Headline,Media_Name,publish_date,section,Body\n");
-    for i in 1..=n {
-        s.push_str(&format!(
-            "d{i},Title {i},Outlet {},2024-01-{:02},sec{},{}\n",
-            i % 3,
-            1 + i % 28,
-            i % 2,
-            csv_field(&article_text(i))
-        ));
-    }
-    let path = dir.join("corpus.csv");
-    std::fs::write(&path, s).expect("write corpus");
-    path
+    batch::write_corpus(
+        dir,
+        "Doc_ID,Headline,Media_Name,publish_date,section,Body",
+        1..=n,
+        |i| {
+            format!(
+                "d{i},Title {i},Outlet {},2024-01-{:02},sec{},{}",
+                i % 3,
+                1 + i % 28,
+                i % 2,
+                csv_field(&article_text(i))
+            )
+        },
+    )
 }
 
 #[test]
@@ -377,28 +350,6 @@ fn shards_partition_the_input() {
 }
 
 /// Waits until the checkpoint of the run in `out` reports at least `records` done.
-fn wait_for_checkpoint(out: &Path, records: u64, child: &mut Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let done = std::fs::read_to_string(out.join("checkpoint.json"))
-            .ok()
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .and_then(|v| v["records_done"].as_u64())
-            .unwrap_or(0);
-        if done >= records {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the run ended ({status}) before {records} records were checkpointed");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no checkpoint at {records} records"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn killed_runs_resume_to_byte_identical_output() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -423,7 +374,10 @@ fn killed_runs_resume_to_byte_identical_output() {
             "15",
             &["--threads", "2", "--checkpoint-every", "2"],
         );
-        wait_for_checkpoint(&out, kill_after, &mut child);
+        assert!(
+            wait_for_checkpoint(&out, kill_after, &mut child),
+            "the run ended before {kill_after} records were checkpointed"
+        );
         // Let the writer run past the checkpoint so the partial files hold unconfirmed rows.
         std::thread::sleep(Duration::from_millis(25));
         child.kill().expect("kill -9");
@@ -455,7 +409,10 @@ fn partials_without_checkpoint_restart_and_changed_settings_are_refused() {
     assert_eq!(run_batch(&input, &reference, &[]).status.code(), Some(0));
     let out = tmp.path().join("run");
     let mut child = spawn_slow(&input, &out, "20", &["--checkpoint-every", "1"]);
-    wait_for_checkpoint(&out, 3, &mut child);
+    assert!(
+        wait_for_checkpoint(&out, 3, &mut child),
+        "the run ended before 3 records were checkpointed"
+    );
     child.kill().expect("kill");
     let _ = child.wait();
     let changed = run_batch(&input, &out, &["--resume", "--threshold", "0.3"]);

@@ -7,7 +7,8 @@
 
 mod common;
 
-use common::{rhetor, stderr};
+use common::batch::{batch_args, spawn_slow, wait_for_checkpoint};
+use common::{batch, rhetor, stderr};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -15,21 +16,9 @@ use std::time::{Duration, Instant};
 
 const OUTPUTS: [&str; 3] = ["sentences.csv", "articles.csv", "errors.csv"];
 
-fn batch_args(input: &Path, out: &Path) -> Vec<String> {
-    vec![
-        "batch".into(),
-        input.display().to_string(),
-        "--out".into(),
-        out.display().to_string(),
-        "--model".into(),
-        "cues".into(),
-        "--quiet".into(),
-    ]
-}
-
+/// `rhetor batch` with the cue model, quiet, and `extra` arguments.
 fn run_batch(input: &Path, out: &Path, extra: &[&str]) -> Output {
-    rhetor()
-        .args(batch_args(input, out))
+    batch::batch_command(input, out, &["--quiet"])
         .args(extra)
         .output()
         .expect("run rhetor")
@@ -37,25 +26,22 @@ fn run_batch(input: &Path, out: &Path, extra: &[&str]) -> Output {
 
 /// A CSV corpus of `n` articles (plus one empty record, an error record).
 fn write_corpus(dir: &Path, n: usize) -> PathBuf {
-    let mut s = String::from("id,outlet,text\n");
-    for i in 0..n {
-        let mut body = Vec::new();
-        for k in 0..(2 + i % 5) {
-            body.push(match (i + k) % 4 {
+    batch::write_corpus(dir, "id,outlet,text", 0..n, |i| {
+        let body: Vec<String> = (0..(2 + i % 5))
+            .map(|k| match (i + k) % 4 {
                 0 => format!("The council approved budget item {i} on Monday."),
                 1 => "By the way, nobody asked the residents \u{1f600}.".to_string(),
                 2 => format!("Officials said about {k} thousand people were affected."),
                 _ => "Let's notice that the so-called report never arrived.".to_string(),
-            });
-        }
-        s.push_str(&format!("a{i},o{},\"{}\"\n", i % 3, body.join(" ")));
+            })
+            .collect();
+        let row = format!("a{i},o{},\"{}\"", i % 3, body.join(" "));
         if i == n / 2 {
-            s.push_str("empty,o1,\"\"\n");
+            format!("{row}\nempty,o1,\"\"")
+        } else {
+            row
         }
-    }
-    let path = dir.join("corpus.csv");
-    std::fs::write(&path, s).expect("write corpus");
-    path
+    })
 }
 
 /// An uninterrupted run of `input` in `dir/reference` (exit 3: one error record).
@@ -101,26 +87,6 @@ fn assert_not_presented_as_complete(out: &Path, what: &str) {
     }
 }
 
-/// Waits until the checkpoint in `out` reports `records` done, or the run ends.
-fn wait_for_checkpoint(out: &Path, records: u64, child: &mut std::process::Child) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let done = std::fs::read(out.join("checkpoint.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["records_done"].as_u64())
-            .unwrap_or(0);
-        if done >= records || matches!(child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no checkpoint at {records} records"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 #[test]
 fn kill_9_at_random_points_then_resume_is_byte_identical() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -137,14 +103,16 @@ fn kill_9_at_random_points_then_resume_is_byte_identical() {
         // a random delay so the partial files hold unconfirmed rows.
         let after_records = rng.gen_range(0..=41u64);
         let delay = Duration::from_millis(rng.gen_range(0..30));
-        let mut child = rhetor()
-            .args(batch_args(&input, &out))
-            .args(["--threads", &threads, "--checkpoint-every", &every])
-            .env("RHETOR_TEST_SLOW_MS", "4")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        wait_for_checkpoint(&out, after_records, &mut child);
+        let extra = [
+            "--quiet",
+            "--threads",
+            &threads,
+            "--checkpoint-every",
+            &every,
+        ];
+        let mut child = spawn_slow(&input, &out, "4", &extra);
+        // A run that ends first is compared as it is, below.
+        let _ = wait_for_checkpoint(&out, after_records, &mut child);
         std::thread::sleep(delay);
         let finished_first = child.try_wait().expect("try_wait").is_some();
         child.kill().expect("kill -9");
@@ -191,7 +159,7 @@ fn run_with_file_size_limit(input: &Path, out: &Path, blocks: u32) -> Output {
         ))
         .arg(env!("CARGO_BIN_EXE_rhetor"))
         .args(batch_args(input, out))
-        .args(["--checkpoint-every", "5"])
+        .args(["--quiet", "--checkpoint-every", "5"])
         .env_remove("RHETOR_TEST_SLOW_MS")
         .output()
         .expect("run sh")

@@ -19,8 +19,7 @@ const FAST: [&str; 4] = ["--bootstrap", "300", "--permutations", "999"];
 /// A small corpus: varied framing, a carried `section` column, some empty
 /// outlets (null in Parquet) and one record without text (an error row).
 fn write_corpus(dir: &Path, n: usize) -> PathBuf {
-    let mut s = String::from("id,outlet,date,title,section,text\n");
-    for i in 1..=n {
+    common::batch::write_corpus(dir, "id,outlet,date,title,section,text", 1..=n, |i| {
         let outlet = if i % 5 == 0 {
             String::new()
         } else {
@@ -31,14 +30,13 @@ fn write_corpus(dir: &Path, n: usize) -> PathBuf {
         } else {
             article_text(i)
         };
-        s.push_str(&format!(
-            "d{i},{outlet},2024-0{}-{:02},\"Title, {i}\",sec{},\"{text}\"\n",
+        format!(
+            "d{i},{outlet},2024-0{}-{:02},\"Title, {i}\",sec{},\"{text}\"",
             1 + i % 3,
             1 + i % 28,
             i % 2,
-        ));
-    }
-    common::write(dir, "corpus.csv", s.as_bytes())
+        )
+    })
 }
 
 fn article_text(i: usize) -> String {
@@ -56,14 +54,7 @@ fn article_text(i: usize) -> String {
 
 /// Runs `rhetor batch` with the cue model; exit 3 (an error row) is expected.
 fn batch(input: &Path, out: &Path, format: &str) {
-    let o = rhetor()
-        .arg("batch")
-        .arg(input)
-        .arg("--out")
-        .arg(out)
-        .args(["--model", "cues", "--threads", "2", "--format", format])
-        .output()
-        .expect("rhetor runs");
+    let o = common::batch::run_batch(input, out, &["--threads", "2", "--format", format]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
 }
 
@@ -392,16 +383,7 @@ fn an_interrupted_parquet_run_is_refused_by_resume_and_restarted_by_force() {
     let tmp = tempfile::tempdir().unwrap();
     let input = write_corpus(tmp.path(), 8);
     let out = tmp.path().join("run");
-    let mut child = rhetor()
-        .arg("batch")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .args(["--model", "cues", "--format", "parquet"])
-        .env("RHETOR_TEST_SLOW_MS", "2000")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = common::batch::spawn_slow(&input, &out, "2000", &["--format", "parquet"]);
     let started = std::time::Instant::now();
     while !out.join("checkpoint.json").exists() {
         assert!(started.elapsed().as_secs() < 60, "no checkpoint");
@@ -412,17 +394,7 @@ fn an_interrupted_parquet_run_is_refused_by_resume_and_restarted_by_force() {
     assert!(out.join("sentences.parquet.partial").exists());
     assert!(!out.join("summary.json").exists());
 
-    let again = |extra: &[&str]| {
-        rhetor()
-            .arg("batch")
-            .arg(&input)
-            .arg("--out")
-            .arg(&out)
-            .args(["--model", "cues"])
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let again = |extra: &[&str]| common::batch::run_batch(&input, &out, extra);
     let o = again(&["--format", "parquet", "--resume"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot be resumed"), "{}", stderr(&o));

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::offsets::{check_coverage, check_offsets, check_renormalise};
 use common::{rhetor, succeed};
 use proptest::prelude::*;
 use rhetor::text::{normalize, segment, segment_lines, Sentence};
@@ -272,62 +273,6 @@ fn splitter_table() {
         CASES.len(),
         failures.join("\n")
     );
-}
-
-/// Checks the offset guarantees of `sentences` against `original`.
-fn check_offsets(original: &str, sentences: &[Sentence]) -> Result<(), TestCaseError> {
-    let mut prev_end = 0;
-    for (i, s) in sentences.iter().enumerate() {
-        prop_assert_eq!(s.index, i);
-        let span = s.span;
-        prop_assert!(original.is_char_boundary(span.byte_start));
-        prop_assert!(original.is_char_boundary(span.byte_end));
-        prop_assert!(span.byte_start >= prev_end, "overlap at sentence {}", i);
-        prop_assert!(span.byte_start < span.byte_end);
-        prev_end = span.byte_end;
-        prop_assert_eq!(span.char_start, original[..span.byte_start].chars().count());
-        prop_assert_eq!(
-            span.char_end,
-            span.char_start + original[span.bytes()].chars().count()
-        );
-        // The whole sentence maps back onto its own span.
-        let whole = s.original_span(original, 0..s.text.len());
-        prop_assert_eq!(whole, span);
-    }
-    Ok(())
-}
-
-/// Every character that normalisation keeps visible lies inside a sentence.
-fn check_coverage(original: &str, sentences: &[Sentence]) -> Result<(), TestCaseError> {
-    let mut k = 0;
-    for (i, c) in original.char_indices() {
-        let visible = !c.is_whitespace()
-            && !normalize(&c.to_string()).text.trim().is_empty()
-            && c != '\u{00ad}';
-        if !visible {
-            continue;
-        }
-        while k < sentences.len() && sentences[k].span.byte_end <= i {
-            k += 1;
-        }
-        let covered = sentences
-            .get(k)
-            .is_some_and(|s| s.span.byte_start <= i && i < s.span.byte_end);
-        prop_assert!(covered, "char {:?} at byte {} not covered", c, i);
-    }
-    Ok(())
-}
-
-/// Normalising the original slice of a sentence gives the sentence text back
-/// (line breaks inside a sentence appear as spaces). Not guaranteed when a
-/// hyphen join depends on letters outside the slice; the generated text below
-/// has no such joins at slice edges because sentences end at punctuation.
-fn check_renormalise(original: &str, sentences: &[Sentence]) -> Result<(), TestCaseError> {
-    for s in sentences {
-        let again = normalize(&original[s.span.bytes()]).text.replace('\n', " ");
-        prop_assert_eq!(again.trim(), s.text.as_str());
-    }
-    Ok(())
 }
 
 fn news_piece() -> impl Strategy<Value = &'static str> {

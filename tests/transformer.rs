@@ -342,7 +342,7 @@ fn binary_engines_int8_and_float_give_the_same_rows() {
         );
         assert!((fa - fb).abs() < 0.02, "{fa} vs {fb}");
     }
-    let bad = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+    let bad = rhetor()
         .args(["score", "--engine", "fp8"])
         .arg(&article)
         .output()
@@ -359,7 +359,7 @@ fn missing_base_weights_give_a_clear_error_for_an_explicit_model() {
     let (dir, _base, model) = tiny(ContextMode::None);
     let article = dir.path().join("article.txt");
     std::fs::write(&article, "One sentence.\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+    let out = rhetor()
         .args(["score", "--model"])
         .arg(&model)
         .arg(&article)
@@ -377,7 +377,7 @@ fn default_model_falls_back_to_cues_with_a_warning_when_base_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let article = dir.path().join("article.txt");
     std::fs::write(&article, "Let's notice that the so-called reform failed.\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
+    let out = rhetor()
         .args(["score", "--format", "csv"])
         .arg(&article)
         .env("RHETOR_BASE_DIR", dir.path().join("nowhere"))
@@ -391,6 +391,25 @@ fn default_model_falls_back_to_cues_with_a_warning_when_base_is_missing() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cue model"), "{stderr}");
+}
+
+/// `rhetor train OPTIONS` on the synthetic data in `dir/train` and
+/// `dir/dev` over the base weights `base`, into `out`, caching in `dir/cache`.
+fn train_command(dir: &Path, base: &Path, out: &Path, options: &[&str]) -> Command {
+    let mut cmd = rhetor();
+    cmd.arg("train")
+        .args(options)
+        .arg("--train")
+        .arg(dir.join("train"))
+        .arg("--dev")
+        .arg(dir.join("dev"))
+        .arg("--out")
+        .arg(out)
+        .arg("--base")
+        .arg(base)
+        .arg("--cache")
+        .arg(dir.join("cache"));
+    cmd
 }
 
 fn train_tiny(extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf) {
@@ -427,21 +446,11 @@ fn train_tiny_into(dir: &tempfile::TempDir, base: &Path, out_dir: &Path, extra: 
         }
         d
     };
-    let train = mk("train", 6);
-    let dev = mk("dev", 3);
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args(["train", "--quiet", "--epochs", "3", "--hidden", "4"])
-        .args(extra)
-        .arg("--train")
-        .arg(&train)
-        .arg("--dev")
-        .arg(&dev)
-        .arg("--out")
-        .arg(out_dir)
-        .arg("--base")
-        .arg(base)
-        .arg("--cache")
-        .arg(dir.path().join("cache"))
+    // `train_command` reads them from `dir/train` and `dir/dev`.
+    mk("train", 6);
+    mk("dev", 3);
+    let options = [&["--quiet", "--epochs", "3", "--hidden", "4"], extra].concat();
+    let out = train_command(dir.path(), base, out_dir, &options)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -627,21 +636,12 @@ fn a_stopped_run_resumed_gives_the_same_model_as_an_uninterrupted_one() {
         &other,
         &[&args[..], &["--stop-after-epochs", "1"]].concat(),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_rhetor"))
-        .args([
-            "train", "--quiet", "--resume", "--epochs", "3", "--hidden", "8",
-        ])
-        .args(args)
-        .arg("--train")
-        .arg(dir.path().join("train"))
-        .arg("--dev")
-        .arg(dir.path().join("dev"))
-        .arg("--out")
-        .arg(&other)
-        .arg("--base")
-        .arg(&base)
-        .arg("--cache")
-        .arg(dir.path().join("cache"))
+    let options = [
+        &["--quiet", "--resume", "--epochs", "3", "--hidden", "8"],
+        &args[..],
+    ]
+    .concat();
+    let out = train_command(dir.path(), &base, &other, &options)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rhetor::eval::labels::{read_ptc_dir, read_rhetor_csv, GoldOptions};
+use rhetor::io::labels::{read_ptc_dir, read_rhetor_csv, GoldOptions};
 
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.split(|&b| b == 0x1E);

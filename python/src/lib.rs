@@ -3,8 +3,9 @@
 //! It loads a model once through the library façade ([`rhetor::Rhetor`]) and
 //! scores lists of articles with the GIL released, returning the columns of
 //! `rhetor score --format csv`: the fields are built by the same functions as
-//! the command line's ([`csv_header`], [`csv_fields`]) and converted to
-//! Python values (integers, booleans, floats parsed from the printed text), so
+//! the command line's ([`sentence_columns`], [`csv_fields`]) and converted to
+//! Python values by the column types of that schema (integers, booleans,
+//! floats parsed from the printed text), so
 //! a DataFrame equals the CLI's CSV read back with pandas. The Python-facing
 //! API (`rhetor.score`, `rhetor.Scorer`, …) lives in `rhetor/__init__.py`.
 
@@ -15,7 +16,8 @@ use pyo3::types::{PyByteArray, PyBytes, PyList, PyString};
 use rayon::prelude::*;
 use rhetor::error::Location;
 use rhetor::io::article::{check_line_lengths, decode_text, DEFAULT_MAX_LINE_BYTES};
-use rhetor::io::output::{csv_fields, csv_header, OutputOptions, SentenceRow};
+use rhetor::io::columns::ColumnType;
+use rhetor::io::output::{csv_fields, sentence_columns, OutputOptions, SentenceRow};
 use rhetor::text::{segment, segment_lines};
 use rhetor::{Article, Engine, LoadOptions, ModelSpec, Rhetor};
 
@@ -27,7 +29,7 @@ create_exception!(
 );
 
 /// The largest accepted article, in bytes: the default of `rhetor score --max-bytes`.
-const MAX_ARTICLE_BYTES: usize = 256 * 1024 * 1024;
+const MAX_ARTICLE_BYTES: usize = rhetor::io::article::DEFAULT_MAX_BYTES as usize;
 
 /// One article as handed over by Python.
 enum Input {
@@ -53,13 +55,14 @@ enum Kind {
     Float,
 }
 
-/// The kind of each column of [`csv_header`], by name.
-fn kind(column: &str) -> Kind {
+/// How a column of the library's schema ([`sentence_columns`]) reaches
+/// Python: the CSV text of a list column (`flagged`) stays a string.
+fn kind(column: ColumnType) -> Kind {
     match column {
-        "article_id" | "text" | "flagged" | "cues" | "spans" => Kind::Str,
-        "sentence_index" | "paragraph" | "start" | "end" | "byte_start" | "byte_end" => Kind::Int,
-        "attributed" => Kind::Bool,
-        _ => Kind::Float,
+        ColumnType::Utf8 | ColumnType::Utf8List => Kind::Str,
+        ColumnType::Int64 => Kind::Int,
+        ColumnType::Boolean => Kind::Bool,
+        ColumnType::Float32 => Kind::Float,
     }
 }
 
@@ -138,6 +141,8 @@ struct NativeScorer {
     rhetor: Rhetor,
     pool: Option<rayon::ThreadPool>,
     header: Vec<String>,
+    /// How each column's values become Python values, from the schema.
+    kinds: Vec<Kind>,
     options: OutputOptions,
 }
 
@@ -366,8 +371,10 @@ impl NativeScorer {
             })
             .map_err(|e| rhetor_error(&e))?;
         let options = OutputOptions::new(None, rhetor.thresholds(), None);
+        let schema = sentence_columns(&options);
         Ok(NativeScorer {
-            header: csv_header(&options),
+            header: schema.iter().map(|c| c.name.clone()).collect(),
+            kinds: schema.iter().map(|c| kind(c.kind)).collect(),
             rhetor,
             pool,
             options,
@@ -430,8 +437,7 @@ impl NativeScorer {
                     })
                     .collect()
             });
-            let mut columns: Vec<Column> =
-                self.header.iter().map(|c| Column::new(kind(c))).collect();
+            let mut columns: Vec<Column> = self.kinds.iter().map(|k| Column::new(*k)).collect();
             let mut positions = Vec::new();
             let mut skipped = Vec::new();
             for (position, result) in results.into_iter().enumerate() {

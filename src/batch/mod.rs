@@ -34,7 +34,10 @@ pub use files::{
     output_files, ARTICLES_FILE, ARTICLES_PARQUET, CHECKPOINT_FILE, ERRORS_FILE, ERRORS_PARQUET,
     PARTIAL_SUFFIX, SENTENCES_FILE, SENTENCES_PARQUET, SUMMARY_FILE,
 };
-pub use summary::{BatchSettings, Checkpoint, ColumnSettings, Counts};
+pub use summary::{
+    read_summary, BatchSettings, Checkpoint, ColumnSettings, Counts, DeviceThresholds, Summary,
+    SummaryInput, SummaryOutputs, SummaryThresholds, SummaryTimings,
+};
 
 use crate::error::{Error, Result};
 use crate::io::corpus::{ColumnSpec, CorpusFormat, CorpusOptions, CorpusReader, RecordError};
@@ -190,7 +193,7 @@ pub struct BatchReport {
     /// Final counts.
     pub counts: Counts,
     /// The summary written to `summary.json` (`None` when the run stopped early).
-    pub summary: Option<serde_json::Value>,
+    pub summary: Option<Summary>,
     /// With `--strict`: the record that stopped the run.
     pub stopped_at: Option<RecordError>,
     /// Records done before this session (0 for a fresh run).
@@ -282,8 +285,7 @@ pub fn run_batch(
         WriterEnd::Eof => {
             state.finish_files()?;
             let mut ck = state.snapshot();
-            let summary =
-                summary::summary_json(&settings, options, &reader, input_size, &output, &ck);
+            let summary = Summary::new(&settings, options, &reader, input_size, &output, &ck);
             ck.complete = true;
             ck.summary = Some(summary);
             summary::write_checkpoint(dir, &ck)?;
@@ -300,7 +302,12 @@ pub fn run_batch(
 fn finish_complete(dir: &Path, ck: Checkpoint) -> Result<BatchReport> {
     files::promote_partials(dir)?;
     spans::write_spans_table(dir)?;
-    let summary = ck.summary.unwrap_or_else(|| serde_json::json!({}));
+    let summary = ck.summary.ok_or_else(|| {
+        Error::Config(format!(
+            "{}: the checkpoint says the run is complete but holds no summary; pass --force to start over",
+            dir.display()
+        ))
+    })?;
     summary::write_json(dir, SUMMARY_FILE, &summary)?;
     files::remove_checkpoint(dir)?;
     Ok(BatchReport {

@@ -71,7 +71,7 @@ pub struct Args {
     #[arg(long)]
     all: bool,
     /// Largest accepted input file, in bytes (0 = no limit).
-    #[arg(long, default_value_t = 256 * 1024 * 1024, value_name = "BYTES")]
+    #[arg(long, default_value_t = rhetor::io::article::DEFAULT_MAX_BYTES, value_name = "BYTES")]
     max_bytes: u64,
     /// Longest accepted line, in bytes (0 = no limit); longer lines mean the file is not article text.
     #[arg(long, default_value_t = rhetor::io::article::DEFAULT_MAX_LINE_BYTES, value_name = "BYTES")]

@@ -194,7 +194,7 @@ pub fn run(args: Args) -> Result<i32> {
         cache_dir: args.cache,
         progress: !args.quiet,
     };
-    let report = match Trainer::new(&base, &args.train, &args.dev, opts)?.run(&args.out)? {
+    let mut report = match Trainer::new(&base, &args.train, &args.dev, opts)?.run(&args.out)? {
         TrainOutcome::Finished(report) => report,
         TrainOutcome::Stopped { epoch, checkpoint } => {
             eprintln!(
@@ -204,6 +204,9 @@ pub fn run(args: Args) -> Result<i32> {
             return Ok(0);
         }
     };
+    // The span decoding is chosen by evaluating the written model on dev.
+    report.dev_spans =
+        rhetor::eval::tune::choose_span_decoding(&args.out, &base, &args.dev, SPAN_RESAMPLES)?;
     eprintln!(
         "dev framing F1 {:.3} (95% CI {:.3}–{:.3}; P {:.3} R {:.3}; F1 at 0.5: {:.3}), best epoch {}, {:.0}s",
         report.dev_f1,
@@ -231,6 +234,9 @@ pub fn run(args: Args) -> Result<i32> {
     eprintln!("model written to {}", args.out.display());
     Ok(0)
 }
+
+/// Resamples of the intervals of the dev span figures (as for the other dev figures).
+const SPAN_RESAMPLES: usize = 1000;
 
 /// The kinds of model `rhetor train` builds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -93,11 +93,8 @@ pub fn batch_framing_threshold(input: &Path) -> Option<f32> {
     } else {
         input.parent()?
     };
-    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json.pointer("/thresholds/framing")?
-        .as_f64()
-        .map(|t| t as f32)
+    let summary = crate::batch::read_summary(dir).ok()?;
+    Some(summary.thresholds.framing as f32)
 }
 
 /// The table to read for `path`: `path` itself, or for a `rhetor batch`
@@ -320,18 +317,8 @@ fn read_sentences(
     })
 }
 
-/// Parses the `flagged` column (`;`-separated device ids, possibly empty);
-/// each device counts once even if repeated.
-pub fn parse_flagged(value: &str) -> std::result::Result<Vec<Device>, String> {
-    let mut devices = Vec::new();
-    for id in value.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        let d: Device = id.parse()?;
-        if !devices.contains(&d) {
-            devices.push(d);
-        }
-    }
-    Ok(devices)
-}
+/// The `flagged` column's parser lives beside its writer, in `io::output`.
+pub use crate::io::output::parse_flagged;
 
 #[cfg(test)]
 mod tests {
@@ -426,11 +413,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = write(dir.path(), "sentences.csv", "");
         assert_eq!(batch_framing_threshold(&input), None);
-        write(
-            dir.path(),
-            "summary.json",
-            r#"{"model":"cues","thresholds":{"framing":0.14,"devices":{}}}"#,
-        );
+        let summary = include_str!("../../tests/data/summary.json")
+            .replace("\"framing\": 0.45904889702796936", "\"framing\": 0.14");
+        write(dir.path(), "summary.json", &summary);
         assert_eq!(batch_framing_threshold(&input), Some(0.14));
     }
 

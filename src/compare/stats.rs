@@ -8,7 +8,8 @@
 //! seed and the draw's index, so results are identical across runs and thread
 //! counts.
 
-use crate::stats::{quantile, Interval};
+use crate::stats::bootstrap::{column, percentile_interval, resample_articles, Draws, SplitMix64};
+use crate::stats::Interval;
 use rayon::prelude::*;
 
 /// The z value of a two-sided 95 % interval.
@@ -161,37 +162,25 @@ pub fn bootstrap_ratio_intervals(
     if n == 0 || resamples == 0 {
         return vec![None; data.cols];
     }
-    let draws: Vec<Vec<f64>> = (0..resamples)
-        .into_par_iter()
-        .map(|b| {
-            let mut rng = SplitMix64::new(seed, b as u64);
-            let mut weights = vec![0u32; n];
-            for _ in 0..n {
-                weights[rng.below(n)] += 1;
-            }
-            let weighted = weights.iter().enumerate().filter(|(_, w)| **w > 0);
-            let (sums, denom) = data.weighted_sums(weighted.map(|(i, w)| (i, u64::from(*w))));
-            sums.into_iter()
-                .map(|s| ratio(s, denom).unwrap_or(f64::NAN))
-                .collect()
-        })
-        .collect();
+    let rows = resample_articles(n, resamples, Draws::Streams(seed), |picks| {
+        let mut weights = vec![0u32; n];
+        for &p in picks {
+            weights[p] += 1;
+        }
+        let weighted = weights.iter().enumerate().filter(|(_, w)| **w > 0);
+        let (sums, denom) = data.weighted_sums(weighted.map(|(i, w)| (i, u64::from(*w))));
+        sums.into_iter()
+            .map(|s| ratio(s, denom).unwrap_or(f64::NAN))
+            .collect()
+    });
     let alpha = (1.0 - level) / 2.0;
     (0..data.cols)
         .map(|j| {
-            let mut column: Vec<f64> = draws
-                .iter()
-                .map(|d| d[j])
+            let finite: Vec<f64> = column(&rows, j)
+                .into_iter()
                 .filter(|x| x.is_finite())
                 .collect();
-            if column.is_empty() {
-                return None;
-            }
-            column.sort_by(f64::total_cmp);
-            Some(Interval {
-                low: quantile(&column, alpha),
-                high: quantile(&column, 1.0 - alpha),
-            })
+            (!finite.is_empty()).then(|| percentile_interval(finite, alpha, 1.0 - alpha))
         })
         .collect()
 }
@@ -402,41 +391,6 @@ pub fn holm(p_values: &[f64]) -> Vec<f64> {
 /// Cohen's h between two proportions: `2·asin(√p1) − 2·asin(√p2)`.
 pub fn cohens_h(p1: f64, p2: f64) -> f64 {
     2.0 * p1.clamp(0.0, 1.0).sqrt().asin() - 2.0 * p2.clamp(0.0, 1.0).sqrt().asin()
-}
-
-/// A small, fast generator (SplitMix64) for draw `stream` of a computation
-/// seeded with `seed`: independent streams per draw keep results identical
-/// whatever the number of threads.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn new(seed: u64, stream: u64) -> Self {
-        SplitMix64(splitmix64(seed ^ splitmix64(stream)))
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let z = splitmix64(self.0);
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Uniform in `0..n` (Lemire's multiply-shift; bias below 2⁻³² for the sizes used here).
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-}
-
-/// The SplitMix64 mixing function.
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Inter-annotator agreement between two labelling passes of the same
 //! sentences (two rhetor gold CSVs): Cohen's κ per device and for "any device".
 
-use super::labels::{read_label_csv, GoldOptions, GoldSet};
-use super::metrics::cohen_kappa;
 use crate::error::{Error, Location, Result};
+use crate::io::labels::{read_label_csv, GoldOptions, GoldSet};
+use crate::stats::metrics::cohen_kappa;
 use crate::taxonomy::Device;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -1,10 +1,10 @@
 //! The evaluation report: `metrics.json`, `report.md`, `predictions.csv`, and
 //! the short terminal summary.
 
-use super::labels::{GoldSet, SkippedLine};
 use super::run::{Averaged, ErrorAnalysis, Evaluation, LabelMetrics, ModelRun};
 use super::tune::TunedThreshold;
 use crate::error::{Error, Result};
+use crate::io::labels::{GoldSet, SkippedLine};
 use crate::io::output::csv_error;
 use crate::taxonomy::Device;
 use serde::Serialize;
@@ -566,9 +566,7 @@ pub fn write_report_dir(
     devices: &[Device],
 ) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let json = serde_json::to_string_pretty(report).map_err(|e| Error::Output(e.to_string()))?;
-    let p = dir.join("metrics.json");
-    std::fs::write(&p, json + "\n").map_err(|e| Error::io(&p, e))?;
+    crate::json::write_pretty(&dir.join("metrics.json"), report)?;
     let p = dir.join("report.md");
     std::fs::write(&p, markdown(report)).map_err(|e| Error::io(&p, e))?;
     let p = dir.join("predictions.csv");

@@ -21,9 +21,9 @@
 //!
 //! Bootstrap intervals resample articles, like the sentence metrics.
 
-use super::bootstrap::{bootstrap_sums, Summable, DEFAULT_SEED};
-use super::labels::{GoldArticle, GoldSet, GoldSpan};
+use crate::io::labels::{GoldArticle, GoldSet, GoldSpan};
 use crate::model::{SentenceScores, SpanPrediction};
+use crate::stats::bootstrap::{bootstrap_sums, Summable, DEFAULT_SEED};
 use crate::stats::Interval;
 use crate::taxonomy::{Device, DeviceMap};
 use serde::Serialize;
@@ -461,7 +461,7 @@ fn per_technique(articles: &[ArticleSpans]) -> BTreeMap<String, TechniqueSpanMet
 #[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
-    use crate::eval::labels::{read_gold, GoldOptions};
+    use crate::io::labels::{read_gold, GoldOptions};
     use crate::model::{Cue, TokenProbs};
 
     fn close(a: f64, b: f64) -> bool {

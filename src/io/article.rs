@@ -5,8 +5,10 @@ use crate::score::Article;
 use std::io::Read;
 use std::path::Path;
 
-/// Options for reading article files.
-#[derive(Debug, Clone, Copy, Default)]
+/// Options for reading article files. [`ReadOptions::default`] gives the
+/// command line's safe limits ([`DEFAULT_MAX_BYTES`],
+/// [`DEFAULT_MAX_LINE_BYTES`]), strict UTF-8.
+#[derive(Debug, Clone, Copy)]
 pub struct ReadOptions {
     /// Replace invalid UTF-8 with U+FFFD instead of failing.
     pub lossy: bool,
@@ -20,6 +22,19 @@ pub struct ReadOptions {
 
 /// Default for [`ReadOptions::max_line_bytes`]: 1 MiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Default for [`ReadOptions::max_bytes`]: 256 MiB.
+pub const DEFAULT_MAX_BYTES: u64 = 256 * 1024 * 1024;
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            lossy: false,
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+        }
+    }
+}
 
 /// Reads an article from `path` (`-` = standard input). The article id is the
 /// file name without its extension (`stdin` for standard input).
@@ -122,6 +137,14 @@ pub fn check_line_lengths(text: &str, source: &str, max: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_options_are_the_command_lines_safe_limits() {
+        let o = ReadOptions::default();
+        assert!(!o.lossy);
+        assert_eq!(o.max_bytes, 256 * 1024 * 1024);
+        assert_eq!(o.max_line_bytes, 1 << 20);
+    }
 
     #[test]
     fn binary_empty_and_bad_utf8_are_rejected_with_the_source_named() {

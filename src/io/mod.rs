@@ -1,9 +1,12 @@
-//! Input and output: reading article files, corpora, and tables (CSV or
-//! Parquet), and writing per-sentence rows as CSV, JSONL, JSON or Parquet.
+//! Input and output: every file format rhetor reads or writes. Reading
+//! article files, corpora, tables (CSV or Parquet) and labelled sets
+//! ([`labels`]: rhetor CSV, PTC folders, CheckThat! TSV), and writing
+//! per-sentence rows as CSV, JSONL, JSON or Parquet.
 
 pub mod article;
 pub mod columns;
 pub mod corpus;
+pub mod labels;
 pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;

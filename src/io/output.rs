@@ -54,6 +54,21 @@ impl OutputOptions {
     }
 }
 
+/// Parses a `flagged` cell as [`SentenceRow::flagged`] writes it (and the
+/// `devices` column of a labelled CSV): `;`-separated device ids, possibly
+/// empty; each device counts once even if repeated. The error names the
+/// unknown id and lists the known ones.
+pub fn parse_flagged(value: &str) -> std::result::Result<Vec<Device>, String> {
+    let mut devices = Vec::new();
+    for id in value.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let d: Device = id.parse()?;
+        if !devices.contains(&d) {
+            devices.push(d);
+        }
+    }
+    Ok(devices)
+}
+
 /// A cue as written in CSV/JSONL output.
 #[derive(Debug, Clone, Serialize)]
 pub struct CueRow<'a> {
@@ -315,8 +330,8 @@ pub fn write_json<W: Write>(
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut out, &doc).map_err(json_error)?;
-    out.write_all(b"\n").map_err(Error::output)?;
+    out.write_all(&crate::json::pretty_text(&doc)?.into_bytes())
+        .map_err(Error::output)?;
     out.flush().map_err(Error::output)
 }
 

@@ -8,6 +8,7 @@
 
 pub mod baseline;
 pub mod bert;
+pub mod coherent;
 pub mod cues;
 pub mod head;
 pub mod int8;
@@ -15,6 +16,7 @@ pub mod kernels;
 pub mod load;
 pub mod setup;
 pub mod span_head;
+mod tensor_file;
 pub mod thresholds;
 #[doc(hidden)]
 pub mod tiny;
@@ -218,8 +220,7 @@ pub fn write_config_key<T: Serialize>(dir: &Path, key: &str, value: &T) -> Resul
         .ok_or_else(|| Error::model(&path, "config.json is not a JSON object"))?;
     let value = serde_json::to_value(value).map_err(|e| Error::Output(e.to_string()))?;
     obj.insert(key.into(), value);
-    let text = serde_json::to_string_pretty(&config).map_err(|e| Error::Output(e.to_string()))?;
-    std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))
+    crate::json::write_pretty(&path, &config)
 }
 
 /// The logistic function.

@@ -218,7 +218,8 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
         thresholds: Thresholds::default(),
         training: serde_json::Value::Null,
     };
-    let json = serde_json::to_string_pretty(&config)
-        .map_err(|e| Error::Config(format!("cannot serialise config: {e}")))?;
-    write(&dir.join("config.json"), &json)
+    write(
+        &dir.join("config.json"),
+        &crate::json::pretty_text(&config)?,
+    )
 }

@@ -2,8 +2,8 @@
 //! [`ScoredArticle`]s (`rhetor score --format html`) or from the rows of a
 //! batch `sentences.csv` (`rhetor report`).
 
-use crate::compare::input::parse_flagged;
 use crate::error::{Error, Location, Result};
+use crate::io::output::parse_flagged;
 use crate::io::output::OutputOptions;
 use crate::io::table::TableReader;
 use crate::score::ScoredArticle;

@@ -14,7 +14,7 @@
 //! classifier finds asides the patterns miss; dev figures against the silver
 //! labels of natural dev sentences say how far it generalises.
 
-use crate::eval::labels::{GoldArticle, GoldSentence, GoldSet};
+use crate::io::labels::{GoldArticle, GoldSentence, GoldSet};
 use crate::taxonomy::Device;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -172,7 +172,7 @@ fn rewritten_set(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::labels::GoldFormat;
+    use crate::io::labels::GoldFormat;
     use crate::model::cues::CueModel;
     use crate::model::Scorer;
 

@@ -5,8 +5,7 @@
 //! [`best_f1_threshold`].
 
 use crate::error::{Error, Result};
-use crate::eval::labels::{read_gold, GoldOptions, GoldSentence};
-use crate::eval::metrics::best_f1_threshold;
+use crate::io::labels::{read_gold, GoldOptions, GoldSentence};
 use crate::model::baseline::{
     baseline_devices, raw_features, tfidf, BaselineConfig, BaselineModel, RawFeatures, Sparse,
     BUCKETS, BUCKETS_LOG2,
@@ -14,6 +13,7 @@ use crate::model::baseline::{
 use crate::model::sigmoid;
 use crate::model::thresholds::write_config_thresholds;
 use crate::model::Thresholds;
+use crate::stats::metrics::best_f1_threshold;
 use crate::taxonomy::Device;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -295,8 +295,7 @@ fn save(model: &BaselineModel, dir: &Path, cfg: &BaselineConfig) -> Result<()> {
     candle_core::safetensors::save(&map, &wpath)
         .map_err(|e| Error::model(&wpath, e.to_string()))?;
     let cfg_path = dir.join("config.json");
-    let text = serde_json::to_string_pretty(cfg).map_err(|e| Error::Output(e.to_string()))?;
-    std::fs::write(&cfg_path, text + "\n").map_err(|e| Error::io(&cfg_path, e))?;
+    crate::json::write_pretty(&cfg_path, cfg)?;
     write_config_thresholds(dir, &model.thresholds)
 }
 

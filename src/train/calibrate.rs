@@ -1,7 +1,7 @@
 //! Calibration of `framing` after training: Platt scaling of its logit
 //! fitted on dev (so that a framing probability of 0.7 means about 70 % of
 //! such sentences carry a technique). The thresholds of the coherent
-//! decision are [`crate::eval::tune::tune_coherent`]'s.
+//! decision are [`crate::model::coherent::tune_coherent`]'s.
 
 use crate::model::transformer::Platt;
 

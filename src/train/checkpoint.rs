@@ -49,11 +49,9 @@ pub(super) fn save(dir: &Path, meta: &Meta, tensors: &HashMap<String, Tensor>) -
     candle_core::safetensors::save(tensors, &st_tmp)
         .map_err(|e| Error::model(&st_tmp, format!("cannot write checkpoint: {e}")))?;
     std::fs::rename(&st_tmp, &st).map_err(|e| Error::io(&st, e))?;
-    let json = serde_json::to_string_pretty(meta)
-        .map_err(|e| Error::Config(format!("cannot serialise checkpoint: {e}")))?;
     let js = dir.join("state.json");
     let js_tmp = dir.join("state.json.tmp");
-    std::fs::write(&js_tmp, json + "\n").map_err(|e| Error::io(&js_tmp, e))?;
+    crate::json::write_pretty(&js_tmp, meta)?;
     std::fs::rename(&js_tmp, &js).map_err(|e| Error::io(&js, e))
 }
 

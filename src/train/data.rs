@@ -1,8 +1,8 @@
-//! Training data: a labelled set read by [`crate::eval::labels`] turned into
+//! Training data: a labelled set read by [`crate::io::labels`] turned into
 //! model inputs — the deduplicated texts to embed and, per sentence, the text
 //! indices of the sentence and its context parts, with one target per output.
 
-use crate::eval::labels::{
+use crate::io::labels::{
     GoldArticle, GoldFormat, GoldSentence, GoldSet, GoldSpan, SentenceOffsets, AUTHOR_VOICE,
 };
 use crate::model::cues::CueModel;
@@ -360,7 +360,7 @@ mod test_assets;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::labels::{read_gold, GoldOptions};
+    use crate::io::labels::{read_gold, GoldOptions};
 
     fn ptc_folder() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -465,7 +465,7 @@ mod tests {
     }
 
     /// The shipped model's config records the hashes of its PTC train and dev
-    /// data; reading them through `eval::labels` must reproduce both.
+    /// data; reading them through `io::labels` must reproduce both.
     #[test]
     fn data_hash_reproduces_the_shipped_models_record() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -1,11 +1,11 @@
 //! Training: the transformer classifier ([`Trainer`], `rhetor train`) and the
 //! TF-IDF baseline ([`baseline`], `rhetor train --kind baseline`).
 //!
-//! Data: a labelled set as [`crate::eval::labels::read_gold`] reads it — for
+//! Data: a labelled set as [`crate::io::labels::read_gold`] reads it — for
 //! the Propaganda Techniques Corpus (`articleNNN.txt` + `.task-flc-tc.labels`)
 //! one unit per non-blank line (the NLP4IF-2019 sentence-level unit), positive
 //! for a technique when a span of that technique overlaps it. Both trainers
-//! pick thresholds with [`crate::eval::metrics::best_f1_threshold`] on dev.
+//! pick thresholds with [`crate::stats::metrics::best_f1_threshold`] on dev.
 //!
 //! Transformer procedure: every sentence (and, for context models, its
 //! neighbours / title) is embedded once by the frozen encoder — mean-pooled
@@ -22,10 +22,13 @@ pub mod baseline;
 mod calibrate;
 mod checkpoint;
 mod data;
+mod embed_cache;
 mod fine_tune;
 mod optim;
+mod thresholds;
 mod transformer;
 mod voice;
+mod write;
 
 pub use data::{data_hash, N_OUTPUTS};
 pub use transformer::Trainer;
@@ -75,7 +78,7 @@ pub struct TrainOptions {
     pub aside_augment: usize,
     /// Make `framing` coherent with the device flags (raise the PTC techniques'
     /// thresholds until their flags agree with framing:
-    /// [`crate::eval::tune::tune_coherent`]; docs/model.md).
+    /// [`crate::model::coherent::tune_coherent`]; docs/model.md).
     pub coherent_framing: bool,
     /// Factor on the author-voice probabilities of attributed sentences
     /// (quotes, reported speech), written into the model's config.

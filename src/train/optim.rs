@@ -5,7 +5,7 @@
 use super::data::{Split, N_OUTPUTS};
 use super::{LrSchedule, TrainOptions};
 use crate::error::{Error, Result};
-use crate::eval::labels::AUTHOR_VOICE;
+use crate::io::labels::AUTHOR_VOICE;
 use crate::model::head::{Head, HeadConfig};
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Device as CDevice, Tensor, Var, D};

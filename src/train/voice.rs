@@ -4,7 +4,7 @@
 //! base rate (importance weights: SUBJ × b/π, OBJ × (1−b)/(1−π), π = dev's
 //! own SUBJ share). With `base_rate = None` the counts are taken as they are.
 
-use crate::eval::metrics::{at_base_rate, best_threshold_by, Counts};
+use crate::stats::metrics::{at_base_rate, best_threshold_by, Counts};
 
 /// Macro-F1 (mean of the positive and the negative class's F1) of `c`, with
 /// the classes reweighted to `base_rate` when given ([`at_base_rate`]).

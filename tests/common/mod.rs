@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod assets;
+pub mod batch;
+pub mod offsets;
 
 // Each test binary uses a part of these.
 #[allow(unused_imports)]

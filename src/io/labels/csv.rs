@@ -50,19 +50,9 @@ fn csv_columns(
     })
 }
 
-/// Parses a `;`-separated device list (empty = none).
-pub fn parse_devices_field(raw: &str) -> std::result::Result<Vec<Device>, String> {
-    let mut out = Vec::new();
-    for id in raw.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        let d = Device::from_id(id).ok_or_else(|| {
-            format!("unknown device `{id}` (device ids are listed in docs/codebook.md)")
-        })?;
-        if !out.contains(&d) {
-            out.push(d);
-        }
-    }
-    Ok(out)
-}
+/// Parses a `;`-separated device list (empty = none): the `flagged` cell
+/// format of rhetor's outputs, with the same parser.
+pub use crate::io::output::parse_flagged as parse_devices_field;
 
 /// One parsed CSV row.
 struct CsvRow {

@@ -1,5 +1,10 @@
-//! Small statistics shared by `eval` and `compare`: a closed [`Interval`] and
-//! the linearly interpolated [`quantile`] of sorted values.
+//! Statistics shared by `eval`, `compare` and `train`: a closed
+//! [`Interval`], the linearly interpolated [`quantile`] of sorted values, the
+//! one article [`bootstrap`], and the [`metrics`] of binary decisions
+//! (P/R/F1, PR-AUC, best thresholds, base rates, Cohen's κ).
+
+pub mod bootstrap;
+pub mod metrics;
 
 use serde::Serialize;
 

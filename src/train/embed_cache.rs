@@ -1,0 +1,50 @@
+//! The embedding cache: sentence embeddings of the frozen encoder, kept in
+//! `.cache/rhetor/` keyed by the base weights, the options and the texts.
+
+use super::transformer::{progress_bar, Trainer};
+use crate::error::{Error, Result};
+use crate::model::bert::Encoder;
+use sha2::{Digest, Sha256};
+
+impl Trainer {
+    /// Sentence embeddings of all texts, from the cache when possible.
+    pub(super) fn cached_embeddings(&self) -> Result<Vec<Vec<f32>>> {
+        let mut h = Sha256::new();
+        h.update(self.base_sha.as_bytes());
+        h.update(self.opts.max_len.to_le_bytes());
+        for t in &self.texts {
+            h.update(t.as_bytes());
+            h.update([0u8]);
+        }
+        let key = format!("{:x}", h.finalize());
+        let cache_dir = &self.opts.cache_dir;
+        let path = cache_dir.join(format!("emb-{}.f32", &key[..16]));
+        let dim = self.encoder.dim();
+        if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.len() == self.texts.len() * dim * 4 {
+                let flat: Vec<f32> = bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect();
+                return Ok(flat.chunks(dim).map(|c| c.to_vec()).collect());
+            }
+        }
+        let emb = self.embed_with_progress()?;
+        std::fs::create_dir_all(cache_dir).map_err(|e| Error::io(cache_dir, e))?;
+        let bytes: Vec<u8> = emb.iter().flatten().flat_map(|v| v.to_le_bytes()).collect();
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        Ok(emb)
+    }
+
+    pub(super) fn embed_with_progress(&self) -> Result<Vec<Vec<f32>>> {
+        let pb = progress_bar(self.texts.len(), "embedding", self.opts.progress);
+        let mut out = Vec::with_capacity(self.texts.len());
+        for chunk in self.texts.chunks(512) {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            out.extend(self.encoder.embed_texts(&refs)?);
+            pb.inc(chunk.len() as u64);
+        }
+        pb.finish_and_clear();
+        Ok(out)
+    }
+}
