@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod sample;
 pub mod table;
 
 pub use article::{read_article, ReadOptions};
