@@ -256,6 +256,36 @@ fn compare_with_gold_adds_corrected_rates_beside_the_naive_ones() {
     assert!(md.contains("## Corrected by the labelled sample"));
     assert!(md.contains("Cite the prediction-powered rate"));
     assert!(md.contains("| Daily Planet |"));
+
+    // The HTML report shows the same corrected rates.
+    let html = dir.path().join("report.html");
+    ok(&[
+        "report",
+        "--batch",
+        batch.dir.to_str().unwrap(),
+        "--gold",
+        labels.to_str().unwrap(),
+        "--bootstrap",
+        "300",
+        "--permutations",
+        "199",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("id=\"corrected\""));
+    assert!(page.contains("Cite the prediction-powered rate"));
+    let planet = rows
+        .iter()
+        .find(|r| r[g] == "Daily Planet" && r[d] == "framing")
+        .unwrap();
+    let shown = format!(
+        "{:.2} [{:.2}, {:.2}]",
+        planet[ppi].parse::<f64>().unwrap(),
+        planet[lo].parse::<f64>().unwrap(),
+        planet[hi].parse::<f64>().unwrap()
+    );
+    assert!(page.contains(&shown), "{shown}");
 }
 
 fn gold_error(batch: &Batch, labels: &Path) -> String {

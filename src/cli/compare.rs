@@ -6,7 +6,7 @@ use super::EXIT_OK;
 use anyhow::{Context, Result};
 use rhetor::compare::gold::{read_gold, GoldLabels};
 use rhetor::compare::input::{read_dataset, Dataset, ReadOptions};
-use rhetor::compare::sentences::sentences_table;
+use rhetor::compare::sentences::sentences_beside;
 use rhetor::compare::{
     compare_with_gold, output, CompareOptions, Comparison, GroupBy, PERMUTATION_FLOOR_WARNING,
 };
@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<i32> {
         },
     )?;
     let gold = match &args.gold {
-        Some(path) => Some(read_labels(&args, &data, path)?),
+        Some(path) => Some(read_labels(&args.input, &args.stats, &data, path)?),
         None => None,
     };
     let comparison = compare_with_gold(&data, &args.options(), gold.as_ref())?;
@@ -102,31 +102,21 @@ pub fn run(args: Args) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// The sentences table beside `input`: the folder's, the file itself when it
-/// is a sentences table, else the one in the same folder.
-fn sentences_beside(input: &Path) -> Result<PathBuf> {
-    let name = input.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if input.is_dir() || name.starts_with("sentences") {
-        return Ok(sentences_table(input)?);
-    }
-    let dir = input.parent().unwrap_or(Path::new("."));
-    Ok(sentences_table(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    })?)
-}
-
 /// Reads the coded sample and meets it with the batch's sentence flags.
-fn read_labels(args: &Args, data: &Dataset, path: &Path) -> Result<GoldLabels> {
-    let table = sentences_beside(&args.input)?;
-    let threshold = args.stats.framing_threshold(&table);
+pub fn read_labels(
+    input: &Path,
+    stats: &StatsArgs,
+    data: &Dataset,
+    path: &Path,
+) -> Result<GoldLabels> {
+    let table = sentences_beside(input)?;
+    let threshold = stats.framing_threshold(&table);
     Ok(read_gold(path, data, &table, threshold)?)
 }
 
 /// Prints, per group and labelled device, the labels so far and how many
 /// labelled articles in all would halve the prediction-powered interval.
-fn report_labels_needed(c: &Comparison) {
+pub fn report_labels_needed(c: &Comparison) {
     for g in &c.groups {
         for m in &g.measures {
             let Some(gold) = &m.gold else { continue };

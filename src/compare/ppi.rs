@@ -227,7 +227,7 @@ fn power_tuning(l: &Labelled, p: &Predictions) -> f64 {
         gh.iter().map(|x| x * x).sum::<f64>() + f1 * (1.0 - theta1).powi(2) + f0 * theta1 * theta1;
     let count = n + big_n;
     let var = (sum_sq - sum * sum / count) / (count - 1.0);
-    if !(var > 1e-300) || !cov.is_finite() {
+    if var.is_nan() || var <= 1e-300 || !cov.is_finite() {
         return 0.0;
     }
     (cov / ((1.0 + n / big_n) * var)).clamp(0.0, 1.0)

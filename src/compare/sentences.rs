@@ -39,6 +39,19 @@ pub fn sentences_table(path: &Path) -> Result<PathBuf> {
     })
 }
 
+/// The sentences table that goes with a batch input: the folder's, the file
+/// itself when it is a sentences table, else the one beside it.
+pub fn sentences_beside(input: &Path) -> Result<PathBuf> {
+    let name = input.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if input.is_dir() || name.starts_with("sentences") {
+        return sentences_table(input);
+    }
+    match input.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => sentences_table(dir),
+        None => sentences_table(Path::new(".")),
+    }
+}
+
 /// Reads the sentences of `articles` from a batch sentences table, each
 /// article's sentences sorted by index. A sentence counts as framing when its
 /// `framing` score reaches `framing_threshold` (the threshold of the batch run).
