@@ -12,6 +12,7 @@ pub mod compare;
 pub mod doctor;
 pub mod eval;
 pub mod report;
+pub mod sample;
 pub mod score;
 pub mod train;
 
@@ -53,6 +54,8 @@ enum Command {
     Train(train::Args),
     /// Compare outlets or periods: device rates, confidence intervals, significance.
     Compare(compare::Args),
+    /// Draw a random validation sample of a batch output for hand-coding.
+    Sample(sample::Args),
     /// Render an HTML report from batch or compare output.
     Report(report::Args),
     /// Show the CPU, its SIMD features and the int8 kernel rhetor uses.
@@ -75,6 +78,7 @@ pub fn main() -> i32 {
         Command::Eval(a) => eval::run(a),
         Command::Train(a) => train::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Sample(a) => sample::run(a),
         Command::Report(a) => report::run(a),
         Command::Doctor(a) => doctor::run(a),
     };

@@ -16,6 +16,7 @@
 //! in the CSV twin) and the column.
 
 use crate::error::{Error, Location, Result};
+use crate::io::output::parse_flagged;
 use crate::io::table::TableReader;
 use crate::taxonomy::{Device, DeviceMap};
 use std::collections::HashMap;
@@ -316,9 +317,6 @@ fn read_sentences(
         articles,
     })
 }
-
-/// The `flagged` column's parser lives beside its writer, in `io::output`.
-pub use crate::io::output::parse_flagged;
 
 #[cfg(test)]
 mod tests {

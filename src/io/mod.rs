@@ -10,6 +10,7 @@ pub mod labels;
 pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod sample;
 pub mod table;
 
 pub use article::{read_article, ReadOptions};
