@@ -27,6 +27,7 @@
 //!   → batch, eval, compare, train    corpus runs, metrics, outlet statistics, training
 //!   → report     table and HTML
 //!   → facade     Rhetor::builder() → Rhetor → score_text()
+//!   → serve      `rhetor serve`: local web pages and JSON API on the façade
 //!   → cli        the `rhetor` binary (anyhow only here)
 //! ```
 //!
@@ -43,6 +44,7 @@ pub mod io;
 pub mod model;
 pub mod report;
 pub mod score;
+pub mod serve;
 pub mod stats;
 pub mod taxonomy;
 pub mod text;

@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod eval;
 pub mod report;
 pub mod score;
+pub mod serve;
 pub mod train;
 
 /// Exit code: everything worked.
@@ -57,6 +58,8 @@ enum Command {
     Report(report::Args),
     /// Show the CPU, its SIMD features and the int8 kernel rhetor uses.
     Doctor(doctor::Args),
+    /// Serve a local web app and JSON API: analyse, explore a batch, hand-code a sample.
+    Serve(serve::Args),
 }
 
 /// Parses arguments, runs the subcommand and returns the process exit code.
@@ -77,6 +80,7 @@ pub fn main() -> i32 {
         Command::Compare(a) => compare::run(a),
         Command::Report(a) => report::run(a),
         Command::Doctor(a) => doctor::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@
 pub mod article;
 pub mod columns;
 pub mod corpus;
+pub mod journal;
 pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;

@@ -5,6 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod devtools;
+
+/// True when `RHETOR_REQUIRE_ASSETS=1`: tests that need Chromium or the base
+/// weights fail instead of skipping when they are missing.
+pub fn assets_required() -> bool {
+    std::env::var("RHETOR_REQUIRE_ASSETS").is_ok_and(|v| v == "1")
+}
+
 /// The `rhetor` binary under test, without the test-only slow-down variable
 /// a parent test may have set.
 pub fn rhetor() -> Command {
