@@ -602,7 +602,7 @@ fn an_overfilled_queue_answers_only_clean_503s_with_bounded_memory() {
 fn write_sample(dir: &Path, n: usize) -> PathBuf {
     let mut csv = String::from("article_id,sentence_index,stratum,outlet,inclusion_probability,context_before,text,context_after,editorial_aside,loaded_language,doubt,framing\n");
     for i in 0..n {
-        let stratum = if i % 2 == 0 {
+        let stratum = if i.is_multiple_of(2) {
             "Meridian Wire"
         } else {
             "The <b>Courier</b>"
@@ -627,8 +627,8 @@ fn kill_9_in_the_middle_of_coding_loses_no_acknowledged_label() {
     let coder = {
         let acked = acked.clone();
         std::thread::spawn(move || {
-            for i in 0..40 {
-                let doubt = i % 3 == 0;
+            for i in 0..40usize {
+                let doubt = i.is_multiple_of(3);
                 let body = json!({"coder": "ana", "i": i, "labels": {"doubt": doubt, "framing": doubt, "editorial_aside": false, "loaded_language": false}});
                 let mut s = match TcpStream::connect(&addr) {
                     Ok(s) => s,
@@ -873,7 +873,7 @@ fn browser_code_five_sentences_with_the_keyboard_reload_and_resume_at_the_sixth(
         dt.eval("document.getElementById('suggestion').textContent"),
         json!("")
     );
-    for i in 0..5 {
+    for i in 0..5usize {
         if i == 2 {
             dt.key("s");
             dt.wait_for(
@@ -882,7 +882,7 @@ fn browser_code_five_sentences_with_the_keyboard_reload_and_resume_at_the_sixth(
             );
         }
         dt.key("3"); // doubt
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             dt.key("1"); // editorial aside
         }
         assert_eq!(

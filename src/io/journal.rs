@@ -167,7 +167,7 @@ mod tests {
             coder: "ana".into(),
             article_id: "a".into(),
             sentence_index: i,
-            labels: [("doubt".to_string(), Some(i % 2 == 0))].into(),
+            labels: [("doubt".to_string(), Some(i.is_multiple_of(2)))].into(),
             suggestion_shown: false,
             at_ms: 1,
         }

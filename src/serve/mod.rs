@@ -148,7 +148,11 @@ impl Server {
             Vec::new()
         };
         let compare = corpus.as_ref().map(|c| {
-            outlets::OutletComparison::start(Arc::clone(&c.data), config.compare_by.clone(), 1000)
+            outlets::OutletComparison::start(
+                Arc::clone(&c.data),
+                config.compare_by.clone(),
+                crate::compare::CompareOptions::default().bootstrap,
+            )
         });
         let queue = queue::ScoreQueue::start(
             Arc::new(rhetor),

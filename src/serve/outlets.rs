@@ -1,6 +1,6 @@
-//! The Compare page's data: `rhetor compare` by outlet on the batch's
-//! articles, computed once in the background at start-up (the page says
-//! "computing" until it is ready).
+//! The Compare page's data: `rhetor compare --by outlet` with its default
+//! settings on the batch's articles, computed once in the background at
+//! start-up (the page says "computing" until it is ready).
 
 use crate::compare::input::Dataset;
 use crate::compare::{compare, CompareOptions, Comparison, GroupBy};
@@ -20,10 +20,10 @@ impl OutletComparison {
         std::thread::Builder::new()
             .name("rhetor-compare".into())
             .spawn(move || {
+                // The defaults of `rhetor compare` (same numbers), by one column.
                 let options = CompareOptions {
                     by: vec![GroupBy::parse(&by)],
                     bootstrap,
-                    permutations: 999,
                     ..Default::default()
                 };
                 let result = compare(&data, &options)
