@@ -1,6 +1,7 @@
 //! The Compare page's data: `rhetor compare --by outlet` with its default
 //! settings on the batch's articles, computed once in the background at
-//! start-up (the page says "computing" until it is ready).
+//! start-up: the rates and intervals first, then the pairwise tests (the
+//! page says "computing" until each is ready).
 
 use crate::compare::input::Dataset;
 use crate::compare::{compare, CompareOptions, Comparison, GroupBy};
@@ -20,16 +21,28 @@ impl OutletComparison {
         std::thread::Builder::new()
             .name("rhetor-compare".into())
             .spawn(move || {
-                // The defaults of `rhetor compare` (same numbers), by one column.
-                let options = CompareOptions {
+                // The defaults of `rhetor compare` (same numbers), by one
+                // column: first the rates and intervals (quick), then again
+                // with the pairwise permutation tests (slow on large corpora).
+                let full = CompareOptions {
                     by: vec![GroupBy::parse(&by)],
                     bootstrap,
                     ..Default::default()
                 };
-                let result = compare(&data, &options)
-                    .map(|c| to_json(&c))
-                    .map_err(|e| e.to_string());
-                *done.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                let quick = CompareOptions {
+                    pairwise: false,
+                    ..full.clone()
+                };
+                for (options, tests_done) in [(quick, false), (full, true)] {
+                    let result = compare(&data, &options)
+                        .map(|c| to_json(&c, tests_done))
+                        .map_err(|e| e.to_string());
+                    let failed = result.is_err();
+                    *done.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                    if failed {
+                        return;
+                    }
+                }
             })
             .expect("spawn the comparison thread");
         me
@@ -52,7 +65,8 @@ fn interval(i: Option<&crate::stats::Interval>) -> serde_json::Value {
 }
 
 /// The groups with their rates per measure, and the significant pairs.
-pub fn to_json(c: &Comparison) -> serde_json::Value {
+/// `tests_done`: false while the pairwise tests are still computing.
+pub fn to_json(c: &Comparison, tests_done: bool) -> serde_json::Value {
     let groups: Vec<serde_json::Value> = c
         .groups
         .iter()
@@ -92,6 +106,7 @@ pub fn to_json(c: &Comparison) -> serde_json::Value {
         "measures": c.measures.iter().map(|m| serde_json::json!({"id": m.id(), "label": m.label()})).collect::<Vec<_>>(),
         "groups": groups,
         "significant": significant,
+        "tests": if tests_done { "ready" } else { "computing" },
         "articles": c.total_articles,
         "sentences": c.total_sentences,
         "corrected": false,

@@ -411,6 +411,7 @@
       clear(sig);
       var pairs = data.significant.filter(function (p) { return p.measure === id; });
       sig.appendChild(el('h2', { text: 'Significant differences (Holm-adjusted p < 0.05)' }));
+      if (data.tests !== 'ready') { sig.appendChild(el('p', { cls: 'muted', text: 'permutation tests: computing\u2026' })); return; }
       sig.appendChild(pairs.length ? el('ul', {}, pairs.map(function (p) {
         return el('li', { text: p.a + ' vs ' + p.b + ': ' + (p.rate_diff >= 0 ? '+' : '') + Number(p.rate_diff).toFixed(2) + ' per 100 sentences, p = ' + Number(p.rate_p_holm).toPrecision(2) });
       })) : el('p', { cls: 'muted', text: 'none for this measure' }));
@@ -420,10 +421,10 @@
         if (!r.ok) { $('cstatus').textContent = 'Error ' + r.status + ': ' + r.message; return; }
         if (r.data.status !== 'ready') { $('cstatus').textContent = 'computing the comparison\u2026'; setTimeout(load, 700); return; }
         data = r.data;
+        if (data.tests !== 'ready') { setTimeout(load, 2000); }
         $('cstatus').textContent = data.articles + ' articles, ' + data.sentences + ' sentences, by ' + data.by.join(' \u00d7 ') + ' \u00b7 bars: flagged sentences per 100, with 95% bootstrap intervals';
         var sel = $('measure');
-        clear(sel);
-        data.measures.forEach(function (m) { sel.appendChild(el('option', { value: m.id, text: m.label })); });
+        if (!sel.options.length) { data.measures.forEach(function (m) { sel.appendChild(el('option', { value: m.id, text: m.label })); }); }
         draw();
       });
     }
