@@ -692,6 +692,37 @@ fn kill_9_in_the_middle_of_coding_loses_no_acknowledged_label() {
     assert!(item["i"].as_u64().unwrap() as usize >= acked.len());
 }
 
+#[test]
+fn two_coders_get_cohens_kappa_on_their_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = write_sample(dir.path(), 6);
+    let server = Serve::start(&["--sample", sample.to_str().unwrap()], &[]);
+    let a = &server.addr;
+    // ana codes rows 0-5, bo rows 0-3: the overlap is rows 0-3.
+    for (coder, rows) in [("ana", 6), ("bo", 4)] {
+        for i in 0..rows {
+            let doubt = i < 2 || (coder == "bo" && i == 3);
+            let r = post(a, "/api/labels", &json!({"coder": coder, "i": i, "labels": {"doubt": doubt, "loaded_language": false, "editorial_aside": false, "framing": doubt}}));
+            assert_eq!(r.status, 200);
+        }
+    }
+    let k = get(a, "/api/code/agreement?a=ana&b=bo").json();
+    assert_eq!(k["agreement"]["sentences"], json!(4));
+    let doubt = k["agreement"]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["label"] == "doubt")
+        .unwrap()
+        .clone();
+    // ana 1,1,0,0 vs bo 1,1,0,1: po = 3/4, pe = 1/2·3/4 + 1/2·1/4 = 1/2, κ = 0.5.
+    assert!((doubt["kappa"].as_f64().unwrap() - 0.5).abs() < 1e-9, "{doubt}");
+    assert_eq!(get(a, "/api/code/agreement?a=ana&b=nobody").status, 404);
+    let sample_info = get(a, "/api/code/sample").json();
+    assert_eq!(sample_info["coders"], json!(["ana", "bo"]));
+    assert!(dir.path().join("sample.labels.bo.csv").is_file());
+}
+
 // ------------------------------------------------------------- browser
 
 fn browser() -> Option<(Browser, DevTools)> {
