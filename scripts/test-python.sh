@@ -49,6 +49,9 @@ step "pip install maturin pandas pytest (PyPI)" \
 # For python/tests/test_cluster.py (the Spark and Dask examples).
 step "pip install pyspark pyarrow dask[dataframe,distributed] (PyPI)" \
   "$VENV/bin/python" -m pip install --quiet pyspark pyarrow "dask[dataframe,distributed]"
+# For python/tests/test_validation.py: the field's reference implementation of PPI++.
+step "pip install ppi-python (PyPI)" \
+  "$VENV/bin/python" -m pip install --quiet ppi-python
 install_jre() {
   if command -v java >/dev/null 2>&1; then
     echo "test-python: $(java -version 2>&1 | head -n 1)"

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 from ._rhetor import NativeScorer as _NativeScorer
 from ._rhetor import RhetorError
 from ._rhetor import __version__
+from .validation import compare
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -52,6 +53,7 @@ __all__ = [
     "RhetorError",
     "RhetorWarning",
     "Scorer",
+    "compare",
     "score",
     "score_records",
     "shared_scorer",

@@ -1,6 +1,6 @@
 """Type stubs of the native module ``rhetor._rhetor`` (use the ``rhetor`` package instead)."""
 
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 __version__: str
 
@@ -26,3 +26,14 @@ class NativeScorer:
         skip_errors: bool = False,
         titles: Optional[Sequence[Optional[str]]] = None,
     ) -> Tuple[List[str], List[List[Any]], List[int], List[str]]: ...
+
+def ppi_group(
+    sentences: Sequence[int],
+    flagged: Sequence[int],
+    label_article: Sequence[str],
+    label_probability: Sequence[float],
+    label: Sequence[bool],
+    label_flagged: Sequence[bool],
+    level: float = 0.95,
+) -> Dict[str, Any]: ...
+def device_ids() -> List[str]: ...

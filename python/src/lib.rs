@@ -19,6 +19,8 @@ use rhetor::io::output::{csv_fields, csv_header, OutputOptions, SentenceRow};
 use rhetor::text::{segment, segment_lines};
 use rhetor::{Article, Engine, LoadOptions, ModelSpec, Rhetor};
 
+mod validation;
+
 create_exception!(
     _rhetor,
     RhetorError,
@@ -462,6 +464,8 @@ impl NativeScorer {
 #[pymodule]
 fn _rhetor(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeScorer>()?;
+    m.add_function(wrap_pyfunction!(validation::ppi_group, m)?)?;
+    m.add_function(wrap_pyfunction!(validation::device_ids, m)?)?;
     m.add("RhetorError", m.py().get_type::<RhetorError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -4,9 +4,13 @@
 use super::args::StatsArgs;
 use super::EXIT_OK;
 use anyhow::{Context, Result};
-use rhetor::compare::input::{read_dataset, ReadOptions};
-use rhetor::compare::{compare, output, CompareOptions, GroupBy, PERMUTATION_FLOOR_WARNING};
-use std::path::PathBuf;
+use rhetor::compare::gold::{read_gold, GoldLabels};
+use rhetor::compare::input::{read_dataset, Dataset, ReadOptions};
+use rhetor::compare::sentences::sentences_beside;
+use rhetor::compare::{
+    compare_with_gold, output, CompareOptions, Comparison, GroupBy, PERMUTATION_FLOOR_WARNING,
+};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `rhetor compare`.
 #[derive(clap::Args)]
@@ -25,6 +29,12 @@ pub struct Args {
     /// (`year`, `month`, `week`, `day`). Repeat to combine.
     #[arg(long = "by", value_name = "KEY", default_value = "outlet")]
     by: Vec<String>,
+    /// A coded validation sample (`rhetor sample`, 0/1 filled in; empty = not labelled):
+    /// adds the rate from the labels alone and the prediction-powered rate of every labelled
+    /// device, and the classifier's precision and recall per group. Needs the batch's
+    /// sentences table (give the batch folder).
+    #[arg(long, value_name = "FILE")]
+    gold: Option<PathBuf>,
     /// Output folder (created if needed).
     #[arg(short, long, value_name = "DIR")]
     out: PathBuf,
@@ -48,7 +58,11 @@ pub fn run(args: Args) -> Result<i32> {
             framing_threshold: args.stats.framing_threshold(&args.input),
         },
     )?;
-    let comparison = compare(&data, &args.options())?;
+    let gold = match &args.gold {
+        Some(path) => Some(read_labels(&args.input, &args.stats, &data, path)?),
+        None => None,
+    };
+    let comparison = compare_with_gold(&data, &args.options(), gold.as_ref())?;
     output::write_all(&args.out, &comparison)
         .with_context(|| format!("writing the comparison to {}", args.out.display()))?;
     let small = comparison.groups.iter().filter(|g| g.small).count();
@@ -76,6 +90,9 @@ pub fn run(args: Args) -> Result<i32> {
             100 * comparison.family_size()
         ));
     }
+    if gold.is_some() {
+        report_labels_needed(&comparison);
+    }
     if small > 0 {
         super::warn(&format!(
             "{small} groups are too small to test (fewer than {} articles or {} sentences)",
@@ -83,4 +100,41 @@ pub fn run(args: Args) -> Result<i32> {
         ));
     }
     Ok(EXIT_OK)
+}
+
+/// Reads the coded sample and meets it with the batch's sentence flags.
+pub fn read_labels(
+    input: &Path,
+    stats: &StatsArgs,
+    data: &Dataset,
+    path: &Path,
+) -> Result<GoldLabels> {
+    let table = sentences_beside(input)?;
+    let threshold = stats.framing_threshold(&table);
+    Ok(read_gold(path, data, &table, threshold)?)
+}
+
+/// Prints, per group and labelled device, the labels so far and how many
+/// labelled articles in all would halve the prediction-powered interval.
+pub fn report_labels_needed(c: &Comparison) {
+    for g in &c.groups {
+        for m in &g.measures {
+            let Some(gold) = &m.gold else { continue };
+            let a = &gold.agreement;
+            let message = match (&gold.ppi, gold.articles_to_halve) {
+                (None, _) => "no labels: no corrected rate".to_string(),
+                (Some(_), Some(total)) => format!(
+                    "{} labelled sentences in {} articles; about {} more labelled articles would halve the interval",
+                    a.sentences,
+                    a.articles,
+                    total.saturating_sub(a.articles)
+                ),
+                (Some(_), None) => format!(
+                    "{} labelled sentences in {} articles; more labels cannot halve the interval (the predictions' own sampling error dominates)",
+                    a.sentences, a.articles
+                ),
+            };
+            eprintln!("rhetor: {} · {}: {message}", g.label, m.measure.id());
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod compare;
 pub mod doctor;
 pub mod eval;
 pub mod report;
+pub mod sample;
 pub mod score;
 pub mod serve;
 pub mod train;
@@ -54,6 +55,8 @@ enum Command {
     Train(train::Args),
     /// Compare outlets or periods: device rates, confidence intervals, significance.
     Compare(compare::Args),
+    /// Draw a random validation sample of a batch output for hand-coding.
+    Sample(sample::Args),
     /// Render an HTML report from batch or compare output.
     Report(report::Args),
     /// Show the CPU, its SIMD features and the int8 kernel rhetor uses.
@@ -78,6 +81,7 @@ pub fn main() -> i32 {
         Command::Eval(a) => eval::run(a),
         Command::Train(a) => train::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Sample(a) => sample::run(a),
         Command::Report(a) => report::run(a),
         Command::Doctor(a) => doctor::run(a),
         Command::Serve(a) => serve::run(a),

@@ -5,7 +5,7 @@
 use super::EXIT_OK;
 use anyhow::{bail, Context, Result};
 use rhetor::compare::input::{read_dataset, ReadOptions};
-use rhetor::compare::{compare, CompareOptions, GroupBy};
+use rhetor::compare::{compare, compare_with_gold, CompareOptions, GroupBy};
 use rhetor::report::html::{write_report, Report};
 use rhetor::report::view::{read_sentence_views, Pick};
 use std::path::{Path, PathBuf};
@@ -44,6 +44,10 @@ pub struct Args {
     /// Which articles to show: `flagged` (most flagged sentences first) or `first` (file order).
     #[arg(long, value_parser = parse_pick, default_value = "flagged")]
     pick: Pick,
+    /// A coded validation sample (`rhetor sample`, filled in): shows the rates from the labels
+    /// alone and the prediction-powered rates beside the naive ones, as `rhetor compare --gold`.
+    #[arg(long, value_name = "FILE")]
+    gold: Option<PathBuf>,
     /// Page title.
     #[arg(long, default_value = "rhetor report")]
     title: String,
@@ -104,7 +108,16 @@ pub fn run(args: Args) -> Result<i32> {
     } else {
         base.clone()
     };
-    let main = compare(&data, &main_options)?;
+    let gold = match &args.gold {
+        Some(path) => Some(super::compare::read_labels(
+            &stats_file,
+            &args.stats,
+            &data,
+            path,
+        )?),
+        None => None,
+    };
+    let main = compare_with_gold(&data, &main_options, gold.as_ref())?;
     // The time series shows groups only: no pairwise tests to run.
     let series_options = CompareOptions {
         pairwise: false,

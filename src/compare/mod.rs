@@ -7,8 +7,12 @@
 //! of one article are not independent.
 
 pub mod dates;
+pub mod gold;
 pub mod input;
 pub mod output;
+pub mod ppi;
+pub mod sample;
+pub mod sentences;
 pub mod stats;
 
 use crate::error::{Error, Result};
@@ -125,7 +129,7 @@ impl Measure {
         }
     }
 
-    fn count(self, a: &ArticleRecord) -> u64 {
+    pub(crate) fn count(self, a: &ArticleRecord) -> u64 {
         match self {
             Measure::Framing => a.framing_sentences,
             Measure::Device(d) => a.counts[d],
@@ -150,6 +154,8 @@ pub struct MeasureStats {
     pub share: Option<f64>,
     /// Wilson interval of the share.
     pub share_ci: Option<Interval>,
+    /// Figures from the labelled validation sample (`compare --gold`), for labelled measures.
+    pub gold: Option<gold::GoldStats>,
 }
 
 /// One group's statistics.
@@ -207,6 +213,10 @@ pub struct PairTest {
     pub method: Option<PermutationMethod>,
     /// Why a test was not run, if it was not.
     pub note: String,
+    /// The prediction-powered difference (`compare --gold`), when both groups have labels.
+    pub ppi: Option<ppi::Difference>,
+    /// Holm-adjusted over every prediction-powered test.
+    pub ppi_p_holm: Option<f64>,
 }
 
 /// The result of [`compare`].
@@ -230,6 +240,8 @@ pub struct Comparison {
     pub total_articles: usize,
     /// All sentences.
     pub total_sentences: u64,
+    /// The labels file of `compare --gold` and its labelled measures.
+    pub gold: Option<(String, Vec<Measure>)>,
 }
 
 impl Comparison {
@@ -268,6 +280,17 @@ impl Comparison {
 
 /// Groups the articles of `data` and computes every statistic.
 pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
+    compare_with_gold(data, options, None)
+}
+
+/// [`compare`], and with a labelled validation sample also the rates from the
+/// labels alone and the prediction-powered rates of every labelled measure,
+/// and the prediction-powered pairwise differences.
+pub fn compare_with_gold(
+    data: &Dataset,
+    options: &CompareOptions,
+    gold: Option<&gold::GoldLabels>,
+) -> Result<Comparison> {
     if options.by.is_empty() {
         return Err(Error::Config("give at least one --by key".into()));
     }
@@ -283,15 +306,85 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
             "no articles to compare (the file has a header but no rows)",
         ));
     }
-    let keyers = options
-        .by
-        .iter()
-        .map(|b| Keyer::new(b, data, &options.date_column))
-        .collect::<Result<Vec<_>>>()?;
     let mut measures = vec![Measure::Framing];
     measures.extend(data.devices.iter().map(|d| Measure::Device(*d)));
+    let (members, unknown_dates) = group_members(data, &options.by, &options.date_column)?;
+    let groups: Vec<GroupStats> = members
+        .iter()
+        .map(|(key, articles)| {
+            let key: Vec<String> = key.iter().map(|k| k.1.clone()).collect();
+            group_stats(key, articles, &measures, options, gold)
+        })
+        .collect();
+    let matrices: Vec<ArticleMatrix> = members
+        .values()
+        .map(|articles| rate_matrix(articles, &measures))
+        .collect();
+    let mut pairs = if options.pairwise {
+        pairwise_tests(&groups, &matrices, &measures, options)
+    } else {
+        Vec::new()
+    };
+    if gold.is_some() {
+        ppi_pair_differences(&mut pairs, &groups, &measures, options.level);
+    }
+    Ok(Comparison {
+        source: data.source.clone(),
+        options: options.clone(),
+        key_names: options.by.iter().map(|b| b.name().to_string()).collect(),
+        measures,
+        total_articles: data.articles.len(),
+        total_sentences: data.articles.iter().map(|a| a.sentences).sum(),
+        groups,
+        pairs,
+        unknown_dates,
+        gold: gold.map(|g| (g.source.clone(), g.measures.clone())),
+    })
+}
 
-    // Keys sort alphabetically, with `unknown` last.
+/// Fills the prediction-powered difference of every pair whose groups both
+/// have a prediction-powered rate, with Holm's correction over them.
+fn ppi_pair_differences(
+    pairs: &mut [PairTest],
+    groups: &[GroupStats],
+    measures: &[Measure],
+    level: f64,
+) {
+    let z = normal_quantile_two_sided(level);
+    for p in pairs.iter_mut() {
+        let j = measures.iter().position(|m| *m == p.measure).unwrap_or(0);
+        let estimate = |g: usize| {
+            groups[g].measures[j]
+                .gold
+                .as_ref()
+                .and_then(|s| s.ppi.as_ref())
+        };
+        p.ppi = estimate(p.a)
+            .zip(estimate(p.b))
+            .map(|(a, b)| ppi::difference(a, b, z));
+    }
+    let p_values: Vec<f64> = pairs
+        .iter()
+        .map(|p| p.ppi.map_or(f64::NAN, |d| d.p))
+        .collect();
+    for (pair, adjusted) in pairs.iter_mut().zip(stats::holm(&p_values)) {
+        pair.ppi_p_holm = (!adjusted.is_nan()).then_some(adjusted);
+    }
+}
+
+/// The articles of every group, keyed by their key values (sorted
+/// alphabetically with `unknown` last), and the number of articles whose date
+/// could not be parsed when a key is a period.
+#[allow(clippy::type_complexity)]
+pub fn group_members<'a>(
+    data: &'a Dataset,
+    by: &[GroupBy],
+    date_column: &str,
+) -> Result<(BTreeMap<Vec<(bool, String)>, Vec<&'a ArticleRecord>>, usize)> {
+    let keyers = by
+        .iter()
+        .map(|b| Keyer::new(b, data, date_column))
+        .collect::<Result<Vec<_>>>()?;
     let mut members: BTreeMap<Vec<(bool, String)>, Vec<&ArticleRecord>> = BTreeMap::new();
     let mut unknown_dates = 0;
     for article in &data.articles {
@@ -306,33 +399,15 @@ pub fn compare(data: &Dataset, options: &CompareOptions) -> Result<Comparison> {
             .or_default()
             .push(article);
     }
-    let groups: Vec<GroupStats> = members
-        .iter()
-        .map(|(key, articles)| {
-            let key: Vec<String> = key.iter().map(|k| k.1.clone()).collect();
-            group_stats(key, articles, &measures, options)
-        })
-        .collect();
-    let matrices: Vec<ArticleMatrix> = members
-        .values()
-        .map(|articles| rate_matrix(articles, &measures))
-        .collect();
-    let pairs = if options.pairwise {
-        pairwise_tests(&groups, &matrices, &measures, options)
-    } else {
-        Vec::new()
-    };
-    Ok(Comparison {
-        source: data.source.clone(),
-        options: options.clone(),
-        key_names: options.by.iter().map(|b| b.name().to_string()).collect(),
-        measures,
-        total_articles: data.articles.len(),
-        total_sentences: data.articles.iter().map(|a| a.sentences).sum(),
-        groups,
-        pairs,
-        unknown_dates,
-    })
+    Ok((members, unknown_dates))
+}
+
+/// The label of a group key: its values joined with ` · `.
+pub fn key_label(key: &[(bool, String)]) -> String {
+    key.iter()
+        .map(|k| k.1.as_str())
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// Computes one key of an article.
@@ -384,7 +459,7 @@ fn saturate(x: u64) -> u32 {
 
 /// A seed that depends on the run's seed and a label, so that a group's
 /// interval does not change when other groups are added.
-fn label_seed(seed: u64, label: &str) -> u64 {
+pub fn label_seed(seed: u64, label: &str) -> u64 {
     // FNV-1a.
     label.bytes().fold(0xcbf2_9ce4_8422_2325 ^ seed, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -396,6 +471,7 @@ fn group_stats(
     articles: &[&ArticleRecord],
     measures: &[Measure],
     options: &CompareOptions,
+    gold: Option<&gold::GoldLabels>,
 ) -> GroupStats {
     let label = key.join(" · ");
     let sentences: u64 = articles.iter().map(|a| a.sentences).sum();
@@ -422,6 +498,9 @@ fn group_stats(
                 articles_with: with,
                 share: (n > 0).then(|| with as f64 / n as f64),
                 share_ci: stats::wilson_interval(with, n, z),
+                gold: gold
+                    .filter(|g| g.measure_index(*m).is_some())
+                    .map(|g| g.group_stats(articles, *m, z)),
             }
         })
         .collect();
@@ -458,7 +537,7 @@ fn rate_interval(
 
 /// The z of a two-sided interval at `level` (exact for 0.90/0.95/0.99,
 /// otherwise Acklam's rational approximation).
-fn normal_quantile_two_sided(level: f64) -> f64 {
+pub fn normal_quantile_two_sided(level: f64) -> f64 {
     if (level - 0.95).abs() < 1e-12 {
         return stats::Z95;
     }
@@ -595,6 +674,8 @@ fn test_pair(
                 share_p: test.map(|t| t.share_p[j]),
                 share_p_holm: None,
                 method: test.map(|t| t.method),
+                ppi: None,
+                ppi_p_holm: None,
                 note: if tests.is_some() && never {
                     "no occurrences in either group: not tested".into()
                 } else {

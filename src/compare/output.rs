@@ -29,7 +29,60 @@ pub fn groups_header(c: &Comparison) -> Vec<String> {
         ]
         .map(String::from),
     );
+    if c.gold.is_some() {
+        h.extend(GOLD_COLUMNS.map(String::from));
+    }
     h
+}
+
+/// The columns `compare --gold` adds to `compare.csv` (rates per 100 sentences).
+pub const GOLD_COLUMNS: [&str; 14] = [
+    "n_gold",
+    "gold_articles",
+    "gold_positives",
+    "gold_rate",
+    "gold_ci_low",
+    "gold_ci_high",
+    "ppi_rate",
+    "ppi_ci_low",
+    "ppi_ci_high",
+    "ppi_lambda",
+    "precision",
+    "recall",
+    "articles_to_halve_ci",
+    "gold_note",
+];
+
+/// The cells of [`GOLD_COLUMNS`] for one group × measure (empty for a measure
+/// without labels; a stated note for a group without labels).
+fn gold_cells(m: &super::MeasureStats) -> Vec<String> {
+    let Some(g) = &m.gold else {
+        return vec![String::new(); GOLD_COLUMNS.len()];
+    };
+    let per100 = |x: Option<f64>| num(x.map(|v| 100.0 * v), 4);
+    let a = &g.agreement;
+    vec![
+        a.sentences.to_string(),
+        a.articles.to_string(),
+        a.positives.to_string(),
+        per100(g.gold.map(|e| e.rate)),
+        per100(g.gold.map(|e| e.interval.low)),
+        per100(g.gold.map(|e| e.interval.high)),
+        per100(g.ppi.map(|e| e.rate)),
+        per100(g.ppi.map(|e| e.interval.low)),
+        per100(g.ppi.map(|e| e.interval.high)),
+        num(g.ppi.map(|e| e.lambda), 4),
+        num(a.precision, 4),
+        num(a.recall, 4),
+        g.articles_to_halve
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        if a.sentences == 0 {
+            "no labels in this group".into()
+        } else {
+            String::new()
+        },
+    ]
 }
 
 /// Writes `compare.csv`.
@@ -54,6 +107,9 @@ pub fn write_groups_csv<W: Write>(out: W, c: &Comparison) -> Result<()> {
                 num(m.share_ci.map(|i| i.high), 4),
                 g.small.to_string(),
             ]);
+            if c.gold.is_some() {
+                row.extend(gold_cells(m));
+            }
             w.write_record(row).map_err(csv_error)?;
         }
     }
@@ -88,8 +144,20 @@ pub fn pairs_header(c: &Comparison) -> Vec<String> {
         ]
         .map(String::from),
     );
+    if c.gold.is_some() {
+        h.extend(PPI_PAIR_COLUMNS.map(String::from));
+    }
     h
 }
+
+/// The columns `compare --gold` adds to `pairs.csv` (per 100 sentences).
+pub const PPI_PAIR_COLUMNS: [&str; 5] = [
+    "ppi_diff",
+    "ppi_diff_ci_low",
+    "ppi_diff_ci_high",
+    "ppi_p",
+    "ppi_p_holm",
+];
 
 /// Writes `pairs.csv`.
 pub fn write_pairs_csv<W: Write>(out: W, c: &Comparison) -> Result<()> {
@@ -122,6 +190,16 @@ pub fn write_pairs_csv<W: Write>(out: W, c: &Comparison) -> Result<()> {
             p.method.map(|m| m.to_string()).unwrap_or_default(),
             p.note.clone(),
         ]);
+        if c.gold.is_some() {
+            let per100 = |x: Option<f64>| num(x.map(|v| 100.0 * v), 4);
+            row.extend([
+                per100(p.ppi.map(|d| d.diff)),
+                per100(p.ppi.map(|d| d.interval.low)),
+                per100(p.ppi.map(|d| d.interval.high)),
+                num(p.ppi.map(|d| d.p), 6),
+                num(p.ppi_p_holm, 6),
+            ]);
+        }
         w.write_record(row).map_err(csv_error)?;
     }
     w.flush().map_err(Error::output)
@@ -253,7 +331,80 @@ pub fn markdown(c: &Comparison) -> String {
         format_share,
     );
     pairs_table(&mut s, c);
+    if let Some((source, measures)) = &c.gold {
+        validation_section(&mut s, c, source, measures);
+    }
     s
+}
+
+/// `rate [low, high]` per 100 sentences of an estimate (0–1).
+pub fn format_estimate(e: Option<&super::ppi::RateEstimate>) -> String {
+    e.map_or("–".into(), |e| {
+        format!(
+            "{:.2} [{:.2}, {:.2}]",
+            100.0 * e.rate,
+            100.0 * e.interval.low,
+            100.0 * e.interval.high
+        )
+    })
+}
+
+/// The sentence that says which rate to cite.
+pub const WHICH_RATE_TO_CITE: &str = "Cite the prediction-powered rate: it is unbiased whatever the classifier's errors (the labelled random sample corrects them), and its interval covers both the sampling of articles and the classification error; the naive rate counts the classifier's flags as if they were true.";
+
+fn validation_section(s: &mut String, c: &Comparison, source: &str, measures: &[Measure]) {
+    s.push_str(&format!(
+        "## Corrected by the labelled sample\n\nLabels: `{}`. {WHICH_RATE_TO_CITE} Rates per 100 sentences with {:.0} % intervals (article-level variance; see docs/compare.md, \"Validating against human coding\").\n\n",
+        cell(source),
+        100.0 * c.options.level
+    ));
+    for m in measures {
+        let Some(j) = c.measure_index(*m) else {
+            continue;
+        };
+        s.push_str(&format!(
+            "### {}\n\n| group | naive (classifier) | labels alone | prediction-powered | labelled sentences (articles) | precision | recall | labelled articles to halve the interval |\n|---|---|---|---|---:|---:|---:|---:|\n",
+            m.id()
+        ));
+        for g in &c.groups {
+            let stats = &g.measures[j];
+            let Some(gold) = &stats.gold else { continue };
+            let a = &gold.agreement;
+            let pct = |x: Option<f64>| x.map_or("–".into(), |v| format!("{:.2}", v));
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} ({}) | {} | {} | {} |\n",
+                cell(&g.label),
+                format_rate(stats),
+                format_estimate(gold.gold.as_ref()),
+                format_estimate(gold.ppi.as_ref()),
+                a.sentences,
+                a.articles,
+                pct(a.precision),
+                pct(a.recall),
+                gold.articles_to_halve.map_or("–".into(), |n| n.to_string())
+            ));
+        }
+        s.push('\n');
+    }
+    let tested: Vec<&PairTest> = c.pairs.iter().filter(|p| p.ppi.is_some()).collect();
+    if !tested.is_empty() {
+        s.push_str("### Prediction-powered differences\n\n| a | b | device | difference / 100 [CI] | p | p (Holm) |\n|---|---|---|---|---:|---:|\n");
+        for p in tested {
+            let d = p.ppi.expect("filtered");
+            s.push_str(&format!(
+                "| {} | {} | {} | {:+.2} [{:+.2}, {:+.2}] | {} | {} |\n",
+                cell(&c.groups[p.a].label),
+                cell(&c.groups[p.b].label),
+                p.measure.id(),
+                100.0 * d.diff,
+                100.0 * d.interval.low,
+                100.0 * d.interval.high,
+                format_p(Some(d.p)),
+                format_p(p.ppi_p_holm)
+            ));
+        }
+        s.push('\n');
+    }
 }
 
 fn overview_table(s: &mut String, c: &Comparison) {

@@ -198,11 +198,10 @@ pub fn read_coded_sample_from<R: std::io::Read>(
     source: &str,
     is_label: &dyn Fn(&str) -> bool,
 ) -> Result<CodedSample> {
-    let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
-    let headers = csv
-        .headers()
-        .map_err(|e| read_error(source, 1, e))?
-        .clone();
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(reader);
+    let headers = csv.headers().map_err(|e| read_error(source, 1, e))?.clone();
     let columns = sample_columns(&headers, source, is_label)?;
     let name = |i: usize| headers.get(i).unwrap_or("").trim().to_string();
     let mut sample = CodedSample {
@@ -300,7 +299,8 @@ fn parse_row(
 /// Writes `sample` as CSV to `out` (header from [`CodedSample::header`]).
 pub fn write_coded_sample_to<W: Write>(out: W, sample: &CodedSample) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(sample.header()).map_err(super::output::csv_error)?;
+    w.write_record(sample.header())
+        .map_err(super::output::csv_error)?;
     for row in &sample.rows {
         let mut record: Vec<String> = vec![
             row.article_id.clone(),
@@ -417,7 +417,10 @@ mod tests {
         let e = read(&format!("{HEADER}\na,0,A,A,0.5,,x,,2,\n"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("s.csv:2") && e.contains("`framing`") && e.contains("`2`"), "{e}");
+        assert!(
+            e.contains("s.csv:2") && e.contains("`framing`") && e.contains("`2`"),
+            "{e}"
+        );
         let e = read(&format!("{HEADER}\na,zero,A,A,0.5,,x,,1,\n"))
             .unwrap_err()
             .to_string();
@@ -427,7 +430,10 @@ mod tests {
             .to_string();
         assert!(e.contains("inclusion_probability"), "{e}");
         let e = read("article_id,text\na,x\n").unwrap_err().to_string();
-        assert!(e.contains("missing required column `sentence_index`"), "{e}");
+        assert!(
+            e.contains("missing required column `sentence_index`"),
+            "{e}"
+        );
         let e = read(&format!("{HEADER}\na,0,A,A,1,,x,,1,\na,0,A,A,1,,x,,0,\n"))
             .unwrap_err()
             .to_string();

@@ -9,7 +9,9 @@
 
 use super::view::{ArticleView, CueView, SentenceView, SpanView};
 use super::{charts, escape};
-use crate::compare::output::{format_rate, format_share, pair_cells};
+use crate::compare::output::{
+    format_estimate, format_rate, format_share, pair_cells, WHICH_RATE_TO_CITE,
+};
 use crate::compare::{Comparison, Measure, PERMUTATION_FLOOR_WARNING};
 use crate::error::{Error, Result};
 use crate::io::output::OutputOptions;
@@ -388,6 +390,9 @@ pub fn write_report<W: Write>(out: W, report: &Report<'_>) -> Result<()> {
     if report.series.is_some() {
         body.push_str("<a href=\"#series\">Over time</a>");
     }
+    if c.gold.is_some() {
+        body.push_str("<a href=\"#corrected\">Corrected</a>");
+    }
     body.push_str("<a href=\"#pairs\">Differences</a><a href=\"#groups\">Groups</a>");
     if !report.articles.is_empty() {
         body.push_str("<a href=\"#articles\">Articles</a>");
@@ -397,6 +402,7 @@ pub fn write_report<W: Write>(out: W, report: &Report<'_>) -> Result<()> {
     body.push_str("<h2 id=\"heatmap\">Devices per 100 sentences</h2>\n<p class=\"muted\">One cell per group × device; darker = more flagged sentences per 100 sentences (scale relative to the largest cell). Hover a cell for its interval and article share.</p>\n");
     body.push_str(&charts::heat_map(c));
     body.push_str(&rates_section(c)?);
+    body.push_str(&corrected_section(c));
     if let Some(series) = report.series {
         body.push_str(&series_section(series)?);
     }
@@ -572,6 +578,48 @@ fn pairs_section(c: &Comparison) -> String {
             "<p class=\"muted\">… and {} more.</p>",
             significant.len() - 60
         );
+    }
+    html
+}
+
+/// With `--gold`: per labelled measure, the naive, labels-alone and
+/// prediction-powered rates side by side, and which one to cite.
+fn corrected_section(c: &Comparison) -> String {
+    let Some((source, measures)) = &c.gold else {
+        return String::new();
+    };
+    let mut html = format!(
+        "<h2 id=\"corrected\">Corrected by the labelled sample</h2>\n<p><strong>{}</strong></p>\n<p class=\"muted\">Labels: {}. Per 100 sentences with 95 % intervals; precision and recall of the classifier on each group's labels.</p>\n",
+        escape(WHICH_RATE_TO_CITE),
+        escape(source)
+    );
+    for m in measures {
+        let Some(j) = c.measure_index(*m) else {
+            continue;
+        };
+        let _ = writeln!(
+            html,
+            "<h3>{}</h3>\n<table><tr><th>group</th><th>naive (classifier)</th><th>labels alone</th><th>prediction-powered</th><th class=\"num\">labelled sentences</th><th class=\"num\">precision</th><th class=\"num\">recall</th></tr>",
+            escape(m.id())
+        );
+        for g in &c.groups {
+            let stats = &g.measures[j];
+            let Some(gold) = &stats.gold else { continue };
+            let a = &gold.agreement;
+            let ratio = |x: Option<f64>| x.map_or("–".into(), |v| format!("{v:.2}"));
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td><strong>{}</strong></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&g.label),
+                format_rate(stats),
+                format_estimate(gold.gold.as_ref()),
+                format_estimate(gold.ppi.as_ref()),
+                a.sentences,
+                ratio(a.precision),
+                ratio(a.recall)
+            );
+        }
+        html.push_str("</table>\n");
     }
     html
 }

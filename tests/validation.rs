@@ -1,0 +1,413 @@
+//! Validation samples end to end through the binary: `rhetor sample` draws
+//! whole articles per group, `rhetor compare --gold` reads the coded file and
+//! adds the labels-alone and prediction-powered rates; bad label files are
+//! clear errors, a group without labels is a stated row.
+
+mod common;
+mod compare_support;
+
+use common::{ok, read_csv, run as rhetor, stderr};
+use compare_support::{default_outlets, write_batch, Batch};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+fn sample(batch: &Batch, out: &Path, extra: &[&str]) -> PathBuf {
+    let mut args = vec![
+        "sample",
+        batch.dir.to_str().unwrap(),
+        "--by",
+        "outlet",
+        "--per-group",
+        "30",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    ok(&args);
+    out.to_path_buf()
+}
+
+/// The batch fixture's sentences: (article, index) → (flagged devices, framing score).
+fn batch_sentences(batch: &Batch) -> HashMap<(String, String), (String, f64)> {
+    let (h, rows) = read_csv(&batch.sentences);
+    let (a, i, f, s) = (
+        col(&h, "article_id"),
+        col(&h, "sentence_index"),
+        col(&h, "flagged"),
+        col(&h, "framing"),
+    );
+    rows.iter()
+        .map(|r| {
+            (
+                (r[a].clone(), r[i].clone()),
+                (r[f].clone(), r[s].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// Fills the label columns: `framing` = the batch's flag, flipped on every
+/// seventh row; `doubt` left empty in rows of `skip_outlet`.
+fn code(path: &Path, batch: &Batch, out: &Path, skip_outlet: Option<&str>) {
+    let truth = batch_sentences(batch);
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().clone();
+    let pos = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let mut w = csv::Writer::from_path(out).unwrap();
+    w.write_record(&header).unwrap();
+    for (k, rec) in r.records().enumerate() {
+        let mut rec: Vec<String> = rec.unwrap().iter().map(String::from).collect();
+        let key = (
+            rec[pos("article_id")].clone(),
+            rec[pos("sentence_index")].clone(),
+        );
+        let (flagged, score) = &truth[&key];
+        let framing = (*score >= 0.5) ^ (k % 7 == 3);
+        rec[pos("framing")] = u8::from(framing).to_string();
+        if header.iter().any(|h| h == "doubt") && skip_outlet != Some(rec[pos("outlet")].as_str()) {
+            rec[pos("doubt")] = u8::from(flagged.contains("doubt")).to_string();
+        }
+        w.write_record(&rec).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+#[test]
+fn sample_draws_whole_articles_per_group_reproducibly() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = write_batch(&dir.path().join("b"), &default_outlets(), 3);
+    let s1 = sample(
+        &batch,
+        &dir.path().join("s1.csv"),
+        &["--seed", "9", "--devices", "framing,doubt"],
+    );
+    let s2 = sample(
+        &batch,
+        &dir.path().join("s2.csv"),
+        &["--seed", "9", "--devices", "framing,doubt"],
+    );
+    assert_eq!(
+        std::fs::read(&s1).unwrap(),
+        std::fs::read(&s2).unwrap(),
+        "same seed, same file"
+    );
+    let (h, rows) = read_csv(&s1);
+    assert_eq!(
+        h,
+        [
+            "article_id",
+            "sentence_index",
+            "stratum",
+            "outlet",
+            "inclusion_probability",
+            "context_before",
+            "text",
+            "context_after",
+            "framing",
+            "doubt"
+        ]
+    );
+    // Every sentence of every sampled article, labels empty, one probability per group.
+    let per_article = batch_sentences(&batch);
+    let sampled: HashSet<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    for id in &sampled {
+        let in_batch = per_article.keys().filter(|k| k.0 == *id).count();
+        let in_sample = rows.iter().filter(|r| r[0] == *id).count();
+        assert_eq!(in_batch, in_sample, "article {id}");
+    }
+    assert!(rows.iter().all(|r| r[8].is_empty() && r[9].is_empty()));
+    for (outlet, articles) in &batch.outlets {
+        let group: Vec<&Vec<String>> = rows.iter().filter(|r| r[3] == *outlet).collect();
+        let drawn: HashSet<&str> = group.iter().map(|r| r[0].as_str()).collect();
+        let p: f64 = group[0][4].parse().unwrap();
+        assert!(
+            (p - drawn.len() as f64 / *articles as f64).abs() < 1e-9,
+            "{outlet}: {p}"
+        );
+        assert!(group.iter().all(|r| r[2] == *outlet && r[4] == group[0][4]));
+    }
+    // Context: the neighbours within the article.
+    let second = rows.iter().find(|r| r[1] == "1").unwrap();
+    let first = rows
+        .iter()
+        .find(|r| r[0] == second[0] && r[1] == "0")
+        .unwrap();
+    assert_eq!(second[5], first[6]);
+    assert_eq!(first[5], "");
+    // A second round never repeats the first one's articles.
+    let s3 = sample(
+        &batch,
+        &dir.path().join("s3.csv"),
+        &["--seed", "10", "--exclude", s1.to_str().unwrap()],
+    );
+    let (_, rows3) = read_csv(&s3);
+    assert!(!rows3.is_empty());
+    assert!(rows3.iter().all(|r| !sampled.contains(r[0].as_str())));
+}
+
+#[test]
+fn compare_with_gold_adds_corrected_rates_beside_the_naive_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = write_batch(&dir.path().join("b"), &default_outlets(), 3);
+    let s = sample(
+        &batch,
+        &dir.path().join("s.csv"),
+        &["--seed", "4", "--devices", "framing,doubt"],
+    );
+    let labels = dir.path().join("labels.csv");
+    code(&s, &batch, &labels, Some("Tiny Times"));
+    let plain = dir.path().join("plain");
+    let cmp = dir.path().join("cmp");
+    let base = [
+        "compare",
+        batch.dir.to_str().unwrap(),
+        "--by",
+        "outlet",
+        "--bootstrap",
+        "300",
+        "--permutations",
+        "199",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--out", plain.to_str().unwrap()]);
+    ok(&args);
+    let mut args = base.to_vec();
+    args.extend([
+        "--gold",
+        labels.to_str().unwrap(),
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    let out = ok(&args);
+    assert!(
+        stderr(&out).contains("would halve the interval"),
+        "{}",
+        stderr(&out)
+    );
+
+    let (ph, prows) = read_csv(&plain.join("compare.csv"));
+    let (h, rows) = read_csv(&cmp.join("compare.csv"));
+    // Today's columns first and unchanged; the gold columns after them.
+    assert_eq!(h[..ph.len()], ph[..]);
+    assert!(!ph.iter().any(|c| c == "ppi_rate"));
+    for (a, b) in prows.iter().zip(&rows) {
+        assert_eq!(a[..], b[..ph.len()]);
+    }
+    let (g, d) = (col(&h, "group"), col(&h, "device"));
+    let (n_gold, gold, ppi, lo, hi, note, precision) = (
+        col(&h, "n_gold"),
+        col(&h, "gold_rate"),
+        col(&h, "ppi_rate"),
+        col(&h, "ppi_ci_low"),
+        col(&h, "ppi_ci_high"),
+        col(&h, "gold_note"),
+        col(&h, "precision"),
+    );
+    let (sh, srows) = read_csv(&labels);
+    let outlet = col(&sh, "outlet");
+    for (name, _) in &batch.outlets {
+        let r = rows
+            .iter()
+            .find(|r| r[g] == *name && r[d] == "framing")
+            .unwrap();
+        let coded = srows.iter().filter(|s| s[outlet] == *name).count();
+        assert_eq!(r[n_gold], coded.to_string(), "{name}");
+        let (x, a, b): (f64, f64, f64) = (
+            r[ppi].parse().unwrap(),
+            r[lo].parse().unwrap(),
+            r[hi].parse().unwrap(),
+        );
+        assert!(a <= x && x <= b, "{r:?}");
+        assert!(r[gold].parse::<f64>().unwrap() >= 0.0);
+        assert!(!r[precision].is_empty());
+        // A device without any label cell keeps its cells empty.
+        let other = rows
+            .iter()
+            .find(|r| r[g] == *name && r[d] == "scare_quotes")
+            .unwrap();
+        assert!(other[n_gold].is_empty() && other[ppi].is_empty());
+    }
+    // The tiny outlet has no doubt labels: a stated row, no number.
+    let tiny = rows
+        .iter()
+        .find(|r| r[g] == "Tiny Times" && r[d] == "doubt")
+        .unwrap();
+    assert_eq!(tiny[n_gold], "0");
+    assert!(tiny[ppi].is_empty() && tiny[gold].is_empty());
+    assert_eq!(tiny[note], "no labels in this group");
+
+    let (pheader, pairs) = read_csv(&cmp.join("pairs.csv"));
+    let (pd, pp, pdev) = (
+        col(&pheader, "ppi_diff"),
+        col(&pheader, "ppi_p_holm"),
+        col(&pheader, "device"),
+    );
+    assert!(pairs
+        .iter()
+        .any(|p| p[pdev] == "framing" && !p[pd].is_empty() && !p[pp].is_empty()));
+    let md = std::fs::read_to_string(cmp.join("compare.md")).unwrap();
+    assert!(md.contains("## Corrected by the labelled sample"));
+    assert!(md.contains("Cite the prediction-powered rate"));
+    assert!(md.contains("| Daily Planet |"));
+
+    // The HTML report shows the same corrected rates.
+    let html = dir.path().join("report.html");
+    ok(&[
+        "report",
+        "--batch",
+        batch.dir.to_str().unwrap(),
+        "--gold",
+        labels.to_str().unwrap(),
+        "--bootstrap",
+        "300",
+        "--permutations",
+        "199",
+        "--out",
+        html.to_str().unwrap(),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("id=\"corrected\""));
+    assert!(page.contains("Cite the prediction-powered rate"));
+    let planet = rows
+        .iter()
+        .find(|r| r[g] == "Daily Planet" && r[d] == "framing")
+        .unwrap();
+    let shown = format!(
+        "{:.2} [{:.2}, {:.2}]",
+        planet[ppi].parse::<f64>().unwrap(),
+        planet[lo].parse::<f64>().unwrap(),
+        planet[hi].parse::<f64>().unwrap()
+    );
+    assert!(page.contains(&shown), "{shown}");
+}
+
+fn gold_error(batch: &Batch, labels: &Path) -> String {
+    let dir = labels.parent().unwrap().join("err-out");
+    let o = rhetor(&[
+        "compare",
+        batch.dir.to_str().unwrap(),
+        "--gold",
+        labels.to_str().unwrap(),
+        "--permutations",
+        "99",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    stderr(&o)
+}
+
+/// Rewrites one cell of row `row` (0-based, after the header) of a CSV file.
+fn edit(path: &Path, out: &Path, row: usize, column: &str, value: &str) -> PathBuf {
+    let (h, mut rows) = read_csv(path);
+    rows[row][col(&h, column)] = value.to_string();
+    let mut w = csv::Writer::from_path(out).unwrap();
+    w.write_record(&h).unwrap();
+    for r in rows {
+        w.write_record(&r).unwrap();
+    }
+    w.flush().unwrap();
+    out.to_path_buf()
+}
+
+#[test]
+fn bad_label_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = write_batch(&dir.path().join("b"), &default_outlets(), 3);
+    let s = sample(
+        &batch,
+        &dir.path().join("s.csv"),
+        &["--seed", "4", "--devices", "framing,doubt"],
+    );
+    let labels = dir.path().join("labels.csv");
+    code(&s, &batch, &labels, None);
+
+    let bad = edit(
+        &labels,
+        &dir.path().join("bad-value.csv"),
+        2,
+        "framing",
+        "2",
+    );
+    let e = gold_error(&batch, &bad);
+    assert!(
+        e.contains("bad-value.csv:4") && e.contains("`framing`") && e.contains("`2`"),
+        "{e}"
+    );
+
+    let bad = edit(
+        &labels,
+        &dir.path().join("bad-article.csv"),
+        0,
+        "article_id",
+        "nope",
+    );
+    let e = gold_error(&batch, &bad);
+    assert!(
+        e.contains("bad-article.csv:2") && e.contains("article `nope` is not in the batch"),
+        "{e}"
+    );
+
+    let bad = edit(
+        &labels,
+        &dir.path().join("bad-index.csv"),
+        0,
+        "sentence_index",
+        "999",
+    );
+    let e = gold_error(&batch, &bad);
+    assert!(
+        e.contains("bad-index.csv:2") && e.contains("no sentence 999"),
+        "{e}"
+    );
+
+    // A device the batch has no predictions for: drop `doubt` from the batch.
+    let trimmed = dir.path().join("trimmed");
+    std::fs::create_dir_all(&trimmed).unwrap();
+    for name in ["articles.csv", "sentences.csv"] {
+        let (h, rows) = read_csv(&batch.dir.join(name));
+        let keep: Vec<usize> = (0..h.len())
+            .filter(|&i| h[i] != "doubt" && h[i] != "doubt_count")
+            .collect();
+        let mut w = csv::Writer::from_path(trimmed.join(name)).unwrap();
+        w.write_record(keep.iter().map(|&i| &h[i])).unwrap();
+        for r in rows {
+            w.write_record(keep.iter().map(|&i| &r[i])).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let trimmed_batch = Batch {
+        dir: trimmed.clone(),
+        articles: trimmed.join("articles.csv"),
+        sentences: trimmed.join("sentences.csv"),
+        outlets: batch.outlets.clone(),
+        total_articles: batch.total_articles,
+    };
+    let e = gold_error(&trimmed_batch, &labels);
+    assert!(
+        e.contains("`doubt` is labelled but the batch output") && e.contains("no predictions"),
+        "{e}"
+    );
+
+    // Without any label column.
+    let (h, rows) = read_csv(&labels);
+    let keep: Vec<usize> = (0..h.len())
+        .filter(|&i| h[i] != "framing" && h[i] != "doubt")
+        .collect();
+    let none = dir.path().join("no-labels.csv");
+    let mut w = csv::Writer::from_path(&none).unwrap();
+    w.write_record(keep.iter().map(|&i| &h[i])).unwrap();
+    for r in rows {
+        w.write_record(keep.iter().map(|&i| &r[i])).unwrap();
+    }
+    w.flush().unwrap();
+    let e = gold_error(&batch, &none);
+    assert!(e.contains("no label column"), "{e}");
+}
