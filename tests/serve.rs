@@ -3,14 +3,16 @@
 //! score`; hostile requests get clear 4xx answers and never a panic; an
 //! overfilled queue answers only clean 503s with bounded memory; 16
 //! concurrent clients get no error; kill -9 in the middle of coding loses no
-//! acknowledged label; and a headless Chromium drives the Analyse, Corpus
-//! and Code pages (tests/common/devtools.rs; screenshots in
+//! acknowledged label; labels coded through the API give the Compare page
+//! the corrected rates of `rhetor compare --gold` and are read by `rhetor
+//! eval`; and a headless Chromium drives the Analyse, Corpus, Code and
+//! Compare pages (tests/common/devtools.rs; screenshots in
 //! `RHETOR_SCREENSHOT_DIR`).
 
 mod common;
 
 use common::devtools::{chromium_or_skip, Browser, DevTools};
-use common::{offline, ok, write};
+use common::{offline, ok, read_csv, write};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -702,7 +704,11 @@ fn two_coders_get_cohens_kappa_on_their_overlap() {
     for (coder, rows) in [("ana", 6), ("bo", 4)] {
         for i in 0..rows {
             let doubt = i < 2 || (coder == "bo" && i == 3);
-            let r = post(a, "/api/labels", &json!({"coder": coder, "i": i, "labels": {"doubt": doubt, "loaded_language": false, "editorial_aside": false, "framing": doubt}}));
+            let r = post(
+                a,
+                "/api/labels",
+                &json!({"coder": coder, "i": i, "labels": {"doubt": doubt, "loaded_language": false, "editorial_aside": false, "framing": doubt}}),
+            );
             assert_eq!(r.status, 200);
         }
     }
@@ -716,11 +722,217 @@ fn two_coders_get_cohens_kappa_on_their_overlap() {
         .unwrap()
         .clone();
     // ana 1,1,0,0 vs bo 1,1,0,1: po = 3/4, pe = 1/2·3/4 + 1/2·1/4 = 1/2, κ = 0.5.
-    assert!((doubt["kappa"].as_f64().unwrap() - 0.5).abs() < 1e-9, "{doubt}");
+    assert!(
+        (doubt["kappa"].as_f64().unwrap() - 0.5).abs() < 1e-9,
+        "{doubt}"
+    );
     assert_eq!(get(a, "/api/code/agreement?a=ana&b=nobody").status, 404);
     let sample_info = get(a, "/api/code/sample").json();
     assert_eq!(sample_info["coders"], json!(["ana", "bo"]));
     assert!(dir.path().join("sample.labels.bo.csv").is_file());
+}
+
+/// Polls `GET /api/compare[?query]` until the comparison's rates are ready.
+fn compare_ready(addr: &str, query: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = get(addr, &format!("/api/compare{query}"));
+        assert_eq!(
+            answer.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        let v = answer.json();
+        if v["status"] == "ready" {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "the comparison never got ready");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn compare_and_eval_use_the_labels_coded_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus-sample.csv");
+    let out = dir.path().join("out");
+    ok(&[
+        "batch",
+        corpus.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--model",
+        "cues",
+        "--quiet",
+    ]);
+    // The sample as `rhetor sample` writes it.
+    let sample = dir.path().join("sample.csv");
+    ok(&[
+        "sample",
+        out.to_str().unwrap(),
+        "--by",
+        "outlet",
+        "--per-group",
+        "12",
+        "--devices",
+        "framing,loaded_language",
+        "--out",
+        sample.to_str().unwrap(),
+    ]);
+    let server = Serve::start(
+        &[
+            "--batch",
+            out.to_str().unwrap(),
+            "--sample",
+            sample.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let a = &server.addr;
+    // No labels yet: naive rates only.
+    let before = compare_ready(a, "");
+    assert_eq!(before["corrected"], json!(false), "{before}");
+    assert_eq!(before["coders"], json!([]));
+
+    // ana codes every sentence of the sample through the API: she agrees
+    // with the model's suggestion except on every seventh sentence.
+    let info = get(a, "/api/code/sample").json();
+    let rows = info["rows"].as_u64().unwrap() as usize;
+    assert!(rows >= 20, "{info}");
+    let mut framing_positives = 0;
+    for i in 0..rows {
+        let suggestion = get(a, &format!("/api/code/suggestion?i={i}")).json();
+        let flip = i % 7 == 3;
+        let framing = suggestion["framing"].as_bool().unwrap() != flip;
+        let loaded = suggestion["flagged"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("loaded_language"))
+            != flip;
+        framing_positives += usize::from(framing);
+        let body = json!({"coder": "ana", "i": i, "labels": {"framing": framing, "loaded_language": loaded}});
+        assert_eq!(post(a, "/api/labels", &body).status, 200);
+    }
+    // `rhetor eval` reads the same labels file: every coded sentence, the labelled device.
+    let eval_out = dir.path().join("eval");
+    ok(&[
+        "eval",
+        "--gold",
+        dir.path().join("sample.labels.ana.csv").to_str().unwrap(),
+        "--model",
+        "cues",
+        "--resamples",
+        "0",
+        "--out",
+        eval_out.to_str().unwrap(),
+    ]);
+    let metrics: Value =
+        serde_json::from_str(&std::fs::read_to_string(eval_out.join("metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(metrics["gold_format"], json!("sample"));
+    assert_eq!(metrics["scored_devices"], json!(["loaded_language"]));
+    assert_eq!(metrics["evaluation"]["sentences"], json!(rows));
+    assert_eq!(
+        metrics["evaluation"]["positive_sentences"],
+        json!(framing_positives)
+    );
+    let after = compare_ready(a, "");
+    assert_eq!(after["corrected"], json!(true), "{after}");
+    assert_eq!(after["coder"], json!("ana"));
+    assert_eq!(after["labelled"], json!(["framing", "loaded_language"]));
+    assert_eq!(after["coders"], json!([{"coder": "ana", "coded": rows}]));
+
+    // The same figures as `rhetor compare --gold` on ana's labels file.
+    let cmp = dir.path().join("cmp");
+    ok(&[
+        "compare",
+        out.to_str().unwrap(),
+        "--gold",
+        dir.path().join("sample.labels.ana.csv").to_str().unwrap(),
+        "--out",
+        cmp.to_str().unwrap(),
+    ]);
+    let (header, csv_rows) = read_csv(&cmp.join("compare.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut checked = 0;
+    for row in &csv_rows {
+        let (group, measure) = (&row[col("group")], &row[col("device")]);
+        if !["framing", "loaded_language"].contains(&measure.as_str()) {
+            continue;
+        }
+        let g = after["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["label"] == json!(group))
+            .unwrap_or_else(|| panic!("no group {group} in {after}"));
+        let m = g["measures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["measure"] == json!(measure))
+            .unwrap();
+        let close = |json_value: &Value, cell: &str| {
+            let v = json_value
+                .as_f64()
+                .unwrap_or_else(|| panic!("{group} {measure}: {m}"));
+            let c: f64 = cell.parse().unwrap();
+            assert!((v - c).abs() < 1e-3, "{group} {measure}: {v} vs {c}");
+        };
+        close(&m["corrected_rate"], &row[col("ppi_rate")]);
+        close(&m["corrected_ci"][0], &row[col("ppi_ci_low")]);
+        close(&m["corrected_ci"][1], &row[col("ppi_ci_high")]);
+        close(&m["gold_rate"], &row[col("gold_rate")]);
+        close(&m["rate"], &row[col("rate_per_100")]);
+        assert_eq!(
+            m["labelled_sentences"].to_string(),
+            row[col("n_gold")],
+            "{group} {measure}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 2 * after["groups"].as_array().unwrap().len());
+    // The page draws both bars for every group (when Chromium is here).
+    if let Some((_browser, mut dt)) = browser() {
+        dt.navigate(&server.url("/compare?coder=ana"));
+        let groups = after["groups"].as_array().unwrap().len();
+        dt.wait_for(
+            &format!("document.querySelectorAll('#chart .bar-row.has-corrected .bar.corrected').length === {groups}"),
+            30,
+        );
+        assert_eq!(
+            dt.eval("document.getElementById('compare-legend').textContent.includes('corrected')"),
+            json!(true)
+        );
+        assert_eq!(
+            dt.eval("document.querySelectorAll('#chart .bar.naive').length"),
+            json!(groups)
+        );
+        dt.screenshot("serve-compare-corrected.png");
+        let errors = dt.errors();
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+    }
+    // New answers change the corrected rates (they follow the labels).
+    let framing_of = |v: &Value| -> Vec<Value> {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["measures"][0]["corrected_rate"].clone())
+            .collect()
+    };
+    let first = framing_of(&after);
+    for i in 0..rows {
+        let body =
+            json!({"coder": "ana", "i": i, "labels": {"framing": true, "loaded_language": false}});
+        assert_eq!(post(a, "/api/labels", &body).status, 200);
+    }
+    let all_framing = compare_ready(a, "?coder=ana");
+    assert_ne!(framing_of(&all_framing), first);
+    // An unknown or malformed coder: naive only, or 400.
+    assert_eq!(compare_ready(a, "?coder=nobody")["corrected"], json!(false));
+    assert_eq!(get(a, "/api/compare?coder=..%2Fx").status, 400);
 }
 
 // ------------------------------------------------------------- browser
@@ -786,6 +998,23 @@ fn browser_analyse_a_pasted_article_and_see_its_highlights() {
         json!(0)
     );
     dt.eval("(() => { const s = document.getElementById('th-editorial_aside'); s.value = 0.5; s.dispatchEvent(new Event('input')); return true; })()");
+    // The screenshot (docs/serve-analyse.png) shows an article of the
+    // sample corpus, without a tooltip over the text.
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus-sample.csv");
+    let (header, rows) = read_csv(&corpus);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let article = rows.iter().find(|r| r[col("id")] == "dt-2025-002").unwrap();
+    let text = serde_json::to_string(&article[col("text")]).unwrap();
+    dt.eval(&format!("document.getElementById('text').value = {text}; document.getElementById('go').click(); true"));
+    dt.wait_for(
+        "document.getElementById('result').textContent.startsWith('The Coastal Alliance')",
+        20,
+    );
+    dt.key("Escape");
+    assert_eq!(
+        dt.eval("document.getElementById('tip').hidden"),
+        json!(true)
+    );
     dt.screenshot("serve-analyse.png");
     let errors = dt.errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");

@@ -8,6 +8,7 @@
 //! rewrites the labels file atomically; only then is it acknowledged. On
 //! start-up every coder's journal is replayed over its labels file.
 
+use crate::compare::gold::is_label_column as is_label;
 use crate::error::{Error, Location, Result};
 use crate::eval::agreement::{agreement_of, Agreement};
 use crate::io::journal::{read_journal, Journal, JournalEntry, JOURNAL_VERSION};
@@ -16,11 +17,6 @@ use crate::taxonomy::Device;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-/// True for the label columns of the shipped models: device ids and `framing`.
-pub fn is_label(name: &str) -> bool {
-    name == "framing" || Device::from_id(name).is_some()
-}
 
 /// A coder name: 1–32 ASCII letters, digits, `_` or `-`. Anything else is
 /// refused (never turned into a path).
@@ -39,6 +35,8 @@ struct Coder {
     shown: Vec<bool>,
     journal: Journal,
     labels_path: PathBuf,
+    /// Answers saved since start-up (changes whenever the labels do).
+    saves: u64,
 }
 
 /// The sample and every coder's answers.
@@ -178,6 +176,7 @@ impl CodingStore {
             shown,
             journal,
             labels_path,
+            saves: 0,
         };
         if replayed {
             write_labels(&self.sample, &coder)?;
@@ -285,6 +284,7 @@ impl CodingStore {
                     shown: vec![false; self.sample.rows.len()],
                     journal,
                     labels_path: self.labels_path(coder),
+                    saves: 0,
                 },
             );
         }
@@ -310,7 +310,32 @@ impl CodingStore {
         c.journal.append(&entry)?;
         apply(&self.sample, &mut c.labels[i], &full);
         c.shown[i] = suggestion_shown;
+        c.saves += 1;
         write_labels(&self.sample, c)
+    }
+
+    /// A coder's labels as a coded sample (what their labels file holds, the
+    /// input of [`crate::compare::gold::join`]) and a version that changes
+    /// with every answer saved; `None` for an unknown coder.
+    pub fn coded_sample(&self, coder: &str) -> Option<(CodedSample, u64)> {
+        let coders = self.lock();
+        let c = coders.get(coder)?;
+        Some((with_labels(&self.sample, &c.labels), c.saves))
+    }
+
+    /// Every coder with the number of sentences they have coded.
+    pub fn coded_counts(&self) -> Vec<(String, usize)> {
+        self.lock()
+            .iter()
+            .map(|(name, c)| {
+                let coded = c
+                    .labels
+                    .iter()
+                    .filter(|cells| cells.iter().any(Option::is_some))
+                    .count();
+                (name.clone(), coded)
+            })
+            .collect()
     }
 
     /// Cohen's κ between two coders over the sentences both have coded
@@ -361,11 +386,16 @@ fn apply(
 
 /// Rewrites the coder's labels file (atomically: temp file, fsync, rename).
 fn write_labels(sample: &CodedSample, coder: &Coder) -> Result<()> {
+    write_coded_sample(&coder.labels_path, &with_labels(sample, &coder.labels))
+}
+
+/// The sample with a coder's cells in its label columns.
+fn with_labels(sample: &CodedSample, labels: &[Vec<Option<bool>>]) -> CodedSample {
     let mut out = sample.clone();
-    for (row, cells) in out.rows.iter_mut().zip(&coder.labels) {
+    for (row, cells) in out.rows.iter_mut().zip(labels) {
         row.labels = cells.clone();
     }
-    write_coded_sample(&coder.labels_path, &out)
+    out
 }
 
 #[cfg(test)]

@@ -146,6 +146,11 @@ impl Corpus {
         })
     }
 
+    /// The batch's sentences table.
+    pub fn sentences_path(&self) -> &std::path::Path {
+        &self.sentences_path
+    }
+
     /// What the filters offer: group columns and their values, the date range.
     pub fn meta(&self) -> serde_json::Value {
         let dates: Vec<&str> = self

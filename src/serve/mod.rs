@@ -150,6 +150,7 @@ impl Server {
         let compare = corpus.as_ref().map(|c| {
             outlets::OutletComparison::start(
                 Arc::clone(&c.data),
+                c.sentences_path().to_path_buf(),
                 config.compare_by.clone(),
                 crate::compare::CompareOptions::default().bootstrap,
             )

@@ -123,7 +123,7 @@ const CODE: &str = r#"<h1>Code the validation sample</h1>
 </section>"#;
 
 const COMPARE: &str = r#"<h1>Compare outlets</h1>
-<div class="row"><label>measure <select id="measure"></select></label> <span id="cstatus" class="muted" role="status"></span></div>
+<div class="row"><label>measure <select id="measure"></select></label> <span id="ccoder"></span> <span id="cstatus" class="muted" role="status"></span></div>
 <div id="chart" class="chart"></div>
 <div id="significant"></div>"#;
 

@@ -120,10 +120,7 @@ fn dispatch(app: &App, req: &Request) -> Response {
         }),
         "/api/compare" if get => match &app.compare {
             None => Response::error(404, "no comparison: start the server with --batch DIR"),
-            Some(c) => match c.json() {
-                Ok(v) => Response::json(200, &v),
-                Err(e) => Response::error(500, &e),
-            },
+            Some(c) => compare_answer(app, c, req),
         },
         "/api/code/sample" if get => with_coding(app, code_sample),
         "/api/code/item" if get => with_coding(app, |c| code_item(c, req)),
@@ -185,6 +182,53 @@ fn with_coding(app: &App, f: impl FnOnce(&super::coding::CodingStore) -> Respons
         Some(c) => f(c),
         None => Response::error(404, "no sample: start the server with --sample FILE"),
     }
+}
+
+/// The comparison; with a sample, the corrected rates of one coder's labels
+/// (`?coder=`, default: the coder with the most coded sentences) beside the
+/// naive ones, once that coder has coded something.
+fn compare_answer(app: &App, c: &super::outlets::OutletComparison, req: &Request) -> Response {
+    let mut naive = match c.json() {
+        Ok(v) => v,
+        Err(e) => return Response::error(500, &e),
+    };
+    let Some(coding) = &app.coding else {
+        return Response::json(200, &naive);
+    };
+    if naive["status"] != "ready" {
+        return Response::json(200, &naive);
+    }
+    let counts = coding.coded_counts();
+    let chosen = match req.param("coder").filter(|c| !c.is_empty()) {
+        Some(coder) if !valid_coder(coder) => {
+            return Response::error(400, "?coder= must be 1-32 letters, digits, `_` or `-`")
+        }
+        Some(coder) => Some(coder.to_string()),
+        None => counts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .max_by_key(|(_, n)| *n)
+            .map(|(name, _)| name.clone()),
+    };
+    naive["coders"] = serde_json::json!(counts
+        .iter()
+        .map(|(name, n)| serde_json::json!({"coder": name, "coded": n}))
+        .collect::<Vec<_>>());
+    naive["coder"] = serde_json::json!(chosen);
+    let coded = chosen.as_deref().and_then(|coder| {
+        let (sample, version) = coding.coded_sample(coder)?;
+        sample
+            .rows
+            .iter()
+            .any(|r| r.is_coded())
+            .then(|| c.corrected(coder, version, &sample))
+    });
+    match coded {
+        Some(Ok(corrected)) => super::outlets::merge_corrected(&mut naive, &corrected),
+        Some(Err(why)) => naive["corrected_error"] = serde_json::json!(why),
+        None => {}
+    }
+    Response::json(200, &naive)
 }
 
 fn number<T: std::str::FromStr>(req: &Request, name: &str) -> Result<Option<T>, Response> {

@@ -377,54 +377,85 @@
   // ---------------------------------------------------------------- Compare
   function comparePage() {
     var data = null;
+    var coder = new URLSearchParams(location.search).get('coder') || '';
+    function fmt(v) { return typeof v === 'number' ? v.toFixed(2) : '\u2013'; }
+    function ciText(ci) { return ci ? ' [' + ci[0].toFixed(2) + ', ' + ci[1].toFixed(2) + ']' : ''; }
     function draw() {
       var id = $('measure').value, box = $('chart');
       clear(box);
       var rows = data.groups.map(function (g) { return { g: g, m: g.measures.filter(function (m) { return m.measure === id; })[0] }; }).filter(function (r) { return r.m; });
+      var labelled = data.corrected && (data.labelled || []).indexOf(id) >= 0;
       var max = 0;
       rows.forEach(function (r) {
         [r.m.rate, r.m.rate_ci && r.m.rate_ci[1], r.m.corrected_rate, r.m.corrected_ci && r.m.corrected_ci[1]].forEach(function (v) { if (typeof v === 'number' && v > max) { max = v; } });
       });
       max = max || 1;
-      function pct(v) { return (100 * v / max).toFixed(2) + '%'; }
-      if (data.corrected) {
-        box.appendChild(el('div', { cls: 'legend' }, [el('span', {}, [el('b', { cls: 'sw-naive' }), 'naive (model)']), el('span', {}, [el('b', { cls: 'sw-corrected' }), 'corrected (with hand labels)'])]));
+      function pct(v) { return (100 * Math.max(0, v) / max).toFixed(2) + '%'; }
+      function span(track, cls, ci) { if (!ci) { return; } var e = el('div', { cls: 'ci ' + cls }); e.style.left = pct(ci[0]); e.style.width = pct(ci[1] - ci[0]); track.appendChild(e); }
+      if (labelled) {
+        box.appendChild(el('div', { cls: 'legend', id: 'compare-legend' }, [
+          el('span', {}, [el('b', { cls: 'sw-naive' }), 'naive: flagged by the model']),
+          el('span', {}, [el('b', { cls: 'sw-corrected' }), 'corrected: prediction-powered, with ' + data.coder + '\u2019s labels'])
+        ]));
+      } else if (data.corrected) {
+        box.appendChild(el('p', { cls: 'muted', text: 'This measure is not a label column of the sample: naive rates only.' }));
       }
       rows.forEach(function (r) {
-        var track = el('div', { cls: 'track' });
-        var paired = typeof r.m.corrected_rate === 'number';
-        var bar = el('div', { cls: 'bar naive' + (paired ? ' paired' : ''), 'data-tip': r.g.label + ': ' + (r.m.rate === null ? 'no sentences' : r.m.rate.toFixed(2) + ' per 100 sentences (naive)') });
+        var paired = labelled && typeof r.m.corrected_rate === 'number';
+        var track = el('div', { cls: 'track' + (labelled ? ' paired' : '') });
+        var bar = el('div', { cls: 'bar naive', 'data-tip': r.g.label + ' \u00b7 naive: ' + (r.m.rate === null ? 'no sentences' : fmt(r.m.rate) + ciText(r.m.rate_ci) + ' per 100 sentences') });
         bar.style.width = pct(r.m.rate || 0);
         track.appendChild(bar);
-        if (r.m.rate_ci) { var ci = el('div', { cls: 'ci' }); ci.style.left = pct(r.m.rate_ci[0]); ci.style.width = pct(r.m.rate_ci[1] - r.m.rate_ci[0]); track.appendChild(ci); }
+        span(track, 'naive', r.m.rate_ci);
         if (paired) {
-          var cb = el('div', { cls: 'bar corrected', 'data-tip': r.g.label + ': ' + r.m.corrected_rate.toFixed(2) + ' per 100 sentences (corrected)' });
+          var tipText = r.g.label + ' \u00b7 corrected: ' + fmt(r.m.corrected_rate) + ciText(r.m.corrected_ci) + ' per 100 sentences; labels alone: ' + fmt(r.m.gold_rate) + ciText(r.m.gold_ci) + '; ' + r.m.labelled_sentences + ' labelled sentences in ' + r.m.labelled_articles + ' articles; precision ' + fmt(r.m.precision) + ', recall ' + fmt(r.m.recall);
+          var cb = el('div', { cls: 'bar corrected', 'data-tip': tipText });
           cb.style.width = pct(r.m.corrected_rate);
           track.appendChild(cb);
+          span(track, 'corrected', r.m.corrected_ci);
+        } else if (labelled) {
+          track.appendChild(el('div', { cls: 'nolabels', text: 'no labels in this group' }));
         }
-        var value = r.m.rate === null ? '\u2013' : r.m.rate.toFixed(1) + (paired ? ' / ' + r.m.corrected_rate.toFixed(1) : '');
-        box.appendChild(el('div', { cls: 'bar-row' + (r.g.small ? ' small' : ''), 'data-group': r.g.label }, [
-          el('span', { text: r.g.label + ' (' + r.g.articles + ' art.)' }), track, el('span', { cls: 'num', text: value + ' /100' })
+        var value = r.m.rate === null ? '\u2013' : r.m.rate.toFixed(1);
+        var num = el('span', { cls: 'num' }, [el('span', { cls: 'v-naive', text: value })]);
+        if (labelled) { num.appendChild(el('span', { cls: 'v-corrected', text: paired ? r.m.corrected_rate.toFixed(1) : '\u2013' })); }
+        box.appendChild(el('div', { cls: 'bar-row' + (r.g.small ? ' small' : '') + (paired ? ' has-corrected' : ''), 'data-group': r.g.label }, [
+          el('span', { text: r.g.label + ' (' + r.g.articles + ' art.)' }), track, num
         ]));
       });
       var sig = $('significant');
       clear(sig);
       var pairs = data.significant.filter(function (p) { return p.measure === id; });
-      sig.appendChild(el('h2', { text: 'Significant differences (Holm-adjusted p < 0.05)' }));
+      sig.appendChild(el('h2', { text: 'Significant differences of the naive rates (Holm-adjusted p < 0.05)' }));
       if (data.tests !== 'ready') { sig.appendChild(el('p', { cls: 'muted', text: 'permutation tests: computing\u2026' })); return; }
       sig.appendChild(pairs.length ? el('ul', {}, pairs.map(function (p) {
         return el('li', { text: p.a + ' vs ' + p.b + ': ' + (p.rate_diff >= 0 ? '+' : '') + Number(p.rate_diff).toFixed(2) + ' per 100 sentences, p = ' + Number(p.rate_p_holm).toPrecision(2) });
       })) : el('p', { cls: 'muted', text: 'none for this measure' }));
     }
+    function coders() {
+      var box = $('ccoder');
+      clear(box);
+      if (!data.coders) { return; }
+      if (!data.coders.length) { box.appendChild(el('span', { cls: 'muted', text: 'no labels yet: code sentences on the Code page to see corrected rates' })); return; }
+      var sel = el('select', { id: 'coder-select', 'aria-label': 'labels of coder' }, data.coders.map(function (c) {
+        return el('option', { value: c.coder, text: c.coder + ' (' + c.coded + ' coded)', selected: c.coder === data.coder });
+      }));
+      sel.addEventListener('change', function () { coder = sel.value; history.replaceState(null, '', '?coder=' + encodeURIComponent(coder)); load(); });
+      box.appendChild(el('label', {}, ['labels of ', sel]));
+      if (data.corrected_error) { box.appendChild(el('span', { cls: 'error', text: ' no corrected rates: ' + data.corrected_error })); }
+    }
     function load() {
-      api('GET', '/api/compare').then(function (r) {
+      api('GET', '/api/compare' + (coder ? '?coder=' + encodeURIComponent(coder) : '')).then(function (r) {
         if (!r.ok) { $('cstatus').textContent = 'Error ' + r.status + ': ' + r.message; return; }
         if (r.data.status !== 'ready') { $('cstatus').textContent = 'computing the comparison\u2026'; setTimeout(load, 700); return; }
         data = r.data;
         if (data.tests !== 'ready') { setTimeout(load, 2000); }
-        $('cstatus').textContent = data.articles + ' articles, ' + data.sentences + ' sentences, by ' + data.by.join(' \u00d7 ') + ' \u00b7 bars: flagged sentences per 100, with 95% bootstrap intervals';
+        $('cstatus').textContent = data.articles + ' articles, ' + data.sentences + ' sentences, by ' + data.by.join(' \u00d7 ') + ' \u00b7 flagged sentences per 100, with 95% intervals' + (data.corrected ? ' \u00b7 naive / corrected' : '');
         var sel = $('measure');
-        if (!sel.options.length) { data.measures.forEach(function (m) { sel.appendChild(el('option', { value: m.id, text: m.label })); }); }
+        if (!sel.options.length) {
+          data.measures.forEach(function (m) { sel.appendChild(el('option', { value: m.id, text: m.label + (data.corrected && data.labelled.indexOf(m.id) >= 0 ? ' (labelled)' : '') })); });
+        }
+        coders();
         draw();
       });
     }
