@@ -7,8 +7,8 @@
 //! The DevTools client is tests/common/devtools.rs (shared with tests/serve.rs).
 //! Skips, with a message, when Chromium is not installed (Debian:
 //! `apt-get install -y chromium`; or set `RHETOR_CHROMIUM` to a binary),
-//! unless `RHETOR_REQUIRE_ASSETS=1`. Set `RHETOR_SCREENSHOT_DIR` to keep PNG
-//! screenshots of the pages.
+//! unless `RHETOR_REQUIRE_ASSETS=1`. PNG screenshots of the pages go to
+//! `target/tmp/screenshots/` (or `RHETOR_SCREENSHOT_DIR`).
 
 mod common;
 mod compare_support;

@@ -7,7 +7,7 @@
 //! the corrected rates of `rhetor compare --gold` and are read by `rhetor
 //! eval`; and a headless Chromium drives the Analyse, Corpus, Code and
 //! Compare pages (tests/common/devtools.rs; screenshots in
-//! `RHETOR_SCREENSHOT_DIR`).
+//! `target/tmp/screenshots/` or `RHETOR_SCREENSHOT_DIR`).
 
 mod common;
 

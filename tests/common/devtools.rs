@@ -5,7 +5,8 @@
 //! Skips, with a message, when Chromium is not installed (Debian:
 //! `apt-get install -y chromium`; or set `RHETOR_CHROMIUM` to a binary),
 //! unless `RHETOR_REQUIRE_ASSETS=1`, where a missing Chromium fails the test.
-//! Set `RHETOR_SCREENSHOT_DIR` to keep PNG screenshots of the pages.
+//! Screenshots of the pages go to `target/tmp/screenshots/` (the test
+//! artifacts), or to `RHETOR_SCREENSHOT_DIR` when set.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -326,9 +327,9 @@ impl DevTools {
     }
 
     pub fn screenshot(&mut self, name: &str) {
-        let Some(dir) = std::env::var_os("RHETOR_SCREENSHOT_DIR") else {
-            return;
-        };
+        let dir = std::env::var_os("RHETOR_SCREENSHOT_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
         let r = self.call(
             "Page.captureScreenshot",
             json!({"format": "png", "captureBeyondViewport": true}),
