@@ -57,3 +57,11 @@ pub use model::{Engine, LoadOptions, ModelSpec, Scorer, SentenceInput, SentenceS
 pub use score::{Article, Pipeline, ScoredArticle, ScoredSentence, Unit};
 pub use taxonomy::Device;
 pub use text::{Sentence, TextSpan};
+
+/// Outlet comparison corrected by a hand-coded validation sample
+/// (docs/compare.md, "Validating against human coding"): draw the sample with
+/// [`compare::sample::draw`], read the coded file with [`compare::gold::read_gold`],
+/// and get naive, labels-alone and prediction-powered rates per group from
+/// [`compare_with_gold`]; [`ppi_rate`] and [`gold_rate`] are the estimators.
+pub use compare::ppi::{gold_rate, ppi_rate, RateEstimate};
+pub use compare::{compare_with_gold, CompareOptions, Comparison};

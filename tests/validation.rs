@@ -411,3 +411,121 @@ fn bad_label_files_are_clear_errors() {
     let e = gold_error(&batch, &none);
     assert!(e.contains("no label column"), "{e}");
 }
+
+/// The whole workflow on a real `rhetor batch` output (cue model, the sample
+/// corpus): batch → sample → code → compare --gold. The coder here copies the
+/// classifier's own framing flags (score ≥ the batch's framing threshold), so on every outlet precision and recall must be 1,
+/// the labels-alone rate must be the sample's flag rate, and every sampled
+/// sentence must be counted as labelled.
+#[test]
+fn batch_sample_code_compare_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus-sample.csv");
+    let b = dir.path().join("B");
+    ok(&[
+        "batch",
+        corpus.to_str().unwrap(),
+        "--model",
+        "cues",
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    let s = dir.path().join("s.csv");
+    ok(&[
+        "sample",
+        b.to_str().unwrap(),
+        "--by",
+        "outlet",
+        "--per-group",
+        "25",
+        "--seed",
+        "11",
+        "--out",
+        s.to_str().unwrap(),
+    ]);
+
+    let (sh, srows) = read_csv(&b.join("sentences.csv"));
+    let (aid, idx, score) = (
+        col(&sh, "article_id"),
+        col(&sh, "sentence_index"),
+        col(&sh, "framing"),
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
+    let threshold = summary["thresholds"]["framing"].as_f64().unwrap();
+    let flags: HashMap<(String, String), bool> = srows
+        .iter()
+        .map(|r| {
+            let framing: f64 = r[score].parse().unwrap();
+            ((r[aid].clone(), r[idx].clone()), framing >= threshold)
+        })
+        .collect();
+
+    let (h, mut rows) = read_csv(&s);
+    let (sa, si, so, fr) = (
+        col(&h, "article_id"),
+        col(&h, "sentence_index"),
+        col(&h, "outlet"),
+        col(&h, "framing"),
+    );
+    let mut per_outlet: HashMap<String, (usize, usize)> = HashMap::new();
+    for r in &mut rows {
+        let flag = flags[&(r[sa].clone(), r[si].clone())];
+        r[fr] = if flag { "1" } else { "0" }.into();
+        let e = per_outlet.entry(r[so].clone()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(flag);
+    }
+    let coded = dir.path().join("coded.csv");
+    let mut w = csv::Writer::from_path(&coded).unwrap();
+    w.write_record(&h).unwrap();
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+
+    let c = dir.path().join("C");
+    ok(&[
+        "compare",
+        b.to_str().unwrap(),
+        "--by",
+        "outlet",
+        "--gold",
+        coded.to_str().unwrap(),
+        "--permutations",
+        "100",
+        "--out",
+        c.to_str().unwrap(),
+    ]);
+    let (ch, crows) = read_csv(&c.join("compare.csv"));
+    let framing: Vec<&Vec<String>> = crows
+        .iter()
+        .filter(|r| r[col(&ch, "device")] == "framing")
+        .collect();
+    assert_eq!(
+        framing.len(),
+        per_outlet.len(),
+        "one framing row per outlet"
+    );
+    for r in framing {
+        let outlet = &r[col(&ch, "outlet")];
+        let (n, positives) = per_outlet[outlet];
+        assert_eq!(r[col(&ch, "n_gold")], n.to_string(), "{outlet}");
+        let gold_rate: f64 = r[col(&ch, "gold_rate")].parse().unwrap();
+        let want = 100.0 * positives as f64 / n as f64;
+        assert!(
+            (gold_rate - want).abs() < 1e-3,
+            "{outlet}: {gold_rate} vs {want}"
+        );
+        let ppi: f64 = r[col(&ch, "ppi_rate")].parse().unwrap();
+        let (lo, hi): (f64, f64) = (
+            r[col(&ch, "ppi_ci_low")].parse().unwrap(),
+            r[col(&ch, "ppi_ci_high")].parse().unwrap(),
+        );
+        assert!(lo <= ppi && ppi <= hi, "{outlet}: {lo} {ppi} {hi}");
+        if positives > 0 {
+            assert_eq!(r[col(&ch, "precision")], "1.0000", "{outlet}");
+            assert_eq!(r[col(&ch, "recall")], "1.0000", "{outlet}");
+        }
+    }
+}

@@ -123,6 +123,10 @@ pub fn report_labels_needed(c: &Comparison) {
             let a = &gold.agreement;
             let message = match (&gold.ppi, gold.articles_to_halve) {
                 (None, _) => "no labels: no corrected rate".to_string(),
+                (Some(_), Some(total)) if total > g.articles => format!(
+                    "{} labelled sentences in {} articles; halving the interval would take more than the group's {} articles: code them all",
+                    a.sentences, a.articles, g.articles
+                ),
                 (Some(_), Some(total)) => format!(
                     "{} labelled sentences in {} articles; about {} more labelled articles would halve the interval",
                     a.sentences,
