@@ -27,6 +27,7 @@
 //!   → batch, eval, compare, train    corpus runs, metrics, outlet statistics, training
 //!   → report     table and HTML
 //!   → facade     Rhetor::builder() → Rhetor → score_text()
+//!   → serve      `rhetor serve`: local web pages and JSON API on the façade
 //!   → cli        the `rhetor` binary (anyhow only here)
 //! ```
 //!
@@ -57,6 +58,8 @@ pub mod model;
 pub mod report;
 #[doc(hidden)]
 pub mod score;
+#[doc(hidden)]
+pub mod serve;
 #[doc(hidden)]
 pub mod stats;
 #[doc(hidden)]

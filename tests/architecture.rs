@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! error, stats, json → taxonomy, text, tokenize → model → score → io
-//!   → batch, eval, compare, train → report → facade
+//!   → batch, eval, compare, train → report → facade → serve
 //! ```
 //!
 //! Every `crate::` or `super::` path in non-test code must point to the same
@@ -31,6 +31,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("train", 5),
     ("report", 6),
     ("facade", 7),
+    ("serve", 8),
 ];
 
 fn layer(module: &str) -> Option<u8> {

@@ -41,10 +41,10 @@ impl Split {
 /// Arguments of `rhetor eval`.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels), or a CheckThat! subjectivity\n  .tsv (sentence_id, sentence, label SUBJ|OBJ: the author-voice device is scored). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --gold ../shared/checkthat-subj-en/dev_en.tsv --base-rate 0.27\n  rhetor eval --agreement passA.csv passB.csv"
+    after_help = "Labelled sets:\n  a rhetor CSV (article_id,sentence_index,text,devices[,start,end][,split]; devices `;`-separated),\n  a folder holding gold.csv (or a single .csv), or a PTC-layout folder (articleNNN.txt +\n  articleNNN.task-flc-tc.labels / .task-si.labels / .task-SLC.labels), or a CheckThat! subjectivity\n  .tsv (sentence_id, sentence, label SUBJ|OBJ: the author-voice device is scored), or a coded\n  validation sample (`rhetor sample`, filled in by hand or in `rhetor serve`: its coded rows and label columns). See docs/evaluation.md.\n\nExamples:\n  rhetor eval --gold ../shared/ptc/dev --model cues --baselines --out eval/results/ptc-dev-cues\n  rhetor eval --gold eval/gold --split test\n  rhetor eval --gold ../shared/ptc/dev --model models/baseline --tune\n  rhetor eval --gold ../shared/checkthat-subj-en/dev_en.tsv --base-rate 0.27\n  rhetor eval --agreement passA.csv passB.csv"
 )]
 pub struct Args {
-    /// The labelled set: a rhetor gold CSV, a folder with one, or a PTC-layout folder.
+    /// The labelled set: a rhetor gold CSV, a folder with one, a PTC-layout folder, a CheckThat! TSV or a coded validation sample.
     #[arg(long, value_name = "PATH", required_unless_present = "agreement")]
     gold: Option<PathBuf>,
     #[command(flatten)]
@@ -101,7 +101,7 @@ pub fn run(args: Args) -> Result<i32> {
     )?;
     if let Some(split) = args.split {
         if gold.format != GoldFormat::RhetorCsv {
-            warn("--split is ignored for a PTC folder or a CheckThat file (the file is the split)");
+            warn("--split is ignored for a PTC folder, a CheckThat file or a validation sample (the file is the split)");
         } else {
             gold.filter_split(split.name())?;
         }
@@ -157,6 +157,7 @@ pub fn run(args: Args) -> Result<i32> {
             GoldFormat::Ptc => "ptc".into(),
             GoldFormat::RhetorCsv => "rhetor_csv".into(),
             GoldFormat::CheckThat => "checkthat".into(),
+            GoldFormat::Sample { .. } => "sample".into(),
         },
         split: args.split.map(|s| s.name().to_string()),
         scored_devices: scored_devices(&gold)

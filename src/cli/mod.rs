@@ -14,6 +14,7 @@ pub mod eval;
 pub mod report;
 pub mod sample;
 pub mod score;
+pub mod serve;
 pub mod train;
 
 /// Exit code: everything worked.
@@ -60,6 +61,8 @@ enum Command {
     Report(report::Args),
     /// Show the CPU, its SIMD features and the int8 kernel rhetor uses.
     Doctor(doctor::Args),
+    /// Serve a local web app and JSON API: analyse, explore a batch, hand-code a sample.
+    Serve(serve::Args),
 }
 
 /// Parses arguments, runs the subcommand and returns the process exit code.
@@ -81,6 +84,7 @@ pub fn main() -> i32 {
         Command::Sample(a) => sample::run(a),
         Command::Report(a) => report::run(a),
         Command::Doctor(a) => doctor::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

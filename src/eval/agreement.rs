@@ -71,7 +71,14 @@ pub fn agreement(a_path: &Path, b_path: &Path) -> Result<Agreement> {
             ));
         }
     }
-    let pairs: Vec<(&Vec<Device>, &Vec<Device>)> = a.iter().map(|(k, da)| (da, &b[k])).collect();
+    let pairs: Vec<(Vec<Device>, Vec<Device>)> =
+        a.iter().map(|(k, da)| (da.clone(), b[k].clone())).collect();
+    Ok(agreement_of(&pairs))
+}
+
+/// Agreement between two passes given in memory: the devices of each
+/// sentence in pass A and in pass B (`rhetor serve` compares two coders).
+pub fn agreement_of(pairs: &[(Vec<Device>, Vec<Device>)]) -> Agreement {
     let row = |label: &str, f: &dyn Fn(&Vec<Device>) -> bool| {
         let xa: Vec<bool> = pairs.iter().map(|(x, _)| f(x)).collect();
         let xb: Vec<bool> = pairs.iter().map(|(_, y)| f(y)).collect();
@@ -89,10 +96,10 @@ pub fn agreement(a_path: &Path, b_path: &Path) -> Result<Agreement> {
     for d in Device::ALL {
         labels.push(row(d.id(), &|x: &Vec<Device>| x.contains(&d)));
     }
-    Ok(Agreement {
+    Agreement {
         sentences: pairs.len(),
         labels,
-    })
+    }
 }
 
 #[cfg(test)]

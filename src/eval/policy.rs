@@ -37,14 +37,17 @@ pub fn labels_techniques(gold: &GoldSet) -> bool {
 pub fn framing_devices(gold: &GoldSet) -> Vec<Device> {
     match gold.format {
         GoldFormat::Ptc => Device::ALL.into_iter().filter(|d| d.is_ptc()).collect(),
-        GoldFormat::RhetorCsv | GoldFormat::CheckThat => Device::ALL.to_vec(),
+        GoldFormat::RhetorCsv | GoldFormat::CheckThat | GoldFormat::Sample { framing: true } => {
+            Device::ALL.to_vec()
+        }
+        GoldFormat::Sample { framing: false } => gold.devices.clone(),
     }
 }
 
 /// The devices a gold set is scored on.
 pub fn scored_devices(gold: &GoldSet) -> Vec<Device> {
     match gold.format {
-        GoldFormat::Ptc | GoldFormat::CheckThat => gold.devices.clone(),
+        GoldFormat::Ptc | GoldFormat::CheckThat | GoldFormat::Sample { .. } => gold.devices.clone(),
         GoldFormat::RhetorCsv => Device::ALL.to_vec(),
     }
 }

@@ -6,6 +6,7 @@
 pub mod article;
 pub mod columns;
 pub mod corpus;
+pub mod journal;
 pub mod labels;
 pub mod output;
 #[cfg(feature = "parquet")]

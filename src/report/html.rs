@@ -94,7 +94,7 @@ const SCRIPT: &str = r#"
 "#;
 
 /// A colour per device (for cue underlines and the legend).
-fn device_colour(d: Device) -> String {
+pub fn device_colour(d: Device) -> String {
     let i = d.index();
     let hue = (i * 360 / Device::ALL.len() + (i % 2) * 180) % 360;
     format!(

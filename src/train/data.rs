@@ -36,7 +36,9 @@ pub fn data_hash(gold: &GoldSet) -> String {
     for a in &gold.articles {
         match gold.format {
             GoldFormat::Ptc => h.update(format!("article{}", a.id).as_bytes()),
-            GoldFormat::RhetorCsv | GoldFormat::CheckThat => h.update(a.id.as_bytes()),
+            GoldFormat::RhetorCsv | GoldFormat::CheckThat | GoldFormat::Sample { .. } => {
+                h.update(a.id.as_bytes())
+            }
         }
         for s in units(a) {
             h.update([0u8]);

@@ -12,6 +12,8 @@ pub use assets::{assets_required, shared_or_skip, skip_or_fail, REQUIRE_ASSETS};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod devtools;
+
 /// The `rhetor` binary under test, without the test-only slow-down variable
 /// a parent test may have set.
 pub fn rhetor() -> Command {

@@ -13,10 +13,12 @@
 pub mod checkthat;
 pub mod csv;
 pub mod ptc;
+pub mod sample;
 
 pub use checkthat::{read_checkthat_tsv, AUTHOR_VOICE};
 pub use csv::{parse_devices_field, read_label_csv, read_rhetor_csv};
 pub use ptc::read_ptc_dir;
+pub use sample::read_sample_labels;
 
 use crate::error::{Error, Location, Result};
 use crate::taxonomy::Device;
@@ -33,6 +35,13 @@ pub enum GoldFormat {
     /// A CheckThat! subjectivity TSV (`sentence_id, sentence, label SUBJ|OBJ`):
     /// labels the author's voice only, not techniques or `framing`.
     CheckThat,
+    /// A coded validation sample ([`crate::io::sample`]): labels its label
+    /// columns only. `framing`: the sample has a `framing` column (else
+    /// framing is "at least one of the labelled devices").
+    Sample {
+        /// The sample has a `framing` column.
+        framing: bool,
+    },
 }
 
 /// One gold sentence.
@@ -307,6 +316,7 @@ impl Problems {
 /// - one `articleNNN.txt` file: that PTC article (label files beside it);
 /// - a `.tsv` file: CheckThat! subjectivity (columns `sentence_id`,
 ///   `sentence`, `label` found by header name, in any order);
+/// - a `.csv` file with the columns of a validation sample: its coded rows;
 /// - a `.csv` file: rhetor's CSV;
 /// - a folder without articles: its `gold.csv`, or its only `.csv` file.
 pub fn read_gold(path: &Path, options: GoldOptions) -> Result<GoldSet> {
@@ -315,6 +325,9 @@ pub fn read_gold(path: &Path, options: GoldOptions) -> Result<GoldSet> {
     }
     if checkthat::is_tsv_file(path) {
         return read_checkthat_tsv(path, options);
+    }
+    if sample::is_sample_file(path) {
+        return read_sample_labels(path, options);
     }
     if path.is_dir() {
         let csv = find_gold_csv(path)?;
