@@ -12,6 +12,7 @@ pub mod output;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod sample;
+pub mod sentences;
 pub mod table;
 
 pub use article::{read_article, ReadOptions};

@@ -3,12 +3,11 @@
 //! batch `sentences.csv` (`rhetor report`).
 
 use crate::error::{Error, Location, Result};
-use crate::io::output::parse_flagged;
 use crate::io::output::OutputOptions;
+use crate::io::sentences::{SentenceColumns, SentenceRecord};
 use crate::io::table::TableReader;
 use crate::score::ScoredArticle;
 use crate::taxonomy::Device;
-use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -138,22 +137,6 @@ fn valid_range(text: &str, (start, end): (usize, usize)) -> Option<(usize, usize
     (start < end && text.get(start..end).is_some()).then_some((start, end))
 }
 
-/// A cue as stored in the `cues` JSON column.
-#[derive(Debug, Deserialize)]
-struct CueJson {
-    device: String,
-    start: usize,
-    #[allow(dead_code)]
-    end: usize,
-    text: String,
-    #[serde(default)]
-    pattern: String,
-    #[serde(default)]
-    weight: f32,
-    #[serde(default)]
-    attributed: bool,
-}
-
 /// Which articles of `sentences.csv` are shown in full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pick {
@@ -188,8 +171,8 @@ pub fn read_sentence_views(
 /// The ids of the `n` articles with the most flagged sentences.
 fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
     let mut reader = TableReader::open(path)?;
-    let position = |name| required_column(&reader, name);
-    let (id_col, flagged_col) = (position("article_id")?, position("flagged")?);
+    let cols = SentenceColumns::find(reader.headers().iter().map(String::as_str), reader.source())?;
+    let (id_col, flagged_col) = (cols.id, cols.flagged);
     reader.keep_only(&[id_col, flagged_col]);
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut counts: Vec<(String, u64)> = Vec::new();
@@ -207,17 +190,6 @@ fn most_flagged(path: &Path, n: usize) -> Result<Vec<String>> {
     Ok(counts.into_iter().take(n).map(|(id, _)| id).collect())
 }
 
-/// The position of column `name` of a `sentences.csv`.
-fn required_column(reader: &TableReader, name: &str) -> Result<usize> {
-    let position = reader.headers().iter().position(|h| h == name);
-    position.ok_or_else(|| {
-        Error::input(
-            Location::file(reader.source()).at_line(1).in_field(name),
-            format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
-        )
-    })
-}
-
 /// Reads the articles of `sentences.csv` (those in `keep`, if given) until
 /// `max_articles` are collected.
 fn read_views(
@@ -228,24 +200,7 @@ fn read_views(
     let reader = TableReader::open(path)?;
     let source = reader.source().to_string();
     let header = reader.headers().to_vec();
-    let col = |name| required_column(&reader, name);
-    let cols = SentenceColumns {
-        id: col("article_id")?,
-        index: col("sentence_index")?,
-        paragraph: col("paragraph")?,
-        start: col("start")?,
-        attributed: col("attributed")?,
-        text: col("text")?,
-        framing: col("framing")?,
-        flagged: col("flagged")?,
-        cues: col("cues")?,
-        spans: header.iter().position(|h| h == "spans"),
-        title: header.iter().position(|h| h == "title"),
-        devices: Device::ALL
-            .iter()
-            .filter_map(|d| header.iter().position(|h| h == d.id()).map(|i| (*d, i)))
-            .collect(),
-    };
+    let cols = SentenceColumns::find(header.iter().map(String::as_str), &source)?;
     let meta: Vec<(usize, String)> = (cols.id + 1..cols.index)
         .filter(|i| Some(*i) != cols.title)
         .map(|i| (i, header[i].to_string()))
@@ -287,7 +242,7 @@ fn read_views(
             }
         }
         if wanted {
-            let sentence = cols.sentence(&record, &source, line)?;
+            let sentence = sentence_view(cols.read(&record, &source, line)?);
             if let Some(view) = views.last_mut() {
                 view.sentences.push(sentence);
             }
@@ -296,121 +251,46 @@ fn read_views(
     Ok(views)
 }
 
-/// Column positions in `sentences.csv`.
-struct SentenceColumns {
-    id: usize,
-    index: usize,
-    paragraph: usize,
-    start: usize,
-    attributed: usize,
-    text: usize,
-    framing: usize,
-    flagged: usize,
-    cues: usize,
-    /// The model spans (files written before the span head have none).
-    spans: Option<usize>,
-    title: Option<usize>,
-    devices: Vec<(Device, usize)>,
-}
-
-impl SentenceColumns {
-    fn sentence(
-        &self,
-        record: &csv::StringRecord,
-        source: &str,
-        line: u64,
-    ) -> Result<SentenceView> {
-        let field = |i: usize| record.get(i).unwrap_or("");
-        let at = |name: &str| Location::file(source).at_line(line).in_field(name);
-        let number = |i: usize, name: &str| -> Result<f64> {
-            field(i)
-                .trim()
-                .parse()
-                .map_err(|_| Error::input(at(name), format!("`{}` is not a number", field(i))))
-        };
-        let text = field(self.text).to_string();
-        let sentence_start = number(self.start, "start")? as usize;
-        let flagged = parse_flagged(field(self.flagged))
-            .map_err(|m| Error::input(at("flagged"), m))?
-            .into_iter()
-            .map(|d| {
-                let column = self.devices.iter().find(|(x, _)| *x == d);
-                let p = column.and_then(|(_, i)| field(*i).trim().parse().ok());
-                (d, p.unwrap_or(f32::NAN))
-            })
-            .collect();
-        let cues: Vec<CueJson> = serde_json::from_str(field(self.cues).trim())
-            .map_err(|e| Error::input(at("cues"), format!("not a JSON array of cues: {e}")))?;
-        let cues = cues
-            .into_iter()
-            .map(|c| {
-                let id = &c.device;
-                let unknown =
-                    || Error::input(at("cues"), format!("unknown device `{id}` in a cue"));
-                let device = Device::from_id(id).ok_or_else(unknown)?;
-                let expected = c.start.saturating_sub(sentence_start);
-                Ok(CueView {
-                    device,
-                    range: locate(&text, &c.text, expected),
-                    text: c.text,
-                    pattern: c.pattern,
-                    weight: c.weight,
-                    attributed: c.attributed,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let spans = match self.spans {
-            Some(i) => span_views(field(i), &text, sentence_start, &at("spans"))?,
-            None => Vec::new(),
-        };
-        Ok(SentenceView {
-            paragraph: number(self.paragraph, "paragraph")? as usize,
-            framing: number(self.framing, "framing")? as f32,
-            attributed: field(self.attributed).trim() == "true",
-            text,
-            flagged,
-            cues,
-            spans,
-        })
-    }
-}
-
-/// A model span as stored in the `spans` JSON column.
-#[derive(Debug, Deserialize)]
-struct SpanJson {
-    technique: String,
-    start: usize,
-    text: String,
-    probability: f32,
-}
-
-/// The model spans of one `spans` cell, located in the sentence text.
-fn span_views(
-    cell: &str,
-    text: &str,
-    sentence_start: usize,
-    at: &Location,
-) -> Result<Vec<SpanView>> {
-    if cell.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    let spans: Vec<SpanJson> = serde_json::from_str(cell.trim())
-        .map_err(|e| Error::input(at.clone(), format!("not a JSON array of spans: {e}")))?;
-    spans
+/// A `sentences.csv` row as the article view shows it: cues and spans
+/// located in the sentence text.
+fn sentence_view(r: SentenceRecord) -> SentenceView {
+    let flagged = r
+        .flagged
+        .iter()
+        .map(|&d| (d, r.score(d).unwrap_or(f32::NAN)))
+        .collect();
+    let expected = |start: usize| start.saturating_sub(r.start);
+    let cues = r
+        .cues
         .into_iter()
-        .map(|sp| {
-            let id = &sp.technique;
-            let unknown =
-                || Error::input(at.clone(), format!("unknown technique `{id}` in a span"));
-            let device = Device::from_id(id).ok_or_else(unknown)?;
-            Ok(SpanView {
-                device,
-                range: locate(text, &sp.text, sp.start.saturating_sub(sentence_start)),
-                text: sp.text,
-                probability: sp.probability,
-            })
+        .map(|c| CueView {
+            device: c.device,
+            range: locate(&r.text, &c.text, expected(c.start)),
+            text: c.text,
+            pattern: c.pattern,
+            weight: c.weight,
+            attributed: c.attributed,
         })
-        .collect()
+        .collect();
+    let spans = r
+        .spans
+        .into_iter()
+        .map(|sp| SpanView {
+            device: sp.device,
+            range: locate(&r.text, &sp.text, expected(sp.start)),
+            text: sp.text,
+            probability: sp.probability,
+        })
+        .collect();
+    SentenceView {
+        paragraph: r.paragraph,
+        framing: r.framing,
+        attributed: r.attributed,
+        text: r.text,
+        flagged,
+        cues,
+        spans,
+    }
 }
 
 /// Finds `needle` in `text`, choosing the occurrence whose character offset is

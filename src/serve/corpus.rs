@@ -8,6 +8,7 @@
 use super::api::{Mark, SentenceOut};
 use crate::compare::input::{read_dataset, Dataset, ReadOptions};
 use crate::error::{Error, Location, Result};
+use crate::io::sentences::{SentenceColumns, SentenceRecord};
 use crate::report::view::locate;
 use crate::taxonomy::{Device, DeviceMap};
 use serde::Serialize;
@@ -276,49 +277,6 @@ impl Corpus {
     }
 }
 
-/// Column positions of `sentences.csv`.
-struct Cols {
-    id: usize,
-    index: usize,
-    paragraph: usize,
-    start: usize,
-    attributed: usize,
-    text: usize,
-    framing: usize,
-    flagged: usize,
-    cues: usize,
-    spans: Option<usize>,
-    devices: Vec<(Device, usize)>,
-}
-
-fn columns(header: &csv::StringRecord, source: &str) -> Result<Cols> {
-    let pos = |name: &str| header.iter().position(|h| h == name);
-    let need = |name: &str| {
-        pos(name).ok_or_else(|| {
-            Error::input(
-                Location::file(source).at_line(1).in_field(name),
-                format!("missing column `{name}` (is this a sentences.csv from `rhetor batch`?)"),
-            )
-        })
-    };
-    Ok(Cols {
-        id: need("article_id")?,
-        index: need("sentence_index")?,
-        paragraph: need("paragraph")?,
-        start: need("start")?,
-        attributed: need("attributed")?,
-        text: need("text")?,
-        framing: need("framing")?,
-        flagged: need("flagged")?,
-        cues: need("cues")?,
-        spans: pos("spans"),
-        devices: Device::ALL
-            .iter()
-            .filter_map(|d| pos(d.id()).map(|i| (*d, i)))
-            .collect(),
-    })
-}
-
 fn reader(path: &Path) -> Result<csv::Reader<std::fs::File>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     Ok(csv::ReaderBuilder::new().flexible(true).from_reader(file))
@@ -330,7 +288,7 @@ fn scan_sentences(path: &Path, by_id: &HashMap<String, usize>) -> Result<Vec<Opt
     let source = path.display().to_string();
     let mut r = reader(path)?;
     let header = r.headers().map_err(|e| csv_err(&source, e))?.clone();
-    let cols = columns(&header, &source)?;
+    let cols = SentenceColumns::find(header.iter(), &source)?;
     let mut scores: Vec<Option<Scores>> = vec![None; by_id.len()];
     let mut record = csv::ByteRecord::new();
     let mut current: Option<usize> = None;
@@ -381,26 +339,12 @@ fn csv_err(source: &str, e: csv::Error) -> Error {
     Error::input(Location::file(source), e.to_string())
 }
 
-#[derive(serde::Deserialize)]
-struct CueCell {
-    device: String,
-    start: usize,
-    text: String,
-}
-
-#[derive(serde::Deserialize)]
-struct SpanCell {
-    technique: String,
-    start: usize,
-    text: String,
-}
-
 /// Reads `rows` sentence rows starting at byte `offset`.
 fn read_rows(path: &Path, offset: u64, rows: u32) -> Result<Vec<SentenceOut>> {
     let source = path.display().to_string();
     let mut r = reader(path)?;
     let header = r.headers().map_err(|e| csv_err(&source, e))?.clone();
-    let cols = columns(&header, &source)?;
+    let cols = SentenceColumns::find(header.iter(), &source)?;
     let mut pos = csv::Position::new();
     pos.set_byte(offset);
     r.seek(pos).map_err(|e| csv_err(&source, e))?;
@@ -413,74 +357,47 @@ fn read_rows(path: &Path, offset: u64, rows: u32) -> Result<Vec<SentenceOut>> {
         {
             break;
         }
-        let f = |i: usize| record.get(i).unwrap_or("");
-        let text = f(cols.text).to_string();
-        let sentence_start: usize = f(cols.start).parse().unwrap_or(0);
-        let to_chars = |(a, b): (usize, usize)| {
-            let start = text[..a].chars().count();
-            (start, start + text[a..b].chars().count())
-        };
-        let mut marks = Vec::new();
-        if let Ok(cues) = serde_json::from_str::<Vec<CueCell>>(f(cols.cues)) {
-            for c in cues {
-                let (Some(d), Some(range)) = (
-                    Device::from_id(&c.device),
-                    locate(&text, &c.text, c.start.saturating_sub(sentence_start)),
-                ) else {
-                    continue;
-                };
-                let (start, end) = to_chars(range);
-                marks.push(Mark {
-                    device: d.id(),
-                    kind: "cue",
-                    start,
-                    end,
-                });
-            }
-        }
-        if let Some(k) = cols.spans {
-            if let Ok(spans) = serde_json::from_str::<Vec<SpanCell>>(f(k)) {
-                for sp in spans {
-                    let (Some(d), Some(range)) = (
-                        Device::from_id(&sp.technique),
-                        locate(&text, &sp.text, sp.start.saturating_sub(sentence_start)),
-                    ) else {
-                        continue;
-                    };
-                    let (start, end) = to_chars(range);
-                    marks.push(Mark {
-                        device: d.id(),
-                        kind: "span",
-                        start,
-                        end,
-                    });
-                }
-            }
-        }
-        let flagged = f(cols.flagged)
-            .split(';')
-            .filter_map(Device::from_id)
-            .map(Device::id)
-            .collect();
-        out.push(SentenceOut {
-            index: f(cols.index).parse().unwrap_or(0),
-            paragraph: f(cols.paragraph).parse().unwrap_or(0),
-            attributed: f(cols.attributed) == "true",
-            framing: f(cols.framing).parse().unwrap_or(0.0),
-            scores: cols
-                .devices
-                .iter()
-                .map(|(d, k)| {
-                    (
-                        d.id().to_string(),
-                        f(*k).parse::<f32>().unwrap_or(0.0).into(),
-                    )
-                })
-                .collect(),
-            flagged,
-            marks,
-            text,
-        });
+        let line = record.position().map_or(0, |p| p.line());
+        out.push(sentence_out(cols.read(&record, &source, line)?));
     }
     Ok(out)
+}
+
+/// A `sentences.csv` row as the Corpus page shows it: cues and spans located
+/// in the sentence text, with character offsets.
+fn sentence_out(r: SentenceRecord) -> SentenceOut {
+    let text = &r.text;
+    let mark = |device: Device, kind: &'static str, needle: &str, start: usize| {
+        let (a, b) = locate(text, needle, start.saturating_sub(r.start))?;
+        let start = text[..a].chars().count();
+        Some(Mark {
+            device: device.id(),
+            kind,
+            start,
+            end: start + text[a..b].chars().count(),
+        })
+    };
+    let cues = r
+        .cues
+        .iter()
+        .filter_map(|c| mark(c.device, "cue", &c.text, c.start));
+    let spans = r
+        .spans
+        .iter()
+        .filter_map(|sp| mark(sp.device, "span", &sp.text, sp.start));
+    let marks = cues.chain(spans).collect();
+    SentenceOut {
+        index: r.sentence_index,
+        paragraph: r.paragraph,
+        attributed: r.attributed,
+        framing: r.framing,
+        scores: r
+            .scores
+            .iter()
+            .map(|(d, p)| (d.id().to_string(), (*p).into()))
+            .collect(),
+        flagged: r.flagged.iter().map(|d| d.id()).collect(),
+        marks,
+        text: r.text,
+    }
 }
