@@ -317,6 +317,20 @@ fn edit(path: &Path, out: &Path, row: usize, column: &str, value: &str) -> PathB
     out.to_path_buf()
 }
 
+/// Copies a CSV file without the columns named in `drop`.
+fn drop_columns(path: &Path, out: &Path, drop: &[&str]) {
+    let (h, rows) = read_csv(path);
+    let keep: Vec<usize> = (0..h.len())
+        .filter(|&i| !drop.contains(&h[i].as_str()))
+        .collect();
+    let mut w = csv::Writer::from_path(out).unwrap();
+    w.write_record(keep.iter().map(|&i| &h[i])).unwrap();
+    for r in rows {
+        w.write_record(keep.iter().map(|&i| &r[i])).unwrap();
+    }
+    w.flush().unwrap();
+}
+
 #[test]
 fn bad_label_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -329,59 +343,49 @@ fn bad_label_files_are_clear_errors() {
     let labels = dir.path().join("labels.csv");
     code(&s, &batch, &labels, None);
 
-    let bad = edit(
-        &labels,
-        &dir.path().join("bad-value.csv"),
-        2,
-        "framing",
-        "2",
-    );
-    let e = gold_error(&batch, &bad);
-    assert!(
-        e.contains("bad-value.csv:4") && e.contains("`framing`") && e.contains("`2`"),
-        "{e}"
-    );
-
-    let bad = edit(
-        &labels,
-        &dir.path().join("bad-article.csv"),
-        0,
-        "article_id",
-        "nope",
-    );
-    let e = gold_error(&batch, &bad);
-    assert!(
-        e.contains("bad-article.csv:2") && e.contains("article `nope` is not in the batch"),
-        "{e}"
-    );
-
-    let bad = edit(
-        &labels,
-        &dir.path().join("bad-index.csv"),
-        0,
-        "sentence_index",
-        "999",
-    );
-    let e = gold_error(&batch, &bad);
-    assert!(
-        e.contains("bad-index.csv:2") && e.contains("no sentence 999"),
-        "{e}"
-    );
+    // (file, row, column, value, what the error must say)
+    let cases = [
+        (
+            "bad-value.csv",
+            2,
+            "framing",
+            "2",
+            ["bad-value.csv:4", "`framing`", "`2`"],
+        ),
+        (
+            "bad-article.csv",
+            0,
+            "article_id",
+            "nope",
+            [
+                "bad-article.csv:2",
+                "article `nope` is not in the batch",
+                "",
+            ],
+        ),
+        (
+            "bad-index.csv",
+            0,
+            "sentence_index",
+            "999",
+            ["bad-index.csv:2", "no sentence 999", ""],
+        ),
+    ];
+    for (file, row, column, value, needles) in cases {
+        let bad = edit(&labels, &dir.path().join(file), row, column, value);
+        let e = gold_error(&batch, &bad);
+        assert!(needles.iter().all(|n| e.contains(n)), "{file}: {e}");
+    }
 
     // A device the batch has no predictions for: drop `doubt` from the batch.
     let trimmed = dir.path().join("trimmed");
     std::fs::create_dir_all(&trimmed).unwrap();
     for name in ["articles.csv", "sentences.csv"] {
-        let (h, rows) = read_csv(&batch.dir.join(name));
-        let keep: Vec<usize> = (0..h.len())
-            .filter(|&i| h[i] != "doubt" && h[i] != "doubt_count")
-            .collect();
-        let mut w = csv::Writer::from_path(trimmed.join(name)).unwrap();
-        w.write_record(keep.iter().map(|&i| &h[i])).unwrap();
-        for r in rows {
-            w.write_record(keep.iter().map(|&i| &r[i])).unwrap();
-        }
-        w.flush().unwrap();
+        drop_columns(
+            &batch.dir.join(name),
+            &trimmed.join(name),
+            &["doubt", "doubt_count"],
+        );
     }
     let trimmed_batch = Batch {
         dir: trimmed.clone(),
@@ -397,17 +401,8 @@ fn bad_label_files_are_clear_errors() {
     );
 
     // Without any label column.
-    let (h, rows) = read_csv(&labels);
-    let keep: Vec<usize> = (0..h.len())
-        .filter(|&i| h[i] != "framing" && h[i] != "doubt")
-        .collect();
     let none = dir.path().join("no-labels.csv");
-    let mut w = csv::Writer::from_path(&none).unwrap();
-    w.write_record(keep.iter().map(|&i| &h[i])).unwrap();
-    for r in rows {
-        w.write_record(keep.iter().map(|&i| &r[i])).unwrap();
-    }
-    w.flush().unwrap();
+    drop_columns(&labels, &none, &["framing", "doubt"]);
     let e = gold_error(&batch, &none);
     assert!(e.contains("no label column"), "{e}");
 }
