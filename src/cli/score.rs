@@ -52,7 +52,7 @@ pub struct Args {
     /// Flag a device when its probability reaches this value (overrides the model's thresholds).
     #[arg(short, long, value_parser = super::args::parse_probability)]
     threshold: Option<f32>,
-    /// Only report these devices (comma-separated ids, see docs/codebook.md).
+    /// Only report these devices (comma-separated ids, see docs/codebook.md); they must be labels of the model.
     #[arg(short, long, value_delimiter = ',', value_name = "IDS")]
     devices: Vec<Device>,
     #[command(flatten)]
@@ -92,11 +92,12 @@ pub fn run(args: Args) -> Result<i32> {
         max_bytes: args.max_bytes,
         max_line_bytes: args.max_line_bytes,
     };
-    let options = OutputOptions::new(
+    let options = OutputOptions::for_labels(
+        pipeline.scorer().labels(),
         (!args.devices.is_empty()).then(|| args.devices.clone()),
         pipeline.thresholds(),
         args.threshold,
-    );
+    )?;
     let stdout = std::io::stdout();
     let format = args.format.unwrap_or(if stdout.is_terminal() {
         Format::Table

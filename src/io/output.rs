@@ -5,33 +5,72 @@ use crate::error::{Error, Result};
 use crate::io::table::{column_names, Column, ColumnType, Value};
 use crate::model::Thresholds;
 use crate::score::{ScoredArticle, ScoredCue, ScoredSentence};
-use crate::taxonomy::{Device, DeviceMap};
+use crate::taxonomy::{Device, DeviceMap, LabelSet};
 use serde::Serialize;
 use std::io::Write;
 
 /// What to include in the output.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
-    /// Devices to report (columns), in order.
+    /// Devices to report (columns), in order: the model's labels, or those
+    /// selected among them.
     pub devices: Vec<Device>,
     /// Thresholds that decide `flagged`.
     pub thresholds: Thresholds,
 }
 
 impl OutputOptions {
-    /// Every device, with the given thresholds; a single `threshold` overrides all.
+    /// Every shipped device (or the `devices` given), with the given
+    /// thresholds; a single `threshold` overrides all. For a loaded model,
+    /// use [`OutputOptions::for_labels`] with its label set.
     pub fn new(
         devices: Option<Vec<Device>>,
         thresholds: &Thresholds,
         threshold: Option<f32>,
     ) -> Self {
+        let devices = devices.unwrap_or_else(|| Device::ALL.to_vec());
+        OutputOptions::with_columns(devices, thresholds, threshold)
+    }
+
+    /// The options of a model whose labels are `labels`: one probability
+    /// column per label in the set's order, or per `selected` label in the
+    /// order given; `flagged` lists the labels among them that reach their
+    /// thresholds; a single `threshold` overrides all. A selected device that
+    /// is not one of the model's labels is an error naming the labels; so is
+    /// a set whose labels are not device ids (not scorable yet).
+    pub fn for_labels(
+        labels: &LabelSet,
+        selected: Option<Vec<Device>>,
+        thresholds: &Thresholds,
+        threshold: Option<f32>,
+    ) -> Result<Self> {
+        let columns = labels
+            .as_devices()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let devices = match selected {
+            None => columns,
+            Some(selected) => {
+                if let Some(d) = selected.iter().find(|d| !columns.contains(d)) {
+                    let names: Vec<&str> = labels.names().collect();
+                    return Err(Error::Config(format!(
+                        "the model has no label `{d}`; its labels are: {}",
+                        names.join(", ")
+                    )));
+                }
+                selected
+            }
+        };
+        Ok(OutputOptions::with_columns(devices, thresholds, threshold))
+    }
+
+    fn with_columns(devices: Vec<Device>, thresholds: &Thresholds, threshold: Option<f32>) -> Self {
         let mut thresholds = thresholds.clone();
         if let Some(t) = threshold {
             thresholds.devices = DeviceMap::filled(t);
             thresholds.framing = t;
         }
         OutputOptions {
-            devices: devices.unwrap_or_else(|| Device::ALL.to_vec()),
+            devices,
             thresholds,
         }
     }
@@ -369,5 +408,44 @@ mod tests {
         assert_eq!(kind(Device::ALL[0].id()), Some(ColumnType::Float32));
         assert_eq!(kind("cues"), Some(ColumnType::Utf8));
         assert!(columns.iter().all(|c| !c.nullable));
+    }
+
+    #[test]
+    fn the_fixed_columns_are_the_reserved_label_names() {
+        let o = OutputOptions::new(Some(vec![]), &Thresholds::default(), None);
+        assert_eq!(csv_header(&o), crate::taxonomy::RESERVED_LABEL_NAMES);
+    }
+
+    #[test]
+    fn the_columns_follow_the_model_label_set() {
+        let t = Thresholds::default();
+        let shipped = OutputOptions::for_labels(LabelSet::shipped(), None, &t, None).unwrap();
+        assert_eq!(
+            csv_header(&shipped),
+            csv_header(&OutputOptions::new(None, &t, None))
+        );
+        let def = |name: &str| crate::taxonomy::LabelDef {
+            name: name.into(),
+            definition: "A definition.".into(),
+            level: crate::taxonomy::LabelLevel::Sentence,
+        };
+        let two = LabelSet::new(vec![def("slogans"), def("doubt")]).unwrap();
+        let o = OutputOptions::for_labels(&two, None, &t, Some(0.3)).unwrap();
+        assert_eq!(o.devices, [Device::Slogans, Device::Doubt]);
+        assert_eq!(o.thresholds.device(Device::Doubt), 0.3);
+        let picked = OutputOptions::for_labels(&two, Some(vec![Device::Doubt]), &t, None);
+        assert_eq!(picked.unwrap().devices, [Device::Doubt]);
+        let e = OutputOptions::for_labels(&two, Some(vec![Device::Repetition]), &t, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no label `repetition`; its labels are: slogans, doubt"),
+            "{e}"
+        );
+        let own = LabelSet::new(vec![def("blame")]).unwrap();
+        let e = OutputOptions::for_labels(&own, None, &t, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("label `blame` is not one of the 18"), "{e}");
     }
 }

@@ -10,8 +10,9 @@ use super::baseline::BaselineModel;
 use super::cues::CueModel;
 use super::setup::BaseWeights;
 use super::transformer::{Engine, TransformerOptions, TransformerScorer};
-use super::Scorer;
+use super::{Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::error::{Error, Result};
+use crate::taxonomy::LabelSet;
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -211,7 +212,65 @@ pub fn load_dir(dir: &Path, options: &LoadOptions) -> Result<LoadedModel> {
             Box::new(TransformerScorer::load_with(dir, base, transformer)?)
         }
     };
+    let scorer = match read_label_set(dir)? {
+        Some(labels) => Box::new(Labelled {
+            inner: scorer,
+            labels,
+        }),
+        None => scorer,
+    };
     Ok(LoadedModel::quiet(scorer))
+}
+
+/// Reads the `label_set` a model folder's `config.json` declares: `None`
+/// when it declares none (the model scores the shipped devices). A set that
+/// does not parse, or (until scores are kept per label) one with a label
+/// that is not a device id, is a model error naming `config.json` and the
+/// label.
+pub fn read_label_set(dir: &Path) -> Result<Option<LabelSet>> {
+    #[derive(Deserialize)]
+    struct LabelSetOnly {
+        #[serde(default)]
+        label_set: Option<serde_json::Value>,
+    }
+    let path = dir.join("config.json");
+    let config: LabelSetOnly = super::read_json(&path, "not a rhetor model config")?;
+    let Some(value) = config.label_set else {
+        return Ok(None);
+    };
+    let labels: LabelSet = serde_json::from_value(value)
+        .map_err(|e| Error::model(&path, format!("label_set: {e}")))?;
+    labels
+        .as_devices()
+        .map_err(|e| Error::model(&path, format!("label_set: {e}")))?;
+    Ok(Some(labels))
+}
+
+/// A scorer whose folder declares its own label set: the inner model's
+/// scores, reported under the declared labels. (Until each model kind keeps
+/// its scores per label, the declared labels are device ids; see
+/// `docs/design/codebook.md`.)
+struct Labelled {
+    inner: Box<dyn Scorer>,
+    labels: LabelSet,
+}
+
+impl Scorer for Labelled {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn score_batch(&self, batch: &[SentenceInput<'_>]) -> Result<Vec<SentenceScores>> {
+        self.inner.score_batch(batch)
+    }
+    fn thresholds(&self) -> &Thresholds {
+        self.inner.thresholds()
+    }
+    fn uses_context(&self) -> bool {
+        self.inner.uses_context()
+    }
+    fn labels(&self) -> &LabelSet {
+        &self.labels
+    }
 }
 
 /// The shipped default model: the transformer when its base weights are
@@ -276,6 +335,70 @@ mod tests {
         std::fs::write(dir.path().join("config.json"), r#"{"kind": "svm"}"#).unwrap();
         let err = model_kind(dir.path()).unwrap_err().to_string();
         assert!(err.contains("unknown model kind `svm`"), "{err}");
+    }
+
+    /// A cue model folder (the shipped patterns) whose config says `extra`.
+    fn cue_folder(extra: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let patterns = shipped_models_dir().join("cues/patterns.toml");
+        std::fs::copy(patterns, dir.path().join("patterns.toml")).unwrap();
+        let config =
+            format!(r#"{{"kind": "cues", "name": "mine", "patterns": "patterns.toml"{extra}}}"#);
+        std::fs::write(dir.path().join("config.json"), config).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_folder_without_a_label_set_scores_the_shipped_devices() {
+        let dir = cue_folder("");
+        assert_eq!(read_label_set(dir.path()).unwrap(), None);
+        let loaded = load_dir(dir.path(), &LoadOptions::default()).unwrap();
+        assert!(loaded.scorer.labels().is_shipped());
+        for shipped in ["cues", "baseline", DEFAULT_MODEL] {
+            let dir = shipped_models_dir().join(shipped);
+            assert_eq!(read_label_set(&dir).unwrap(), None, "{shipped}");
+        }
+    }
+
+    #[test]
+    fn a_declared_label_set_is_carried_by_the_scorer() {
+        let dir = cue_folder(
+            r#", "label_set": [
+                {"name": "scare_quotes", "definition": "Distancing quotes.", "level": "span"},
+                {"name": "rhetorical_question", "definition": "A question for effect.", "level": "sentence"}
+            ]"#,
+        );
+        let loaded = load_dir(dir.path(), &LoadOptions::default()).unwrap();
+        let names: Vec<&str> = loaded.scorer.labels().names().collect();
+        assert_eq!(names, ["scare_quotes", "rhetorical_question"]);
+        assert_eq!(loaded.scorer.name(), "cues");
+    }
+
+    #[test]
+    fn a_bad_label_set_is_an_error_naming_the_config_and_the_label() {
+        let cases = [
+            (
+                r#", "label_set": [{"name": "doubt", "definition": "x.", "level": "line"}]"#,
+                "unknown variant `line`",
+            ),
+            (
+                r#", "label_set": [{"name": "blame", "definition": "Blames.", "level": "sentence"}]"#,
+                "label `blame` is not one of the 18 shipped devices",
+            ),
+            (r#", "label_set": {"doubt": 1}"#, "expected a sequence"),
+        ];
+        for (extra, expected) in cases {
+            let dir = cue_folder(extra);
+            let e = load_dir(dir.path(), &LoadOptions::default())
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                e.contains("config.json") && e.contains("label_set: "),
+                "{e}"
+            );
+            assert!(e.contains(expected), "{e}\n  want: {expected}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod tiny;
 pub mod transformer;
 
 use crate::error::{Error, Result};
-use crate::taxonomy::{Device, DeviceMap};
+use crate::taxonomy::{Device, DeviceMap, LabelSet};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -201,6 +201,11 @@ pub trait Scorer: Send + Sync {
     /// True when the scorer uses the `prev`/`next`/`title` context of [`SentenceInput`].
     fn uses_context(&self) -> bool {
         false
+    }
+    /// The labels the scorer scores, in output order: the model folder's
+    /// declared `label_set`, or the shipped devices ([`LabelSet::shipped`]).
+    fn labels(&self) -> &LabelSet {
+        LabelSet::shipped()
     }
 }
 

@@ -1,7 +1,12 @@
 //! The taxonomy of framing devices (see `docs/codebook.md`) and its mapping to
-//! the techniques of the Propaganda Techniques Corpus (PTC).
+//! the techniques of the Propaganda Techniques Corpus (PTC), and the run-time
+//! label sets ([`LabelSet`]) of which the 18 devices are the shipped one.
 
 use serde::{Deserialize, Serialize};
+
+mod labels;
+
+pub use labels::{LabelDef, LabelLevel, LabelSet, LabelSetError, RESERVED_LABEL_NAMES};
 
 /// A framing device. The order of [`Device::ALL`] is the column order of every
 /// output and of every model head.
@@ -79,6 +84,11 @@ impl Device {
         NAMES[self.index()].1
     }
 
+    /// The device's one-line definition (its entry in `docs/codebook.md`, shortened).
+    pub fn definition(self) -> &'static str {
+        DEFINITIONS[self.index()]
+    }
+
     /// Parses a device id (as printed by [`Device::id`]).
     pub fn from_id(id: &str) -> Option<Device> {
         let id = id.trim();
@@ -137,6 +147,29 @@ const NAMES: [(&str, &str); Device::COUNT] = [
     ("repetition", "Repetition"),
     ("rhetorical_question", "Rhetorical question"),
     ("bandwagon", "Bandwagon / reductio ad Hitlerum"),
+];
+
+/// The one-line definition of each device (the doc comments of [`Device`]),
+/// in [`Device::ALL`] order.
+const DEFINITIONS: [&str; Device::COUNT] = [
+    "Reader-directing meta-comment in the author's voice (\"Let's notice\", \"Note that\", \"By the way\").",
+    "Evaluation in the author's voice (\"X is curious\", \"tellingly\", \"it is no secret that\").",
+    "Words with strong emotional connotation used to sway the reader.",
+    "Labelling a person or group with a term the audience fears, hates or loves.",
+    "Quotation marks that distance the author from a term (\"so-called 'moderate' rebels\").",
+    "Questioning the credibility of someone or something without evidence.",
+    "Building support through fear or prejudice against an alternative.",
+    "Representing something as much larger or much smaller than it is.",
+    "Appeal to patriotism or group identity.",
+    "Deflecting by charging the opponent with hypocrisy, a straw man, or an irrelevant topic.",
+    "One cause presented for a complex issue.",
+    "A claim presented as true because an authority said it.",
+    "Two alternatives presented as the only ones.",
+    "A brief, striking phrase meant to stick.",
+    "A phrase that discourages thought and ends discussion.",
+    "The same message repeated to make it stick.",
+    "A question asked for effect, with its answer implied.",
+    "Appeal to what \"everybody\" does, or association with a hated group (reductio ad Hitlerum).",
 ];
 
 impl std::fmt::Display for Device {
