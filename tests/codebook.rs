@@ -205,3 +205,39 @@ fn a_broken_label_set_fails_naming_the_config_and_the_label() {
         assert!(e.contains(expected), "{e}\n  want: {expected}");
     }
 }
+
+#[test]
+fn batch_tables_take_their_label_columns_from_the_label_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = user_model(dir.path(), TWO_LABELS);
+    let corpus = dir.path().join("corpus.csv");
+    let text = ARTICLE.replace('"', "\"\"");
+    std::fs::write(&corpus, format!("id,text\na1,\"{text}\"\n")).unwrap();
+    let out = dir.path().join("out");
+    let o = rhetor()
+        .arg("batch")
+        .arg(&corpus)
+        .arg("--out")
+        .arg(&out)
+        .args(["--model", model.to_str().unwrap()])
+        .output()
+        .expect("rhetor runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let header = |file: &str| -> Vec<String> {
+        let mut r = csv::Reader::from_path(out.join(file)).unwrap();
+        r.headers().unwrap().iter().map(String::from).collect()
+    };
+    let articles = header("articles.csv");
+    let counts: Vec<&str> = articles
+        .iter()
+        .filter(|h| h.ends_with("_count"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(counts, ["scare_quotes_count", "editorial_aside_count"]);
+    let sentences = header("sentences.csv");
+    let flagged = sentences.iter().position(|h| h == "flagged").unwrap();
+    assert_eq!(
+        sentences[flagged + 1..],
+        ["scare_quotes", "editorial_aside", "cues", "spans"]
+    );
+}

@@ -221,7 +221,12 @@ pub fn run_batch(
         },
     )?;
     let start = summary::prepare_dir(dir, options.resume, options.force)?;
-    let output = OutputOptions::new(None, pipeline.thresholds(), options.threshold);
+    let output = OutputOptions::for_labels(
+        pipeline.scorer().labels(),
+        None,
+        pipeline.thresholds(),
+        options.threshold,
+    )?;
     let columns = reader.columns();
     let carried = schema::carried_output_names(&columns.carried_names(), &columns.carried, &output);
     let settings = BatchSettings::new(pipeline, options, &reader, carried);

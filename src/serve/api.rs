@@ -151,7 +151,14 @@ pub fn score(req: &Request, queue: &ScoreQueue, limits: &TextLimits) -> Response
         }
         let articles = articles(texts, single, limits)?;
         let scored = score_queued(queue, articles)?;
-        let options = OutputOptions::new(devices, queue.rhetor().thresholds(), body.threshold);
+        let rhetor = queue.rhetor();
+        let options = OutputOptions::for_labels(
+            rhetor.scorer().labels(),
+            devices,
+            rhetor.thresholds(),
+            body.threshold,
+        )
+        .map_err(|e| Response::error(400, &e.to_string()))?;
         let mut out = Vec::new();
         write_json(&mut out, &scored, &options)
             .map_err(|e| Response::error(500, &e.to_string()))?;
@@ -210,7 +217,9 @@ pub fn analyse(req: &Request, queue: &ScoreQueue, limits: &TextLimits) -> Respon
         let text = articles[0].text.clone();
         let scored = score_queued(queue, articles)?;
         let thresholds = queue.rhetor().thresholds();
-        let options = OutputOptions::new(None, thresholds, None);
+        let options =
+            OutputOptions::for_labels(queue.rhetor().scorer().labels(), None, thresholds, None)
+                .map_err(|e| Response::error(500, &e.to_string()))?;
         let sentences: Vec<SentenceOut> = scored[0]
             .sentences
             .iter()
@@ -251,7 +260,8 @@ pub fn analyse(req: &Request, queue: &ScoreQueue, limits: &TextLimits) -> Respon
                     text: original.to_string(),
                     attributed: s.attributed,
                     framing: crate::io::output::round4(s.framing),
-                    scores: Device::ALL
+                    scores: options
+                        .devices
                         .iter()
                         .map(|d| {
                             (
