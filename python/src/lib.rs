@@ -372,7 +372,9 @@ impl NativeScorer {
                     .build()
             })
             .map_err(|e| rhetor_error(&e))?;
-        let options = OutputOptions::new(None, rhetor.thresholds(), None);
+        let options =
+            OutputOptions::for_labels(rhetor.scorer().labels(), None, rhetor.thresholds(), None)
+                .map_err(|e| rhetor_error(&e))?;
         let schema = sentence_columns(&options);
         Ok(NativeScorer {
             header: schema.iter().map(|c| c.name.clone()).collect(),
