@@ -288,6 +288,26 @@ def test_an_unknown_model_raises_the_cli_message(cli, tmp_path):
         rhetor.score(["x."], model=missing)
 
 
+def test_a_declared_label_set_gives_the_columns_like_the_cli(cli, tmp_path):
+    """A model folder whose config.json declares `label_set` (issue 26): the
+    frame's label columns are its labels, in its order, equal to the CLI's."""
+    model = tmp_path / "my-model"
+    model.mkdir()
+    (model / "patterns.toml").write_bytes((ROOT / "models" / "cues" / "patterns.toml").read_bytes())
+    (model / "config.json").write_text(
+        '{"kind": "cues", "name": "mine", "patterns": "patterns.toml", "label_set": ['
+        '{"name": "scare_quotes", "definition": "Distancing quotes.", "level": "span"},'
+        '{"name": "editorial_aside", "definition": "The author talks to the reader.", "level": "sentence"}]}'
+    )
+    texts = [p.read_text(encoding="utf-8") for p in EXAMPLES]
+    ids = [p.stem for p in EXAMPLES]
+    df = rhetor.score(texts, ids=ids, model=str(model))
+    expected, _, _ = run_cli(cli, EXAMPLES, "--model", str(model))
+    assert_same(df, expected)
+    flagged_at = list(df.columns).index("flagged")
+    assert list(df.columns)[flagged_at + 1 :] == ["scare_quotes", "editorial_aside", "cues", "spans"]
+
+
 # --- the default model ------------------------------------------------------------------
 
 
