@@ -1202,3 +1202,48 @@ fn browser_code_five_sentences_with_the_keyboard_reload_and_resume_at_the_sixth(
         .collect();
     assert_eq!(shown, [false, false, true, false, false]);
 }
+
+#[test]
+fn a_model_with_a_declared_label_set_serves_its_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("my-model");
+    std::fs::create_dir(&model).unwrap();
+    let cues = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/cues/patterns.toml");
+    std::fs::copy(cues, model.join("patterns.toml")).unwrap();
+    let config = json!({
+        "kind": "cues", "name": "mine", "patterns": "patterns.toml",
+        "label_set": [
+            {"name": "scare_quotes", "definition": "Quotes that keep a term at a distance.", "level": "span"},
+            {"name": "editorial_aside", "definition": "The author talks to the reader.", "level": "sentence"}
+        ]
+    });
+    std::fs::write(model.join("config.json"), config.to_string()).unwrap();
+    let server = Serve::start(&["--model", model.to_str().unwrap()], &[]);
+    let devices = get(&server.addr, "/api/devices").json();
+    let ids: Vec<&str> = devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["scare_quotes", "editorial_aside"]);
+    assert_eq!(
+        devices["devices"][1]["definition"],
+        "The author talks to the reader."
+    );
+    let analysed = post(&server.addr, "/api/analyse", &json!({"text": ARTICLE})).json();
+    for s in analysed["sentences"].as_array().unwrap() {
+        let keys: Vec<&str> = s["scores"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["scare_quotes", "editorial_aside"]);
+    }
+    let scored = post(&server.addr, "/api/score", &json!({"text": ARTICLE})).json();
+    assert_eq!(
+        scored["devices"],
+        json!(["scare_quotes", "editorial_aside"])
+    );
+}

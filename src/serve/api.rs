@@ -284,17 +284,28 @@ pub fn analyse(req: &Request, queue: &ScoreQueue, limits: &TextLimits) -> Respon
 }
 
 /// `GET /api/devices`: ids, labels, codebook definitions, colours and the
-/// model's thresholds.
+/// model's thresholds, for the model's labels in their order: the shipped
+/// devices with their names and `docs/codebook.md` definitions, or the
+/// labels a model folder declares, with its own definitions.
 pub fn devices(queue: &ScoreQueue) -> Response {
     let t = queue.rhetor().thresholds();
-    let devices: Vec<serde_json::Value> = Device::ALL
+    let labels = queue.rhetor().scorer().labels();
+    let shipped = labels.is_shipped();
+    let devices: Vec<serde_json::Value> = labels
+        .labels()
         .iter()
-        .map(|d| {
+        .filter_map(|l| Device::from_id(&l.name).map(|d| (l, d)))
+        .map(|(l, d)| {
+            let (label, definition) = if shipped {
+                (d.label().to_string(), definition(d))
+            } else {
+                (l.name.clone(), l.definition.clone())
+            };
             serde_json::json!({
                 "id": d.id(),
-                "label": d.label(),
-                "definition": definition(*d),
-                "threshold": t.devices[*d],
+                "label": label,
+                "definition": definition,
+                "threshold": t.devices[d],
             })
         })
         .collect();
