@@ -227,6 +227,85 @@ impl LabelSet {
     }
 }
 
+/// One value per label of a [`LabelSet`], in the set's order: the run-time
+/// twin of [`super::DeviceMap`], for scores and thresholds of models whose
+/// labels are their own (step 2 of `docs/design/codebook.md`). It does not
+/// hold its set; whoever pairs the two checks their lengths
+/// ([`LabelMap::try_from_vec`]). Serialised as a plain array, like a
+/// `DeviceMap`, so a map over [`LabelSet::devices`] writes the same JSON.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LabelMap<T>(Vec<T>);
+
+impl<T> LabelMap<T> {
+    /// A map whose value for each label of `labels` is `f(label)`.
+    pub fn from_fn(labels: &LabelSet, f: impl FnMut(&LabelDef) -> T) -> Self {
+        LabelMap(labels.labels().iter().map(f).collect())
+    }
+
+    /// The map of `values` for `labels`: `Err(len)` when there is not
+    /// exactly one value per label.
+    pub fn try_from_vec(labels: &LabelSet, values: Vec<T>) -> Result<Self, usize> {
+        if values.len() == labels.len() {
+            Ok(LabelMap(values))
+        } else {
+            Err(values.len())
+        }
+    }
+
+    /// The values, in label order.
+    pub fn values(&self) -> &[T] {
+        &self.0
+    }
+
+    /// `(label, value)` pairs of `labels` (the set the map was made for).
+    pub fn iter<'a>(&'a self, labels: &'a LabelSet) -> impl Iterator<Item = (&'a LabelDef, &'a T)> {
+        debug_assert_eq!(
+            labels.len(),
+            self.0.len(),
+            "a label map paired with another set"
+        );
+        labels.labels().iter().zip(self.0.iter())
+    }
+
+    /// The value of the label called `name` in `labels`, if it has one.
+    pub fn get(&self, labels: &LabelSet, name: &str) -> Option<&T> {
+        let i = labels.labels().iter().position(|l| l.name == name)?;
+        self.0.get(i)
+    }
+}
+
+impl<T: Clone> LabelMap<T> {
+    /// Every label of `labels` mapped to `value`.
+    pub fn filled(labels: &LabelSet, value: T) -> Self {
+        LabelMap(vec![value; labels.len()])
+    }
+
+    /// The values of `map` for the devices `labels` names (see
+    /// [`LabelSet::as_devices`]).
+    pub fn from_devices(
+        labels: &LabelSet,
+        map: &super::DeviceMap<T>,
+    ) -> Result<Self, LabelSetError> {
+        let devices = labels.as_devices()?;
+        Ok(LabelMap(devices.iter().map(|d| map[*d].clone()).collect()))
+    }
+}
+
+impl<T> std::ops::Index<usize> for LabelMap<T> {
+    type Output = T;
+    /// The value of the label at position `i` of its set.
+    fn index(&self, i: usize) -> &T {
+        &self.0[i]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for LabelMap<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.0[i]
+    }
+}
+
 impl<'de> Deserialize<'de> for LabelSet {
     /// A JSON array of [`LabelDef`] objects, validated by [`LabelSet::new`].
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -279,6 +358,33 @@ mod tests {
         assert_eq!(back, set);
         let e = set.as_devices().unwrap_err().to_string();
         assert!(e.contains("label `blame` is not one of the 18"), "{e}");
+    }
+
+    #[test]
+    fn label_maps_follow_their_set_and_serialize_like_device_maps() {
+        let set = parse(
+            r#"[{"name": "blame", "definition": "Blames.", "level": "sentence"},
+                {"name": "doubt", "definition": "Doubts.", "level": "sentence"}]"#,
+        )
+        .unwrap();
+        let mut m = LabelMap::filled(&set, 0.5f32);
+        m[1] = 0.25;
+        assert_eq!(m.get(&set, "doubt"), Some(&0.25));
+        assert_eq!(m.get(&set, "nope"), None);
+        let pairs: Vec<(&str, f32)> = m.iter(&set).map(|(l, v)| (l.name.as_str(), *v)).collect();
+        assert_eq!(pairs, [("blame", 0.5), ("doubt", 0.25)]);
+        assert_eq!(LabelMap::try_from_vec(&set, vec![1, 2, 3]), Err(3));
+        let lengths = LabelMap::from_fn(&set, |l| l.name.len());
+        assert_eq!(lengths.values(), [5, 5]);
+        // Over the shipped set, the same JSON as the device map it copies.
+        let mut devices = super::super::DeviceMap::filled(0.5f32);
+        devices[Device::Doubt] = 0.125;
+        let shipped = LabelMap::from_devices(LabelSet::shipped(), &devices).unwrap();
+        assert_eq!(
+            serde_json::to_string(&shipped).unwrap(),
+            serde_json::to_string(&devices).unwrap()
+        );
+        assert!(LabelMap::from_devices(&set, &devices).is_err());
     }
 
     #[test]
