@@ -144,6 +144,12 @@ class Scorer:
         """The output columns, as in ``rhetor score --format csv``."""
         return self._native.columns
 
+    @property
+    def labels(self) -> List[Dict[str, str]]:
+        """The model's labels in column order, each ``{"name", "definition", "level"}``:
+        the ``label_set`` its folder's config.json declares, or the 18 shipped devices."""
+        return self._native.labels
+
     def __repr__(self) -> str:
         return f"rhetor.Scorer(model={self.model!r})"
 

@@ -403,6 +403,25 @@ impl NativeScorer {
         self.header.clone()
     }
 
+    /// The model's labels in column order, each `{"name", "definition",
+    /// "level"}`: the `label_set` its folder declares, or the 18 devices.
+    #[getter]
+    fn labels(&self) -> Vec<std::collections::BTreeMap<&'static str, String>> {
+        self.rhetor
+            .scorer()
+            .labels()
+            .labels()
+            .iter()
+            .map(|l| {
+                std::collections::BTreeMap::from([
+                    ("name", l.name.clone()),
+                    ("definition", l.definition.clone()),
+                    ("level", l.level.id().to_string()),
+                ])
+            })
+            .collect()
+    }
+
     /// Scores articles; returns `(columns, values, article_positions, skipped)`:
     /// the column names, one list of values per column, the position in
     /// `texts` of each row's article, and the error messages of the articles

@@ -306,6 +306,16 @@ def test_a_declared_label_set_gives_the_columns_like_the_cli(cli, tmp_path):
     assert_same(df, expected)
     flagged_at = list(df.columns).index("flagged")
     assert list(df.columns)[flagged_at + 1 :] == ["scare_quotes", "editorial_aside", "cues", "spans"]
+    assert rhetor.Scorer(str(model)).labels == [
+        {"name": "scare_quotes", "definition": "Distancing quotes.", "level": "span"},
+        {"name": "editorial_aside", "definition": "The author talks to the reader.", "level": "sentence"},
+    ]
+
+
+def test_a_model_without_a_label_set_has_the_shipped_devices(cues):
+    labels = cues.labels
+    assert [l["name"] for l in labels] == rhetor._rhetor.device_ids()
+    assert all(l["level"] == "sentence" and l["definition"] for l in labels)
 
 
 # --- the default model ------------------------------------------------------------------
