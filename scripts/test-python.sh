@@ -11,6 +11,7 @@
 #   NICE=15 scripts/test-python.sh      # run cargo and pip under `nice -n 15`
 #   scripts/test-python.sh -k corpus    # extra arguments go to pytest
 #   PROFILE=release scripts/test-python.sh  # optimised CLI and extension (slower to build)
+#   RHETOR_CLI=target/debug/rhetor scripts/test-python.sh  # compare with this CLI, do not build one
 #
 # By default the CLI and the extension are built with the dev profile, which
 # reuses what `cargo test` compiled (scores are identical in both profiles:
@@ -67,14 +68,23 @@ install_jre() {
 step "Java runtime for Spark (apt-get openjdk-17-jre-headless when missing)" install_jre
 PROFILE="${PROFILE:-dev}"
 PROFILE_DIR=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
-step "cargo build --profile $PROFILE (the CLI the tests compare with)" \
-  run cargo build --profile "$PROFILE" --quiet --bin rhetor
+# RHETOR_CLI set to an existing binary (`.ci/run` passes the one `cargo test`
+# has just built) is used as it is; otherwise the CLI is built here. (A plain
+# `cargo build` after `cargo test` recompiles dependencies whose features
+# differ without the dev-dependencies, minutes on 2 cores.)
+if [ -n "${RHETOR_CLI:-}" ] && [ -x "$RHETOR_CLI" ]; then
+  echo "test-python: the CLI the tests compare with: $RHETOR_CLI (given)"
+else
+  step "cargo build --profile $PROFILE (the CLI the tests compare with)" \
+    run cargo build --profile "$PROFILE" --quiet --bin rhetor
+  RHETOR_CLI="$CARGO_TARGET_DIR/$PROFILE_DIR/rhetor"
+fi
 export MATURIN_PEP517_ARGS="--profile $PROFILE"
 # --no-build-isolation: use the venv's maturin (on PATH) instead of fetching it again.
 export PATH="$VENV/bin:$PATH"
 step "pip install ./python" \
   run "$VENV/bin/python" -m pip install --quiet --no-build-isolation ./python
-export RHETOR_CLI="$CARGO_TARGET_DIR/$PROFILE_DIR/rhetor"
+export RHETOR_CLI
 export RHETOR_REQUIRE_CLUSTER_TESTS=1
 # Run from python/tests so that `import rhetor` is the installed package.
 cd python/tests

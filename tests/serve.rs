@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::batch::{batch_sample_corpus, sample_corpus};
 use common::devtools::{chromium_or_skip, Browser, DevTools};
 use common::{offline, ok, read_csv, write};
 use serde_json::{json, Value};
@@ -755,17 +756,8 @@ fn compare_ready(addr: &str, query: &str) -> Value {
 #[test]
 fn compare_and_eval_use_the_labels_coded_through_the_api() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus-sample.csv");
     let out = dir.path().join("out");
-    ok(&[
-        "batch",
-        corpus.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--model",
-        "cues",
-        "--quiet",
-    ]);
+    batch_sample_corpus(&out);
     // The sample as `rhetor sample` writes it.
     let sample = dir.path().join("sample.csv");
     ok(&[
@@ -1000,8 +992,7 @@ fn browser_analyse_a_pasted_article_and_see_its_highlights() {
     dt.eval("(() => { const s = document.getElementById('th-editorial_aside'); s.value = 0.5; s.dispatchEvent(new Event('input')); return true; })()");
     // The screenshot (docs/serve-analyse.png) shows an article of the
     // sample corpus, without a tooltip over the text.
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus-sample.csv");
-    let (header, rows) = read_csv(&corpus);
+    let (header, rows) = read_csv(&sample_corpus());
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let article = rows.iter().find(|r| r[col("id")] == "dt-2025-002").unwrap();
     let text = serde_json::to_string(&article[col("text")]).unwrap();
@@ -1026,17 +1017,8 @@ fn browser_filter_the_corpus_and_open_an_article() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus-sample.csv");
     let out = dir.path().join("out");
-    ok(&[
-        "batch",
-        corpus.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--model",
-        "cues",
-        "--quiet",
-    ]);
+    batch_sample_corpus(&out);
     let server = Serve::start(&["--batch", out.to_str().unwrap()], &[]);
     // The API first: filters, pages, sort.
     let all = get(&server.addr, "/api/corpus/articles?limit=5").json();

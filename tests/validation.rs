@@ -6,6 +6,7 @@
 mod common;
 mod compare_support;
 
+use common::batch::batch_sample_corpus;
 use common::{ok, read_csv, run as rhetor, stderr};
 use compare_support::{default_outlets, write_batch, Batch};
 use std::collections::{HashMap, HashSet};
@@ -415,16 +416,8 @@ fn bad_label_files_are_clear_errors() {
 #[test]
 fn batch_sample_code_compare_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus-sample.csv");
     let b = dir.path().join("B");
-    ok(&[
-        "batch",
-        corpus.to_str().unwrap(),
-        "--model",
-        "cues",
-        "--out",
-        b.to_str().unwrap(),
-    ]);
+    batch_sample_corpus(&b);
     let s = dir.path().join("s.csv");
     ok(&[
         "sample",

@@ -94,3 +94,14 @@ pub fn write_corpus(
     std::fs::write(&path, s).expect("write corpus");
     path
 }
+
+/// The repository's sample corpus, `data/corpus-sample.csv` (38 articles, 4 outlets).
+pub fn sample_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus-sample.csv")
+}
+
+/// Runs `rhetor batch` with the cue model on [`sample_corpus`] into `out`,
+/// failing the test when it fails.
+pub fn batch_sample_corpus(out: &Path) -> Output {
+    super::succeed(&mut batch_command(&sample_corpus(), out, &["--quiet"]))
+}
