@@ -146,9 +146,17 @@ fn device_subset_limits_the_columns() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let o = run(&["score", "--devices", "nonsense", "x.txt"]);
+    let o = run(&["score", "--devices", "Not-A-Name", "x.txt"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown device `nonsense`"));
+    assert!(stderr(&o).contains("`Not-A-Name` is not a label name"));
+    // A well-formed name the model does not have: named, with the model's labels.
+    let o = run(&["score", "--model", "cues", "--labels", "nonsense", "x.txt"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("no label `nonsense`; its labels are: editorial_aside,"),
+        "{e}"
+    );
     let o = run(&["score", "--threshold", "1.5", "x.txt"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not a probability"));

@@ -113,6 +113,9 @@ pub struct BatchOptions {
     pub threads: usize,
     /// One threshold for every device and framing (overrides the model's).
     pub threshold: Option<f32>,
+    /// Only these of the model's labels (by name) get columns and counts;
+    /// `None`: all of them.
+    pub labels: Option<Vec<String>>,
     /// Longest accepted article text in bytes.
     pub max_article_bytes: usize,
     /// Stop at the first record that cannot be scored.
@@ -144,6 +147,7 @@ impl BatchOptions {
             output_format: TableFormat::Csv,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             threshold: None,
+            labels: None,
             max_article_bytes: 1 << 20,
             strict: false,
             resume: false,
@@ -223,7 +227,7 @@ pub fn run_batch(
     let start = summary::prepare_dir(dir, options.resume, options.force)?;
     let output = OutputOptions::for_labels(
         pipeline.scorer().labels(),
-        None,
+        options.labels.clone(),
         pipeline.thresholds(),
         options.threshold,
     )?;

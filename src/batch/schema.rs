@@ -96,9 +96,9 @@ pub fn articles_table(options: &OutputOptions, carried: &[String]) -> Vec<Column
     );
     c.extend(
         options
-            .devices
-            .iter()
-            .map(|d| Column::required(format!("{}_count", d.id()), Int64)),
+            .column_names()
+            .into_iter()
+            .map(|n| Column::required(format!("{n}_count"), Int64)),
     );
     c
 }
@@ -125,7 +125,7 @@ pub struct ArticleStats {
     pub framing_mean: f64,
     /// Largest framing score.
     pub framing_max: f64,
-    /// Per selected device: sentences flagged with it.
+    /// Per selected label: sentences flagged with it.
     pub device_counts: Vec<u64>,
 }
 
@@ -144,9 +144,9 @@ impl ArticleStats {
                 / sentences.len().max(1) as f64,
             framing_max: framing.fold(0.0, f64::max),
             device_counts: options
-                .devices
+                .columns
                 .iter()
-                .map(|d| count(&|s| options.thresholds.reached(*d, &s.probs)))
+                .map(|&i| count(&|s| options.thresholds.label_reached(i, &s.probs)))
                 .collect(),
         }
     }

@@ -458,9 +458,12 @@ impl Summary {
         let stats = reader.stats();
         let (_, mtime) = input_identity(&options.input);
         let devices = output
-            .devices
+            .columns
             .iter()
-            .map(|d| (d.id().to_string(), f64::from(output.thresholds.device(*d))))
+            .map(|&i| {
+                let name = output.labels.labels()[i].name.clone();
+                (name, f64::from(output.threshold(i)))
+            })
             .collect();
         Summary {
             rhetor_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -22,6 +22,40 @@ pub struct ModelArgs {
     pub verbose: bool,
 }
 
+/// `--labels` (alias `--devices`): which of the model's labels to report.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct LabelArgs {
+    /// Only report these labels (comma-separated names of the model's labels: the device ids
+    /// of docs/codebook.md for the shipped models, or the names a model folder's `label_set`
+    /// declares). `--devices` is the older name.
+    #[arg(short = 'd', long = "labels", visible_alias = "devices", value_delimiter = ',', value_name = "NAMES", value_parser = parse_label_name)]
+    pub labels: Vec<String>,
+}
+
+impl LabelArgs {
+    /// The selected label names, or `None` for all of the model's labels.
+    pub fn selected(&self) -> Option<Vec<String>> {
+        (!self.labels.is_empty()).then(|| self.labels.clone())
+    }
+}
+
+/// Parses a label name (`--labels`): lower-case ASCII letters, digits and
+/// `_`, starting with a letter. Whether the model has it is checked once the
+/// model is loaded.
+pub fn parse_label_name(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let valid = s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a label name (lower-case letters, digits and `_`, starting with a letter)"
+        ))
+    }
+}
+
 /// `--engine` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EngineArg {

@@ -85,6 +85,8 @@ pub struct Args {
     /// (overrides the model's thresholds).
     #[arg(short, long, value_parser = super::args::parse_probability)]
     threshold: Option<f32>,
+    #[command(flatten)]
+    labels: super::args::LabelArgs,
     /// Scoring threads [default: number of cores].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -187,6 +189,7 @@ fn batch_options(args: &Args) -> BatchOptions {
         OutputFormat::Parquet => TableFormat::Parquet,
     };
     o.threshold = args.threshold;
+    o.labels = args.labels.selected();
     o.max_article_bytes = args.max_article_bytes;
     o.strict = args.strict;
     o.resume = args.resume;

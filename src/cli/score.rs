@@ -13,7 +13,6 @@ use rhetor::io::{read_article, ReadOptions};
 use rhetor::report::table::write_table;
 use rhetor::score::Unit;
 use rhetor::score::{ScoredArticle, ScoredSentence};
-use rhetor::taxonomy::Device;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -52,9 +51,8 @@ pub struct Args {
     /// Flag a device when its probability reaches this value (overrides the model's thresholds).
     #[arg(short, long, value_parser = super::args::parse_probability)]
     threshold: Option<f32>,
-    /// Only report these devices (comma-separated ids, see docs/codebook.md); they must be labels of the model.
-    #[arg(short, long, value_delimiter = ',', value_name = "IDS")]
-    devices: Vec<Device>,
+    #[command(flatten)]
+    labels: super::args::LabelArgs,
     #[command(flatten)]
     model: ModelArgs,
     /// Add token attributions to the cues (transformer model: occlusion of each word, top 3
@@ -94,7 +92,7 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let options = OutputOptions::for_labels(
         pipeline.scorer().labels(),
-        (!args.devices.is_empty()).then(|| args.devices.clone()),
+        args.labels.selected(),
         pipeline.thresholds(),
         args.threshold,
     )?;

@@ -14,7 +14,7 @@ pub use super::policy::{
 use crate::error::Result;
 use crate::io::labels::GoldSet;
 use crate::model::{Scorer, SentenceInput, SentenceScores, Thresholds};
-use crate::taxonomy::{DeviceMap, Label};
+use crate::taxonomy::{DeviceMap, Label, LabelMap};
 use rayon::prelude::*;
 
 /// A model's scores for every sentence of a [`GoldSet`] (indexed like its
@@ -72,7 +72,7 @@ pub fn score_gold(
 /// for every device (`0` = all-negative, `1` = all-positive).
 pub fn constant_run(gold: &GoldSet, name: &str, p: f32) -> ModelRun {
     let one = SentenceScores {
-        probs: DeviceMap::filled(p),
+        probs: LabelMap::from_device_order(&DeviceMap::filled(p)),
         framing: p,
         ..Default::default()
     };
@@ -100,9 +100,9 @@ impl ModelRun {
         let devices = framing_devices(gold);
         for s in self.scores.iter_mut().flatten() {
             if let Some(head) = s.head_framing {
-                s.framing = self
-                    .thresholds
-                    .coherent_framing_over(head, &s.probs, &devices);
+                s.framing =
+                    self.thresholds
+                        .coherent_framing_over(head, &s.device_probs(), &devices);
             }
         }
     }
@@ -155,7 +155,7 @@ mod tests {
         let mut probs = DeviceMap::filled(0.0);
         probs[Device::Doubt] = p_doubt;
         SentenceScores {
-            probs,
+            probs: LabelMap::from_device_order(&probs),
             framing: p_doubt,
             ..Default::default()
         }
@@ -184,7 +184,7 @@ mod tests {
             probs[device] = 0.9;
             SentenceScores {
                 framing: thresholds.coherent_framing(0.1, &probs),
-                probs,
+                probs: LabelMap::from_device_order(&probs),
                 head_framing: Some(0.1),
                 ..Default::default()
             }
@@ -296,7 +296,7 @@ mod tests {
         let mut probs = DeviceMap::filled(0.0);
         probs[AUTHOR_VOICE] = voice;
         SentenceScores {
-            probs,
+            probs: LabelMap::from_device_order(&probs),
             framing: 1.0 - voice,
             ..Default::default()
         }

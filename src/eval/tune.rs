@@ -114,7 +114,8 @@ pub fn tune_thresholds(gold: &GoldSet, run: &ModelRun) -> (Thresholds, Vec<Tuned
     let head: Option<Vec<f32>> = flat.iter().map(|(_, s)| s.head_framing).collect();
     let framing_f1 = match head.filter(|_| gold.labels_framing()) {
         Some(head) => {
-            let probs: Vec<&DeviceMap<f32>> = flat.iter().map(|(_, s)| &s.probs).collect();
+            let owned: Vec<DeviceMap<f32>> = flat.iter().map(|(_, s)| s.device_probs()).collect();
+            let probs: Vec<&DeviceMap<f32>> = owned.iter().collect();
             let named: Vec<Vec<Device>> = flat.iter().map(|(g, _)| g.devices.clone()).collect();
             let named = labels_techniques(gold).then_some(named.as_slice());
             let devices = framing_devices(gold);

@@ -5,90 +5,150 @@ use crate::error::{Error, Result};
 use crate::io::table::{column_names, Column, ColumnType, Value};
 use crate::model::Thresholds;
 use crate::score::{ScoredArticle, ScoredCue, ScoredSentence};
-use crate::taxonomy::{Device, DeviceMap, LabelSet};
+use crate::taxonomy::{Device, LabelSet};
 use serde::Serialize;
 use std::io::Write;
 
-/// What to include in the output.
+/// What to include in the output: the columns (labels of the model's label
+/// set, in the set's order or as selected) and the thresholds of `flagged`.
 #[derive(Debug, Clone)]
 pub struct OutputOptions {
-    /// Devices to report (columns), in order: the model's labels, or those
-    /// selected among them.
-    pub devices: Vec<Device>,
+    /// The model's label set (what `probs` of a scored sentence is over).
+    pub labels: LabelSet,
+    /// The reported labels (probability columns), as positions in `labels`,
+    /// in output order: the whole set, or those selected among it.
+    pub columns: Vec<usize>,
     /// Thresholds that decide `flagged`.
     pub thresholds: Thresholds,
 }
 
 impl OutputOptions {
-    /// Every shipped device (or the `devices` given), with the given
-    /// thresholds; a single `threshold` overrides all. For a loaded model,
-    /// use [`OutputOptions::for_labels`] with its label set.
+    /// The shipped devices (or the `devices` given) as columns, with the
+    /// given thresholds; a single `threshold` overrides all. For a loaded
+    /// model, use [`OutputOptions::for_labels`] with its label set.
     pub fn new(
         devices: Option<Vec<Device>>,
         thresholds: &Thresholds,
         threshold: Option<f32>,
     ) -> Self {
         let devices = devices.unwrap_or_else(|| Device::ALL.to_vec());
-        OutputOptions::with_columns(devices, thresholds, threshold)
+        let columns = devices.iter().map(|d| d.index()).collect();
+        OutputOptions::with_columns(LabelSet::shipped().clone(), columns, thresholds, threshold)
     }
 
     /// The options of a model whose labels are `labels`: one probability
-    /// column per label in the set's order, or per `selected` label in the
-    /// order given; `flagged` lists the labels among them that reach their
-    /// thresholds; a single `threshold` overrides all. A selected device that
-    /// is not one of the model's labels is an error naming the labels; so is
-    /// a set whose labels are not device ids (not scorable yet).
+    /// column per label in the set's order, or per `selected` label (by
+    /// name) in the order given; `flagged` lists the labels among them that
+    /// reach their thresholds; a single `threshold` overrides all. A
+    /// selected name that is not one of the model's labels is an error
+    /// naming the labels.
     pub fn for_labels(
         labels: &LabelSet,
-        selected: Option<Vec<Device>>,
+        selected: Option<Vec<String>>,
         thresholds: &Thresholds,
         threshold: Option<f32>,
     ) -> Result<Self> {
-        let columns = labels
-            .as_devices()
-            .map_err(|e| Error::Config(e.to_string()))?;
-        let devices = match selected {
-            None => columns,
-            Some(selected) => {
-                if let Some(d) = selected.iter().find(|d| !columns.contains(d)) {
-                    let names: Vec<&str> = labels.names().collect();
-                    return Err(Error::Config(format!(
-                        "the model has no label `{d}`; its labels are: {}",
-                        names.join(", ")
-                    )));
-                }
-                selected
-            }
+        let columns = match selected {
+            None => (0..labels.len()).collect(),
+            Some(selected) => selected
+                .iter()
+                .map(|name| {
+                    labels.names().position(|n| n == name).ok_or_else(|| {
+                        let names: Vec<&str> = labels.names().collect();
+                        Error::Config(format!(
+                            "the model has no label `{name}`; its labels are: {}",
+                            names.join(", ")
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<usize>>>()?,
         };
-        Ok(OutputOptions::with_columns(devices, thresholds, threshold))
+        Ok(OutputOptions::with_columns(
+            labels.clone(),
+            columns,
+            thresholds,
+            threshold,
+        ))
     }
 
-    fn with_columns(devices: Vec<Device>, thresholds: &Thresholds, threshold: Option<f32>) -> Self {
+    fn with_columns(
+        labels: LabelSet,
+        columns: Vec<usize>,
+        thresholds: &Thresholds,
+        threshold: Option<f32>,
+    ) -> Self {
         let mut thresholds = thresholds.clone();
         if let Some(t) = threshold {
-            thresholds.devices = DeviceMap::filled(t);
-            thresholds.framing = t;
+            thresholds.set_all(t);
         }
         OutputOptions {
-            devices,
+            labels,
+            columns,
             thresholds,
         }
     }
 
-    /// Devices flagged in a sentence (among the selected ones).
-    pub fn flagged(&self, s: &ScoredSentence) -> Vec<Device> {
-        self.devices
+    /// The names of the reported labels, in output order.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns
             .iter()
-            .copied()
-            .filter(|d| self.thresholds.reached(*d, &s.probs))
+            .map(|&i| self.labels.labels()[i].name.as_str())
             .collect()
     }
 
-    /// Cues of the selected devices.
+    /// The reported labels that are shipped devices, in output order (the
+    /// device-only views: report colours, cues and spans).
+    pub fn devices(&self) -> Vec<Device> {
+        self.column_names()
+            .into_iter()
+            .filter_map(Device::from_id)
+            .collect()
+    }
+
+    /// True when `device` is one of the reported labels (cues and spans name
+    /// devices).
+    pub fn reports_device(&self, device: Device) -> bool {
+        self.columns
+            .iter()
+            .any(|&i| self.labels.labels()[i].name == device.id())
+    }
+
+    /// The threshold of the label at position `i` of the set.
+    pub fn threshold(&self, i: usize) -> f32 {
+        self.thresholds.label(i)
+    }
+
+    /// Positions (in the set) of the reported labels flagged in a sentence:
+    /// those whose probability reaches their threshold, in output order.
+    pub fn flagged(&self, s: &ScoredSentence) -> Vec<usize> {
+        self.columns
+            .iter()
+            .copied()
+            .filter(|&i| self.thresholds.label_reached(i, &s.probs))
+            .collect()
+    }
+
+    /// Names of the labels flagged in a sentence (see [`OutputOptions::flagged`]).
+    pub fn flagged_names(&self, s: &ScoredSentence) -> Vec<&str> {
+        self.flagged(s)
+            .into_iter()
+            .map(|i| self.labels.labels()[i].name.as_str())
+            .collect()
+    }
+
+    /// The flagged labels that are shipped devices (see [`OutputOptions::devices`]).
+    pub fn flagged_devices(&self, s: &ScoredSentence) -> Vec<Device> {
+        self.flagged_names(s)
+            .into_iter()
+            .filter_map(Device::from_id)
+            .collect()
+    }
+
+    /// Cues of the reported labels.
     pub fn cues<'a>(&self, s: &'a ScoredSentence) -> Vec<&'a ScoredCue> {
         s.cues
             .iter()
-            .filter(|c| self.devices.contains(&c.device))
+            .filter(|c| self.reports_device(c.device))
             .collect()
     }
 }
@@ -169,9 +229,9 @@ pub struct SentenceRow<'a> {
     pub text: &'a str,
     /// Probability that the sentence carries at least one device.
     pub framing: f32,
-    /// Devices whose score reaches its threshold.
-    pub flagged: Vec<&'static str>,
-    /// Probability per selected device.
+    /// Labels whose score reaches their threshold.
+    pub flagged: Vec<&'a str>,
+    /// Probability per selected label.
     pub scores: serde_json::Map<String, serde_json::Value>,
     /// Cues of the selected devices.
     pub cues: Vec<CueRow<'a>>,
@@ -182,9 +242,10 @@ pub struct SentenceRow<'a> {
 
 impl<'a> SentenceRow<'a> {
     /// Builds the row of one sentence.
-    pub fn new(article_id: &'a str, s: &'a ScoredSentence, options: &OutputOptions) -> Self {
-        let score = |d: &Device| (d.id().to_string(), round4(s.probs[*d]).into());
-        let scores = options.devices.iter().map(score).collect();
+    pub fn new(article_id: &'a str, s: &'a ScoredSentence, options: &'a OutputOptions) -> Self {
+        let names = options.labels.labels();
+        let score = |&i: &usize| (names[i].name.clone(), round4(s.probs[i]).into());
+        let scores = options.columns.iter().map(score).collect();
         SentenceRow {
             article_id,
             sentence_index: s.sentence.index,
@@ -196,7 +257,7 @@ impl<'a> SentenceRow<'a> {
             attributed: s.attributed,
             text: &s.sentence.text,
             framing: round4(s.framing),
-            flagged: options.flagged(s).into_iter().map(Device::id).collect(),
+            flagged: options.flagged_names(s),
             scores,
             cues: options
                 .cues(s)
@@ -214,7 +275,7 @@ impl<'a> SentenceRow<'a> {
             spans: s
                 .spans
                 .iter()
-                .filter(|sp| options.devices.contains(&sp.device))
+                .filter(|sp| options.reports_device(sp.device))
                 .map(|sp| SpanRow {
                     technique: sp.device.id(),
                     start: sp.span.char_start,
@@ -263,7 +324,7 @@ pub fn sentence_columns(options: &OutputOptions) -> Vec<Column> {
         ("framing", Float32),
         ("flagged", Utf8List),
     ];
-    let devices = options.devices.iter().map(|d| (d.id(), Float32));
+    let devices = options.column_names().into_iter().map(|n| (n, Float32));
     leading
         .into_iter()
         .chain(devices)
@@ -351,11 +412,11 @@ pub fn write_json<W: Write>(
     }
     #[derive(Serialize)]
     struct Doc<'a> {
-        devices: Vec<&'static str>,
+        devices: Vec<&'a str>,
         articles: Vec<ArticleOut<'a>>,
     }
     let doc = Doc {
-        devices: options.devices.iter().map(|d| d.id()).collect(),
+        devices: options.column_names(),
         articles: articles
             .iter()
             .map(|a| ArticleOut {
@@ -430,22 +491,34 @@ mod tests {
             level: crate::taxonomy::LabelLevel::Sentence,
         };
         let two = LabelSet::new(vec![def("slogans"), def("doubt")]).unwrap();
-        let o = OutputOptions::for_labels(&two, None, &t, Some(0.3)).unwrap();
-        assert_eq!(o.devices, [Device::Slogans, Device::Doubt]);
-        assert_eq!(o.thresholds.device(Device::Doubt), 0.3);
-        let picked = OutputOptions::for_labels(&two, Some(vec![Device::Doubt]), &t, None);
-        assert_eq!(picked.unwrap().devices, [Device::Doubt]);
-        let e = OutputOptions::for_labels(&two, Some(vec![Device::Repetition]), &t, None)
+        let two_t = t.clone().aligned_to(&two).unwrap();
+        let o = OutputOptions::for_labels(&two, None, &two_t, Some(0.3)).unwrap();
+        assert_eq!(o.column_names(), ["slogans", "doubt"]);
+        assert_eq!(o.devices(), [Device::Slogans, Device::Doubt]);
+        assert_eq!(o.threshold(1), 0.3);
+        let picked = OutputOptions::for_labels(&two, Some(vec!["doubt".into()]), &two_t, None);
+        assert_eq!(picked.unwrap().column_names(), ["doubt"]);
+        let e = OutputOptions::for_labels(&two, Some(vec!["repetition".into()]), &two_t, None)
             .unwrap_err()
             .to_string();
         assert!(
             e.contains("no label `repetition`; its labels are: slogans, doubt"),
             "{e}"
         );
-        let own = LabelSet::new(vec![def("blame")]).unwrap();
-        let e = OutputOptions::for_labels(&own, None, &t, None)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("label `blame` is not one of the 18"), "{e}");
+        // Labels of its own: columns by name, `flagged` by per-label thresholds.
+        let own = LabelSet::new(vec![def("blame"), def("us_vs_them")]).unwrap();
+        let own_t = Thresholds {
+            labels: Some(vec![("us_vs_them".into(), 0.2), ("blame".into(), 0.7)]),
+            ..Thresholds::default()
+        }
+        .aligned_to(&own)
+        .unwrap();
+        let o = OutputOptions::for_labels(&own, None, &own_t, None).unwrap();
+        assert_eq!(o.column_names(), ["blame", "us_vs_them"]);
+        assert_eq!((o.threshold(0), o.threshold(1)), (0.7, 0.2));
+        assert!(o.devices().is_empty());
+        let mut header = csv_header(&o);
+        header.retain(|h| !crate::taxonomy::RESERVED_LABEL_NAMES.contains(&h.as_str()));
+        assert_eq!(header, ["blame", "us_vs_them"]);
     }
 }

@@ -16,9 +16,9 @@
 //! Files: `config.json` (`kind: "baseline"`, labels, C, thresholds) and
 //! `weights.safetensors` (`idf` [B], `weights` [labels, B], `bias` [labels], f16/f32).
 
-use super::{sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
+use super::{sigmoid, Cue, DeviceLabels, Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::error::{Error, Result};
-use crate::taxonomy::{Device, DeviceMap};
+use crate::taxonomy::{Device, DeviceMap, LabelMap, LabelSet};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -186,6 +186,8 @@ pub struct BaselineModel {
     /// Device of each row after the first (`None` for the framing row); the first is `framing`.
     pub(crate) rows: Vec<Option<Device>>,
     pub(crate) thresholds: Thresholds,
+    /// The declared label set (device ids) of the model folder, if any.
+    pub(crate) labels: Option<DeviceLabels>,
 }
 
 impl BaselineModel {
@@ -245,7 +247,19 @@ impl BaselineModel {
             bias,
             rows,
             thresholds,
+            labels: None,
         })
+    }
+
+    /// This model reporting its scores under `set`, a declared label set
+    /// whose names are device ids, in the set's order; a label that is not a
+    /// device id is an error.
+    pub fn with_label_set(
+        mut self,
+        set: LabelSet,
+    ) -> std::result::Result<BaselineModel, crate::taxonomy::LabelSetError> {
+        self.labels = Some(DeviceLabels::new(set, &self.thresholds)?);
+        Ok(self)
     }
 
     fn logit(&self, row: usize, x: &Sparse) -> f32 {
@@ -274,7 +288,7 @@ impl BaselineModel {
             }
         }
         SentenceScores {
-            probs,
+            probs: LabelMap::from_device_order(&probs),
             framing,
             cues,
             ..Default::default()
@@ -325,10 +339,23 @@ impl Scorer for BaselineModel {
         "baseline"
     }
     fn score_batch(&self, batch: &[SentenceInput<'_>]) -> Result<Vec<SentenceScores>> {
-        Ok(batch.iter().map(|s| self.score_one(s.text)).collect())
+        let scores = batch.iter().map(|s| self.score_one(s.text));
+        Ok(match &self.labels {
+            Some(labels) => scores.map(|s| labels.remap(s)).collect(),
+            None => scores.collect(),
+        })
     }
     fn thresholds(&self) -> &Thresholds {
-        &self.thresholds
+        match &self.labels {
+            Some(labels) => labels.thresholds(),
+            None => &self.thresholds,
+        }
+    }
+    fn labels(&self) -> &LabelSet {
+        match &self.labels {
+            Some(labels) => labels.set(),
+            None => LabelSet::shipped(),
+        }
     }
 }
 

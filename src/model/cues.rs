@@ -20,9 +20,9 @@
 //! `framing = sigmoid(framing_bias + Σ_d gain_d · (logit_d − bias_d))`: a
 //! logistic layer over the evidence of every device.
 
-use super::{sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds};
+use super::{sigmoid, Cue, DeviceLabels, Scorer, SentenceInput, SentenceScores, Thresholds};
 use crate::error::{Error, Result};
-use crate::taxonomy::{Device, DeviceMap};
+use crate::taxonomy::{Device, DeviceMap, LabelMap, LabelSet};
 use crate::text::attribution;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
@@ -165,6 +165,8 @@ pub struct CueModel {
     attributed_factor: f32,
     max_hits: u32,
     thresholds: Thresholds,
+    /// The declared label set (device ids) of a cue model folder, if any.
+    labels: Option<DeviceLabels>,
 }
 
 /// One match of a feature in a sentence.
@@ -213,6 +215,7 @@ impl CueModel {
         let mut author_voice = vec![false; n];
         let mut thresholds = Thresholds {
             devices: DeviceMap::filled(0.5),
+            labels: None,
             framing: file.framing_threshold,
         };
         for d in &file.device {
@@ -326,7 +329,19 @@ impl CueModel {
             attributed_factor: file.attributed_factor,
             max_hits: file.max_hits,
             thresholds,
+            labels: None,
         })
+    }
+
+    /// This model reporting its scores under `set`, a declared label set
+    /// whose names are device ids (the patterns name devices), in the set's
+    /// order; a label that is not a device id is an error.
+    pub fn with_label_set(
+        mut self,
+        set: LabelSet,
+    ) -> std::result::Result<CueModel, crate::taxonomy::LabelSetError> {
+        self.labels = Some(DeviceLabels::new(set, &self.thresholds)?);
+        Ok(self)
     }
 
     /// The names of the model's features, in feature order.
@@ -475,7 +490,7 @@ impl CueModel {
             .map(|((l, b), g)| g * (l - b))
             .sum();
         SentenceScores {
-            probs: DeviceMap::from_fn(|d| sigmoid(logits[d.index()])),
+            probs: LabelMap::from_device_order(&DeviceMap::from_fn(|d| sigmoid(logits[d.index()]))),
             framing: sigmoid(self.framing_bias + evidence),
             cues,
             ..Default::default()
@@ -620,10 +635,23 @@ impl Scorer for CueModel {
         "cues"
     }
     fn score_batch(&self, batch: &[SentenceInput<'_>]) -> Result<Vec<SentenceScores>> {
-        Ok(batch.iter().map(|s| self.score_one(s.text)).collect())
+        let scores = batch.iter().map(|s| self.score_one(s.text));
+        Ok(match &self.labels {
+            Some(labels) => scores.map(|s| labels.remap(s)).collect(),
+            None => scores.collect(),
+        })
     }
     fn thresholds(&self) -> &Thresholds {
-        &self.thresholds
+        match &self.labels {
+            Some(labels) => labels.thresholds(),
+            None => &self.thresholds,
+        }
+    }
+    fn labels(&self) -> &LabelSet {
+        match &self.labels {
+            Some(labels) => labels.set(),
+            None => LabelSet::shipped(),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use super::baseline::BaselineModel;
 use super::cues::CueModel;
 use super::setup::BaseWeights;
 use super::transformer::{Engine, TransformerOptions, TransformerScorer};
-use super::{Scorer, SentenceInput, SentenceScores, Thresholds};
+use super::Scorer;
 use crate::error::{Error, Result};
 use crate::taxonomy::LabelSet;
 use serde::Deserialize;
@@ -197,9 +197,29 @@ pub fn load_dir(dir: &Path, options: &LoadOptions) -> Result<LoadedModel> {
     if !dir.is_dir() {
         return Err(Error::model(dir, "no such model folder (expected a folder with config.json, or one of: default, cues, baseline)"));
     }
+    let path = dir.join("config.json");
+    let label_set = read_label_set(dir)?;
+    let not_devices = |e: crate::taxonomy::LabelSetError| {
+        Error::model(
+            &path,
+            format!("label_set: {e}; this kind of model scores device ids only"),
+        )
+    };
     let scorer: Box<dyn Scorer> = match model_kind(dir)? {
-        ModelKind::Cues => Box::new(CueModel::from_dir(dir)?),
-        ModelKind::Baseline => Box::new(BaselineModel::from_dir(dir)?),
+        ModelKind::Cues => {
+            let model = CueModel::from_dir(dir)?;
+            match label_set {
+                Some(set) => Box::new(model.with_label_set(set).map_err(not_devices)?),
+                None => Box::new(model),
+            }
+        }
+        ModelKind::Baseline => {
+            let model = BaselineModel::from_dir(dir)?;
+            match label_set {
+                Some(set) => Box::new(model.with_label_set(set).map_err(not_devices)?),
+                None => Box::new(model),
+            }
+        }
         ModelKind::Transformer => {
             let base = &options.base.dir;
             if !options.base.is_complete() {
@@ -212,21 +232,14 @@ pub fn load_dir(dir: &Path, options: &LoadOptions) -> Result<LoadedModel> {
             Box::new(TransformerScorer::load_with(dir, base, transformer)?)
         }
     };
-    let scorer = match read_label_set(dir)? {
-        Some(labels) => Box::new(Labelled {
-            inner: scorer,
-            labels,
-        }),
-        None => scorer,
-    };
     Ok(LoadedModel::quiet(scorer))
 }
 
 /// Reads the `label_set` a model folder's `config.json` declares: `None`
 /// when it declares none (the model scores the shipped devices). A set that
-/// does not parse, or (until scores are kept per label) one with a label
-/// that is not a device id, is a model error naming `config.json` and the
-/// label.
+/// does not parse is a model error naming `config.json` and the label.
+/// (Whether the model's kind can score the set is its own check: the cue
+/// model and the baseline score device ids only.)
 pub fn read_label_set(dir: &Path) -> Result<Option<LabelSet>> {
     #[derive(Deserialize)]
     struct LabelSetOnly {
@@ -240,37 +253,7 @@ pub fn read_label_set(dir: &Path) -> Result<Option<LabelSet>> {
     };
     let labels: LabelSet = serde_json::from_value(value)
         .map_err(|e| Error::model(&path, format!("label_set: {e}")))?;
-    labels
-        .as_devices()
-        .map_err(|e| Error::model(&path, format!("label_set: {e}")))?;
     Ok(Some(labels))
-}
-
-/// A scorer whose folder declares its own label set: the inner model's
-/// scores, reported under the declared labels. (Until each model kind keeps
-/// its scores per label, the declared labels are device ids; see
-/// `docs/design/codebook.md`.)
-struct Labelled {
-    inner: Box<dyn Scorer>,
-    labels: LabelSet,
-}
-
-impl Scorer for Labelled {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn score_batch(&self, batch: &[SentenceInput<'_>]) -> Result<Vec<SentenceScores>> {
-        self.inner.score_batch(batch)
-    }
-    fn thresholds(&self) -> &Thresholds {
-        self.inner.thresholds()
-    }
-    fn uses_context(&self) -> bool {
-        self.inner.uses_context()
-    }
-    fn labels(&self) -> &LabelSet {
-        &self.labels
-    }
 }
 
 /// The shipped default model: the transformer when its base weights are

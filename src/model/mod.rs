@@ -23,7 +23,7 @@ pub mod tiny;
 pub mod transformer;
 
 use crate::error::{Error, Result};
-use crate::taxonomy::{Device, DeviceMap, LabelSet};
+use crate::taxonomy::{Device, DeviceMap, LabelMap, LabelSet};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -90,9 +90,10 @@ pub struct TokenProbs {
 /// A scorer's output for one sentence.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SentenceScores {
-    /// Probability of each device.
-    pub probs: DeviceMap<f32>,
-    /// Probability that the sentence carries at least one device.
+    /// Probability of each label of the scorer's [`Scorer::labels`], in the
+    /// set's order (for the shipped set, position `i` is `Device::ALL[i]`).
+    pub probs: LabelMap<f32>,
+    /// Probability that the sentence carries at least one label.
     pub framing: f32,
     /// Cues explaining the scores.
     pub cues: Vec<Cue>,
@@ -112,17 +113,34 @@ pub struct SentenceScores {
 }
 
 impl SentenceScores {
-    /// The probability of one device.
+    /// The probability of one device. Only meaningful for a scorer whose
+    /// labels are the shipped set ([`LabelSet::shipped`]), where label `i`
+    /// is `Device::ALL[i]` (the device-only paths: PTC evaluation, cues,
+    /// spans).
     pub fn prob(&self, device: Device) -> f32 {
-        self.probs[device]
+        self.probs[device.index()]
+    }
+
+    /// The probabilities as a device map (shipped set only, as [`SentenceScores::prob`]).
+    pub fn device_probs(&self) -> DeviceMap<f32> {
+        DeviceMap::from_fn(|d| self.probs[d.index()])
     }
 }
 
-/// Decision thresholds: one per device and one for the combined `framing` score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Decision thresholds: one per label and one for the combined `framing`
+/// score. A model of the shipped set keeps them per device (`devices`,
+/// stored as `"thresholds": {"devices": [...18], "framing": …}`); a model
+/// with a declared label set keeps them per label (`labels`, stored as
+/// `"thresholds": {"labels": {"blame": 0.41}, "framing": …}`, a map by name).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
-    /// Per-device thresholds.
+    /// Per-device thresholds (the shipped set; ignored for the output of a
+    /// declared set, whose thresholds are `labels`).
     pub devices: DeviceMap<f32>,
+    /// Per-label thresholds of a declared label set, `(name, threshold)` in
+    /// the set's order once the model aligned them
+    /// ([`Thresholds::aligned_to`]); `None` for the shipped set.
+    pub labels: Option<Vec<(String, f32)>>,
     /// Threshold of the combined framing score.
     pub framing: f32,
 }
@@ -131,15 +149,93 @@ impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
             devices: DeviceMap::filled(0.5),
+            labels: None,
             framing: 0.5,
         }
     }
 }
 
+/// The default threshold of a label a model's config gives none.
+pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
 impl Thresholds {
     /// The threshold of one device.
     pub fn device(&self, device: Device) -> f32 {
         self.devices[device]
+    }
+
+    /// The threshold of the label at position `i` of the model's label set:
+    /// its per-label threshold for a declared set, else device `i`'s.
+    pub fn label(&self, i: usize) -> f32 {
+        match &self.labels {
+            Some(labels) => labels[i].1,
+            None => self.devices.values()[i],
+        }
+    }
+
+    /// True when the label at position `i` reaches its threshold.
+    pub fn label_reached(&self, i: usize, probs: &LabelMap<f32>) -> bool {
+        probs[i] >= self.label(i)
+    }
+
+    /// Every threshold (labels and `framing`) set to `t`.
+    pub fn set_all(&mut self, t: f32) {
+        self.devices = DeviceMap::filled(t);
+        if let Some(labels) = &mut self.labels {
+            for (_, v) in labels {
+                *v = t;
+            }
+        }
+        self.framing = t;
+    }
+
+    /// These thresholds for a model whose labels are `set`: for a declared
+    /// set, one per label in the set's order, from `labels` by name (a label
+    /// without one gets [`DEFAULT_THRESHOLD`]; a name outside the set is an
+    /// error), or, for a set of device ids without `labels`, from `devices`.
+    /// For the shipped set, `labels` given by device id move to `devices`.
+    pub fn aligned_to(mut self, set: &LabelSet) -> std::result::Result<Thresholds, String> {
+        if let Some(named) = &self.labels {
+            if let Some((name, _)) = named.iter().find(|(n, _)| set.get(n).is_none()) {
+                let names: Vec<&str> = set.names().collect();
+                return Err(format!(
+                    "`thresholds.labels` names `{name}`, which is not a label of the model ({})",
+                    names.join(", ")
+                ));
+            }
+        }
+        if set.is_shipped() {
+            if let Some(named) = self.labels.take() {
+                for (name, t) in named {
+                    if let Some(d) = Device::from_id(&name) {
+                        self.devices[d] = t;
+                    }
+                }
+            }
+            return Ok(self);
+        }
+        let aligned =
+            match &self.labels {
+                Some(named) => set
+                    .names()
+                    .map(|n| {
+                        let t = named.iter().find(|(m, _)| m == n).map(|(_, t)| *t);
+                        (n.to_string(), t.unwrap_or(DEFAULT_THRESHOLD))
+                    })
+                    .collect(),
+                None => match set.as_devices() {
+                    Ok(devices) => devices
+                        .iter()
+                        .map(|d| (d.id().to_string(), self.devices[*d]))
+                        .collect(),
+                    Err(_) => return Err(
+                        "a declared label set needs its thresholds by label (`thresholds.labels`)"
+                            .into(),
+                    ),
+                },
+            };
+        self.labels = Some(aligned);
+        Ok(self)
     }
 
     /// True when `device`'s probability reaches its threshold.
@@ -180,12 +276,137 @@ impl Thresholds {
             .fold(framing, f32::max)
     }
 
-    /// The devices whose probability reaches its threshold, in [`Device::ALL`] order.
-    pub fn flagged(&self, probs: &DeviceMap<f32>) -> Vec<Device> {
+    /// The devices whose probability reaches its threshold, in
+    /// [`Device::ALL`] order; `probs` is over the shipped set.
+    pub fn flagged(&self, probs: &LabelMap<f32>) -> Vec<Device> {
         Device::ALL
             .into_iter()
-            .filter(|d| self.reached(*d, probs))
+            .filter(|d| probs[d.index()] >= self.devices[*d])
             .collect()
+    }
+}
+
+impl Serialize for Thresholds {
+    /// `{"devices": [...], "framing": …}` for the shipped set (as ever);
+    /// `{"labels": {name: threshold, …}, "framing": …}` for a declared one.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeStruct};
+        struct Named<'a>(&'a [(String, f32)]);
+        impl Serialize for Named<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(self.0.len()))?;
+                for (name, t) in self.0 {
+                    map.serialize_entry(name, t)?;
+                }
+                map.end()
+            }
+        }
+        let mut st = s.serialize_struct("Thresholds", 2)?;
+        match &self.labels {
+            None => st.serialize_field("devices", &self.devices)?,
+            Some(labels) => st.serialize_field("labels", &Named(labels))?,
+        }
+        st.serialize_field("framing", &self.framing)?;
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Thresholds {
+    /// Either form [`Thresholds`] serialises to (`devices` or `labels`, not
+    /// both); a `labels` map keeps its order until the model aligns it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            #[serde(default)]
+            devices: Option<DeviceMap<f32>>,
+            #[serde(default)]
+            labels: Option<serde_json::Map<String, serde_json::Value>>,
+            framing: f32,
+        }
+        let stored = Stored::deserialize(d)?;
+        let labels = match stored.labels {
+            None => None,
+            Some(map) => Some(
+                map.into_iter()
+                    .map(|(name, v)| match v.as_f64() {
+                        Some(t) if (0.0..=1.0).contains(&t) => Ok((name, t as f32)),
+                        _ => Err(serde::de::Error::custom(format!(
+                            "threshold of `{name}` is {v}, not a probability"
+                        ))),
+                    })
+                    .collect::<std::result::Result<Vec<_>, D::Error>>()?,
+            ),
+        };
+        match (stored.devices, labels) {
+            (Some(_), Some(_)) => Err(serde::de::Error::custom(
+                "`devices` and `labels` thresholds together; give one of them",
+            )),
+            (None, None) => Err(serde::de::Error::missing_field("devices")),
+            (devices, labels) => Ok(Thresholds {
+                devices: devices.unwrap_or_else(|| DeviceMap::filled(DEFAULT_THRESHOLD)),
+                labels,
+                framing: stored.framing,
+            }),
+        }
+    }
+}
+
+/// A declared label set of device ids over a model whose scores come per
+/// device (the cue model, the baseline): the model owns it and reports its
+/// scores, thresholds and cues under these labels, in the set's order.
+#[derive(Debug, Clone)]
+pub(crate) struct DeviceLabels {
+    set: LabelSet,
+    devices: Vec<Device>,
+    thresholds: Thresholds,
+}
+
+impl DeviceLabels {
+    /// The set `set` over a model with per-device `thresholds`; a label that
+    /// is not a device id is an error (such a model cannot score it).
+    pub(crate) fn new(
+        set: LabelSet,
+        thresholds: &Thresholds,
+    ) -> std::result::Result<DeviceLabels, crate::taxonomy::LabelSetError> {
+        let devices = set.as_devices()?;
+        let thresholds = Thresholds {
+            labels: Some(
+                devices
+                    .iter()
+                    .map(|d| (d.id().to_string(), thresholds.device(*d)))
+                    .collect(),
+            ),
+            ..thresholds.clone()
+        };
+        Ok(DeviceLabels {
+            set,
+            devices,
+            thresholds,
+        })
+    }
+
+    /// The declared set.
+    pub(crate) fn set(&self) -> &LabelSet {
+        &self.set
+    }
+
+    /// The thresholds, per label of the set.
+    pub(crate) fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// Per-device scores (over the shipped set) reported under the set's
+    /// labels: their probabilities in the set's order, and the cues of
+    /// their devices only.
+    pub(crate) fn remap(&self, mut s: SentenceScores) -> SentenceScores {
+        let values = self.devices.iter().map(|d| s.prob(*d)).collect();
+        s.probs = LabelMap::try_from_vec(&self.set, values).expect("one value per label");
+        s.cues.retain(|c| self.devices.contains(&c.device));
+        s.spans.retain(|p| self.devices.contains(&p.device));
+        s
     }
 }
 

@@ -7,7 +7,7 @@ use super::span_head::{self, SpanHeadConfig};
 use super::transformer::{all_labels, BaseInfo, Pooling, TransformerConfig, TransformerKind};
 use super::Thresholds;
 use crate::error::{Error, Result};
-use crate::taxonomy::{Device, Label};
+use crate::taxonomy::{Device, LabelDef, LabelLevel, LabelSet};
 use candle_core::{DType, Device as CDevice, Tensor};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -194,8 +194,8 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
     let labels = all_labels();
     let trained = labels
         .iter()
-        .filter(|l| **l != Label::Device(Device::EditorialAside))
-        .copied()
+        .filter(|l| *l != Device::EditorialAside.id())
+        .cloned()
         .collect();
     let config = TransformerConfig {
         kind: TransformerKind::Transformer,
@@ -204,6 +204,7 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
             hf_id: "tiny-random-bert".into(),
             safetensors_sha256: None,
         },
+        label_set: None,
         labels,
         trained_labels: trained,
         pooling: Pooling::Mean,
@@ -216,6 +217,76 @@ pub fn write_tiny_model(dir: &Path, context: ContextMode, seed: u64) -> Result<(
         coherent_framing: false,
         span_head: Some(span_head),
         thresholds: Thresholds::default(),
+        training: serde_json::Value::Null,
+    };
+    write(
+        &dir.join("config.json"),
+        &crate::json::pretty_text(&config)?,
+    )
+}
+
+/// Writes a transformer model folder for the tiny base whose `config.json`
+/// declares its own label set (the on-disk contract of a model trained with
+/// `rhetor train --labels`): `labels` are `(name, threshold)` pairs, in
+/// order; the random head (hidden width 8, no span head, no context) has one
+/// output per label then `framing`, every one trained.
+pub fn write_tiny_labelled_model(dir: &Path, labels: &[(&str, f32)], seed: u64) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let set = LabelSet::new(
+        labels
+            .iter()
+            .map(|(name, _)| LabelDef {
+                name: name.to_string(),
+                definition: format!("The sentence shows {}.", name.replace('_', " ")),
+                level: LabelLevel::Sentence,
+            })
+            .collect(),
+    )
+    .map_err(|e| Error::Config(e.to_string()))?;
+    let outputs = labels.len() + 1;
+    let head = HeadConfig {
+        input_dim: TINY_HIDDEN,
+        hidden: 8,
+        outputs,
+    };
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut t: HashMap<String, Tensor> = HashMap::new();
+    t.insert(
+        "head.hidden.weight".into(),
+        random(&mut rng, &[8, head.input_dim], 0.5)?,
+    );
+    t.insert("head.hidden.bias".into(), random(&mut rng, &[8], 0.1)?);
+    t.insert(
+        "head.out.weight".into(),
+        random(&mut rng, &[outputs, 8], 0.5)?,
+    );
+    t.insert("head.out.bias".into(), random(&mut rng, &[outputs], 0.1)?);
+    save_tensors(&t, DType::F16, &dir.join("model.safetensors"))?;
+    let names: Vec<String> = set.names().chain(["framing"]).map(str::to_string).collect();
+    let thresholds = Thresholds {
+        labels: Some(labels.iter().map(|(n, t)| (n.to_string(), *t)).collect()),
+        ..Thresholds::default()
+    };
+    let config = TransformerConfig {
+        kind: TransformerKind::Transformer,
+        name: "tiny-labelled".into(),
+        base: BaseInfo {
+            hf_id: "tiny-random-bert".into(),
+            safetensors_sha256: None,
+        },
+        label_set: Some(set),
+        trained_labels: names.clone(),
+        labels: names,
+        pooling: Pooling::Mean,
+        max_len: crate::tokenize::DEFAULT_MAX_LEN,
+        context: ContextMode::None,
+        head,
+        fine_tuned_layers: vec![],
+        framing_calibration: None,
+        attributed_voice_factor: None,
+        coherent_framing: false,
+        span_head: None,
+        thresholds,
         training: serde_json::Value::Null,
     };
     write(

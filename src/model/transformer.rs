@@ -5,6 +5,11 @@
 //! device the transformer flags, and it supplies the probabilities of devices
 //! the transformer was not trained on (those without labelled data).
 //! Optional occlusion attributions add the word spans that move the score most.
+//!
+//! A model whose `config.json` declares a `label_set` scores those labels
+//! instead of the devices: head output `i` is label `i` (then `framing`), and
+//! the device-only parts (cue-model fallback and cues, the attributed-voice
+//! discount, coherent framing, attributions) are off.
 
 use super::bert::{BertEncoder, Encoder, TokenStates};
 use super::cues::CueModel;
@@ -14,7 +19,7 @@ use super::kernels::Kernel;
 use super::span_head::{continuation, words, SpanHead, SpanHeadConfig};
 use super::{setup, sigmoid, Cue, Scorer, SentenceInput, SentenceScores, Thresholds, TokenProbs};
 use crate::error::{Error, Result};
-use crate::taxonomy::{Device, DeviceMap, Label};
+use crate::taxonomy::{Device, DeviceMap, Label, LabelMap, LabelSet};
 use crate::text::attribution::is_attributed;
 use crate::tokenize::Encoded;
 use serde::{Deserialize, Serialize};
@@ -56,12 +61,14 @@ pub enum Pooling {
     Mean,
 }
 
-/// The outputs of a head over every device then `framing`, in that order.
-pub fn all_labels() -> Vec<Label> {
+/// The outputs of a head over every device then `framing`, in that order
+/// (the `labels` of a shipped-set model's config).
+pub fn all_labels() -> Vec<String> {
     Device::ALL
         .into_iter()
         .map(Label::Device)
         .chain([Label::Framing])
+        .map(|l| l.id().to_string())
         .collect()
 }
 
@@ -74,10 +81,15 @@ pub struct TransformerConfig {
     pub name: String,
     /// The base encoder (hub id and SHA-256 of its `model.safetensors`).
     pub base: BaseInfo,
-    /// Output labels, in head order: device ids then `framing`.
-    pub labels: Vec<Label>,
-    /// Labels the head was trained on (others come from the cue model).
-    pub trained_labels: Vec<Label>,
+    /// The declared codebook (`label_set`); `None`: the shipped devices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_set: Option<LabelSet>,
+    /// Output labels, in head order: device ids then `framing`, or, with a
+    /// declared `label_set`, its names in order then `framing`.
+    pub labels: Vec<String>,
+    /// Labels the head was trained on (other devices come from the cue
+    /// model; other labels of a declared set score 0).
+    pub trained_labels: Vec<String>,
     /// Pooling of the token states.
     pub pooling: Pooling,
     /// Maximum sequence length in word pieces.
@@ -111,6 +123,53 @@ pub struct TransformerConfig {
     /// Provenance: training data hash, hyper-parameters, metrics.
     #[serde(default)]
     pub training: serde_json::Value,
+}
+
+impl TransformerConfig {
+    /// The label set the model scores: the declared one or the shipped devices.
+    pub fn label_set(&self) -> &LabelSet {
+        match &self.label_set {
+            Some(set) => set,
+            None => LabelSet::shipped(),
+        }
+    }
+
+    /// Checks `labels` and `trained_labels` against the label set (declared
+    /// set: its names in order, then `framing`; shipped: device ids and
+    /// `framing`) and aligns the thresholds to the set
+    /// ([`Thresholds::aligned_to`]). The error says what is wrong.
+    pub fn check_labels(&mut self) -> std::result::Result<(), String> {
+        match &self.label_set {
+            Some(set) => {
+                let expected: Vec<&str> = set.names().chain(["framing"]).collect();
+                if self.labels != expected {
+                    return Err(format!(
+                        "`labels` must be the `label_set` names in order, then `framing` ({}); found {}",
+                        expected.join(", "),
+                        self.labels.join(", ")
+                    ));
+                }
+            }
+            None => {
+                if let Some(l) = self.labels.iter().find(|l| Label::from_id(l).is_none()) {
+                    return Err(format!(
+                        "unknown label `{l}` in `labels` (without a `label_set`, labels are device ids and `framing`; see docs/codebook.md)"
+                    ));
+                }
+            }
+        }
+        if let Some(l) = self
+            .trained_labels
+            .iter()
+            .find(|l| !self.labels.contains(l))
+        {
+            return Err(format!(
+                "`trained_labels` names `{l}`, which is not one of `labels`"
+            ));
+        }
+        self.thresholds = self.thresholds.clone().aligned_to(self.label_set())?;
+        Ok(())
+    }
 }
 
 /// Platt scaling: a calibrated probability `σ(a·z + b)` from a logit `z`.
@@ -195,8 +254,12 @@ pub struct TransformerScorer {
     head: Head,
     span_head: Option<SpanHead>,
     config: TransformerConfig,
-    /// Head output index of every device, or `None` when it comes from the cue model.
+    /// Head output index of every device, or `None` when it comes from the
+    /// cue model (all `None` for a declared label set).
     device_outputs: DeviceMap<Option<usize>>,
+    /// The labels scored, and the head output of each (`None`: untrained).
+    labels: LabelSet,
+    label_outputs: Vec<Option<usize>>,
     framing_output: usize,
     cues: CueModel,
     options: TransformerOptions,
@@ -239,12 +302,20 @@ impl TransformerScorer {
         head: Head,
         options: TransformerOptions,
     ) -> Result<TransformerScorer> {
-        let label_index = |l: Label| config.labels.iter().position(|x| *x == l);
-        let trained = |l: Label| config.trained_labels.contains(&l);
-        let device_outputs = DeviceMap::from_fn(|d| {
-            label_index(Label::Device(d)).filter(|_| trained(Label::Device(d)))
-        });
-        let framing_output = label_index(Label::Framing).ok_or_else(|| {
+        let mut config = config;
+        config
+            .check_labels()
+            .map_err(|e| Error::Config(format!("model {}: {e}", config.name)))?;
+        let label_index = |l: &str| config.labels.iter().position(|x| x == l);
+        let trained = |l: &str| config.trained_labels.iter().any(|x| x == l);
+        let output_of = |l: &str| label_index(l).filter(|_| trained(l));
+        let labels = config.label_set().clone();
+        let label_outputs: Vec<Option<usize>> = labels.names().map(output_of).collect();
+        let device_outputs = match config.label_set {
+            None => DeviceMap::from_fn(|d| output_of(d.id())),
+            Some(_) => DeviceMap::filled(None),
+        };
+        let framing_output = label_index("framing").ok_or_else(|| {
             Error::Config(format!("model {} has no `framing` label", config.name))
         })?;
         if config.labels.len() != head.config().outputs {
@@ -271,6 +342,8 @@ impl TransformerScorer {
             span_head: None,
             config,
             device_outputs,
+            labels,
+            label_outputs,
             framing_output,
             cues: CueModel::embedded()?,
             options,
@@ -457,11 +530,40 @@ impl TransformerScorer {
         (texts, index)
     }
 
+    /// True when the model scores a declared label set (not the devices).
+    fn declared(&self) -> bool {
+        self.config.label_set.is_some()
+    }
+
+    /// The calibrated `framing` probability of a row of head logits.
+    fn framing_of(&self, logits: &[f32]) -> f32 {
+        let z = logits[self.framing_output];
+        match self.config.framing_calibration {
+            Some(platt) => platt.probability(z),
+            None => sigmoid(z),
+        }
+    }
+
+    /// The scores of a declared label set: head output per label (0 for a
+    /// label the head was not trained on), the head's `framing`, no cues.
+    fn label_scores(&self, logits: &[f32]) -> SentenceScores {
+        let values = self
+            .label_outputs
+            .iter()
+            .map(|o| o.map_or(0.0, |o| sigmoid(logits[o])))
+            .collect();
+        SentenceScores {
+            probs: LabelMap::try_from_vec(&self.labels, values).expect("one output per label"),
+            framing: self.framing_of(logits),
+            ..Default::default()
+        }
+    }
+
     /// Turns head logits and cue-model scores into the sentence's scores.
     fn combine(&self, text: &str, logits: &[f32], cue_scores: SentenceScores) -> SentenceScores {
         let mut probs = self.device_outputs.map(|d, out| match out {
             Some(o) => sigmoid(logits[*o]),
-            None => cue_scores.probs[d],
+            None => cue_scores.prob(d),
         });
         if let Some(factor) = self.config.attributed_voice_factor {
             if is_attributed(text) {
@@ -478,18 +580,14 @@ impl TransformerScorer {
             .into_iter()
             .filter(|c| probs[c.device] >= thresholds.device(c.device))
             .collect();
-        let z = logits[self.framing_output];
-        let framing = match self.config.framing_calibration {
-            Some(platt) => platt.probability(z),
-            None => sigmoid(z),
-        };
+        let framing = self.framing_of(logits);
         let (framing, head_framing) = if self.config.coherent_framing {
             (thresholds.coherent_framing(framing, &probs), Some(framing))
         } else {
             (framing, None)
         };
         SentenceScores {
-            probs,
+            probs: LabelMap::from_device_order(&probs),
             framing,
             cues,
             head_framing,
@@ -625,9 +723,13 @@ fn occlude(enc: &Encoded, word: &Range<usize>, mask_id: Option<u32>) -> Encoded 
     }
 }
 
-/// Reads and checks a transformer model's `config.json`.
+/// Reads and checks a transformer model's `config.json` (labels against
+/// the label set, thresholds aligned to it: [`TransformerConfig::check_labels`]).
 pub fn read_config(dir: &Path) -> Result<TransformerConfig> {
-    super::read_json(&dir.join("config.json"), "not a transformer model config")
+    let path = dir.join("config.json");
+    let mut config: TransformerConfig = super::read_json(&path, "not a transformer model config")?;
+    config.check_labels().map_err(|e| Error::model(&path, e))?;
+    Ok(config)
 }
 
 impl Scorer for TransformerScorer {
@@ -647,6 +749,9 @@ impl Scorer for TransformerScorer {
             self.features_of(s, &emb, &index, &mut feats);
         }
         let logits = self.head_logits(feats, batch.len())?;
+        if self.declared() {
+            return Ok(logits.iter().map(|l| self.label_scores(l)).collect());
+        }
         let cue_scores = self.cues.score_batch(batch)?;
         let mut out = Vec::with_capacity(batch.len());
         for ((s, l), c) in batch.iter().zip(&logits).zip(cue_scores) {
@@ -670,5 +775,9 @@ impl Scorer for TransformerScorer {
 
     fn uses_context(&self) -> bool {
         self.config.context != ContextMode::None
+    }
+
+    fn labels(&self) -> &LabelSet {
+        &self.labels
     }
 }

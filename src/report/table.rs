@@ -44,9 +44,10 @@ fn write_articles<W: WriteColor>(
             if flagged.is_empty() && !all {
                 continue;
             }
+            let names = options.labels.labels();
             let ids: Vec<String> = flagged
                 .iter()
-                .map(|d| format!("{}={:.2}", d.id(), s.probs[*d]))
+                .map(|&i| format!("{}={:.2}", names[i].name, s.probs[i]))
                 .collect();
             write!(
                 out,

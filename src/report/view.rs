@@ -88,7 +88,10 @@ impl ArticleView {
                 flagged: options
                     .flagged(s)
                     .into_iter()
-                    .map(|d| (d, s.probs[d]))
+                    .filter_map(|i| {
+                        let d = Device::from_id(&options.labels.labels()[i].name)?;
+                        Some((d, s.probs[i]))
+                    })
                     .collect(),
                 cues: options
                     .cues(s)
@@ -105,7 +108,7 @@ impl ArticleView {
                 spans: s
                     .spans
                     .iter()
-                    .filter(|sp| options.devices.contains(&sp.device))
+                    .filter(|sp| options.reports_device(sp.device))
                     .map(|sp| SpanView {
                         device: sp.device,
                         range: valid_range(&s.sentence.text, sp.sentence_range),

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::model::{Scorer, SentenceInput, Thresholds};
-use crate::taxonomy::{Device, DeviceMap};
+use crate::taxonomy::{Device, LabelMap};
 use crate::text::{attribution, segment, segment_lines, Sentence, TextSpan};
 use serde::{Deserialize, Serialize};
 
@@ -69,8 +69,9 @@ pub struct ScoredSentence {
     pub sentence: Sentence,
     /// True when the sentence reports someone else's speech rather than the author's voice.
     pub attributed: bool,
-    /// Probability per device.
-    pub probs: DeviceMap<f32>,
+    /// Probability per label of the scorer's label set, in its order (for
+    /// the shipped set, position `i` is `Device::ALL[i]`).
+    pub probs: LabelMap<f32>,
     /// Probability that the sentence carries at least one device.
     pub framing: f32,
     /// Cues, mapped to the original text.
@@ -82,9 +83,15 @@ pub struct ScoredSentence {
 }
 
 impl ScoredSentence {
-    /// The devices whose probability reaches its threshold.
+    /// The devices whose probability reaches its threshold (shipped set only).
     pub fn flagged(&self, thresholds: &Thresholds) -> Vec<Device> {
         thresholds.flagged(&self.probs)
+    }
+
+    /// The probability of one device (shipped set only: position `i` of
+    /// `probs` is `Device::ALL[i]`; see [`SentenceScores::prob`]).
+    pub fn prob(&self, device: Device) -> f32 {
+        self.probs[device.index()]
     }
 }
 

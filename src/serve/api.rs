@@ -35,7 +35,7 @@ impl Default for TextLimits {
 struct ScoreBody {
     text: Option<String>,
     texts: Option<Vec<String>>,
-    /// Only these devices (as `--devices`).
+    /// Only these labels (as `--labels`): names of the model's labels.
     devices: Option<Vec<String>>,
     /// One threshold for every device (as `--threshold`).
     threshold: Option<f32>,
@@ -135,17 +135,7 @@ pub fn score(req: &Request, queue: &ScoreQueue, limits: &TextLimits) -> Response
                     "send exactly one of \"text\" (a string) and \"texts\" (an array of strings)",
                 )),
             };
-        let devices = match body.devices {
-            None => None,
-            Some(ids) => Some(
-                ids.iter()
-                    .map(|id| {
-                        Device::from_id(id)
-                            .ok_or_else(|| Response::error(400, &format!("unknown device `{id}`")))
-                    })
-                    .collect::<Result<Vec<Device>, Response>>()?,
-            ),
-        };
+        let devices = body.devices;
         if body.threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
             return Err(Response::error(400, "threshold must be between 0 and 1"));
         }
@@ -200,10 +190,10 @@ pub struct SentenceOut {
     pub attributed: bool,
     /// The combined framing score.
     pub framing: f32,
-    /// Probability per device id.
+    /// Probability per label.
     pub scores: serde_json::Map<String, serde_json::Value>,
-    /// Devices flagged at the model's thresholds.
-    pub flagged: Vec<&'static str>,
+    /// Labels flagged at the model's thresholds.
+    pub flagged: Vec<String>,
     /// Cues and spans located in `text`.
     pub marks: Vec<Mark>,
 }
@@ -261,16 +251,20 @@ pub fn analyse(req: &Request, queue: &ScoreQueue, limits: &TextLimits) -> Respon
                     attributed: s.attributed,
                     framing: crate::io::output::round4(s.framing),
                     scores: options
-                        .devices
+                        .columns
                         .iter()
-                        .map(|d| {
+                        .map(|&i| {
                             (
-                                d.id().to_string(),
-                                crate::io::output::round4(s.probs[*d]).into(),
+                                options.labels.labels()[i].name.clone(),
+                                crate::io::output::round4(s.probs[i]).into(),
                             )
                         })
                         .collect(),
-                    flagged: options.flagged(s).into_iter().map(Device::id).collect(),
+                    flagged: options
+                        .flagged_names(s)
+                        .into_iter()
+                        .map(String::from)
+                        .collect(),
                     marks,
                 }
             })

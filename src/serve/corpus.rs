@@ -396,7 +396,7 @@ fn sentence_out(r: SentenceRecord) -> SentenceOut {
             .iter()
             .map(|(d, p)| (d.id().to_string(), (*p).into()))
             .collect(),
-        flagged: r.flagged.iter().map(|d| d.id()).collect(),
+        flagged: r.flagged.iter().map(|d| d.id().to_string()).collect(),
         marks,
         text: r.text,
     }

@@ -376,11 +376,13 @@ fn code_suggestion(app: &App, c: &super::coding::CodingStore, req: &Request) -> 
             }],
         )?;
         let t = app.queue.rhetor().thresholds();
+        let labels = app.queue.rhetor().scorer().labels();
         let sentences = &scored[0].sentences;
-        let flagged: Vec<&str> = Device::ALL
-            .iter()
-            .filter(|d| sentences.iter().any(|s| t.reached(**d, &s.probs)))
-            .map(|d| d.id())
+        let flagged: Vec<&str> = labels
+            .names()
+            .enumerate()
+            .filter(|(i, _)| sentences.iter().any(|s| t.label_reached(*i, &s.probs)))
+            .map(|(_, name)| name)
             .collect();
         let framing = sentences.iter().map(|s| s.framing).fold(0.0f32, f32::max);
         Ok(Response::json(

@@ -105,7 +105,7 @@ pub enum LabelSetError {
         name: String,
     },
     /// A label that is not one of the shipped devices where only those can be scored.
-    #[error("label `{name}` is not one of the 18 shipped devices ({known}); models with labels of their own are not supported yet")]
+    #[error("label `{name}` is not one of the 18 shipped devices ({known})")]
     NotADevice {
         /// The label's name.
         name: String,
@@ -212,8 +212,9 @@ impl LabelSet {
     }
 
     /// The device each label names, in output order, when every label's
-    /// name is a device id; else the first label that is not one. (Until
-    /// scores are kept per label, only such sets can be scored.)
+    /// name is a device id; else the first label that is not one. (Models
+    /// whose scores come per device, like the cue model, can only score
+    /// such sets.)
     pub fn as_devices(&self) -> Result<Vec<Device>, LabelSetError> {
         self.labels
             .iter()
@@ -272,6 +273,22 @@ impl<T> LabelMap<T> {
     pub fn get(&self, labels: &LabelSet, name: &str) -> Option<&T> {
         let i = labels.labels().iter().position(|l| l.name == name)?;
         self.0.get(i)
+    }
+}
+
+impl<T: Copy> LabelMap<T> {
+    /// The values of `map` over the shipped set ([`LabelSet::shipped`]):
+    /// one per device, in [`Device::ALL`] order, so position `i` is device
+    /// `Device::ALL[i]`.
+    pub fn from_device_order(map: &super::DeviceMap<T>) -> Self {
+        LabelMap(map.values().to_vec())
+    }
+
+    /// The device map of a map over the shipped set (the inverse of
+    /// [`LabelMap::from_device_order`]); `None` when the map has not one
+    /// value per device.
+    pub fn to_device_order(&self) -> Option<super::DeviceMap<T>> {
+        super::DeviceMap::try_from_vec(self.0.clone()).ok()
     }
 }
 

@@ -222,7 +222,7 @@ mod tests {
         let original = "The committee published its report on Tuesday.";
         let flagged = |t: &str| {
             let s = cues.score_one(t);
-            s.probs[Device::EditorialAside] >= cues.thresholds().device(Device::EditorialAside)
+            s.prob(Device::EditorialAside) >= cues.thresholds().device(Device::EditorialAside)
         };
         assert!(!flagged(original));
         for opener in ASIDE_OPENERS {

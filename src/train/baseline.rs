@@ -236,6 +236,7 @@ pub fn train_baseline_with(
             .chain(devices.iter().copied().map(Some))
             .collect(),
         thresholds: thresholds.clone(),
+        labels: None,
     };
     let cfg = BaselineConfig {
         kind: "baseline".into(),

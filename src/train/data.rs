@@ -162,7 +162,7 @@ impl Silver<'_> {
     /// The silver targets of one sentence: `(device, positive, known)`.
     fn labels(&self, text: &str) -> [(Device, bool, bool); 2] {
         let scores = self.0.score_one(text);
-        let flagged = |d: Device| scores.probs[d] >= self.0.thresholds().device(d);
+        let flagged = |d: Device| scores.prob(d) >= self.0.thresholds().device(d);
         let aside = flagged(Device::EditorialAside);
         let voice = flagged(AUTHOR_VOICE);
         [

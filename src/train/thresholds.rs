@@ -148,7 +148,7 @@ impl Trainer {
                     .ok()
                     .map(|c| c.score_one(&self.texts[self.dev.rows[i][0].unwrap_or(0)]));
                 DeviceMap::from_fn(|d| match (&cue, self.trained[d.index()]) {
-                    (Some(c), false) => c.probs[d],
+                    (Some(c), false) => c.prob(d),
                     _ => probs[i][d.index()],
                 })
             })

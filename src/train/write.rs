@@ -27,7 +27,7 @@ impl Trainer {
             .iter()
             .zip(&self.trained)
             .filter(|(_, t)| **t)
-            .map(|(l, _)| *l)
+            .map(|(l, _)| l.clone())
             .collect();
         let top_start = self.top_start(fitted);
         let data = |split: &Split| {
@@ -48,6 +48,7 @@ impl Trainer {
                 hf_id: setup::BASE_HF_ID.into(),
                 safetensors_sha256: Some(self.base_sha.clone()),
             },
+            label_set: None,
             labels,
             trained_labels,
             pooling: Pooling::Mean,
