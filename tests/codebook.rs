@@ -2,11 +2,15 @@
 //! its own `label_set` in `config.json` gets its own columns and `flagged`
 //! from `rhetor score`, through the real binary. The user model is made
 //! without training: a cue model folder (the shipped patterns) whose config
-//! declares two of the devices, in its own order, with its own definitions.
+//! declares two of the devices, in its own order, with its own definitions;
+//! and a tiny random transformer whose labels are its own (`blame`,
+//! `us_vs_them`, written by `rhetor::model::tiny::write_tiny_labelled_model`
+//! in the on-disk form `rhetor train --labels` writes).
 
 mod common;
 
-use common::{offline as rhetor, stderr, stdout, write};
+use common::{offline as rhetor, read_csv, stderr, stdout, write};
+use rhetor::model::tiny::{write_tiny_base, write_tiny_labelled_model};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -240,4 +244,186 @@ fn batch_tables_take_their_label_columns_from_the_label_set() {
         sentences[flagged + 1..],
         ["scare_quotes", "editorial_aside", "cues", "spans"]
     );
+}
+
+/// A tiny random transformer folder declaring `blame` (threshold 0: always
+/// flagged) and `us_vs_them` (threshold 1: never flagged), and the tiny base
+/// it runs on: `(base, model)`.
+fn tiny_labelled(root: &Path) -> (PathBuf, PathBuf) {
+    let base = root.join("base");
+    let model = root.join("labelled");
+    write_tiny_base(&base, 1).unwrap();
+    write_tiny_labelled_model(&model, &[("blame", 0.0), ("us_vs_them", 1.0)], 3).unwrap();
+    (base, model)
+}
+
+/// `rhetor score --lines --model MODEL --format FORMAT EXTRA FILE` on the tiny base.
+fn score_tiny(base: &Path, model: &Path, format: &str, file: &Path, extra: &[&str]) -> Output {
+    rhetor()
+        .env("RHETOR_BASE_DIR", base)
+        .args(["score", "--lines", "--model", model.to_str().unwrap()])
+        .args(["--format", format])
+        .args(extra)
+        .arg(file)
+        .output()
+        .expect("rhetor runs")
+}
+
+#[test]
+fn a_transformer_with_labels_of_its_own_scores_them_in_csv_and_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, model) = tiny_labelled(dir.path());
+    let article = write(dir.path(), "a.txt", ARTICLE.as_bytes());
+    let (header, rows) = csv_rows(&score_tiny(&base, &model, "csv", &article, &[]));
+    let mut expected: Vec<&str> = LEADING.to_vec();
+    expected.extend(["blame", "us_vs_them", "cues", "spans"]);
+    assert_eq!(header, expected);
+    assert_eq!(rows.len(), 3, "one row per non-empty line");
+    for row in &rows {
+        assert_eq!(cell(&header, row, "flagged"), "blame");
+        for label in ["blame", "us_vs_them", "framing"] {
+            let p: f32 = cell(&header, row, label).parse().unwrap();
+            assert!((0.0..1.0).contains(&p), "{label} = {p}");
+        }
+        assert_eq!(
+            cell(&header, row, "cues"),
+            "[]",
+            "no cue model behind own labels"
+        );
+    }
+
+    let o = score_tiny(&base, &model, "jsonl", &article, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    for line in lines {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let keys: Vec<&str> = row["scores"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["blame", "us_vs_them"]);
+        assert_eq!(row["flagged"], serde_json::json!(["blame"]));
+    }
+}
+
+#[test]
+fn labels_of_its_own_are_selected_by_name_and_unknown_names_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, model) = tiny_labelled(dir.path());
+    let article = write(dir.path(), "a.txt", ARTICLE.as_bytes());
+    let (header, rows) = csv_rows(&score_tiny(
+        &base,
+        &model,
+        "csv",
+        &article,
+        &["--labels", "us_vs_them"],
+    ));
+    let flagged = header.iter().position(|h| h == "flagged").unwrap();
+    assert_eq!(header[flagged + 1..], ["us_vs_them", "cues", "spans"]);
+    assert!(
+        rows.iter().all(|r| r[flagged].is_empty()),
+        "us_vs_them is never flagged"
+    );
+    // The older flag name selects by label name too.
+    let (header, _) = csv_rows(&score_tiny(
+        &base,
+        &model,
+        "csv",
+        &article,
+        &["--devices", "blame"],
+    ));
+    assert_eq!(header[flagged + 1..], ["blame", "cues", "spans"]);
+    let o = score_tiny(&base, &model, "csv", &article, &["--labels", "doubt"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("the model has no label `doubt`; its labels are: blame, us_vs_them"),
+        "{e}"
+    );
+}
+
+#[test]
+fn batch_on_the_sample_corpus_counts_labels_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, model) = tiny_labelled(dir.path());
+    let out = dir.path().join("out");
+    let corpus = common::batch::sample_corpus();
+    common::succeed(
+        rhetor()
+            .env("RHETOR_BASE_DIR", &base)
+            .arg("batch")
+            .arg(&corpus)
+            .arg("--out")
+            .arg(&out)
+            .args(["--model", model.to_str().unwrap(), "--quiet"]),
+    );
+    let (header, rows) = read_csv(&out.join("articles.csv"));
+    let counts: Vec<&str> = header
+        .iter()
+        .filter(|h| h.ends_with("_count"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(counts, ["blame_count", "us_vs_them_count"]);
+    assert_eq!(rows.len(), 38);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for row in &rows {
+        // blame's threshold is 0: every sentence is flagged with it.
+        assert_eq!(row[col("blame_count")], row[col("sentences")]);
+        assert_eq!(row[col("us_vs_them_count")], "0");
+    }
+    let (sentences, _) = read_csv(&out.join("sentences.csv"));
+    let flagged = sentences.iter().position(|h| h == "flagged").unwrap();
+    assert_eq!(
+        sentences[flagged + 1..],
+        ["blame", "us_vs_them", "cues", "spans"]
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        summary["thresholds"]["devices"],
+        serde_json::json!({"blame": 0.0, "us_vs_them": 1.0})
+    );
+}
+
+#[test]
+fn a_transformer_whose_labels_disagree_with_its_label_set_fails_naming_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, model) = tiny_labelled(dir.path());
+    let article = write(dir.path(), "a.txt", ARTICLE.as_bytes());
+    let config_path = model.join("config.json");
+    let original: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
+    let cases = [
+        (
+            "labels",
+            serde_json::json!(["us_vs_them", "blame", "framing"]),
+            "`labels` must be the `label_set` names in order, then `framing` (blame, us_vs_them, framing)",
+        ),
+        (
+            "thresholds",
+            serde_json::json!({"labels": {"blame": 0.5, "doubt": 0.5}, "framing": 0.5}),
+            "`thresholds.labels` names `doubt`, which is not a label of the model (blame, us_vs_them)",
+        ),
+        (
+            "thresholds",
+            serde_json::json!({"devices": vec![0.5; 18], "framing": 0.5}),
+            "a declared label set needs its thresholds by label (`thresholds.labels`)",
+        ),
+    ];
+    for (key, value, expected) in cases {
+        let mut config = original.clone();
+        config[key] = value;
+        std::fs::write(&config_path, config.to_string()).unwrap();
+        let o = score_tiny(&base, &model, "csv", &article, &[]);
+        assert!(!o.status.success(), "{key}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("config.json") && e.contains(expected),
+            "{e}\n  want: {expected}"
+        );
+    }
 }

@@ -459,6 +459,75 @@ mod tests {
     use super::*;
 
     #[test]
+    fn thresholds_keep_the_device_form_and_read_and_write_the_label_form() {
+        // The shipped form: written as before, read back the same.
+        let mut t = Thresholds::default();
+        t.devices[Device::Doubt] = 0.25;
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.starts_with(r#"{"devices":[0.5,"#), "{json}");
+        assert!(json.ends_with(r#"],"framing":0.5}"#), "{json}");
+        assert_eq!(serde_json::from_str::<Thresholds>(&json).unwrap(), t);
+        // The label form: a map by name, aligned to the set's order.
+        let def = |name: &str| crate::taxonomy::LabelDef {
+            name: name.into(),
+            definition: "A definition.".into(),
+            level: crate::taxonomy::LabelLevel::Sentence,
+        };
+        let set = LabelSet::new(vec![def("blame"), def("us_vs_them"), def("hope")]).unwrap();
+        let stored: Thresholds = serde_json::from_str(
+            r#"{"labels": {"us_vs_them": 0.3, "blame": 0.41}, "framing": 0.6}"#,
+        )
+        .unwrap();
+        let t = stored.aligned_to(&set).unwrap();
+        assert_eq!(
+            (t.label(0), t.label(1), t.label(2)),
+            (0.41, 0.3, DEFAULT_THRESHOLD)
+        );
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"{"labels":{"blame":0.41,"us_vs_them":0.3,"hope":0.5},"framing":0.6}"#
+        );
+        let mut probs = LabelMap::filled(&set, 0.4f32);
+        probs[1] = 0.3;
+        assert!(!t.label_reached(0, &probs) && t.label_reached(1, &probs));
+        // Errors: both forms, a non-probability, an unknown name, no labels for own names.
+        let both = format!(
+            r#"{{"labels": {{}}, "devices": {}, "framing": 0.5}}"#,
+            serde_json::to_string(&DeviceMap::filled(0.5f32)).unwrap()
+        );
+        for (json, want) in [
+            (both.as_str(), "together"),
+            (
+                r#"{"labels": {"blame": 2}, "framing": 0.5}"#,
+                "not a probability",
+            ),
+            (r#"{"framing": 0.5}"#, "missing field `devices`"),
+        ] {
+            let e = serde_json::from_str::<Thresholds>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{json}: {e}");
+        }
+        let unknown: Thresholds =
+            serde_json::from_str(r#"{"labels": {"doubt": 0.3}, "framing": 0.5}"#).unwrap();
+        let e = unknown.aligned_to(&set).unwrap_err();
+        assert!(
+            e.contains(
+                "names `doubt`, which is not a label of the model (blame, us_vs_them, hope)"
+            ),
+            "{e}"
+        );
+        let e = Thresholds::default().aligned_to(&set).unwrap_err();
+        assert!(e.contains("needs its thresholds by label"), "{e}");
+        // A device-named set without `labels` takes the device thresholds.
+        let two = LabelSet::new(vec![def("slogans"), def("doubt")]).unwrap();
+        let mut d = Thresholds::default();
+        d.devices[Device::Doubt] = 0.2;
+        let d = d.aligned_to(&two).unwrap();
+        assert_eq!((d.label(0), d.label(1)), (0.5, 0.2));
+    }
+
+    #[test]
     fn coherent_framing_lifts_flagged_sentences_to_the_threshold_and_above() {
         let mut t = Thresholds {
             framing: 0.4,
