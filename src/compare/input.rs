@@ -55,7 +55,8 @@ pub struct Dataset {
     pub kind: InputKind,
     /// Names of the metadata columns (between `article_id` and the counts).
     pub meta_columns: Vec<String>,
-    /// Devices that have a column in the file, in [`Device::ALL`] order.
+    /// Devices that have a column in the file, in the file's column order
+    /// (the label-set order of the model that wrote it).
     pub devices: Vec<Device>,
     /// The articles, in file order.
     pub articles: Vec<ArticleRecord>,
@@ -173,11 +174,13 @@ fn read_articles(mut reader: TableReader, source: String, columns: &[String]) ->
     let sentences_col = required(columns, "sentences", &source)?;
     let framing_col = required(columns, "framing_sentences", &source)?;
     let meta_cols = meta_range(columns, id_col, sentences_col, &source)?;
-    let device_cols: Vec<(Device, usize)> = Device::ALL
+    // In the file's order: the model's label-set order.
+    let device_cols: Vec<(Device, usize)> = columns
         .iter()
-        .filter_map(|d| {
-            let name = format!("{}_count", d.id());
-            columns.iter().position(|c| *c == name).map(|i| (*d, i))
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let d = Device::from_id(c.strip_suffix("_count")?)?;
+            Some((d, i))
         })
         .collect();
     let mut used = vec![id_col, sentences_col, framing_col];
@@ -264,10 +267,15 @@ fn read_sentences(
     let framing_col = required(columns, "framing", &source)?;
     let flagged_col = required(columns, "flagged", &source)?;
     let meta_cols = meta_range(columns, id_col, index_col, &source)?;
-    let devices: Vec<Device> = Device::ALL
+    // The label columns after `flagged`, in the file's order (the model's
+    // label-set order).
+    let devices: Vec<Device> = columns[flagged_col + 1..]
         .iter()
-        .copied()
-        .filter(|d| columns.iter().any(|c| c == d.id()))
+        .filter_map(|c| Device::from_id(c))
+        .collect();
+    let label_cols: Vec<&str> = columns[flagged_col + 1..]
+        .iter()
+        .map(String::as_str)
         .collect();
     let mut used = vec![id_col, framing_col, flagged_col];
     used.extend(&meta_cols);
@@ -285,8 +293,16 @@ fn read_sentences(
                 format!("`{}` is not a number", field(framing_col)),
             )
         })?;
-        let flagged =
-            parse_flagged(field(flagged_col)).map_err(|m| Error::input(at("flagged"), m))?;
+        // Labels of the model's own (not devices) have columns but no
+        // device to count under; any other unknown name is an error.
+        let cell = field(flagged_col);
+        let own = |name: &str| Device::from_id(name).is_none() && label_cols.contains(&name);
+        let kept: Vec<&str> = cell
+            .split(';')
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && !own(n))
+            .collect();
+        let flagged = parse_flagged(&kept.join(";")).map_err(|m| Error::input(at("flagged"), m))?;
         let id = field(id_col);
         let slot = match index.get(id) {
             Some(i) => *i,
@@ -346,7 +362,8 @@ mod tests {
         let d = read_dataset(&path, ReadOptions::default()).unwrap();
         assert_eq!(d.kind, InputKind::Articles);
         assert_eq!(d.meta_columns, ["outlet", "date", "title", "section"]);
-        assert_eq!(d.devices, vec![Device::ScareQuotes, Device::Doubt]);
+        // In the file's column order.
+        assert_eq!(d.devices, vec![Device::Doubt, Device::ScareQuotes]);
         let a = &d.articles[0];
         assert_eq!((a.sentences, a.framing_sentences), (10, 3));
         assert_eq!(a.counts[Device::Doubt], 2);

@@ -288,18 +288,17 @@ pub fn devices(queue: &ScoreQueue) -> Response {
     let devices: Vec<serde_json::Value> = labels
         .labels()
         .iter()
-        .filter_map(|l| Device::from_id(&l.name).map(|d| (l, d)))
-        .map(|(l, d)| {
-            let (label, definition) = if shipped {
-                (d.label().to_string(), definition(d))
-            } else {
-                (l.name.clone(), l.definition.clone())
+        .enumerate()
+        .map(|(i, l)| {
+            let (label, definition) = match Device::from_id(&l.name) {
+                Some(d) if shipped => (d.label().to_string(), definition(d)),
+                _ => (l.name.clone(), l.definition.clone()),
             };
             serde_json::json!({
-                "id": d.id(),
+                "id": l.name,
                 "label": label,
                 "definition": definition,
-                "threshold": t.devices[d],
+                "threshold": t.label(i),
             })
         })
         .collect();
