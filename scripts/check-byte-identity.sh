@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Byte identity of the shipped models' outputs between two rhetor binaries
-# (docs/design/codebook.md, "Byte identity"): score (csv, jsonl, json) on
+# (docs/design/codebook.md, "Byte identity"): score (csv, jsonl, json,
+# table, html; parquet for cues and default) on
 # data/examples/* and five PTC dev articles (--lines), batch on
 # data/corpus-sample.csv (every table; summary.json without timings), and
 # eval on PTC dev (cue model and the default model).
@@ -25,10 +26,13 @@ run_all() {
   mkdir -p "$out"
   for model in "${models[@]}"; do
     local tag=${model//\//_}
-    for format in csv jsonl json; do
+    for format in csv jsonl json table html; do
       "$bin" score --model "$model" --format "$format" data/examples/*.txt >"$out/score-$tag-examples.$format"
       "$bin" score --model "$model" --format "$format" --lines "${ptc_articles[@]}" >"$out/score-$tag-ptc.$format"
     done
+  done
+  for model in cues default; do
+    "$bin" score --model "$model" --format parquet --out "$out/score-$model-examples.parquet" data/examples/*.txt
   done
   for model in cues default; do
     local b=$out/batch-$model
