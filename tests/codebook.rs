@@ -427,3 +427,43 @@ fn a_transformer_whose_labels_disagree_with_its_label_set_fails_naming_the_confi
         );
     }
 }
+
+#[test]
+fn compare_keeps_the_label_set_order_of_the_batch_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = user_model(dir.path(), TWO_LABELS);
+    let batch = dir.path().join("batch");
+    common::succeed(
+        rhetor()
+            .arg("batch")
+            .arg(common::batch::sample_corpus())
+            .arg("--out")
+            .arg(&batch)
+            .args(["--model", model.to_str().unwrap(), "--quiet"]),
+    );
+    // The set's order (scare_quotes first), not Device::ALL's, from either table.
+    for input in [batch.join("articles.csv"), batch.join("sentences.csv")] {
+        let out = dir.path().join("compare");
+        common::succeed(
+            rhetor()
+                .arg("compare")
+                .arg(&input)
+                .arg("--out")
+                .arg(&out)
+                .args(["--bootstrap", "20", "--permutations", "20"]),
+        );
+        let (header, rows) = read_csv(&out.join("compare.csv"));
+        let device = header.iter().position(|h| h == "device").unwrap();
+        let first_group: Vec<&str> = rows
+            .iter()
+            .take_while(|r| r[1] == rows[0][1])
+            .map(|r| r[device].as_str())
+            .collect();
+        assert_eq!(
+            first_group,
+            ["framing", "scare_quotes", "editorial_aside"],
+            "{}",
+            input.display()
+        );
+    }
+}
