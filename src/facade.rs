@@ -98,9 +98,28 @@ impl Rhetor {
         self.pipeline.score_article(article)
     }
 
-    /// The devices of a scored sentence whose probability reaches the model's threshold.
+    /// The devices of a scored sentence whose probability reaches the
+    /// model's threshold, in the model's label order (labels of a declared
+    /// set that are not devices are left out: see [`Rhetor::flagged_labels`]).
     pub fn flagged(&self, sentence: &ScoredSentence) -> Vec<Device> {
-        sentence.flagged(self.thresholds())
+        self.flagged_labels(sentence)
+            .into_iter()
+            .filter_map(Device::from_id)
+            .collect()
+    }
+
+    /// The names of the model's labels whose probability reaches their
+    /// threshold in a scored sentence, in the model's label order.
+    pub fn flagged_labels(&self, sentence: &ScoredSentence) -> Vec<&str> {
+        let t = self.thresholds();
+        self.pipeline
+            .scorer()
+            .labels()
+            .names()
+            .enumerate()
+            .filter(|(i, _)| t.label_reached(*i, &sentence.probs))
+            .map(|(_, name)| name)
+            .collect()
     }
 
     /// The model's decision thresholds.

@@ -467,3 +467,27 @@ fn compare_keeps_the_label_set_order_of_the_batch_output() {
         );
     }
 }
+
+#[test]
+fn eval_refuses_a_model_with_labels_of_its_own_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, model) = tiny_labelled(dir.path());
+    let gold = write(
+        dir.path(),
+        "gold.csv",
+        b"article_id,sentence_index,text,devices\na1,0,Officials met on Monday.,\na1,1,Who could possibly believe that?,rhetorical_question\n",
+    );
+    let o = rhetor()
+        .env("RHETOR_BASE_DIR", &base)
+        .args(["eval", "--model", model.to_str().unwrap()])
+        .arg("--gold")
+        .arg(&gold)
+        .output()
+        .expect("rhetor runs");
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("declares its own labels (blame, us_vs_them)"),
+        "{e}"
+    );
+}

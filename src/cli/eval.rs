@@ -113,6 +113,15 @@ pub fn run(args: Args) -> Result<i32> {
         refuse_tuning_on_test(&gold, &gold_path, args.split)?;
     }
     let rhetor = build(args.model.builder().batch_size(args.batch_size))?;
+    let labels = rhetor.scorer().labels();
+    if !labels.is_shipped() {
+        let names: Vec<&str> = labels.names().collect();
+        bail!(
+            "`rhetor eval` scores the 18 shipped devices; the model {} declares its own labels ({}), which it cannot evaluate yet",
+            args.model.model,
+            names.join(", ")
+        );
+    }
     let thresholds = eval_thresholds(&args.model.model, rhetor.thresholds())?;
     let mut run = score_gold(&gold, rhetor.scorer(), thresholds, args.batch_size)?;
     let mut tuned = Vec::new();

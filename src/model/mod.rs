@@ -87,8 +87,9 @@ pub struct TokenProbs {
     pub any: f32,
 }
 
-/// A scorer's output for one sentence.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// A scorer's output for one sentence. Its default has every probability
+/// 0 over the shipped set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SentenceScores {
     /// Probability of each label of the scorer's [`Scorer::labels`], in the
     /// set's order (for the shipped set, position `i` is `Device::ALL[i]`).
@@ -110,6 +111,19 @@ pub struct SentenceScores {
     /// labels only some devices lifts it again by those alone; not serialised.
     #[serde(skip)]
     pub head_framing: Option<f32>,
+}
+
+impl Default for SentenceScores {
+    fn default() -> Self {
+        SentenceScores {
+            probs: LabelMap::from_device_order(&DeviceMap::default()),
+            framing: 0.0,
+            cues: Vec::new(),
+            spans: Vec::new(),
+            tokens: Vec::new(),
+            head_framing: None,
+        }
+    }
 }
 
 impl SentenceScores {
@@ -277,11 +291,15 @@ impl Thresholds {
     }
 
     /// The devices whose probability reaches its threshold, in
-    /// [`Device::ALL`] order; `probs` is over the shipped set.
+    /// [`Device::ALL`] order; `probs` is over the shipped set (over another
+    /// set the answer means nothing: use [`Thresholds::label_reached`]).
     pub fn flagged(&self, probs: &LabelMap<f32>) -> Vec<Device> {
         Device::ALL
             .into_iter()
-            .filter(|d| probs[d.index()] >= self.devices[*d])
+            .filter(|d| {
+                let p = probs.values().get(d.index());
+                p.is_some_and(|p| *p >= self.devices[*d])
+            })
             .collect()
     }
 }
