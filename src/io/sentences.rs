@@ -34,8 +34,12 @@ pub struct SentenceColumns {
     pub spans: Option<usize>,
     /// `title`, when the corpus had one.
     pub title: Option<usize>,
-    /// The device probability columns present, in file order of [`Device::ALL`].
+    /// The device probability columns present (between `flagged` and
+    /// `cues`), in the file's order (the label-set order of the model).
     pub devices: Vec<(Device, usize)>,
+    /// The label columns that are not devices (a model's own labels): their
+    /// names in `flagged` are not counted as devices.
+    pub other_labels: Vec<String>,
 }
 
 impl SentenceColumns {
@@ -54,21 +58,37 @@ impl SentenceColumns {
                 )
             })
         };
+        let (id, index, paragraph, start) = (
+            need("article_id")?,
+            need("sentence_index")?,
+            need("paragraph")?,
+            need("start")?,
+        );
+        let (attributed, text, framing) = (need("attributed")?, need("text")?, need("framing")?);
+        let flagged = need("flagged")?;
+        let cues = need("cues")?;
+        let labels = names.get(flagged + 1..cues).unwrap_or_default();
         Ok(SentenceColumns {
-            id: need("article_id")?,
-            index: need("sentence_index")?,
-            paragraph: need("paragraph")?,
-            start: need("start")?,
-            attributed: need("attributed")?,
-            text: need("text")?,
-            framing: need("framing")?,
-            flagged: need("flagged")?,
-            cues: need("cues")?,
+            id,
+            index,
+            paragraph,
+            start,
+            attributed,
+            text,
+            framing,
+            flagged,
+            cues,
             spans: pos("spans"),
             title: pos("title"),
-            devices: Device::ALL
+            devices: labels
                 .iter()
-                .filter_map(|d| pos(d.id()).map(|i| (*d, i)))
+                .enumerate()
+                .filter_map(|(k, name)| Some((Device::from_id(name)?, flagged + 1 + k)))
+                .collect(),
+            other_labels: labels
+                .iter()
+                .filter(|name| Device::from_id(name).is_none())
+                .map(|name| name.to_string())
                 .collect(),
         })
     }
@@ -96,8 +116,13 @@ impl SentenceColumns {
                 )
             })
         };
+        let devices_only: Vec<&str> = field(self.flagged)
+            .split(';')
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && !self.other_labels.iter().any(|o| o == n))
+            .collect();
         let flagged =
-            parse_flagged(field(self.flagged)).map_err(|m| Error::input(at("flagged"), m))?;
+            parse_flagged(&devices_only.join(";")).map_err(|m| Error::input(at("flagged"), m))?;
         let scores = self
             .devices
             .iter()
@@ -313,6 +338,53 @@ mod tests {
         assert_eq!(r.cues[0].device, Device::Doubt);
         assert_eq!((r.cues[0].start, r.cues[0].text.as_str()), (45, "doubt"));
         assert_eq!(r.spans[0].probability, 0.6);
+    }
+
+    #[test]
+    fn labels_of_a_model_s_own_are_columns_but_not_devices() {
+        let header = [
+            "article_id",
+            "sentence_index",
+            "paragraph",
+            "start",
+            "attributed",
+            "text",
+            "framing",
+            "flagged",
+            "blame",
+            "doubt",
+            "cues",
+            "spans",
+        ];
+        let cols = SentenceColumns::find(header, "s.csv").unwrap();
+        assert_eq!(cols.devices, [(Device::Doubt, 9)]);
+        assert_eq!(cols.other_labels, ["blame"]);
+        let r = cols
+            .read(
+                &row([
+                    "a1",
+                    "0",
+                    "0",
+                    "0",
+                    "false",
+                    "t",
+                    "0.7",
+                    "blame;doubt",
+                    "0.9",
+                    "0.6",
+                    "[]",
+                    "[]",
+                ]),
+                "s.csv",
+                2,
+            )
+            .unwrap();
+        assert_eq!(r.flagged, [Device::Doubt]);
+        let bad = row([
+            "a1", "0", "0", "0", "false", "t", "0.7", "hope", "0.9", "0.6", "[]", "[]",
+        ]);
+        let e = cols.read(&bad, "s.csv", 3).unwrap_err().to_string();
+        assert!(e.contains("hope"), "{e}");
     }
 
     #[test]
