@@ -517,3 +517,179 @@ fn batch_sample_code_compare_end_to_end() {
         }
     }
 }
+
+/// Fills every empty label cell of a sample file with `1`.
+fn code_all_ones(path: &Path, out: &Path, labels: &[&str]) {
+    let (h, mut rows) = read_csv(path);
+    for r in &mut rows {
+        for l in labels {
+            r[col(&h, l)] = "1".into();
+        }
+    }
+    let mut w = csv::Writer::from_path(out).unwrap();
+    w.write_record(&h).unwrap();
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// `--strategy uncertain`: per outlet, the sentences nearest the model's
+/// thresholds (recomputed here from the batch's own scores, which the cue
+/// model reproduces), at most two per article, none already coded, no
+/// inclusion probability, marked as a training sample; `compare --gold` and
+/// a random draw's `--exclude` refuse such a file.
+#[test]
+fn uncertain_samples_propose_the_least_sure_sentences_for_training_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("B");
+    batch_sample_corpus(&b);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
+    let threshold = summary["thresholds"]["framing"].as_f64().unwrap();
+    let random = dir.path().join("random.csv");
+    ok(&[
+        "sample",
+        b.to_str().unwrap(),
+        "--per-group",
+        "20",
+        "--seed",
+        "3",
+        "--out",
+        random.to_str().unwrap(),
+    ]);
+    let s = dir.path().join("next.csv");
+    let o = ok(&[
+        "sample",
+        b.to_str().unwrap(),
+        "--strategy",
+        "uncertain",
+        "--model",
+        "cues",
+        "--labels",
+        "framing",
+        "--per-group",
+        "4",
+        "--exclude",
+        random.to_str().unwrap(),
+        "--out",
+        s.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("cannot estimate rates"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Every sentence's distance from the framing threshold, from the batch.
+    let (bh, brows) = read_csv(&b.join("sentences.csv"));
+    let margin_of: HashMap<(String, String), f64> = brows
+        .iter()
+        .map(|r| {
+            let p: f64 = r[col(&bh, "framing")].parse().unwrap();
+            (
+                (
+                    r[col(&bh, "article_id")].clone(),
+                    r[col(&bh, "sentence_index")].clone(),
+                ),
+                (p - threshold).abs(),
+            )
+        })
+        .collect();
+    let (rh, rrows) = read_csv(&random);
+    let coded: HashSet<(String, String)> = rrows
+        .iter()
+        .map(|r| {
+            (
+                r[col(&rh, "article_id")].clone(),
+                r[col(&rh, "sentence_index")].clone(),
+            )
+        })
+        .collect();
+
+    let (h, rows) = read_csv(&s);
+    assert!(!rows.is_empty());
+    let mut per_outlet: HashMap<String, Vec<f64>> = HashMap::new();
+    let mut per_article: HashMap<String, usize> = HashMap::new();
+    for r in &rows {
+        let key = (
+            r[col(&h, "article_id")].clone(),
+            r[col(&h, "sentence_index")].clone(),
+        );
+        assert!(
+            !coded.contains(&key),
+            "an already coded sentence proposed: {key:?}"
+        );
+        assert_eq!(
+            r[col(&h, "inclusion_probability")],
+            "",
+            "no inclusion probability"
+        );
+        assert!(r[col(&h, "selection")].contains("not for estimating rates"));
+        assert_eq!(r[col(&h, "framing")], "", "left to code");
+        let margin: f64 = r[col(&h, "margin")].parse().unwrap();
+        assert!(
+            (margin - margin_of[&key]).abs() < 1e-3,
+            "{margin} vs {}",
+            margin_of[&key]
+        );
+        per_outlet
+            .entry(r[col(&h, "outlet")].clone())
+            .or_default()
+            .push(margin);
+        *per_article.entry(key.0).or_default() += 1;
+    }
+    assert!(per_article.values().all(|&n| n <= 2), "{per_article:?}");
+    for (outlet, margins) in &per_outlet {
+        assert!(margins.len() <= 4, "{outlet}: {margins:?}");
+        assert!(
+            margins.windows(2).all(|w| w[0] <= w[1]),
+            "{outlet}: nearest first {margins:?}"
+        );
+    }
+
+    // Coded, such a file trains models but cannot estimate rates.
+    let filled = dir.path().join("next-coded.csv");
+    code_all_ones(&s, &filled, &["framing"]);
+    let e = stderr(&rhetor(&[
+        "compare",
+        b.to_str().unwrap(),
+        "--by",
+        "outlet",
+        "--gold",
+        filled.to_str().unwrap(),
+        "--out",
+        dir.path().join("C").to_str().unwrap(),
+    ]));
+    assert!(
+        e.contains("chosen by a model") && e.contains("next-coded.csv:2"),
+        "{e}"
+    );
+    let e = stderr(&rhetor(&[
+        "sample",
+        b.to_str().unwrap(),
+        "--per-group",
+        "10",
+        "--exclude",
+        filled.to_str().unwrap(),
+        "--out",
+        dir.path().join("r2.csv").to_str().unwrap(),
+    ]));
+    assert!(e.contains("earlier random samples only"), "{e}");
+    // A label the model does not score is a clear error.
+    let e = stderr(&rhetor(&[
+        "sample",
+        b.to_str().unwrap(),
+        "--strategy",
+        "uncertain",
+        "--model",
+        "cues",
+        "--labels",
+        "blame",
+        "--per-group",
+        "4",
+        "--out",
+        dir.path().join("x.csv").to_str().unwrap(),
+    ]));
+    assert!(e.contains("`blame` is not a label of the model"), "{e}");
+}

@@ -1,15 +1,19 @@
 //! `rhetor sample BATCH_DIR --by outlet --per-group N --out sample.csv` — draws
 //! a validation sample for hand-coding: within every group a simple random
 //! sample of articles, all their sentences, one empty column per device to code.
+//! With `--strategy uncertain --model DIR` it proposes instead the sentences
+//! the model is least sure of (for training, not for estimating rates).
 
+use super::args::{build, ModelArgs};
 use super::EXIT_OK;
 use anyhow::{bail, Context, Result};
+use rhetor::compare::active::{uncertain_sample, UncertainOptions};
 use rhetor::compare::gold::is_label_column;
 use rhetor::compare::input::{read_dataset, ReadOptions};
 use rhetor::compare::sample::{coded_sample, draw, SampleOptions};
 use rhetor::compare::sentences::{read_sentences_of, sentences_table};
 use rhetor::compare::{GroupBy, Measure};
-use rhetor::io::sample::{read_coded_sample, write_coded_sample};
+use rhetor::io::sample::{read_coded_sample, write_coded_sample, CodedSample};
 use rhetor::taxonomy::Device;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -22,8 +26,13 @@ the group columns, inclusion_probability (of the sentence's article), context_be
 and one empty column per device to code (fill in 1 or 0; leave empty for \"not labelled\"). \
 `rhetor compare BATCH_DIR --gold FILE` then corrects the group rates with the labels; `rhetor serve \
 --sample FILE` codes it in the browser. The sample is for estimating rates: code every sentence of it.\n\n\
-Details: docs/compare.md (\"Validating against human coding\").\n\nExamples:\n  rhetor sample out --by outlet --per-group 40 --seed 1 --out sample.csv\n  \
-rhetor sample out --by outlet --per-group 40 --seed 2 --exclude sample.csv --out sample-2.csv"
+With --strategy uncertain --model DIR it proposes, per group, the sentences the model is least sure of \
+(probability nearest its threshold) from a random pool of articles: code them to train the model \
+(`rhetor train --labels`). Such rows have no inclusion probability and `compare --gold` refuses them; \
+rates come from a random sample.\n\n\
+Details: docs/compare.md (\"Validating against human coding\"), docs/training-your-own-labels.md.\n\nExamples:\n  rhetor sample out --by outlet --per-group 40 --seed 1 --out sample.csv\n  \
+rhetor sample out --by outlet --per-group 40 --seed 2 --exclude sample.csv --out sample-2.csv\n  \
+rhetor sample out --strategy uncertain --model models/mine --per-group 50 --exclude coded.csv --out next.csv"
 )]
 pub struct Args {
     /// A `rhetor batch` output folder (it needs the sentences table).
@@ -38,9 +47,23 @@ pub struct Args {
     /// Seed of the draw (the same seed draws the same sample).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Devices to code, comma-separated device ids (docs/codebook.md) or `framing`.
-    #[arg(long, value_delimiter = ',', default_value = "framing")]
+    /// Labels to code, comma-separated: device ids (docs/codebook.md), a model's own
+    /// labels, or `framing` [default: `framing`; with --strategy uncertain, the model's labels].
+    #[arg(long, visible_alias = "labels", value_delimiter = ',')]
     devices: Vec<String>,
+    /// `random`: a probability sample of articles, for estimating rates (the default);
+    /// `uncertain`: the sentences --model is least sure of, for training.
+    #[arg(long, value_enum, default_value_t = Strategy::Random)]
+    strategy: Strategy,
+    /// With --strategy uncertain: about how many sentences per group to score (a random pool of articles).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pool: usize,
+    /// With --strategy uncertain: at most this many proposals from one article.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    max_per_article: usize,
+    /// The model whose uncertainty chooses the sentences (--strategy uncertain).
+    #[command(flatten)]
+    model: ModelArgs,
     /// Draw this share (0–1) of each group's articles from those with a flagged sentence;
     /// the inclusion probabilities keep every estimate unbiased.
     #[arg(long, value_name = "SHARE")]
@@ -76,6 +99,15 @@ fn measures(names: &[String]) -> Result<Vec<Measure>> {
     Ok(out)
 }
 
+/// `--strategy` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Strategy {
+    /// A random sample of articles (for estimating rates).
+    Random,
+    /// The sentences the model is least sure of (for training).
+    Uncertain,
+}
+
 /// Runs `rhetor sample`.
 pub fn run(args: Args) -> Result<i32> {
     let table = sentences_table(&args.input)?;
@@ -88,7 +120,15 @@ pub fn run(args: Args) -> Result<i32> {
             framing_threshold: threshold,
         },
     )?;
-    let measures = measures(&args.devices)?;
+    if args.strategy == Strategy::Uncertain {
+        return run_uncertain(&args, &data, &table, threshold);
+    }
+    let devices = if args.devices.is_empty() {
+        vec!["framing".to_string()]
+    } else {
+        args.devices.clone()
+    };
+    let measures = measures(&devices)?;
     for m in &measures {
         if let Measure::Device(d) = m {
             if !data.devices.contains(d) {
@@ -103,6 +143,7 @@ pub fn run(args: Args) -> Result<i32> {
     let mut exclude = HashSet::new();
     for path in &args.exclude {
         let earlier = read_coded_sample(path, &is_label_column)?;
+        refuse_chosen_rows(&earlier)?;
         exclude.extend(earlier.rows.into_iter().map(|r| r.article_id));
     }
     let options = SampleOptions {
@@ -142,6 +183,87 @@ pub fn run(args: Args) -> Result<i32> {
         "rhetor: {} sentences to code → {} (a random sample: use it to estimate rates with `rhetor compare --gold`)",
         sample.rows.len(),
         args.out.display()
+    );
+    Ok(EXIT_OK)
+}
+
+/// A random draw's `--exclude` must be earlier random draws: the inclusion
+/// probabilities of the union assume it.
+fn refuse_chosen_rows(earlier: &CodedSample) -> Result<()> {
+    if let Some(row) = earlier
+        .rows
+        .iter()
+        .find(|r| r.inclusion_probability.is_none())
+    {
+        bail!(
+            "{}:{}: this sentence was chosen by a model (--strategy uncertain); a random draw's \
+             --exclude takes earlier random samples only (their union must stay a random sample)",
+            earlier.source,
+            row.line
+        );
+    }
+    Ok(())
+}
+
+/// `--strategy uncertain`: the sentences the model is least sure of.
+fn run_uncertain(
+    args: &Args,
+    data: &rhetor::compare::input::Dataset,
+    table: &std::path::Path,
+    threshold: f32,
+) -> Result<i32> {
+    if args.oversample_flagged.is_some() {
+        bail!(
+            "--oversample-flagged draws a random sample; it does not go with --strategy uncertain"
+        );
+    }
+    let rhetor = build(args.model.builder())?;
+    let scorer = rhetor.scorer();
+    let labels: Vec<String> = if args.devices.is_empty() {
+        scorer.labels().names().map(str::to_string).collect()
+    } else {
+        args.devices.iter().map(|d| d.trim().to_string()).collect()
+    };
+    let mut exclude = HashSet::new();
+    for path in &args.exclude {
+        let earlier = read_coded_sample(path, &|name: &str| labels.iter().any(|l| l == name))?;
+        exclude.extend(
+            earlier
+                .rows
+                .into_iter()
+                .map(|r| (r.article_id, r.sentence_index)),
+        );
+    }
+    let options = UncertainOptions {
+        by: args.by.iter().map(|b| GroupBy::parse(b)).collect(),
+        date_column: args.date_column.clone(),
+        per_group: args.per_group,
+        pool: args.pool,
+        max_per_article: args.max_per_article,
+        seed: args.seed,
+        labels,
+        exclude,
+    };
+    let sample = uncertain_sample(data, table, threshold, scorer, &options)?;
+    write_coded_sample(&args.out, &sample)
+        .with_context(|| format!("writing the sample to {}", args.out.display()))?;
+    let mut per_group: Vec<(&str, usize)> = Vec::new();
+    for row in &sample.rows {
+        match per_group.last_mut() {
+            Some((g, n)) if *g == row.stratum => *n += 1,
+            _ => per_group.push((&row.stratum, 1)),
+        }
+    }
+    for (group, n) in per_group {
+        eprintln!("rhetor: {group}: {n} sentences the model is least sure of");
+    }
+    eprintln!(
+        "rhetor: {} sentences to code → {} (chosen by the model {}: code them to TRAIN it with \
+         `rhetor train --labels`; they are not a random sample and cannot estimate rates — \
+         `rhetor compare --gold` refuses them)",
+        sample.rows.len(),
+        args.out.display(),
+        scorer.name()
     );
     Ok(EXIT_OK)
 }

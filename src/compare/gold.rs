@@ -113,20 +113,29 @@ pub fn join(
             .iter()
             .map(|(m, column)| (row.labels[*column], m.flagged_in(sentence)))
             .collect();
+        let inclusion_probability = row.inclusion_probability.ok_or_else(|| {
+            Error::input(
+                at("inclusion_probability"),
+                "no inclusion probability: this sentence was chosen by a model \
+                 (`rhetor sample --strategy uncertain`), not drawn at random. Such a sample \
+                 trains models (`rhetor train --labels`) but cannot estimate rates; \
+                 code a random sample (`rhetor sample` without --strategy) for --gold",
+            )
+        })?;
         let entry = articles
             .entry(row.article_id.clone())
             .or_insert_with(|| ArticleLabels {
-                inclusion_probability: row.inclusion_probability,
+                inclusion_probability,
                 sentences: Vec::new(),
             });
-        if (entry.inclusion_probability - row.inclusion_probability).abs()
+        if (entry.inclusion_probability - inclusion_probability).abs()
             > 1e-9 * entry.inclusion_probability
         {
             return Err(Error::input(
                 at("inclusion_probability"),
                 format!(
                     "article `{}` has two inclusion probabilities ({} and {}); an article is drawn as a whole",
-                    row.article_id, entry.inclusion_probability, row.inclusion_probability
+                    row.article_id, entry.inclusion_probability, inclusion_probability
                 ),
             ));
         }

@@ -6,6 +6,7 @@
 //! The unit of resampling and permutation is the article, because sentences
 //! of one article are not independent.
 
+pub mod active;
 pub mod dates;
 pub mod gold;
 pub mod input;

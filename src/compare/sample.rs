@@ -246,7 +246,7 @@ pub fn coded_sample(
                     sentence_index: s.index,
                     stratum: group.label.clone(),
                     meta: group.key.clone(),
-                    inclusion_probability: d.inclusion_probability,
+                    inclusion_probability: Some(d.inclusion_probability),
                     context_before: neighbour(j.checked_sub(1)),
                     text: s.text.clone(),
                     context_after: neighbour(Some(j + 1)),

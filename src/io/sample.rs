@@ -10,7 +10,7 @@
 //! | `article_id` | the article, as in the batch output |
 //! | `sentence_index` | the sentence's 0-based index in its article |
 //! | `stratum` | the sampling stratum (the group: `--by` values joined with ` · `) |
-//! | `inclusion_probability` | the probability that the sentence's article was drawn (0 < p ≤ 1) |
+//! | `inclusion_probability` | the probability that the sentence's article was drawn (0 < p ≤ 1); empty in a sample chosen by a model (`rhetor sample --strategy uncertain`), which is for training, not for estimating rates |
 //! | `context_before`, `text`, `context_after` | the previous sentence, the sentence, the next one |
 //! | one column per label | `1`, `0`, or empty (not labelled) |
 //!
@@ -50,8 +50,11 @@ pub struct CodedRow {
     pub stratum: String,
     /// Values of [`CodedSample::meta_columns`].
     pub meta: Vec<String>,
-    /// The inclusion probability of the sentence's article (0 < p ≤ 1).
-    pub inclusion_probability: f64,
+    /// The inclusion probability of the sentence's article (0 < p ≤ 1);
+    /// `None` for a sentence chosen by a model rather than drawn at random
+    /// (`rhetor sample --strategy uncertain`): such rows train models but
+    /// cannot estimate rates.
+    pub inclusion_probability: Option<f64>,
     /// The previous sentence of the article (empty for the first).
     pub context_before: String,
     /// The sentence.
@@ -263,20 +266,8 @@ fn parse_row(
             ),
         )
     })?;
-    let inclusion_probability = cell(prob)
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|p| *p > 0.0 && *p <= 1.0)
-        .ok_or_else(|| {
-            Error::input(
-                at(prob),
-                format!(
-                    "`{}` is not an inclusion probability (a number in (0, 1])",
-                    cell(prob)
-                ),
-            )
-        })?;
+    let inclusion_probability =
+        parse_inclusion_probability(cell(prob)).map_err(|m| Error::input(at(prob), m))?;
     let labels = columns
         .labels
         .iter()
@@ -296,6 +287,20 @@ fn parse_row(
     })
 }
 
+/// An inclusion-probability cell: empty for a sentence chosen by a model
+/// (`None`), else a number in (0, 1].
+fn parse_inclusion_probability(raw: &str) -> std::result::Result<Option<f64>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse::<f64>()
+        .ok()
+        .filter(|p| *p > 0.0 && *p <= 1.0)
+        .map(Some)
+        .ok_or_else(|| format!("`{raw}` is not an inclusion probability (a number in (0, 1])"))
+}
+
 /// Writes `sample` as CSV to `out` (header from [`CodedSample::header`]).
 pub fn write_coded_sample_to<W: Write>(out: W, sample: &CodedSample) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
@@ -308,7 +313,10 @@ pub fn write_coded_sample_to<W: Write>(out: W, sample: &CodedSample) -> Result<(
             row.stratum.clone(),
         ];
         record.extend(row.meta.iter().cloned());
-        record.push(format_probability(row.inclusion_probability));
+        record.push(
+            row.inclusion_probability
+                .map_or(String::new(), format_probability),
+        );
         record.extend([
             row.context_before.clone(),
             row.text.clone(),
@@ -438,6 +446,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("lines 2 and 3"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_inclusion_probability_marks_a_chosen_not_drawn_sentence() {
+        let text = format!("{HEADER}\na,0,uncertain,A,,,x,,1,\n");
+        let s = read(&text).unwrap();
+        assert_eq!(s.rows[0].inclusion_probability, None);
+        let mut out = Vec::new();
+        write_coded_sample_to(&mut out, &s).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), text, "written back empty");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! rewrites the labels file atomically; only then is it acknowledged. On
 //! start-up every coder's journal is replayed over its labels file.
 
-use crate::compare::gold::is_label_column as is_label;
+use crate::compare::gold::is_label_column;
 use crate::error::{Error, Location, Result};
 use crate::eval::agreement::{agreement_of, Agreement};
 use crate::io::journal::{read_journal, Journal, JournalEntry, JOURNAL_VERSION};
@@ -63,12 +63,22 @@ pub struct StratumProgress {
 
 impl CodingStore {
     /// Reads the sample and loads every coder found beside it (or in `dir`).
-    pub fn open(sample_path: &Path, dir: Option<&Path>) -> Result<CodingStore> {
+    /// Its label columns are those named after a device, `framing`, or one
+    /// of `model_labels` (the served model's own labels).
+    pub fn open(
+        sample_path: &Path,
+        dir: Option<&Path>,
+        model_labels: &[&str],
+    ) -> Result<CodingStore> {
+        let is_label = |name: &str| is_label_column(name) || model_labels.contains(&name);
         let sample = read_coded_sample(sample_path, &is_label)?;
         if sample.label_columns.is_empty() {
             return Err(Error::input(
                 Location::file(sample_path.display().to_string()),
-                "no label column (device ids or `framing`) to code",
+                format!(
+                    "no label column to code (device ids, `framing`, or the model's labels: {})",
+                    model_labels.join(", ")
+                ),
             ));
         }
         let dir = match dir {
@@ -142,7 +152,8 @@ impl CodingStore {
         let mut labels = vec![vec![None; width]; rows];
         let labels_path = self.labels_path(name);
         if labels_path.is_file() {
-            let file = read_coded_sample(&labels_path, &is_label)?;
+            let columns = self.sample.label_columns.clone();
+            let file = read_coded_sample(&labels_path, &|n: &str| columns.iter().any(|c| c == n))?;
             for row in &file.rows {
                 let Some(&i) = self
                     .index
@@ -410,7 +421,7 @@ a,0,A,0.5,,One.,Two.,,\na,1,A,0.5,One.,Two.,,,\nb,0,B,1,,Three.,,,\n";
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.csv");
         std::fs::write(&path, SAMPLE).unwrap();
-        let store = CodingStore::open(&path, None).unwrap();
+        let store = CodingStore::open(&path, None, &[]).unwrap();
         let mut l = BTreeMap::new();
         l.insert("doubt".to_string(), Some(true));
         l.insert("framing".to_string(), Some(true));
@@ -420,10 +431,11 @@ a,0,A,0.5,,One.,Two.,,\na,1,A,0.5,One.,Two.,,,\nb,0,B,1,,Three.,,,\n";
         drop(store);
         // The labels file is lost: the journal alone restores the answer.
         std::fs::remove_file(dir.path().join("s.labels.ana.csv")).unwrap();
-        let store = CodingStore::open(&path, None).unwrap();
+        let store = CodingStore::open(&path, None, &[]).unwrap();
         assert_eq!(store.coders(), vec!["ana"]);
         assert_eq!(store.answer("ana", 1), (vec![Some(true), Some(true)], true));
-        let file = read_coded_sample(&dir.path().join("s.labels.ana.csv"), &is_label).unwrap();
+        let file =
+            read_coded_sample(&dir.path().join("s.labels.ana.csv"), &is_label_column).unwrap();
         assert_eq!(file.rows[1].labels, vec![Some(true), Some(true)]);
         assert_eq!(file.rows[0].labels, vec![None, None]);
         let p = store.progress("ana");

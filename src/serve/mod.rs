@@ -124,10 +124,11 @@ impl Server {
             .as_deref()
             .map(corpus::Corpus::open)
             .transpose()?;
+        let model_labels: Vec<&str> = rhetor.scorer().labels().names().collect();
         let coding = config
             .sample
             .as_deref()
-            .map(|s| coding::CodingStore::open(s, config.labels_dir.as_deref()))
+            .map(|s| coding::CodingStore::open(s, config.labels_dir.as_deref(), &model_labels))
             .transpose()?;
         let mut warnings: Vec<String> = rhetor.warnings().to_vec();
         if let Some(c) = &coding {
