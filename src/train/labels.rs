@@ -19,6 +19,9 @@
 //! predictions. With a dev file, the epoch and the thresholds are chosen on
 //! dev and the figures are dev's (as optimistic).
 //!
+//! With a single label, `framing` is made that label (same weights,
+//! threshold and figures).
+//!
 //! After every fold the out-of-fold probabilities are checkpointed in
 //! `<out>/checkpoint/`: `resume` continues a stopped run there and
 //! `stop_after_folds` stops one early.
@@ -355,6 +358,31 @@ fn fit_head(
     )
 }
 
+/// With a single label, `framing` ("some label positive") is that label:
+/// its output gets the label's weights, threshold and figures, so that a
+/// sentence is flagged exactly when the label is.
+fn framing_as_the_label(
+    head: &Head,
+    thresholds: &mut [f32],
+    figures: &mut [LabelFigures],
+) -> Result<Head> {
+    let mut tensors = head.tensors();
+    for name in ["head.out.weight", "head.out.bias"] {
+        if let Some(t) = tensors.get(name) {
+            let first = t.narrow(0, 0, 1)?;
+            let tied = Tensor::cat(&[&first, &first], 0)?;
+            tensors.insert(name.to_string(), tied);
+        }
+    }
+    thresholds[1] = thresholds[0];
+    figures[1] = LabelFigures {
+        name: "framing".into(),
+        ..figures[0].clone()
+    };
+    let vb = VarBuilder::from_tensors(tensors, DType::F32, &CDevice::Cpu);
+    Head::new(head.config(), vb)
+}
+
 /// Probabilities (`rows.len() × outputs`) of `rows` of `data`.
 fn probs_of(head: &Head, data: &Coded, rows: &[usize]) -> Result<Vec<Vec<f32>>> {
     let dim = head.config().input_dim;
@@ -559,7 +587,7 @@ impl<'a> LabelTrainer<'a> {
         };
         let all: Vec<usize> = (0..train.len()).collect();
         let pb = progress_bar(epochs, "final head", self.opts.progress);
-        let head = fit_head(
+        let mut head = fit_head(
             &train,
             &all,
             cfg,
@@ -572,6 +600,10 @@ impl<'a> LabelTrainer<'a> {
             },
         )?;
         pb.finish_and_clear();
+        let (mut thresholds, mut chosen) = (thresholds, chosen);
+        if train.outputs == 2 {
+            head = framing_as_the_label(&head, &mut thresholds, &mut chosen)?;
+        }
         let test = match self.test {
             Some(file) => {
                 let data = Coded::new(file, &cache.embeddings(&texts(file))?);
