@@ -11,9 +11,11 @@
 //!
 //! The text column is `text` unless [`CodedOptions::text_column`] says
 //! otherwise. The label columns are [`CodedOptions::labels`] when given;
-//! when none is given, every column other than the text column and the
-//! sample file's fixed columns ([`super::sample::FIXED_COLUMNS`]) whose
-//! non-empty cells are all label cells, with at least one non-empty cell.
+//! when none is given, every column other than the text column, the sample
+//! file's fixed columns ([`super::sample::FIXED_COLUMNS`]) and the names no
+//! label may have (`framing`, `flagged`, …:
+//! [`crate::taxonomy::RESERVED_LABEL_NAMES`]) whose non-empty cells
+//! are all label cells, with at least one non-empty cell.
 //!
 //! A label cell is read by [`super::sample::parse_label_cell`]: `1` / `0`
 //! (also `1.0`/`0.0`, `true`/`false`, `yes`/`no`, any case; in JSONL also the
@@ -25,6 +27,7 @@
 
 use super::sample::{parse_label_cell, FIXED_COLUMNS};
 use crate::error::{Error, Location, Result};
+use crate::taxonomy::RESERVED_LABEL_NAMES;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -328,7 +331,7 @@ fn label_columns(
     let at_header = |name: &str| Location::file(source).at_line(1).in_field(name);
     if opts.labels.is_empty() {
         let auto: Vec<usize> = (0..table.columns.len())
-            .filter(|&c| c != text_col && !FIXED_COLUMNS.contains(&table.columns[c].as_str()))
+            .filter(|&c| c != text_col && !is_reserved(&table.columns[c]))
             .filter(|&c| is_label_column(table, c))
             .collect();
         if auto.is_empty() {
@@ -359,6 +362,12 @@ fn label_columns(
             )),
         })
         .collect()
+}
+
+/// Is `name` a column auto-detection never takes: the sample file's fixed
+/// columns and the names no label may have (`framing`, `flagged`, …).
+fn is_reserved(name: &str) -> bool {
+    FIXED_COLUMNS.contains(&name) || RESERVED_LABEL_NAMES.contains(&name)
 }
 
 /// Does column `c` hold only label cells, at least one of them non-empty?
@@ -514,9 +523,9 @@ mod tests {
 
     #[test]
     fn auto_label_columns_are_the_0_1_columns_outside_the_sample_fixed_ones() {
-        let bytes = "article_id,sentence_index,stratum,inclusion_probability,context_before,text,context_after,coder,biased,blame,empty\n\
-                     a,0,s,1,,A.,,ann,1,,\n\
-                     a,1,s,1,,B.,,ann,0,1,\n";
+        let bytes = "article_id,sentence_index,stratum,inclusion_probability,context_before,text,context_after,coder,biased,blame,empty,framing\n\
+                     a,0,s,1,,A.,,ann,1,,,1\n\
+                     a,1,s,1,,B.,,ann,0,1,,1\n";
         let f = read(bytes, CodedFormat::Csv, &[]).unwrap();
         assert_eq!(f.labels, ["biased", "blame"]);
         assert_eq!(f.rows[0].labels, [Some(true), None]);
