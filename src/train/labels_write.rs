@@ -162,7 +162,11 @@ pub fn model_card(
             def.name, def.definition, c.coded, c.positives, c.not_coded
         );
     }
-    s.push_str("\n`framing` (and the `flagged` column when scoring) means *some label of this set is positive*; it is trained as an extra output and has its own threshold. It is not the shipped model's notion of framing.\n\n");
+    s.push_str(if trainer.labels().len() == 1 {
+        "\n`framing` (and the `flagged` column when scoring) is the one label: same weights, same threshold. It is not the shipped model's notion of framing.\n\n"
+    } else {
+        "\n`framing` (and the `flagged` column when scoring) means *some label of this set is positive*: an extra output with its own threshold. It is not the shipped model's notion of framing.\n\n"
+    });
     let _ = write!(
         s,
         "## Data\n\n- training file: `{}` ({}, {} rows, SHA-256 `{}`)\n",
