@@ -239,6 +239,20 @@ fn targets(file: &CodedFile) -> (Vec<f32>, Vec<f32>) {
     (y, known)
 }
 
+/// Every label of the training file needs coded positives and negatives.
+fn check_learnable(file: &CodedFile) -> Result<()> {
+    for c in file.counts() {
+        if c.positives == 0 || c.positives == c.coded {
+            let missing = if c.positives == 0 { "1" } else { "0" };
+            return Err(Error::Config(format!(
+                "{}: label `{}` has no row coded {missing} ({} coded, {} positive); a label needs both classes to be learnt",
+                file.source, c.name, c.coded, c.positives
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Cross-validation folds of `texts`: identical texts share a fold; texts
 /// are shuffled with `seed`, then dealt round-robin, positives (`strata`)
 /// and negatives separately, so every fold gets its share of each.
@@ -517,6 +531,7 @@ impl<'a> LabelTrainer<'a> {
                 )));
             }
         }
+        check_learnable(train)?;
         let started = Instant::now();
         let base_sha = setup::sha256_file(&base.join("model.safetensors"))?;
         let mut encoder = BertEncoder::load(base, opts.max_len, None)?;
@@ -811,6 +826,18 @@ mod tests {
             assert_eq!((pos, neg), (2, 4), "fold {f}");
         }
         assert_eq!(fold, fold_of(&refs, &strata, 5, 1));
+    }
+
+    #[test]
+    fn a_label_without_positives_or_negatives_is_refused() {
+        let read = |b: &[u8]| {
+            read_coded_bytes(b, "f.csv", CodedFormat::Csv, &CodedOptions::default()).unwrap()
+        };
+        assert!(check_learnable(&read(b"text,a\nA.,1\nB.,0\nC.,\n")).is_ok());
+        let err = check_learnable(&read(b"text,a\nA.,0\nB.,0\n")).unwrap_err();
+        assert!(err.to_string().contains("no row coded 1"), "{err}");
+        let err = check_learnable(&read(b"text,a\nA.,1\nB.,\n")).unwrap_err();
+        assert!(err.to_string().contains("no row coded 0"), "{err}");
     }
 
     #[test]
