@@ -6,11 +6,13 @@ use rhetor::model::head::ContextMode;
 use rhetor::train::{LrSchedule, TrainOptions, TrainOutcome, Trainer};
 use std::path::PathBuf;
 
+mod labels;
+
 /// Arguments of `rhetor train`.
 #[derive(clap::Args)]
 #[command(
     about = "Train the transformer classifier on labelled sets: PTC folders, rhetor CSVs, CheckThat! subjectivity TSVs",
-    after_help = "Examples:\n  rhetor train --train ../shared/ptc/train --dev ../shared/ptc/dev --out models/rhetor-minilm\n  rhetor train --train ../shared/ptc/train --train ../shared/checkthat-subj-en/train_en.tsv \\\n    --dev ../shared/ptc/dev --dev ../shared/checkthat-subj-en/dev_en.tsv --out models/multi --fine-tune-top 4\n  rhetor train --train T --dev D --out models/ft2 --fine-tune-top 2 --epochs 4\n\nThresholds and early stopping use --dev; report figures on a split not used here."
+    after_help = "Examples:\n  rhetor train --train ../shared/ptc/train --dev ../shared/ptc/dev --out models/rhetor-minilm\n  rhetor train --train ../shared/ptc/train --train ../shared/checkthat-subj-en/train_en.tsv \\\n    --dev ../shared/ptc/dev --dev ../shared/checkthat-subj-en/dev_en.tsv --out models/multi --fine-tune-top 4\n  rhetor train --train T --dev D --out models/ft2 --fine-tune-top 2 --epochs 4\n  rhetor train --labels coded.csv --label biased --out models/biased\n\nThresholds and early stopping use --dev; report figures on a split not used here.\nWith --labels (your own codebook, docs/training-your-own-labels.md) they use k-fold\ncross-validation on the coded file, or --dev FILE (a coded file too)."
 )]
 pub struct Args {
     /// What to train: the transformer head (default) or the TF-IDF + logistic-regression baseline.
@@ -18,11 +20,47 @@ pub struct Args {
     kind: Kind,
     /// Training data: a PTC folder or article file, a rhetor CSV, or a CheckThat TSV
     /// (repeat for multi-task training; the baseline takes one).
-    #[arg(long, value_name = "PATH", required = true)]
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "labels",
+        conflicts_with = "labels"
+    )]
     train: Vec<PathBuf>,
     /// Development data (early stopping, thresholds); repeat like --train.
-    #[arg(long, value_name = "PATH", required = true)]
+    /// With --labels: one coded file like it, used instead of cross-validation.
+    #[arg(long, value_name = "PATH", required_unless_present = "labels")]
     dev: Vec<PathBuf>,
+    /// Train your own labels from a coded file: CSV, TSV or JSONL with a text
+    /// column and 0/1 label columns (e.g. the file `rhetor sample` writes,
+    /// once coded); see docs/training-your-own-labels.md.
+    #[arg(long, value_name = "FILE")]
+    labels: Option<PathBuf>,
+    /// With --labels: a label column to train (repeat; output order) [default:
+    /// every column holding only 1, 0 or empty cells].
+    #[arg(long = "label", value_name = "NAME", requires = "labels")]
+    label: Vec<String>,
+    /// With --labels: the column holding the sentence.
+    #[arg(long, value_name = "NAME", default_value = "text", requires = "labels")]
+    text_column: String,
+    /// With --labels: a label's one-line definition, NAME=TEXT (repeat)
+    /// [default: "Coded `NAME` in FILE"].
+    #[arg(long, value_name = "NAME=TEXT", requires = "labels")]
+    definition: Vec<String>,
+    /// With --labels: the training data's licence, for the model card [default: unknown].
+    #[arg(long, value_name = "TEXT", requires = "labels")]
+    data_licence: Option<String>,
+    /// With --labels: cross-validation folds (without --dev).
+    #[arg(long, value_name = "K", default_value_t = 5, requires = "labels")]
+    folds: usize,
+    /// With --labels: stop after N cross-validation folds of this invocation,
+    /// keeping the checkpoint (continue with --resume).
+    #[arg(long, value_name = "N", requires = "labels")]
+    stop_after_folds: Option<usize>,
+    /// With --labels: a coded file scored with the written model at the end
+    /// (figures only; for measuring).
+    #[arg(long, value_name = "FILE", requires = "labels", hide = true)]
+    test: Option<PathBuf>,
     /// Output model folder.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -144,6 +182,9 @@ fn parse_context(s: &str) -> Result<ContextMode, String> {
 
 /// Runs `rhetor train`.
 pub fn run(args: Args) -> Result<i32> {
+    if args.labels.is_some() {
+        return labels::run(args);
+    }
     if args.kind == Kind::Baseline {
         return run_baseline(&args);
     }

@@ -1,9 +1,11 @@
 //! Input and output: every file format rhetor reads or writes. Reading
 //! article files, corpora, tables (CSV or Parquet) and labelled sets
-//! ([`labels`]: rhetor CSV, PTC folders, CheckThat! TSV), and writing
+//! ([`labels`]: rhetor CSV, PTC folders, CheckThat! TSV; [`coded`]: a user's
+//! own 0/1 labels), and writing
 //! per-sentence rows as CSV, JSONL, JSON or Parquet.
 
 pub mod article;
+pub mod coded;
 pub mod columns;
 pub mod corpus;
 pub mod journal;

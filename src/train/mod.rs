@@ -16,6 +16,11 @@
 //! `fine_tune_top = k > 0` the hidden states entering the top `k` layers are
 //! cached instead and those layers are trained together with the head.
 //! Thresholds are chosen per label on dev.
+//!
+//! A user's own labels (`rhetor train --labels`, [`LabelTrainer`]): a coded
+//! file read by [`crate::io::coded`], the same frozen-encoder embeddings and
+//! head pieces, with the epoch count and thresholds chosen by k-fold
+//! cross-validation (see `labels`).
 
 mod augment;
 pub mod baseline;
@@ -24,6 +29,8 @@ mod checkpoint;
 mod data;
 mod embed_cache;
 mod fine_tune;
+mod labels;
+mod labels_write;
 mod optim;
 mod thresholds;
 mod transformer;
@@ -31,6 +38,10 @@ mod voice;
 mod write;
 
 pub use data::{data_hash, N_OUTPUTS};
+pub use labels::{
+    LabelFigures, LabelModel, LabelOutcome, LabelReport, LabelTrainOptions, LabelTrainer,
+};
+pub use labels_write::{labels_config, model_card, write_label_model, Provenance};
 pub use transformer::Trainer;
 
 use crate::model::head::ContextMode;

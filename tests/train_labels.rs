@@ -1,0 +1,177 @@
+//! `rhetor train --labels` through the real binary, on a tiny randomly
+//! initialised base model (fast in a debug build): the model folder follows
+//! the on-disk contract, the model card has the figures with intervals, a
+//! stopped run resumes, and a bad cell fails naming file, line and column.
+
+mod common;
+
+use common::{offline, stderr};
+use rhetor::model::tiny::write_tiny_base;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// A coded file in the format `rhetor sample` writes (plus a coder column):
+/// 80 sentences, labels `blame` (sentences with "evil") and `note`
+/// (sentences with "note"), a few cells left empty.
+fn coded_sample(dir: &Path) -> PathBuf {
+    let mut csv = String::from(
+        "article_id,sentence_index,stratum,coder,inclusion_probability,context_before,text,context_after,blame,note\n",
+    );
+    for i in 0..80 {
+        let blame = i % 3 == 0;
+        let note = i % 4 == 0;
+        let text = format!(
+            "{} sentence {i} is {} of the day.",
+            if blame { "the evil" } else { "a plain" },
+            if note { "a note" } else { "part" }
+        );
+        let note_cell = if i % 10 == 9 {
+            ""
+        } else if note {
+            "1"
+        } else {
+            "0"
+        };
+        csv.push_str(&format!(
+            "a{},{},all,ann,1,,\"{text}\",,{},{note_cell}\n",
+            i / 10,
+            i % 10,
+            u8::from(blame)
+        ));
+    }
+    common::write(dir, "coded.csv", csv.as_bytes())
+}
+
+fn train(base: &Path, data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut cmd = offline();
+    cmd.args(["train", "--labels"])
+        .arg(data)
+        .args(["--label", "blame", "--label", "note", "--out"])
+        .arg(out)
+        .arg("--base")
+        .arg(base)
+        .args(["--epochs", "3", "--folds", "3", "--hidden", "8", "--quiet"])
+        .args(["--definition", "blame=Blames someone", "--cache"])
+        .arg(out.with_extension("cache"))
+        .args(extra);
+    cmd.output().expect("rhetor runs")
+}
+
+fn base_in(dir: &Path) -> PathBuf {
+    let base = dir.join("base");
+    write_tiny_base(&base, 1).unwrap();
+    base
+}
+
+#[test]
+fn a_coded_sample_file_trains_into_a_model_folder_of_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_in(dir.path());
+    let data = coded_sample(dir.path());
+    let out = dir.path().join("M");
+    let run = train(&base, &data, &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let err = stderr(&run);
+    assert!(err.contains("80 rows read"), "{err}");
+    assert!(err.contains("8 empty cells skipped"), "{err}");
+
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["kind"], "transformer");
+    assert_eq!(config["name"], "M");
+    assert_eq!(
+        config["labels"],
+        serde_json::json!(["blame", "note", "framing"])
+    );
+    assert_eq!(config["trained_labels"], config["labels"]);
+    assert_eq!(config["label_set"][0]["name"], "blame");
+    assert_eq!(config["label_set"][0]["definition"], "Blames someone");
+    assert_eq!(
+        config["label_set"][1]["definition"],
+        "Coded `note` in coded.csv"
+    );
+    assert_eq!(config["label_set"][1]["level"], "sentence");
+    assert_eq!(config["head"]["outputs"], 3);
+    assert_eq!(config["head"]["hidden"], 8);
+    assert_eq!(config["fine_tuned_layers"], serde_json::json!([]));
+    assert_eq!(config["pooling"], "mean");
+    assert_eq!(config["context"], "none");
+    let t = &config["thresholds"];
+    for name in ["blame", "note"] {
+        let v = t["labels"][name].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{name}: {v}");
+    }
+    assert!(t["framing"].as_f64().is_some());
+    let training = &config["training"];
+    assert_eq!(training["train_data"]["rows"], 80);
+    assert_eq!(training["train_data"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(training["command"].as_str().unwrap().contains("--labels"));
+
+    let weights =
+        candle_core::safetensors::load(out.join("model.safetensors"), &candle_core::Device::Cpu)
+            .unwrap();
+    assert_eq!(weights["head.out.weight"].dims(), [3, 8]);
+    assert_eq!(weights["head.out.weight"].dtype(), candle_core::DType::F16);
+
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    for needle in [
+        "`blame`",
+        "`note`",
+        "`framing`",
+        "95 %",
+        "–",
+        "licence: unknown",
+        "coded.csv",
+    ] {
+        assert!(card.contains(needle), "no {needle:?} in the card:\n{card}");
+    }
+    assert!(!out.join("checkpoint").exists());
+}
+
+#[test]
+fn a_stopped_run_resumes_to_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_in(dir.path());
+    let data = coded_sample(dir.path());
+    let whole = dir.path().join("whole");
+    assert!(train(&base, &data, &whole, &[]).status.success());
+    let parts = dir.path().join("parts");
+    let first = train(&base, &data, &parts, &["--stop-after-folds", "1"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stderr(&first).contains("stopped after fold 1"),
+        "{}",
+        stderr(&first)
+    );
+    assert!(parts.join("checkpoint").is_dir());
+    assert!(!parts.join("config.json").exists());
+    let rest = train(&base, &data, &parts, &["--resume"]);
+    assert!(rest.status.success(), "{}", stderr(&rest));
+    let thresholds = |d: &Path| {
+        let c: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap()).unwrap();
+        c["thresholds"].clone()
+    };
+    assert_eq!(thresholds(&whole), thresholds(&parts));
+    assert_eq!(
+        std::fs::read(whole.join("model.safetensors")).unwrap(),
+        std::fs::read(parts.join("model.safetensors")).unwrap()
+    );
+}
+
+#[test]
+fn a_bad_cell_fails_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_in(dir.path());
+    let data = common::write(
+        dir.path(),
+        "bad.csv",
+        b"text,blame,note\nA.,1,0\nB.,0,maybe\n",
+    );
+    let run = train(&base, &data, &dir.path().join("M"), &[]);
+    assert!(!run.status.success());
+    let err = stderr(&run);
+    assert!(err.contains("bad.csv:3"), "{err}");
+    assert!(err.contains("`note`"), "{err}");
+    assert!(err.contains("maybe"), "{err}");
+}
