@@ -17,7 +17,6 @@ use super::{group_members, key_label, label_seed, GroupBy};
 use crate::error::{Error, Result};
 use crate::io::sample::{CodedRow, CodedSample};
 use crate::model::{Scorer, SentenceInput, SentenceScores};
-use crate::taxonomy::Device;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -48,11 +47,12 @@ pub struct UncertainOptions {
     pub exclude: HashSet<(String, u64)>,
 }
 
-/// One label the model decides: how to read its probability and threshold.
+/// One label the model decides: `framing`, or the label at a position of
+/// the model's label set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Decision {
     Framing,
-    Device(Device),
+    Label(usize),
 }
 
 /// A scored candidate sentence.
@@ -114,7 +114,6 @@ pub fn uncertain_sample(
 /// not score is an error listing the ones it does.
 fn decisions(scorer: &dyn Scorer, labels: &[String]) -> Result<Vec<Decision>> {
     let set = scorer.labels();
-    let devices = set.as_devices().map_err(|e| Error::Config(e.to_string()))?;
     labels
         .iter()
         .map(|name| {
@@ -123,7 +122,7 @@ fn decisions(scorer: &dyn Scorer, labels: &[String]) -> Result<Vec<Decision>> {
             }
             set.names()
                 .position(|n| n == name)
-                .map(|i| Decision::Device(devices[i]))
+                .map(Decision::Label)
                 .ok_or_else(|| {
                     let known: Vec<&str> = set.names().collect();
                     Error::Config(format!(
@@ -217,7 +216,7 @@ fn margin(scorer: &dyn Scorer, decisions: &[Decision], scores: &SentenceScores) 
         .iter()
         .map(|d| match d {
             Decision::Framing => (scores.framing - t.framing).abs(),
-            Decision::Device(device) => (scores.prob(*device) - t.device(*device)).abs(),
+            Decision::Label(i) => (scores.probs[*i] - t.label(*i)).abs(),
         })
         .fold(f32::INFINITY, f32::min)
 }
