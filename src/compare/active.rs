@@ -15,7 +15,7 @@ use super::input::{ArticleRecord, Dataset};
 use super::sentences::{read_sentences_of, SentenceRecord};
 use super::{group_members, key_label, label_seed, GroupBy};
 use crate::error::{Error, Result};
-use crate::io::sample::{CodedRow, CodedSample};
+use crate::io::sample::{CodedRow, CodedSample, CHOSEN_COLUMNS};
 use crate::model::{Scorer, SentenceInput, SentenceScores};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -101,7 +101,7 @@ pub fn uncertain_sample(
         }
     }
     let mut meta_columns: Vec<String> = options.by.iter().map(|b| b.name().to_string()).collect();
-    meta_columns.extend(["selection".to_string(), "margin".to_string()]);
+    meta_columns.extend(CHOSEN_COLUMNS.map(String::from));
     Ok(CodedSample {
         source: String::new(),
         meta_columns,

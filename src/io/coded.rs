@@ -12,7 +12,8 @@
 //! The text column is `text` unless [`CodedOptions::text_column`] says
 //! otherwise. The label columns are [`CodedOptions::labels`] when given;
 //! when none is given, every column other than the text column, the sample
-//! file's fixed columns ([`super::sample::FIXED_COLUMNS`]) and the names no
+//! file's fixed columns ([`super::sample::FIXED_COLUMNS`], and
+//! [`super::sample::CHOSEN_COLUMNS`] of a sample chosen by a model) and the names no
 //! label may have (`framing`, `flagged`, …:
 //! [`crate::taxonomy::RESERVED_LABEL_NAMES`]) whose non-empty cells
 //! are all label cells, with at least one non-empty cell.
@@ -25,7 +26,7 @@
 //! silently: [`CodedFile::counts`] gives per label the rows coded and not
 //! coded.
 
-use super::sample::{parse_label_cell, FIXED_COLUMNS};
+use super::sample::{parse_label_cell, CHOSEN_COLUMNS, FIXED_COLUMNS};
 use crate::error::{Error, Location, Result};
 use crate::taxonomy::RESERVED_LABEL_NAMES;
 use sha2::{Digest, Sha256};
@@ -367,7 +368,9 @@ fn label_columns(
 /// Is `name` a column auto-detection never takes: the sample file's fixed
 /// columns and the names no label may have (`framing`, `flagged`, …).
 fn is_reserved(name: &str) -> bool {
-    FIXED_COLUMNS.contains(&name) || RESERVED_LABEL_NAMES.contains(&name)
+    FIXED_COLUMNS.contains(&name)
+        || CHOSEN_COLUMNS.contains(&name)
+        || RESERVED_LABEL_NAMES.contains(&name)
 }
 
 /// Does column `c` hold only label cells, at least one of them non-empty?

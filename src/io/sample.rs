@@ -37,6 +37,11 @@ pub const FIXED_COLUMNS: [&str; 7] = [
     "context_after",
 ];
 
+/// The metadata columns of a sample chosen by a model
+/// (`rhetor sample --strategy uncertain`): `selection` says it is for
+/// training, `margin` how near the model's threshold the sentence lies.
+pub const CHOSEN_COLUMNS: [&str; 2] = ["selection", "margin"];
+
 /// One sentence of a validation sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodedRow {
