@@ -69,7 +69,7 @@ fn a_coded_sample_file_trains_into_a_model_folder_of_the_contract() {
     let base = base_in(dir.path());
     let data = coded_sample(dir.path());
     let out = dir.path().join("M");
-    let run = train(&base, &data, &out, &[]);
+    let run = train(&base, &data, &out, &["--fine-tune-top", "0"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let err = stderr(&run);
     assert!(err.contains("80 rows read"), "{err}");
@@ -134,9 +134,15 @@ fn a_stopped_run_resumes_to_the_same_model() {
     let base = base_in(dir.path());
     let data = coded_sample(dir.path());
     let whole = dir.path().join("whole");
-    assert!(train(&base, &data, &whole, &[]).status.success());
+    let frozen = ["--fine-tune-top", "0"];
+    assert!(train(&base, &data, &whole, &frozen).status.success());
     let parts = dir.path().join("parts");
-    let first = train(&base, &data, &parts, &["--stop-after-folds", "1"]);
+    let first = train(
+        &base,
+        &data,
+        &parts,
+        &["--fine-tune-top", "0", "--stop-after-folds", "1"],
+    );
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
         stderr(&first).contains("stopped after fold 1"),
@@ -145,7 +151,7 @@ fn a_stopped_run_resumes_to_the_same_model() {
     );
     assert!(parts.join("checkpoint").is_dir());
     assert!(!parts.join("config.json").exists());
-    let rest = train(&base, &data, &parts, &["--resume"]);
+    let rest = train(&base, &data, &parts, &["--fine-tune-top", "0", "--resume"]);
     assert!(rest.status.success(), "{}", stderr(&rest));
     let thresholds = |d: &Path| {
         let c: serde_json::Value =

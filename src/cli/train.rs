@@ -124,7 +124,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0.27, value_parser = crate::cli::args::parse_probability)]
     voice_base_rate: f32,
     /// Fine-tune the top K encoder layers (0 = frozen encoder) [default: 0;
-    /// with --labels: see docs/training-your-own-labels.md].
+    /// with --labels: 2, at most 6 epochs; docs/training-your-own-labels.md].
     #[arg(long, value_name = "K")]
     fine_tune_top: Option<usize>,
     /// Learning-rate schedule: `constant`, or `linear` (warm-up over the
