@@ -1,5 +1,9 @@
 //! Training a user's own labels from a coded file (`rhetor train --labels`).
 //!
+//! With `fine_tune_top` > 0 the top encoder layers are trained with the head
+//! and a stratified hold-out chooses the epoch and thresholds (see
+//! [`fine_tune`]); what follows describes the frozen encoder (`fine_tune_top` 0).
+//!
 //! Every sentence is embedded once by the frozen encoder (cached like the
 //! shipped trainer's embeddings) and a head with one output per label plus
 //! `framing` (= any label positive) is trained with the shipped trainer's
