@@ -69,7 +69,7 @@ fn a_coded_sample_file_trains_into_a_model_folder_of_the_contract() {
     let base = base_in(dir.path());
     let data = coded_sample(dir.path());
     let out = dir.path().join("M");
-    let run = train(&base, &data, &out, &[]);
+    let run = train(&base, &data, &out, &["--fine-tune-top", "0"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let err = stderr(&run);
     assert!(err.contains("80 rows read"), "{err}");
@@ -134,9 +134,15 @@ fn a_stopped_run_resumes_to_the_same_model() {
     let base = base_in(dir.path());
     let data = coded_sample(dir.path());
     let whole = dir.path().join("whole");
-    assert!(train(&base, &data, &whole, &[]).status.success());
+    let frozen = ["--fine-tune-top", "0"];
+    assert!(train(&base, &data, &whole, &frozen).status.success());
     let parts = dir.path().join("parts");
-    let first = train(&base, &data, &parts, &["--stop-after-folds", "1"]);
+    let first = train(
+        &base,
+        &data,
+        &parts,
+        &["--fine-tune-top", "0", "--stop-after-folds", "1"],
+    );
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
         stderr(&first).contains("stopped after fold 1"),
@@ -145,7 +151,7 @@ fn a_stopped_run_resumes_to_the_same_model() {
     );
     assert!(parts.join("checkpoint").is_dir());
     assert!(!parts.join("config.json").exists());
-    let rest = train(&base, &data, &parts, &["--resume"]);
+    let rest = train(&base, &data, &parts, &["--fine-tune-top", "0", "--resume"]);
     assert!(rest.status.success(), "{}", stderr(&rest));
     let thresholds = |d: &Path| {
         let c: serde_json::Value =
@@ -174,4 +180,52 @@ fn a_bad_cell_fails_naming_file_line_and_column() {
     assert!(err.contains("bad.csv:3"), "{err}");
     assert!(err.contains("`note`"), "{err}");
     assert!(err.contains("maybe"), "{err}");
+}
+
+#[test]
+fn fine_tuning_the_top_layer_writes_its_tensors_and_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_in(dir.path());
+    let data = coded_sample(dir.path());
+    let out = dir.path().join("FT");
+    let run = train(&base, &data, &out, &["--fine-tune-top", "1"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    // The tiny base has two layers: layer 1 is the top one.
+    assert_eq!(config["fine_tuned_layers"], serde_json::json!([1]));
+    assert_eq!(config["training"]["options"]["fine_tune_top"], 1);
+    let weights =
+        candle_core::safetensors::load(out.join("model.safetensors"), &candle_core::Device::Cpu)
+            .unwrap();
+    assert!(weights.contains_key("head.out.weight"));
+    let layer: Vec<&String> = weights
+        .keys()
+        .filter(|n| n.starts_with("encoder.layer.1."))
+        .collect();
+    assert!(
+        layer
+            .iter()
+            .any(|n| n.ends_with("attention.self.query.weight")),
+        "{layer:?}"
+    );
+    assert!(weights
+        .keys()
+        .all(|n| n.starts_with("head.") || n.starts_with("encoder.layer.1.")));
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(card.contains("hold-out"), "{card}");
+    assert!(card.contains("top 1 layer"), "{card}");
+    assert!(!out.join("checkpoint").exists());
+    let refused = train(
+        &base,
+        &data,
+        &dir.path().join("R"),
+        &["--fine-tune-top", "1", "--stop-after-folds", "1"],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("not checkpointed"),
+        "{}",
+        stderr(&refused)
+    );
 }

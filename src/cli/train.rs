@@ -123,9 +123,10 @@ pub struct Args {
     /// (CheckThat dev is 52 % SUBJ, news 25–28 %).
     #[arg(long, default_value_t = 0.27, value_parser = crate::cli::args::parse_probability)]
     voice_base_rate: f32,
-    /// Fine-tune the top K encoder layers (0 = frozen encoder).
-    #[arg(long, default_value_t = 0, value_name = "K")]
-    fine_tune_top: usize,
+    /// Fine-tune the top K encoder layers (0 = frozen encoder) [default: 0;
+    /// with --labels: 2, at most 6 epochs; docs/training-your-own-labels.md].
+    #[arg(long, value_name = "K")]
+    fine_tune_top: Option<usize>,
     /// Learning-rate schedule: `constant`, or `linear` (warm-up over the
     /// --warmup share of the steps, then linear decay to 0 at the last step).
     #[arg(long, value_enum, default_value_t = Schedule::Constant)]
@@ -221,7 +222,7 @@ pub fn run(args: Args) -> Result<i32> {
         attributed_voice_factor: args.attributed_voice_factor,
         coherent_framing: args.coherent_framing,
         voice_base_rate: f64::from(args.voice_base_rate),
-        fine_tune_top: args.fine_tune_top,
+        fine_tune_top: args.fine_tune_top.unwrap_or(0),
         schedule: match args.schedule {
             Schedule::Linear => LrSchedule::Linear {
                 warmup: args.warmup,

@@ -250,62 +250,88 @@ impl Trainer {
     /// Hidden states entering the fine-tuned layers for the `needed` texts,
     /// with the span head's per-piece targets of texts that have span labels.
     fn cached_hidden(&self, needed: &[usize], span_devices: &[Device]) -> Result<HiddenCache> {
-        let encoder = &self.encoder;
-        let layers = encoder.model().num_layers();
+        let layers = self.encoder.model().num_layers();
         let upto = layers - self.opts.fine_tune_top.min(layers);
-        let refs: Vec<&str> = needed.iter().map(|&i| self.texts[i].as_str()).collect();
-        let enc = encoder.tokenize(&refs)?;
-        let seqs: Vec<&Encoded> = enc.iter().collect();
-        let mut states = vec![None; self.texts.len()];
-        let mut spans = vec![None; self.texts.len()];
-        let mut lens = vec![0; self.texts.len()];
-        let pb = progress_bar(seqs.len(), "caching lower layers", self.opts.progress);
-        for plan in plan_batches(&seqs, MAX_BATCH_TOKENS) {
-            let group: Vec<&Encoded> = plan.iter().map(|&i| seqs[i]).collect();
-            let (h, m) = encoder.hidden_states(&group, upto)?;
-            let h = h.to_dtype(DType::F16)?;
-            for (row, &i) in plan.iter().enumerate() {
-                let text = needed[i];
-                let hr = h.get(row)?;
-                let mr = m.get(row)?;
-                states[text] = Some((hr, mr));
-                lens[text] = seqs[i].bucket_len();
-                if let (false, Some(labels)) = (span_devices.is_empty(), &self.span_labels[text]) {
-                    spans[text] = Some(labels.piece_targets(seqs[i], span_devices));
-                }
-            }
-            pb.inc(plan.len() as u64);
-        }
-        pb.finish_and_clear();
-        Ok(HiddenCache {
-            states,
-            spans,
-            lens,
-            span_width: span_devices.len() + 1,
-        })
+        let mut cache = cache_hidden(
+            &self.encoder,
+            &self.texts,
+            needed,
+            upto,
+            self.opts.progress,
+            |text, seq| match (span_devices.is_empty(), &self.span_labels[text]) {
+                (false, Some(labels)) => Some(labels.piece_targets(seq, span_devices)),
+                _ => None,
+            },
+        )?;
+        cache.span_width = span_devices.len() + 1;
+        Ok(cache)
     }
+}
+
+/// Hidden states entering layer `upto` of the `needed` texts (indices into
+/// `texts`; other texts get no entry), with per-text span targets from
+/// `span_of` (text index, its encoding). `span_width` is 1 (set it when
+/// `span_of` gives targets).
+pub(super) fn cache_hidden(
+    encoder: &BertEncoder,
+    texts: &[String],
+    needed: &[usize],
+    upto: usize,
+    progress: bool,
+    mut span_of: impl FnMut(usize, &Encoded) -> Option<(Vec<f32>, Vec<f32>)>,
+) -> Result<HiddenCache> {
+    let refs: Vec<&str> = needed.iter().map(|&i| texts[i].as_str()).collect();
+    let enc = encoder.tokenize(&refs)?;
+    let seqs: Vec<&Encoded> = enc.iter().collect();
+    let mut states = vec![None; texts.len()];
+    let mut spans = vec![None; texts.len()];
+    let mut lens = vec![0; texts.len()];
+    let pb = progress_bar(seqs.len(), "caching lower layers", progress);
+    for plan in plan_batches(&seqs, MAX_BATCH_TOKENS) {
+        let group: Vec<&Encoded> = plan.iter().map(|&i| seqs[i]).collect();
+        let (h, m) = encoder.hidden_states(&group, upto)?;
+        let h = h.to_dtype(DType::F16)?;
+        for (row, &i) in plan.iter().enumerate() {
+            let text = needed[i];
+            states[text] = Some((h.get(row)?, m.get(row)?));
+            lens[text] = seqs[i].bucket_len();
+            spans[text] = span_of(text, seqs[i]);
+        }
+        pb.inc(plan.len() as u64);
+    }
+    pb.finish_and_clear();
+    Ok(HiddenCache {
+        states,
+        spans,
+        lens,
+        span_width: 1,
+    })
 }
 
 /// Hidden states entering the top layers, per text (`t × h`, real tokens only, padded
 /// to the text's bucket length so batches reproduce inference exactly).
-struct HiddenCache {
+pub(super) struct HiddenCache {
     /// Per text: (hidden `bucket × h`, float mask `bucket`), `None` if not needed.
     states: Vec<Option<(Tensor, Tensor)>>,
     /// Per text with span labels: per-piece span targets (`bucket × span_width`)
     /// and their mask (`bucket`), see `SpanLabels::piece_targets`.
     spans: Vec<Option<(Vec<f32>, Vec<f32>)>>,
-    lens: Vec<usize>,
+    /// Per text: its bucket length (0 when not needed).
+    pub(super) lens: Vec<usize>,
     /// Span head outputs: span devices + `any`.
     span_width: usize,
 }
 
 /// Trainable copies of the top layers.
-struct TopLayers {
+pub(super) struct TopLayers {
     layers: Vec<BertLayer>,
-    varmap: VarMap,
+    pub(super) varmap: VarMap,
 }
 
-fn build_layers(encoder: &BertEncoder, layers: &[HashMap<String, Tensor>]) -> Result<TopLayers> {
+pub(super) fn build_layers(
+    encoder: &BertEncoder,
+    layers: &[HashMap<String, Tensor>],
+) -> Result<TopLayers> {
     let varmap = VarMap::new();
     {
         let mut data = vars_of(&varmap)?;
@@ -325,7 +351,11 @@ fn build_layers(encoder: &BertEncoder, layers: &[HashMap<String, Tensor>]) -> Re
 }
 
 /// The base weights of the top `k` layers (names relative to the layer).
-fn base_top_layers(base: &Path, total: usize, k: usize) -> Result<Vec<HashMap<String, Tensor>>> {
+pub(super) fn base_top_layers(
+    base: &Path,
+    total: usize,
+    k: usize,
+) -> Result<Vec<HashMap<String, Tensor>>> {
     let weights = base.join("model.safetensors");
     let all = candle_core::safetensors::load(&weights, &CDevice::Cpu)
         .map_err(|e| Error::model(&weights, format!("cannot read weights: {e}")))?;
@@ -343,7 +373,7 @@ fn base_top_layers(base: &Path, total: usize, k: usize) -> Result<Vec<HashMap<St
 
 /// Runs cached hidden states of some texts through the top layers and pools
 /// them; returns an embeddings table indexed by text (empty rows for others).
-fn embed_through(
+pub(super) fn embed_through(
     top: &TopLayers,
     cache: &HiddenCache,
     n_texts: usize,
@@ -366,7 +396,7 @@ fn embed_through(
     Ok(out)
 }
 
-fn group_by_len(ids: &[usize], lens: &[usize], max_tokens: usize) -> Vec<Vec<usize>> {
+pub(super) fn group_by_len(ids: &[usize], lens: &[usize], max_tokens: usize) -> Vec<Vec<usize>> {
     let mut sorted = ids.to_vec();
     sorted.sort_by_key(|&i| (lens[i], i));
     let mut out: Vec<Vec<usize>> = Vec::new();
@@ -381,7 +411,7 @@ fn group_by_len(ids: &[usize], lens: &[usize], max_tokens: usize) -> Vec<Vec<usi
 
 /// Last-layer states (`n × t × h`) and the float mask (`n × t`) of the top
 /// layers for a group of same-length texts.
-fn forward_top(
+pub(super) fn forward_top(
     top: &TopLayers,
     cache: &HiddenCache,
     group: &[usize],
@@ -414,7 +444,7 @@ fn forward_top(
 
 /// Current values of every trainable variable, by name (`head.*`,
 /// `encoder.layer.{k}.*`, `span_head.*`), copied.
-fn snapshot(maps: &[&VarMap]) -> Result<HashMap<String, Tensor>> {
+pub(super) fn snapshot(maps: &[&VarMap]) -> Result<HashMap<String, Tensor>> {
     let mut out = HashMap::new();
     for map in maps {
         for (name, var) in vars_of(map)?.iter() {
@@ -425,7 +455,7 @@ fn snapshot(maps: &[&VarMap]) -> Result<HashMap<String, Tensor>> {
 }
 
 /// Sets every variable of `maps` from a checkpoint's tensors of the same name.
-fn restore_vars(maps: &[&VarMap], tensors: &HashMap<String, Tensor>) -> Result<()> {
+pub(super) fn restore_vars(maps: &[&VarMap], tensors: &HashMap<String, Tensor>) -> Result<()> {
     for map in maps {
         for (name, var) in vars_of(map)?.iter() {
             let t = tensors
@@ -438,7 +468,7 @@ fn restore_vars(maps: &[&VarMap], tensors: &HashMap<String, Tensor>) -> Result<(
 }
 
 /// The tensors whose names start with `prefix`, with the prefix removed.
-fn prefixed(tensors: &HashMap<String, Tensor>, prefix: &str) -> HashMap<String, Tensor> {
+pub(super) fn prefixed(tensors: &HashMap<String, Tensor>, prefix: &str) -> HashMap<String, Tensor> {
     tensors
         .iter()
         .filter_map(|(n, t)| n.strip_prefix(prefix).map(|r| (r.to_string(), t.clone())))

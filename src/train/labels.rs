@@ -1,5 +1,9 @@
 //! Training a user's own labels from a coded file (`rhetor train --labels`).
 //!
+//! With `fine_tune_top` > 0 the top encoder layers are trained with the head
+//! and a stratified hold-out chooses the epoch and thresholds (see
+//! [`fine_tune`]); what follows describes the frozen encoder (`fine_tune_top` 0).
+//!
 //! Every sentence is embedded once by the frozen encoder (cached like the
 //! shipped trainer's embeddings) and a head with one output per label plus
 //! `framing` (= any label positive) is trained with the shipped trainer's
@@ -25,6 +29,10 @@
 //! After every fold the out-of-fold probabilities are checkpointed in
 //! `<out>/checkpoint/`: `resume` continues a stopped run there and
 //! `stop_after_folds` stops one early.
+
+mod fine_tune;
+
+pub use fine_tune::{MAX_FINE_TUNE_BATCH, MAX_FINE_TUNE_EPOCHS};
 
 use super::checkpoint;
 use super::embed_cache::EmbedCache;
@@ -79,6 +87,13 @@ pub struct LabelTrainOptions {
     pub framing_weight: f32,
     /// Maximum sequence length.
     pub max_len: usize,
+    /// Encoder layers fine-tuned with the head (0 = frozen encoder).
+    pub fine_tune_top: usize,
+    /// Learning rate of the fine-tuned layers.
+    pub encoder_lr: f64,
+    /// Share of the distinct training sentences held out to choose the
+    /// epoch and thresholds when fine-tuning without a dev file.
+    pub holdout: f64,
     /// Where embeddings are cached.
     #[serde(skip)]
     pub cache_dir: PathBuf,
@@ -108,6 +123,9 @@ impl Default for LabelTrainOptions {
             max_pos_weight: 10.0,
             framing_weight: 1.0,
             max_len: crate::tokenize::DEFAULT_MAX_LEN,
+            fine_tune_top: 0,
+            encoder_lr: 5e-5,
+            holdout: 0.2,
             cache_dir: PathBuf::from(".cache/rhetor"),
             progress: true,
             resume: false,
@@ -492,6 +510,11 @@ pub struct LabelModel {
     pub head: Head,
     /// Per output (labels then `framing`): the threshold.
     pub thresholds: Vec<f32>,
+    /// The fine-tuned encoder layers (names relative to the layer), from
+    /// layer `top_start` on; empty with a frozen encoder.
+    pub layers: Vec<HashMap<String, Tensor>>,
+    /// Index of the first fine-tuned layer.
+    pub top_start: usize,
     /// What the run reports.
     pub report: LabelReport,
 }
@@ -502,6 +525,7 @@ pub struct LabelTrainer<'a> {
     opts: LabelTrainOptions,
     /// SHA-256 of the base weights.
     pub base_sha: String,
+    base: PathBuf,
     encoder: BertEncoder,
     labels: &'a LabelSet,
     train: &'a CodedFile,
@@ -539,6 +563,7 @@ impl<'a> LabelTrainer<'a> {
         Ok(LabelTrainer {
             opts,
             base_sha,
+            base: base.to_path_buf(),
             encoder,
             labels,
             train,
@@ -556,6 +581,9 @@ impl<'a> LabelTrainer<'a> {
     /// Trains, choosing the epoch count and thresholds by cross-validation
     /// (or on dev); `out` holds the checkpoint of a stopped run.
     pub fn run(&self, out: &Path) -> Result<(LabelOutcome, Option<LabelModel>)> {
+        if self.opts.fine_tune_top > 0 {
+            return self.run_fine_tune(out);
+        }
         let cache = EmbedCache {
             encoder: &self.encoder,
             base_sha: &self.base_sha,
@@ -642,6 +670,8 @@ impl<'a> LabelTrainer<'a> {
             Some(LabelModel {
                 head,
                 thresholds,
+                layers: Vec::new(),
+                top_start: 0,
                 report,
             }),
         ))

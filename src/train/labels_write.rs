@@ -28,8 +28,10 @@ pub struct Provenance {
 /// The `config.json` of a model with its own label set: `label_set` (name,
 /// definition, level per label), `labels` and `trained_labels` (the label
 /// names in order, then `framing`), the head's shape, the thresholds
-/// (`{"labels": {name: t}, "framing": t}`), no fine-tuned layers, and
+/// (`{"labels": {name: t}, "framing": t}`), the fine-tuned layers' indices
+/// (their tensors `encoder.layer.N.*` are in `model.safetensors`), and
 /// `training` as given.
+#[allow(clippy::too_many_arguments)]
 pub fn labels_config(
     name: &str,
     base_sha: &str,
@@ -37,6 +39,7 @@ pub fn labels_config(
     head: HeadConfig,
     max_len: usize,
     thresholds: &[f32],
+    fine_tuned_layers: &[usize],
     training: Value,
 ) -> Result<Value> {
     let to = |v: Result<Value, serde_json::Error>| {
@@ -64,7 +67,7 @@ pub fn labels_config(
         "max_len": max_len,
         "context": to(serde_json::to_value(ContextMode::None))?,
         "head": to(serde_json::to_value(head))?,
-        "fine_tuned_layers": [],
+        "fine_tuned_layers": fine_tuned_layers,
         "thresholds": {"labels": per_label, "framing": framing},
         "training": training,
     }))
@@ -87,6 +90,8 @@ pub fn write_label_model(
 ) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let opts = trainer.options();
+    let fine_tuned_layers: Vec<usize> =
+        (model.top_start..model.top_start + model.layers.len()).collect();
     let training = json!({
         "mode": "labels",
         "train_data": data_of(train),
@@ -95,7 +100,7 @@ pub fn write_label_model(
         "options": opts,
         "metrics": model.report,
         "command": provenance.command,
-        "note": "thresholds and the epoch count are chosen on the same predictions the figures come from (out-of-fold, or dev): the figures are slightly optimistic",
+        "note": "thresholds and the epoch count are chosen on the same predictions the figures come from (out-of-fold, hold-out or dev): the figures are slightly optimistic",
     });
     let config = labels_config(
         &opts.name,
@@ -104,13 +109,17 @@ pub fn write_label_model(
         model.head.config(),
         opts.max_len,
         &model.thresholds,
+        &fine_tuned_layers,
         training,
     )?;
-    save_tensors(
-        &model.head.tensors(),
-        DType::F16,
-        &out.join("model.safetensors"),
-    )?;
+    let mut tensors = model.head.tensors();
+    for (k, layer) in model.layers.iter().enumerate() {
+        for (name, t) in layer {
+            let full = format!("encoder.layer.{}.{name}", model.top_start + k);
+            tensors.insert(full, t.clone());
+        }
+    }
+    save_tensors(&tensors, DType::F16, &out.join("model.safetensors"))?;
     crate::json::write_pretty(&out.join("config.json"), &config)?;
     let card = model_card(trainer, train, dev, &model.report, provenance);
     let path = out.join("MODEL_CARD.md");
@@ -153,7 +162,15 @@ pub fn model_card(
 ) -> String {
     let opts = trainer.options();
     let mut s = format!("# Model card: `{}`\n\n", opts.name);
-    s.push_str("A sentence classifier for a user's own labels, trained by `rhetor train --labels`: a head on the frozen `sentence-transformers/all-MiniLM-L6-v2` encoder (mean-pooled embeddings; no encoder layer fine-tuned).\n\n");
+    if opts.fine_tune_top == 0 {
+        s.push_str("A sentence classifier for a user's own labels, trained by `rhetor train --labels`: a head on the frozen `sentence-transformers/all-MiniLM-L6-v2` encoder (mean-pooled embeddings; no encoder layer fine-tuned).\n\n");
+    } else {
+        let _ = write!(
+            s,
+            "A sentence classifier for a user's own labels, trained by `rhetor train --labels`: a head on the `sentence-transformers/all-MiniLM-L6-v2` encoder (mean-pooled embeddings) whose top {} layer(s) were fine-tuned with the head.\n\n",
+            opts.fine_tune_top
+        );
+    }
     s.push_str("## Labels\n\n| label | definition | coded | positives | not coded (skipped) |\n|---|---|---|---|---|\n");
     for (def, c) in trainer.labels().labels().iter().zip(&report.train_counts) {
         let _ = writeln!(
@@ -194,11 +211,21 @@ pub fn model_card(
         setup::BASE_HF_ID,
         trainer.base_sha
     );
+    let how = if opts.fine_tune_top == 0 {
+        format!(
+            "Chosen by {}; the head was then trained on every training sentence for {} epochs.",
+            report.selection, report.epochs
+        )
+    } else {
+        format!(
+            "Figures of {}: the epoch (early stopping on its macro-F1, best: epoch {}) and the thresholds were chosen on it, and the model written is that epoch's, trained on the other rows only (not retrained on every row, to save time).",
+            report.selection, report.epochs
+        )
+    };
     let _ = write!(
         s,
-        "## Figures\n\nChosen by {}; the head was then trained on every training sentence for {} epochs. Decisions are `probability ≥ threshold`; thresholds maximise each label's macro-F1 (mean of the F1 of the positive and the negative class). Intervals: 95 % percentile bootstrap over sentences ({} resamples).\n\n{}\n",
-        report.selection,
-        report.epochs,
+        "## Figures\n\n{} Decisions are `probability ≥ threshold`; thresholds maximise each label's macro-F1 (mean of the F1 of the positive and the negative class). Intervals: 95 % percentile bootstrap over sentences ({} resamples).\n\n{}\n",
+        how,
         crate::stats::bootstrap::DEFAULT_RESAMPLES,
         figures_table(&report.figures)
     );
@@ -212,7 +239,7 @@ pub fn model_card(
     }
     let _ = write!(
         s,
-        "## Training\n\n- command: `{}`\n- time: {:.0} s\n- options: hidden {}, at most {} epochs, lr {}, dropout {}, weight decay {}, batch {}, seed {}, {} folds\n\n",
+        "## Training\n\n- command: `{}`\n- time: {:.0} s\n- options: hidden {}, at most {} epochs, lr {}, dropout {}, weight decay {}, batch {}, seed {}, {} folds, {} fine-tuned layer(s) (encoder lr {})\n\n",
         provenance.command,
         report.seconds,
         opts.hidden,
@@ -222,7 +249,9 @@ pub fn model_card(
         opts.weight_decay,
         opts.batch_size,
         opts.seed,
-        opts.folds
+        opts.folds,
+        opts.fine_tune_top,
+        opts.encoder_lr
     );
     s.push_str("## Limitations\n\n- Few coded sentences give wide intervals: read the intervals, not the point figures; labels with fewer than ~50 positives are unreliable.\n- Domain shift: the figures hold for sentences like the training file's (source, period, topic); other outlets or genres can score much lower.\n- The model only knows what the coders did: unclear or inconsistent definitions are learnt as they were applied.\n- Sentence-level only: no spans, no context beyond the sentence; text past 128 word pieces is cut.\n- `framing` = any of these labels, nothing more.\n");
     s
@@ -253,6 +282,7 @@ mod tests {
             head,
             128,
             &[0.41, 0.5],
+            &[],
             json!({"x": 1}),
         )
         .unwrap();

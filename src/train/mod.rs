@@ -40,6 +40,7 @@ mod write;
 pub use data::{data_hash, N_OUTPUTS};
 pub use labels::{
     LabelFigures, LabelModel, LabelOutcome, LabelReport, LabelTrainOptions, LabelTrainer,
+    MAX_FINE_TUNE_BATCH, MAX_FINE_TUNE_EPOCHS,
 };
 pub use labels_write::{labels_config, model_card, write_label_model, Provenance};
 pub use transformer::Trainer;
