@@ -76,6 +76,7 @@ import platform
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -263,10 +264,15 @@ def setfit_worker(spec_path):
     from setfit import SetFitModel, Trainer, TrainingArguments
 
     train = Dataset.from_dict({"text": spec["train_text"], "label": spec["train_y"]})
+    scratch = spec.get("scratch")
+    if not scratch:  # (a spec from an older orchestrator)
+        import tempfile
+        scratch = tempfile.mkdtemp(prefix="setfit-ckpt-", dir=os.path.dirname(os.path.abspath(spec_path)))
     cpu0 = time.process_time(); watch = Watch()
     model = SetFitModel.from_pretrained(spec["st_base"], device="cpu")
+    # Trainer defaults otherwise (it saves a final checkpoint: into a scratch folder, not the repo).
     targs = TrainingArguments(batch_size=16, num_epochs=1, num_iterations=20, seed=spec["seed"],
-                              report_to="none", show_progress_bar=False)
+                              report_to="none", show_progress_bar=False, output_dir=scratch)
     trainer = Trainer(model=model, args=targs, train_dataset=train)
     t_fit = time.perf_counter()
     trainer.train()
@@ -277,6 +283,9 @@ def setfit_worker(spec_path):
     t1 = time.perf_counter()
     preds = [int(x) for x in model.predict(spec["dev_text"], batch_size=64)]
     score_s = time.perf_counter() - t1
+    if not spec.get("scratch"):
+        import shutil as _sh
+        _sh.rmtree(scratch, ignore_errors=True)
     print(json.dumps({
         "train_s": round(train_s, 2), "fit_s": round(end - t_fit, 2), "cpu_s": round(cpu_s, 2),
         "score_s": round(score_s, 2), "preds": preds, **w,
@@ -295,6 +304,8 @@ def run_setfit(args, out, size, seed, tr, dev):
     spec = {"threads": args.threads, "seed": seed, "st_base": st,
             "train_text": [r["text"] for r in tr], "train_y": [r["y"] for r in tr],
             "dev_text": [r["text"] for r in dev]}
+    scratch = tempfile.mkdtemp(prefix="setfit-ckpt-", dir=out)
+    spec["scratch"] = scratch
     fd, path = tempfile.mkstemp(prefix="spec-", suffix=".json", dir=out)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(spec, f)
@@ -306,6 +317,7 @@ def run_setfit(args, out, size, seed, tr, dev):
                            capture_output=True, text=True, env=env, timeout=args.point_timeout)
     finally:
         os.unlink(path)
+        shutil.rmtree(scratch, ignore_errors=True)
     if p.returncode != 0:
         sys.stderr.write(p.stderr[-4000:])
         raise SystemExit(f"setfit point size {size} seed {seed} failed (exit {p.returncode})")
