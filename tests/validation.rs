@@ -693,3 +693,39 @@ fn uncertain_samples_propose_the_least_sure_sentences_for_training_only() {
     ]));
     assert!(e.contains("`blame` is not a label of the model"), "{e}");
 }
+
+/// A codebook's own labels (not predicted by the batch's model) are columns
+/// to code in a random sample too; a name no label may have is refused, and
+/// oversampling flagged articles needs a predicted label.
+#[test]
+fn a_random_sample_can_carry_a_codebooks_own_label_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("B");
+    batch_sample_corpus(&b);
+    let s = dir.path().join("s.csv");
+    let args = |labels: &'static str, out: &Path| -> Vec<String> {
+        [
+            "sample",
+            b.to_str().unwrap(),
+            "--per-group",
+            "10",
+            "--labels",
+            labels,
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |a: &[String]| rhetor(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run(&args("blame,framing", &s)).status.success());
+    let (h, rows) = read_csv(&s);
+    assert_eq!(&h[h.len() - 2..], ["blame", "framing"], "{h:?}");
+    assert!(!rows.is_empty() && rows.iter().all(|r| r[col(&h, "blame")].is_empty()));
+    let e = stderr(&run(&args("Blame!", &dir.path().join("x.csv"))));
+    assert!(e.contains("Blame!"), "{e}");
+    let mut oversample = args("blame", &dir.path().join("y.csv"));
+    oversample.extend(["--oversample-flagged".into(), "0.5".into()]);
+    let e = stderr(&run(&oversample));
+    assert!(e.contains("--oversample-flagged needs a device"), "{e}");
+}

@@ -14,7 +14,7 @@ use rhetor::compare::sample::{coded_sample, draw, SampleOptions};
 use rhetor::compare::sentences::{read_sentences_of, sentences_table};
 use rhetor::compare::{GroupBy, Measure};
 use rhetor::io::sample::{read_coded_sample, write_coded_sample, CodedSample};
-use rhetor::taxonomy::Device;
+use rhetor::taxonomy::{Device, LabelDef, LabelLevel, LabelSet};
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -47,8 +47,9 @@ pub struct Args {
     /// Seed of the draw (the same seed draws the same sample).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Labels to code, comma-separated: device ids (docs/codebook.md), a model's own
-    /// labels, or `framing` [default: `framing`; with --strategy uncertain, the model's labels].
+    /// Labels to code, comma-separated: device ids (docs/codebook.md), `framing`, or the
+    /// names of your own codebook's labels (columns to code for `rhetor train --labels`)
+    /// [default: `framing`; with --strategy uncertain, the model's labels].
     #[arg(long, visible_alias = "labels", value_delimiter = ',')]
     devices: Vec<String>,
     /// `random`: a probability sample of articles, for estimating rates (the default);
@@ -82,21 +83,35 @@ pub struct Args {
     out: PathBuf,
 }
 
-fn measures(names: &[String]) -> Result<Vec<Measure>> {
-    let mut out = Vec::new();
+/// The labels to code, in the order given: the measures the batch predicts
+/// (`framing`, device ids) and the names of a codebook's own labels (columns
+/// to code for training; rates need predictions, so `compare --gold` reads
+/// only the measures).
+fn labels_to_code(names: &[String]) -> Result<(Vec<Measure>, Vec<String>)> {
+    let mut measures = Vec::new();
+    let mut columns: Vec<String> = Vec::new();
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        let m = if name == "framing" {
-            Measure::Framing
-        } else if let Some(d) = Device::from_id(name) {
-            Measure::Device(d)
-        } else {
-            bail!("--devices: `{name}` is neither `framing` nor a device id (docs/codebook.md)");
-        };
-        if !out.contains(&m) {
-            out.push(m);
+        if columns.iter().any(|c| c == name) {
+            continue;
         }
+        if name == "framing" {
+            measures.push(Measure::Framing);
+        } else if let Some(d) = Device::from_id(name) {
+            measures.push(Measure::Device(d));
+        } else {
+            let own = LabelDef {
+                name: name.to_string(),
+                definition: "coded by hand".into(),
+                level: LabelLevel::Sentence,
+            };
+            LabelSet::new(vec![own]).map_err(|e| anyhow::anyhow!("--labels: {e}"))?;
+        }
+        columns.push(name.to_string());
     }
-    Ok(out)
+    if columns.is_empty() {
+        bail!("--labels: name at least one label to code");
+    }
+    Ok((measures, columns))
 }
 
 /// `--strategy` values.
@@ -128,7 +143,7 @@ pub fn run(args: Args) -> Result<i32> {
     } else {
         args.devices.clone()
     };
-    let measures = measures(&devices)?;
+    let (measures, columns) = labels_to_code(&devices)?;
     for m in &measures {
         if let Measure::Device(d) = m {
             if !data.devices.contains(d) {
@@ -158,7 +173,7 @@ pub fn run(args: Args) -> Result<i32> {
     let drawn = draw(&data, &options)?;
     let ids = drawn.article_ids(&data);
     let sentences = read_sentences_of(&table, &ids, threshold)?;
-    let sample = coded_sample(&drawn, &data, &sentences, &data.source, &measures)?;
+    let sample = coded_sample(&drawn, &data, &sentences, &data.source, &columns)?;
     write_coded_sample(&args.out, &sample)
         .with_context(|| format!("writing the sample to {}", args.out.display()))?;
     for g in &drawn.groups {

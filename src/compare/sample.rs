@@ -30,7 +30,8 @@ pub struct SampleOptions {
     pub per_group: usize,
     /// Seed of every random draw.
     pub seed: u64,
-    /// The measures to code: one empty column each.
+    /// The measures the batch predicts among the labels to code (for
+    /// `oversample_flagged`; may be empty when every label is a codebook's own).
     pub measures: Vec<Measure>,
     /// Share of each group's drawn articles to take from articles with a
     /// sentence flagged for one of `measures` (`None`: no oversampling).
@@ -95,9 +96,9 @@ pub fn draw(data: &Dataset, options: &SampleOptions) -> Result<Draw> {
             )));
         }
     }
-    if options.measures.is_empty() {
+    if options.oversample_flagged.is_some() && options.measures.is_empty() {
         return Err(Error::Config(
-            "name at least one device (or `framing`) to code".into(),
+            "--oversample-flagged needs a device (or `framing`) among the labels to code: it oversamples the articles the batch flagged for them".into(),
         ));
     }
     let (members, _) = group_members(data, &options.by, &options.date_column)?;
@@ -216,13 +217,13 @@ fn split_wanted(wanted: usize, share: f64, flagged: usize, other: usize) -> (usi
 }
 
 /// The sample file for a draw: every sentence of every drawn article, with
-/// its neighbours as context and one empty column per measure.
+/// its neighbours as context and one empty column per label to code.
 pub fn coded_sample(
     draw: &Draw,
     data: &Dataset,
     sentences: &HashMap<String, Vec<SentenceRecord>>,
     source: &str,
-    measures: &[Measure],
+    columns: &[String],
 ) -> Result<CodedSample> {
     let mut rows = Vec::new();
     for group in &draw.groups {
@@ -250,7 +251,7 @@ pub fn coded_sample(
                     context_before: neighbour(j.checked_sub(1)),
                     text: s.text.clone(),
                     context_after: neighbour(Some(j + 1)),
-                    labels: vec![None; measures.len()],
+                    labels: vec![None; columns.len()],
                 });
             }
         }
@@ -258,7 +259,7 @@ pub fn coded_sample(
     Ok(CodedSample {
         source: String::new(),
         meta_columns: draw.key_names.clone(),
-        label_columns: measures.iter().map(|m| m.id().to_string()).collect(),
+        label_columns: columns.to_vec(),
         rows,
     })
 }
