@@ -276,27 +276,60 @@ fn check_learnable(file: &CodedFile) -> Result<()> {
 /// and negatives separately, so every fold gets its share of each.
 pub(super) fn fold_of(texts: &[&str], strata: &[bool], folds: usize, seed: u64) -> Vec<usize> {
     let folds = folds.max(1);
-    let mut groups: Vec<(&str, bool)> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (t, s) in texts.iter().zip(strata) {
-        match index.get(t) {
-            Some(&g) => groups[g].1 |= *s,
-            None => {
-                index.insert(t, groups.len());
-                groups.push((t, *s));
-            }
-        }
-    }
-    let mut order: Vec<usize> = (0..groups.len()).collect();
-    order.shuffle(&mut StdRng::seed_from_u64(seed));
-    let mut fold_of_group = vec![0; groups.len()];
+    let groups = DuplicateGroups::new(texts, strata, seed);
+    let mut fold_of_group = vec![0; groups.stratum.len()];
     for stratum in [true, false] {
-        let members = order.iter().filter(|&&g| groups[g].1 == stratum);
-        for (k, &g) in members.enumerate() {
+        for (k, g) in groups.shuffled_in(stratum).into_iter().enumerate() {
             fold_of_group[g] = k % folds;
         }
     }
-    texts.iter().map(|t| fold_of_group[index[t]]).collect()
+    groups.of_row.iter().map(|&g| fold_of_group[g]).collect()
+}
+
+/// Rows grouped by identical text (a group is positive when any of its rows
+/// is), and the groups in a seeded random order: the unit that cross-
+/// validation folds and the fine-tuning hold-out split, so a duplicate never
+/// sits on both sides.
+pub(super) struct DuplicateGroups {
+    /// The group of each row.
+    pub(super) of_row: Vec<usize>,
+    /// The stratum (positive or not) of each group.
+    pub(super) stratum: Vec<bool>,
+    /// The groups in a seeded random order.
+    order: Vec<usize>,
+}
+
+impl DuplicateGroups {
+    /// Groups `texts` (with their `strata`) and shuffles the groups with `seed`.
+    pub(super) fn new(texts: &[&str], strata: &[bool], seed: u64) -> DuplicateGroups {
+        let mut stratum: Vec<bool> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut of_row = Vec::with_capacity(texts.len());
+        for (t, s) in texts.iter().zip(strata) {
+            let g = *index.entry(t).or_insert_with(|| {
+                stratum.push(false);
+                stratum.len() - 1
+            });
+            stratum[g] |= *s;
+            of_row.push(g);
+        }
+        let mut order: Vec<usize> = (0..stratum.len()).collect();
+        order.shuffle(&mut StdRng::seed_from_u64(seed));
+        DuplicateGroups {
+            of_row,
+            stratum,
+            order,
+        }
+    }
+
+    /// The groups of one stratum, in the shuffled order.
+    pub(super) fn shuffled_in(&self, stratum: bool) -> Vec<usize> {
+        self.order
+            .iter()
+            .copied()
+            .filter(|&g| self.stratum[g] == stratum)
+            .collect()
+    }
 }
 
 /// Per output: positive weight `neg/pos` (capped; 1 without positives) and

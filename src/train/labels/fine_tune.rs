@@ -13,7 +13,7 @@
 
 use super::{
     best_thresholds, figures, framing_as_the_label, loss_weights, selection_score, Coded,
-    LabelModel, LabelOutcome, LabelReport, LabelTrainer,
+    DuplicateGroups, LabelModel, LabelOutcome, LabelReport, LabelTrainer,
 };
 use crate::error::{Error, Result};
 use crate::io::coded::CodedFile;
@@ -48,26 +48,10 @@ pub const MAX_FINE_TUNE_EPOCHS: usize = 6;
 /// then `share` of the positive (`strata`) and of the negative ones are held
 /// out (rounded, at least one of a stratum with two or more texts).
 pub(super) fn holdout_of(texts: &[&str], strata: &[bool], share: f64, seed: u64) -> Vec<bool> {
-    let mut groups: Vec<bool> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (t, s) in texts.iter().zip(strata) {
-        match index.get(t) {
-            Some(&g) => groups[g] |= *s,
-            None => {
-                index.insert(t, groups.len());
-                groups.push(*s);
-            }
-        }
-    }
-    let mut order: Vec<usize> = (0..groups.len()).collect();
-    order.shuffle(&mut StdRng::seed_from_u64(seed));
-    let mut held = vec![false; groups.len()];
+    let groups = DuplicateGroups::new(texts, strata, seed);
+    let mut held = vec![false; groups.stratum.len()];
     for stratum in [true, false] {
-        let members: Vec<usize> = order
-            .iter()
-            .copied()
-            .filter(|&g| groups[g] == stratum)
-            .collect();
+        let members = groups.shuffled_in(stratum);
         let mut n = (share * members.len() as f64).round() as usize;
         if n == 0 && share > 0.0 && members.len() >= 2 {
             n = 1;
@@ -76,7 +60,7 @@ pub(super) fn holdout_of(texts: &[&str], strata: &[bool], share: f64, seed: u64)
             held[g] = true;
         }
     }
-    texts.iter().map(|t| held[index[t]]).collect()
+    groups.of_row.iter().map(|&g| held[g]).collect()
 }
 
 /// `file` with only the rows `keep` says.
