@@ -7,7 +7,7 @@ mod common;
 mod compare_support;
 
 use common::batch::batch_sample_corpus;
-use common::{ok, read_csv, run as rhetor, stderr};
+use common::{ok, read_csv, run as rhetor, stderr, write_csv};
 use compare_support::{default_outlets, write_batch, Batch};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -309,12 +309,7 @@ fn gold_error(batch: &Batch, labels: &Path) -> String {
 fn edit(path: &Path, out: &Path, row: usize, column: &str, value: &str) -> PathBuf {
     let (h, mut rows) = read_csv(path);
     rows[row][col(&h, column)] = value.to_string();
-    let mut w = csv::Writer::from_path(out).unwrap();
-    w.write_record(&h).unwrap();
-    for r in rows {
-        w.write_record(&r).unwrap();
-    }
-    w.flush().unwrap();
+    write_csv(out, &h, &rows);
     out.to_path_buf()
 }
 
@@ -465,12 +460,7 @@ fn batch_sample_code_compare_end_to_end() {
         e.1 += usize::from(flag);
     }
     let coded = dir.path().join("coded.csv");
-    let mut w = csv::Writer::from_path(&coded).unwrap();
-    w.write_record(&h).unwrap();
-    for r in &rows {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
+    write_csv(&coded, &h, &rows);
 
     let c = dir.path().join("C");
     ok(&[
@@ -526,12 +516,7 @@ fn code_all_ones(path: &Path, out: &Path, labels: &[&str]) {
             r[col(&h, l)] = "1".into();
         }
     }
-    let mut w = csv::Writer::from_path(out).unwrap();
-    w.write_record(&h).unwrap();
-    for r in &rows {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
+    write_csv(out, &h, &rows);
 }
 
 /// `--strategy uncertain`: per outlet, the sentences nearest the model's

@@ -85,6 +85,16 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
+/// Writes a header and rows as a CSV file (the twin of [`read_csv`]).
+pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) {
+    let mut w = csv::Writer::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    w.write_record(header).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+}
+
 /// The base-weight folder when it is complete; otherwise [`skip_or_fail`]
 /// and `None`.
 #[track_caller]
