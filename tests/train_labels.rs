@@ -94,7 +94,15 @@ fn a_coded_sample_file_trains_into_a_model_folder_of_the_contract() {
     assert_eq!(config["head"]["outputs"], 3);
     assert_eq!(config["head"]["hidden"], 8);
     assert_eq!(config["fine_tuned_layers"], serde_json::json!([]));
-    assert_eq!(config["pooling"], "mean");
+    // The frozen encoder's default: every layer's mean, unit length each, concatenated.
+    assert_eq!(config["pooling"], "mean_of_layers");
+    let base_config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(base.join("config.json")).unwrap()).unwrap();
+    let (hidden, layers) = (
+        base_config["hidden_size"].as_u64().unwrap(),
+        base_config["num_hidden_layers"].as_u64().unwrap(),
+    );
+    assert_eq!(config["head"]["input_dim"], hidden * layers);
     assert_eq!(config["context"], "none");
     let t = &config["thresholds"];
     for name in ["blame", "note"] {
@@ -195,6 +203,8 @@ fn fine_tuning_the_top_layer_writes_its_tensors_and_index() {
     // The tiny base has two layers: layer 1 is the top one.
     assert_eq!(config["fine_tuned_layers"], serde_json::json!([1]));
     assert_eq!(config["training"]["options"]["fine_tune_top"], 1);
+    // Fine-tuning pools the last layer.
+    assert_eq!(config["pooling"], "mean");
     let weights =
         candle_core::safetensors::load(out.join("model.safetensors"), &candle_core::Device::Cpu)
             .unwrap();
@@ -228,4 +238,62 @@ fn fine_tuning_the_top_layer_writes_its_tensors_and_index() {
         "{}",
         stderr(&refused)
     );
+    let refused = train(
+        &base,
+        &data,
+        &dir.path().join("P"),
+        &["--fine-tune-top", "1", "--pooling", "mean-of-layers"],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("needs the frozen encoder"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn a_model_trained_with_every_layer_pooled_scores_alike_on_both_engines() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_in(dir.path());
+    let data = coded_sample(dir.path());
+    let out = dir.path().join("M");
+    // The default: frozen encoder, mean_of_layers.
+    let run = train(&base, &data, &out, &[]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text =
+        "the evil sentence 1 is a note of the day.\na plain sentence 2 is part of the day.\n";
+    let file = common::write(dir.path(), "lines.txt", text.as_bytes());
+    let mut by_engine = Vec::new();
+    for engine in ["int8", "float"] {
+        let o = offline()
+            .env("RHETOR_BASE_DIR", &base)
+            .args(["score", "--lines", "--format", "csv", "--engine", engine])
+            .arg("--model")
+            .arg(&out)
+            .arg(&file)
+            .output()
+            .expect("rhetor runs");
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        let path = common::write(dir.path(), &format!("{engine}.csv"), &o.stdout);
+        let (header, rows) = common::read_csv(&path);
+        assert_eq!(rows.len(), 2, "{engine}: one row per line");
+        let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let probs: Vec<[f64; 2]> = rows
+            .iter()
+            .map(|r| {
+                [
+                    r[col("blame")].parse().unwrap(),
+                    r[col("note")].parse().unwrap(),
+                ]
+            })
+            .collect();
+        by_engine.push(probs);
+    }
+    for (a, b) in by_engine[0].iter().zip(&by_engine[1]) {
+        for (x, y) in a.iter().zip(b) {
+            assert!((0.0..=1.0).contains(x), "{x}");
+            assert!((x - y).abs() < 0.02, "int8 {x} vs float {y}");
+        }
+    }
 }

@@ -124,9 +124,16 @@ pub struct Args {
     #[arg(long, default_value_t = 0.27, value_parser = crate::cli::args::parse_probability)]
     voice_base_rate: f32,
     /// Fine-tune the top K encoder layers (0 = frozen encoder) [default: 0;
-    /// with --labels: 2, at most 6 epochs; docs/training-your-own-labels.md].
+    /// with --labels, K > 0 trains at most 6 epochs and pools the last layer;
+    /// docs/training-your-own-labels.md].
     #[arg(long, value_name = "K")]
     fine_tune_top: Option<usize>,
+    /// With --labels: the sentence vector the head reads. `mean-of-layers`:
+    /// every encoder layer's mean token state, each of unit length,
+    /// concatenated (frozen encoder only); `mean`: the last layer's mean
+    /// [default: mean-of-layers with the frozen encoder, mean when fine-tuning].
+    #[arg(long, value_enum)]
+    pooling: Option<PoolingArg>,
     /// Learning-rate schedule: `constant`, or `linear` (warm-up over the
     /// --warmup share of the steps, then linear decay to 0 at the last step).
     #[arg(long, value_enum, default_value_t = Schedule::Constant)]
@@ -161,6 +168,24 @@ pub struct Args {
     quiet: bool,
 }
 
+/// `--pooling` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum PoolingArg {
+    /// The last layer's mean token state.
+    Mean,
+    /// Every layer's mean token state, unit length each, concatenated.
+    MeanOfLayers,
+}
+
+impl From<PoolingArg> for rhetor::model::bert::Pooling {
+    fn from(p: PoolingArg) -> Self {
+        match p {
+            PoolingArg::Mean => Self::Mean,
+            PoolingArg::MeanOfLayers => Self::MeanOfLayers,
+        }
+    }
+}
+
 /// `--schedule` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Schedule {
@@ -185,6 +210,11 @@ fn parse_context(s: &str) -> Result<ContextMode, String> {
 pub fn run(args: Args) -> Result<i32> {
     if args.labels.is_some() {
         return labels::run(args);
+    }
+    if args.pooling.is_some() {
+        anyhow::bail!(
+            "--pooling is for --labels models; the shipped trainer pools the last layer (mean)"
+        );
     }
     if args.kind == Kind::Baseline {
         return run_baseline(&args);

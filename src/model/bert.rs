@@ -283,6 +283,40 @@ impl BertModel {
     }
 }
 
+/// How token states become one sentence vector (`pooling` in a model's
+/// `config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Pooling {
+    /// `mean`: the mean of the last layer's token states under the attention
+    /// mask (`hidden` wide).
+    #[default]
+    #[serde(rename = "mean")]
+    Mean,
+    /// `mean_of_layers`: the mean token state after every encoder layer, each
+    /// scaled to unit length, concatenated from the first layer to the last
+    /// (`layers × hidden` wide). The lower layers keep surface and syntactic
+    /// cues that the last one has partly given up; measured in
+    /// docs/codebook-curve.md.
+    #[serde(rename = "mean_of_layers")]
+    MeanOfLayers,
+}
+
+impl Pooling {
+    /// Width of the pooled vector of an encoder `hidden` wide with `layers` layers.
+    pub fn width(self, hidden: usize, layers: usize) -> usize {
+        match self {
+            Pooling::Mean => hidden,
+            Pooling::MeanOfLayers => hidden * layers,
+        }
+    }
+}
+
+/// Rows of `x` (`b × d`) scaled to unit Euclidean length (a zero row stays zero).
+pub fn l2_normalize_rows(x: &Tensor) -> candle_core::Result<Tensor> {
+    let norm = x.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+    x.broadcast_div(&norm)
+}
+
 /// Mean of the hidden states over real tokens: `b × t × h`, `b × t` → `b × h`.
 pub fn mean_pool(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
     let m = mask.unsqueeze(2)?;
@@ -367,12 +401,13 @@ pub enum Batching {
     Bucketed,
 }
 
-/// The BERT encoder with its tokenizer: mean-pooled last hidden states.
+/// The BERT encoder with its tokenizer: pooled hidden states ([`Pooling`]).
 pub struct BertEncoder {
     model: BertModel,
     tokenizer: WordPieceTokenizer,
     max_batch_tokens: usize,
     batching: Batching,
+    pooling: Pooling,
 }
 
 impl BertEncoder {
@@ -416,6 +451,7 @@ impl BertEncoder {
             tokenizer,
             max_batch_tokens: MAX_BATCH_TOKENS,
             batching: Batching::default(),
+            pooling: Pooling::default(),
         })
     }
 
@@ -439,12 +475,44 @@ impl BertEncoder {
         self.batching = batching;
     }
 
+    /// Chooses how token states become the sentence vector.
+    pub fn set_pooling(&mut self, pooling: Pooling) {
+        self.pooling = pooling;
+    }
+
+    /// How token states become the sentence vector.
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// The last hidden states (`b × t × h`) of a batch and its pooled
+    /// sentence vectors (`b × dim`).
+    fn forward_pooled(&self, batch: &TokenBatch) -> Result<(Tensor, Tensor)> {
+        match self.pooling {
+            Pooling::Mean => {
+                let (hidden, mask) = self.model.forward(batch)?;
+                let pooled = mean_pool(&hidden, &mask)?;
+                Ok((hidden, pooled))
+            }
+            Pooling::MeanOfLayers => {
+                let (ids, mask) = self.model.batch_tensors(batch)?;
+                let bias = BertModel::attention_bias(&mask)?;
+                let mut x = self.model.embed(&ids)?;
+                let mut parts = Vec::with_capacity(self.model.num_layers());
+                for layer in &self.model.layers {
+                    x = layer.forward(&x, &bias, false)?;
+                    parts.push(l2_normalize_rows(&mean_pool(&x, &mask)?)?);
+                }
+                Ok((x, Tensor::cat(&parts, 1)?))
+            }
+        }
+    }
+
     /// The last hidden states (`1 × t × h`) and the pooled embedding of one
     /// sequence (its own forward pass).
     fn forward_one(&self, seq: &Encoded) -> Result<(Tensor, Vec<f32>)> {
-        let (hidden, mask) = self.model.forward(&TokenBatch::from_encoded(&[seq]))?;
-        let pooled = mean_pool(&hidden, &mask)?.squeeze(0)?.to_vec1::<f32>()?;
-        Ok((hidden, pooled))
+        let (hidden, pooled) = self.forward_pooled(&TokenBatch::from_encoded(&[seq]))?;
+        Ok((hidden, pooled.squeeze(0)?.to_vec1::<f32>()?))
     }
 
     /// Pooled embedding and token states of one sequence (its own forward pass).
@@ -471,7 +539,8 @@ impl BertEncoder {
 
 impl Encoder for BertEncoder {
     fn dim(&self) -> usize {
-        self.model.config.hidden_size
+        self.pooling
+            .width(self.model.config.hidden_size, self.model.num_layers())
     }
 
     fn tokenize(&self, texts: &[&str]) -> Result<Vec<Encoded>> {
@@ -493,8 +562,8 @@ impl Encoder for BertEncoder {
         let mut out = vec![Vec::new(); seqs.len()];
         for plan in plan_batches(seqs, self.max_batch_tokens) {
             let group: Vec<&Encoded> = plan.iter().map(|&i| seqs[i]).collect();
-            let (hidden, mask) = self.model.forward(&TokenBatch::from_encoded(&group))?;
-            let pooled = mean_pool(&hidden, &mask)?.to_vec2::<f32>()?;
+            let (_, pooled) = self.forward_pooled(&TokenBatch::from_encoded(&group))?;
+            let pooled = pooled.to_vec2::<f32>()?;
             for (row, i) in pooled.into_iter().zip(plan) {
                 out[i] = row;
             }
@@ -511,6 +580,34 @@ impl Encoder for BertEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mean_of_layers_concatenates_every_layer_at_unit_length_ending_with_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::model::tiny::write_tiny_base(dir.path(), 3).unwrap();
+        let texts = ["Let us note that the plan is a disaster.", "It is."];
+        let mut enc = BertEncoder::load(dir.path(), 128, None).unwrap();
+        let last = enc.embed_texts(&texts).unwrap();
+        let h = enc.dim();
+        enc.set_pooling(Pooling::MeanOfLayers);
+        let layers = enc.model().num_layers();
+        assert_eq!(enc.dim(), h * layers);
+        for batching in [Batching::Exact, Batching::Bucketed] {
+            enc.set_batching(batching);
+            let got = enc.embed_texts(&texts).unwrap();
+            for (row, last) in got.iter().zip(&last) {
+                assert_eq!(row.len(), h * layers);
+                for block in row.chunks(h) {
+                    let norm: f32 = block.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    assert!((norm - 1.0).abs() < 1e-4, "block norm {norm}");
+                }
+                let n: f32 = last.iter().map(|x| x * x).sum::<f32>().sqrt();
+                for (a, b) in row[(layers - 1) * h..].iter().zip(last) {
+                    assert!((a - b / n).abs() < 1e-4, "{batching:?}: {a} vs {}", b / n);
+                }
+            }
+        }
+    }
 
     fn config_with(act: &str) -> Result<BertConfig> {
         let dir = tempfile::tempdir().unwrap();

@@ -13,7 +13,7 @@
 //! trains; this one serves. The loss of accuracy from quantization is measured
 //! in `docs/model.md` (embedding cosine and PTC dev F1).
 
-use super::bert::{BertConfig, BertEncoder, BertModel, Encoder, TokenStates};
+use super::bert::{BertConfig, BertEncoder, BertModel, Encoder, Pooling, TokenStates};
 use super::kernels::{self, Kernel, QMatrix, QRows};
 use crate::error::{Error, Result};
 use crate::tokenize::{Encoded, WordPieceTokenizer};
@@ -104,9 +104,12 @@ struct Scratch {
     ff: Vec<f32>,
     quant: QRows,
     attn: AttnBuf,
+    /// With [`Pooling::MeanOfLayers`]: each sequence's pooled vector
+    /// (`layers × hidden`, sequences stacked), filled layer by layer.
+    layer_pools: Vec<f32>,
 }
 
-/// The int8 BERT encoder (mean-pooled last hidden states).
+/// The int8 BERT encoder (pooled hidden states, [`Pooling`]).
 pub struct Int8Encoder {
     tokenizer: WordPieceTokenizer,
     config: BertConfig,
@@ -116,6 +119,7 @@ pub struct Int8Encoder {
     emb_norm: Norm,
     layers: Vec<QLayer>,
     kernel: Kernel,
+    pooling: Pooling,
 }
 
 fn floats(t: &Tensor) -> Result<Vec<f32>> {
@@ -234,15 +238,19 @@ impl Int8Encoder {
             emb_norm,
             layers,
             kernel,
+            pooling: Pooling::default(),
         })
     }
 
-    /// Quantizes a loaded float encoder; `kernel` must be supported by this
-    /// CPU (the environment is not read).
+    /// Quantizes a loaded float encoder (keeping its pooling); `kernel` must
+    /// be supported by this CPU (the environment is not read).
     pub fn from_float(float: BertEncoder, kernel: Kernel) -> Result<Int8Encoder> {
         kernel.ensure_supported()?;
+        let pooling = float.pooling();
         let (model, tokenizer) = float.into_parts();
-        Self::quantize_model(&model, tokenizer, kernel)
+        let mut encoder = Self::quantize_model(&model, tokenizer, kernel)?;
+        encoder.set_pooling(pooling);
+        Ok(encoder)
     }
 
     fn quantize_model(
@@ -273,7 +281,13 @@ impl Int8Encoder {
             emb_norm: norm_of(&emb.norm)?,
             layers,
             kernel,
+            pooling: Pooling::default(),
         })
+    }
+
+    /// Chooses how token states become the sentence vector.
+    pub fn set_pooling(&mut self, pooling: Pooling) {
+        self.pooling = pooling;
     }
 
     /// The matrix-multiply kernel in use.
@@ -381,9 +395,15 @@ impl Int8Encoder {
         let (h, eps) = (self.config.hidden_size, self.config.layer_norm_eps as f32);
         let intermediate = self.config.intermediate_size;
         let m: usize = seqs.iter().map(|e| e.len()).sum();
+        let pool_layers = self.pooling == Pooling::MeanOfLayers;
+        let width = self.pooling.width(h, self.layers.len());
+        if pool_layers {
+            s.layer_pools.clear();
+            s.layer_pools.resize(seqs.len() * width, 0.0);
+        }
         self.embed_tokens(seqs, &mut s.x);
         kernels::layer_norm(&mut s.x, h, &self.emb_norm.gamma, &self.emb_norm.beta, eps);
-        for layer in &self.layers {
+        for (l, layer) in self.layers.iter().enumerate() {
             s.quant.quantize(&s.x, m, h);
             s.qkv.resize(m * 3 * h, 0.0);
             kernels::matmul(self.kernel, &s.quant, &layer.qkv, &mut s.qkv);
@@ -401,6 +421,12 @@ impl Int8Encoder {
             kernels::matmul(self.kernel, &s.quant, &layer.ff_out, &mut s.tmp);
             add_and_norm(&mut s.tmp, &s.x, &layer.out_norm, h, eps);
             std::mem::swap(&mut s.x, &mut s.tmp);
+            if pool_layers {
+                let rows = s.layer_pools.chunks_exact_mut(width);
+                for (pooled, out) in mean_pool(seqs, &s.x, h).into_iter().zip(rows) {
+                    normalize_into(&pooled, &mut out[l * h..(l + 1) * h]);
+                }
+            }
         }
     }
 
@@ -516,6 +542,15 @@ fn add_and_norm(out: &mut [f32], residual: &[f32], norm: &Norm, h: usize, eps: f
     kernels::layer_norm(out, h, &norm.gamma, &norm.beta, eps);
 }
 
+/// `out = v / |v|` (zero stays zero), the float encoder's [`super::bert::l2_normalize_rows`].
+#[inline(always)]
+fn normalize_into(v: &[f32], out: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    for (o, x) in out.iter_mut().zip(v) {
+        *o = x / norm;
+    }
+}
+
 /// Mean of each sequence's token rows.
 #[inline(always)]
 fn mean_pool(seqs: &[&Encoded], x: &[f32], h: usize) -> Vec<Vec<f32>> {
@@ -541,7 +576,8 @@ fn mean_pool(seqs: &[&Encoded], x: &[f32], h: usize) -> Vec<Vec<f32>> {
 
 impl Encoder for Int8Encoder {
     fn dim(&self) -> usize {
-        self.config.hidden_size
+        self.pooling
+            .width(self.config.hidden_size, self.layers.len())
     }
 
     fn tokenize(&self, texts: &[&str]) -> Result<Vec<Encoded>> {
@@ -553,22 +589,24 @@ impl Encoder for Int8Encoder {
     }
 
     fn embed_encoded(&self, seqs: &[&Encoded]) -> Result<Vec<Vec<f32>>> {
-        let h = self.config.hidden_size;
-        let rows = self.map_chunks(seqs, |chunk, x| mean_pool(chunk, x, h))?;
+        let width = self.dim();
+        let rows = self.map_chunks(seqs, |chunk, s| self.pooled(chunk, s))?;
         Ok(rows
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| vec![0.0; h]))
+            .map(|r| r.unwrap_or_else(|| vec![0.0; width]))
             .collect())
     }
 
     fn encode_tokens(&self, seqs: &[&Encoded]) -> Result<Vec<TokenStates>> {
-        let h = self.config.hidden_size;
-        let rows = self.map_chunks(seqs, |chunk, x| token_states(chunk, x, h))?;
+        let (h, width) = (self.config.hidden_size, self.dim());
+        let rows = self.map_chunks(seqs, |chunk, s| {
+            token_states(chunk, &s.x, h, self.pooled(chunk, s))
+        })?;
         Ok(rows
             .into_iter()
             .map(|r| {
                 r.unwrap_or_else(|| TokenStates {
-                    pooled: vec![0.0; h],
+                    pooled: vec![0.0; width],
                     tokens: Vec::new(),
                 })
             })
@@ -577,13 +615,26 @@ impl Encoder for Int8Encoder {
 }
 
 impl Int8Encoder {
+    /// Each sequence's pooled vector after a chunk's forward pass.
+    fn pooled(&self, seqs: &[&Encoded], s: &Scratch) -> Vec<Vec<f32>> {
+        match self.pooling {
+            Pooling::Mean => mean_pool(seqs, &s.x, self.config.hidden_size),
+            Pooling::MeanOfLayers => s
+                .layer_pools
+                .chunks_exact(self.dim())
+                .map(<[f32]>::to_vec)
+                .collect(),
+        }
+    }
+
     /// Runs the non-empty sequences through the encoder in parallel chunks
-    /// and turns each chunk's last-layer states (sequences stacked) into one
-    /// output per sequence with `outputs`; `None` for empty sequences.
+    /// and turns each chunk's buffers (last-layer states in `x`, sequences
+    /// stacked) into one output per sequence with `outputs`; `None` for
+    /// empty sequences.
     fn map_chunks<T: Send>(
         &self,
         seqs: &[&Encoded],
-        outputs: impl Fn(&[&Encoded], &[f32]) -> Vec<T> + Sync,
+        outputs: impl Fn(&[&Encoded], &Scratch) -> Vec<T> + Sync,
     ) -> Result<Vec<Option<T>>> {
         use rayon::prelude::*;
         self.check_ids(seqs)?;
@@ -598,7 +649,7 @@ impl Int8Encoder {
             .map_init(Scratch::default, |scratch, range| {
                 let chunk = &real_seqs[range.clone()];
                 self.forward_chunk(chunk, scratch);
-                outputs(chunk, &scratch.x)
+                outputs(chunk, scratch)
             })
             .collect();
         let mut out: Vec<Option<T>> = (0..seqs.len()).map(|_| None).collect();
@@ -609,9 +660,8 @@ impl Int8Encoder {
     }
 }
 
-/// Each sequence's token rows and mean, from the stacked states `x`.
-fn token_states(seqs: &[&Encoded], x: &[f32], h: usize) -> Vec<TokenStates> {
-    let pooled = mean_pool(seqs, x, h);
+/// Each sequence's token rows, from the stacked states `x`, with its pooled vector.
+fn token_states(seqs: &[&Encoded], x: &[f32], h: usize, pooled: Vec<Vec<f32>>) -> Vec<TokenStates> {
     let mut start = 0;
     seqs.iter()
         .zip(pooled)
@@ -648,14 +698,24 @@ mod tests {
     fn int8_embeddings_track_the_float_encoder() {
         let dir = tempfile::tempdir().unwrap();
         write_tiny_base(dir.path(), 3).unwrap();
-        let float = BertEncoder::load(dir.path(), 128, None).unwrap();
-        let want = float.embed_texts(&texts()).unwrap();
-        let int8 = Int8Encoder::load(dir.path(), 128, None).unwrap();
-        let got = int8.embed_texts(&texts()).unwrap();
-        for (g, w) in got.iter().zip(&want) {
-            assert_eq!(g.len(), w.len());
-            let c = cosine(g, w);
-            assert!(c > 0.99, "cosine {c}");
+        for pooling in [Pooling::Mean, Pooling::MeanOfLayers] {
+            let mut float = BertEncoder::load(dir.path(), 128, None).unwrap();
+            float.set_pooling(pooling);
+            let want = float.embed_texts(&texts()).unwrap();
+            let mut int8 = Int8Encoder::load(dir.path(), 128, None).unwrap();
+            int8.set_pooling(pooling);
+            assert_eq!(int8.dim(), float.dim());
+            let got = int8.embed_texts(&texts()).unwrap();
+            let h = int8.config.hidden_size;
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g.len(), float.dim());
+                assert_eq!(w.len(), float.dim());
+                // Every layer's block on its own, not only the whole vector.
+                for (gb, wb) in g.chunks(h).zip(w.chunks(h)) {
+                    let c = cosine(gb, wb);
+                    assert!(c > 0.99, "{pooling:?}: cosine {c}");
+                }
+            }
         }
     }
 
@@ -664,8 +724,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_tiny_base(dir.path(), 5).unwrap();
         let mut all = Vec::new();
-        for kernel in Kernel::supported() {
-            let enc = Int8Encoder::load_with_kernel(dir.path(), 128, None, kernel).unwrap();
+        for (kernel, pooling) in Kernel::supported()
+            .into_iter()
+            .flat_map(|k| [(k, Pooling::Mean), (k, Pooling::MeanOfLayers)])
+        {
+            let mut enc = Int8Encoder::load_with_kernel(dir.path(), 128, None, kernel).unwrap();
+            enc.set_pooling(pooling);
             let batch = enc.embed_texts(&texts()).unwrap();
             for (i, t) in texts().iter().enumerate() {
                 let alone = enc.embed_texts(&[t]).unwrap();
@@ -679,12 +743,13 @@ mod tests {
             }
             all.push(batch);
         }
-        for (k, other) in Kernel::supported().iter().zip(&all) {
+        // all[2k] / all[2k + 1]: kernel k's mean / mean-of-layers rows.
+        let first = Kernel::supported()[0];
+        for (k, pair) in Kernel::supported().iter().zip(all.chunks(2)) {
+            assert_eq!(pair[0], all[0], "mean: the {k} and {first} kernels differ");
             assert_eq!(
-                other,
-                &all[0],
-                "the {k} and {} kernels differ",
-                Kernel::best()
+                pair[1], all[1],
+                "mean_of_layers: the {k} and {first} kernels differ"
             );
         }
     }

@@ -52,14 +52,7 @@ pub enum TransformerKind {
     Transformer,
 }
 
-/// How token states become one sentence vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Pooling {
-    /// `mean`: the mean of the token states under the attention mask.
-    #[default]
-    #[serde(rename = "mean")]
-    Mean,
-}
+pub use super::bert::Pooling;
 
 /// The outputs of a head over every device then `framing`, in that order
 /// (the `labels` of a shipped-set model's config).
@@ -282,8 +275,16 @@ impl TransformerScorer {
         let weights = dir.join("model.safetensors");
         let top = (!config.fine_tuned_layers.is_empty()).then_some(weights.as_path());
         let encoder: Box<dyn Encoder> = match options.engine.resolve() {
-            Engine::Float | Engine::Auto => Box::new(BertEncoder::load(base, config.max_len, top)?),
-            Engine::Int8 => Box::new(Int8Encoder::load(base, config.max_len, top)?),
+            Engine::Float | Engine::Auto => {
+                let mut e = BertEncoder::load(base, config.max_len, top)?;
+                e.set_pooling(config.pooling);
+                Box::new(e)
+            }
+            Engine::Int8 => {
+                let mut e = Int8Encoder::load(base, config.max_len, top)?;
+                e.set_pooling(config.pooling);
+                Box::new(e)
+            }
         };
         let head = Head::load(config.head, &weights)?;
         let span_head = match &config.span_head {

@@ -1,9 +1,10 @@
 //! The embedding cache: sentence embeddings of the frozen encoder, kept in
-//! `.cache/rhetor/` keyed by the base weights, the options and the texts.
+//! `.cache/rhetor/` keyed by the base weights, the options (pooling
+//! included) and the texts.
 
 use super::transformer::{progress_bar, Trainer};
 use crate::error::{Error, Result};
-use crate::model::bert::{BertEncoder, Encoder};
+use crate::model::bert::{BertEncoder, Encoder, Pooling};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -41,6 +42,9 @@ impl EmbedCache<'_> {
         let mut h = Sha256::new();
         h.update(self.base_sha.as_bytes());
         h.update(self.max_len.to_le_bytes());
+        if self.encoder.pooling() != Pooling::Mean {
+            h.update(format!("{:?}", self.encoder.pooling()).as_bytes());
+        }
         for t in texts {
             h.update(t.as_bytes());
             h.update([0u8]);

@@ -41,7 +41,7 @@ use super::transformer::progress_bar;
 use super::voice::best_macro_f1_threshold;
 use crate::error::{Error, Result};
 use crate::io::coded::{CodedFile, LabelCount};
-use crate::model::bert::{Batching, BertEncoder, Encoder};
+use crate::model::bert::{Batching, BertEncoder, Encoder, Pooling};
 use crate::model::head::{Head, HeadConfig};
 use crate::model::setup;
 use crate::stats::bootstrap::{bootstrap_intervals, DEFAULT_RESAMPLES};
@@ -89,6 +89,9 @@ pub struct LabelTrainOptions {
     pub max_len: usize,
     /// Encoder layers fine-tuned with the head (0 = frozen encoder).
     pub fine_tune_top: usize,
+    /// How token states become the sentence vector the head reads
+    /// ([`Pooling::MeanOfLayers`] needs the frozen encoder).
+    pub pooling: Pooling,
     /// Learning rate of the fine-tuned layers.
     pub encoder_lr: f64,
     /// Share of the distinct training sentences held out to choose the
@@ -124,6 +127,7 @@ impl Default for LabelTrainOptions {
             framing_weight: 1.0,
             max_len: crate::tokenize::DEFAULT_MAX_LEN,
             fine_tune_top: 0,
+            pooling: Pooling::MeanOfLayers,
             encoder_lr: 5e-5,
             holdout: 0.2,
             cache_dir: PathBuf::from(".cache/rhetor"),
@@ -589,10 +593,17 @@ impl<'a> LabelTrainer<'a> {
             }
         }
         check_learnable(train)?;
+        if opts.fine_tune_top > 0 && opts.pooling != Pooling::Mean {
+            return Err(Error::Config(format!(
+                "pooling {:?} needs the frozen encoder (fine_tune_top 0); fine-tuning pools the last layer (mean)",
+                opts.pooling
+            )));
+        }
         let started = Instant::now();
         let base_sha = setup::sha256_file(&base.join("model.safetensors"))?;
         let mut encoder = BertEncoder::load(base, opts.max_len, None)?;
         encoder.set_batching(Batching::Bucketed);
+        encoder.set_pooling(opts.pooling);
         Ok(LabelTrainer {
             opts,
             base_sha,
