@@ -469,25 +469,86 @@ fn compare_keeps_the_label_set_order_of_the_batch_output() {
 }
 
 #[test]
-fn eval_refuses_a_model_with_labels_of_its_own_naming_them() {
+fn eval_of_a_model_with_labels_of_its_own_needs_a_coded_file_with_them() {
     let dir = tempfile::tempdir().unwrap();
     let (base, model) = tiny_labelled(dir.path());
+    // A device gold CSV has no `blame` or `us_vs_them` column.
     let gold = write(
         dir.path(),
         "gold.csv",
         b"article_id,sentence_index,text,devices\na1,0,Officials met on Monday.,\na1,1,Who could possibly believe that?,rhetorical_question\n",
     );
-    let o = rhetor()
-        .env("RHETOR_BASE_DIR", &base)
-        .args(["eval", "--model", model.to_str().unwrap()])
-        .arg("--gold")
-        .arg(&gold)
-        .output()
-        .expect("rhetor runs");
+    let o = eval_tiny(&base, &model, &gold, &[]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(
-        e.contains("declares its own labels (blame, us_vs_them)"),
-        "{e}"
+    assert!(e.contains("has labels of its own"), "{e}");
+    assert!(e.contains("blame"), "{e}");
+    assert!(e.contains("gold.csv"), "{e}");
+    // Options about the shipped devices are refused, naming the labels.
+    let coded = write(dir.path(), "coded.csv", b"text,blame,us_vs_them\nA.,1,0\n");
+    let o = eval_tiny(&base, &model, &coded, &["--baselines"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("(blame, us_vs_them)"), "{}", stderr(&o));
+}
+
+/// `rhetor eval --model MODEL --gold GOLD EXTRA` on the tiny base.
+fn eval_tiny(base: &Path, model: &Path, gold: &Path, extra: &[&str]) -> Output {
+    rhetor()
+        .env("RHETOR_BASE_DIR", base)
+        .args(["eval", "--model", model.to_str().unwrap()])
+        .arg("--gold")
+        .arg(gold)
+        .args(extra)
+        .output()
+        .expect("rhetor runs")
+}
+
+#[test]
+fn eval_measures_labels_of_its_own_on_a_coded_file_at_the_model_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    // Thresholds: blame 0 (always flagged), us_vs_them 1 (never).
+    let (base, model) = tiny_labelled(dir.path());
+    let coded = write(
+        dir.path(),
+        "coded.csv",
+        b"text,blame,us_vs_them\nOfficials met on Monday.,0,0\nThey ruined everything as always.,1,1\nThe council voted.,0,\nThose people caused this.,1,0\n",
     );
+    let out = dir.path().join("E");
+    let o = eval_tiny(&base, &model, &coded, &["--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("4 rows"), "{text}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(m["gold"]["rows"], 4);
+    let f = m["figures"].as_array().unwrap();
+    let names: Vec<&str> = f.iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["blame", "us_vs_them", "framing"]);
+    // blame: every row flagged; 2 of 4 positive.
+    assert_eq!(
+        (f[0]["sentences"].as_u64(), f[0]["positives"].as_u64()),
+        (Some(4), Some(2))
+    );
+    assert_eq!(f[0]["precision"], 0.5);
+    assert_eq!(f[0]["recall"], 1.0);
+    // us_vs_them: the empty cell is not coded; nothing flagged.
+    assert_eq!(
+        (f[1]["sentences"].as_u64(), f[1]["positives"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(f[1]["recall"], 0.0);
+    assert_eq!(m["not_coded"], serde_json::json!([0, 1, 1]));
+    // framing (some label): rows 1, 2, 4 are decided (2 positive); row 3 is not.
+    assert_eq!(
+        (f[2]["sentences"].as_u64(), f[2]["positives"].as_u64()),
+        (Some(3), Some(2))
+    );
+    for line in ["blame", "us_vs_them", "framing"] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(line)
+                && l.contains("macro-F1")
+                && l.contains("95% CI")),
+            "{text}"
+        );
+    }
 }

@@ -7,6 +7,7 @@ use super::{warn, EXIT_OK};
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use rhetor::eval::agreement::agreement;
+use rhetor::eval::codebook::evaluate_codebook;
 use rhetor::eval::report::{summary, write_report_dir, Report};
 use rhetor::eval::run::{
     constant_run, error_analysis, evaluate_with, score_gold, scored_devices, Evaluation,
@@ -14,6 +15,7 @@ use rhetor::eval::run::{
 use rhetor::eval::spans::{cues_as_spans, evaluate_spans};
 use rhetor::eval::tune::{tune_span_decoding, tune_thresholds};
 use rhetor::eval::{read_gold, GoldFormat, GoldOptions, GoldSet, ModelRun};
+use rhetor::io::coded::{read_coded, CodedOptions};
 use rhetor::model::span_head::read_config_span_head;
 use rhetor::model::thresholds::{read_config_thresholds, write_config_thresholds};
 use rhetor::model::{write_config_key, Thresholds};
@@ -93,6 +95,10 @@ pub fn run(args: Args) -> Result<i32> {
         .gold
         .clone()
         .context("--gold is required (or --agreement A.csv B.csv)")?;
+    let rhetor = build(args.model.builder().batch_size(args.batch_size))?;
+    if !rhetor.scorer().labels().is_shipped() {
+        return run_codebook(&args, &gold_path, &rhetor);
+    }
     let mut gold = read_gold(
         &gold_path,
         GoldOptions {
@@ -111,16 +117,6 @@ pub fn run(args: Args) -> Result<i32> {
     }
     if args.tune {
         refuse_tuning_on_test(&gold, &gold_path, args.split)?;
-    }
-    let rhetor = build(args.model.builder().batch_size(args.batch_size))?;
-    let labels = rhetor.scorer().labels();
-    if !labels.is_shipped() {
-        let names: Vec<&str> = labels.names().collect();
-        bail!(
-            "`rhetor eval` scores the 18 shipped devices; the model {} declares its own labels ({}), which it cannot evaluate yet",
-            args.model.model,
-            names.join(", ")
-        );
     }
     let thresholds = eval_thresholds(&args.model.model, rhetor.thresholds())?;
     let mut run = score_gold(&gold, rhetor.scorer(), thresholds, args.batch_size)?;
@@ -253,6 +249,49 @@ fn model_folder(spec: &ModelSpec) -> Option<PathBuf> {
         ModelSpec::Default | ModelSpec::Cues => None,
         ModelSpec::Baseline | ModelSpec::Dir(_) => spec.folder(&LoadOptions::from_env().models_dir),
     }
+}
+
+/// `rhetor eval` of a model with labels of its own: `--gold` is a coded file
+/// (CSV/TSV/JSONL with `text` and a 0/1 column per label of the model, as
+/// `rhetor train --labels` reads); figures per label and `framing` on
+/// stdout, and `metrics.json` in `--out`.
+fn run_codebook(args: &Args, gold_path: &Path, rhetor: &Rhetor) -> Result<i32> {
+    let names: Vec<String> = rhetor.scorer().labels().names().map(String::from).collect();
+    if args.tune || args.baselines || args.split.is_some() || args.base_rate.is_some() {
+        bail!(
+            "--tune, --baselines, --split and --base-rate are for the 18 shipped devices; the model {} has labels of its own ({}): evaluate it on a coded file as it is",
+            args.model.model,
+            names.join(", ")
+        );
+    }
+    if args.resamples != rhetor::eval::run::RESAMPLES {
+        warn("--resamples is ignored for labels of your own (2,000 bootstrap resamples, as the model card's figures)");
+    }
+    let opts = CodedOptions {
+        text_column: "text".into(),
+        labels: names,
+    };
+    let file = read_coded(gold_path, &opts).with_context(|| {
+        format!(
+            "{}: the model {} has labels of its own, so --gold must be a coded file with a `text` column and one 0/1 column per label",
+            gold_path.display(),
+            args.model.model
+        )
+    })?;
+    let e = evaluate_codebook(rhetor.scorer(), rhetor.thresholds(), &file, args.batch_size)?;
+    println!(
+        "{} on {} ({} rows; each text scored as one sentence, at the model's thresholds):",
+        e.model, e.gold.path, e.gold.rows
+    );
+    for (f, skipped) in e.figures.iter().zip(&e.not_coded) {
+        println!("  {f}  ({skipped} not coded)");
+    }
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        e.write_json(&out.join("metrics.json"))?;
+        eprintln!("rhetor: wrote {}", out.join("metrics.json").display());
+    }
+    Ok(EXIT_OK)
 }
 
 /// The thresholds a model is evaluated with: its own, overridden by those in

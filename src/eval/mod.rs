@@ -17,6 +17,7 @@
 pub mod agreement;
 mod assemble;
 pub mod calibration;
+pub mod codebook;
 mod errors;
 mod policy;
 pub mod report;

@@ -109,6 +109,21 @@ pub struct CodedText {
     pub labels: Vec<Option<bool>>,
 }
 
+impl CodedText {
+    /// The gold `framing` (= some label of the set) of the row: positive
+    /// when a label is coded 1, negative when every label is coded 0,
+    /// unknown otherwise.
+    pub fn framing(&self) -> Option<bool> {
+        if self.labels.contains(&Some(true)) {
+            Some(true)
+        } else if self.labels.iter().all(Option::is_some) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// How many rows a label has.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LabelCount {

@@ -1,9 +1,11 @@
 //! Statistics shared by `eval`, `compare` and `train`: a closed
 //! [`Interval`], the linearly interpolated [`quantile`] of sorted values, the
-//! one article [`bootstrap`], and the [`metrics`] of binary decisions
-//! (P/R/F1, PR-AUC, best thresholds, base rates, Cohen's κ).
+//! one article [`bootstrap`], the [`metrics`] of binary decisions
+//! (P/R/F1, PR-AUC, best thresholds, base rates, Cohen's κ), and one label's
+//! decision [`figures`] with intervals.
 
 pub mod bootstrap;
+pub mod figures;
 pub mod metrics;
 
 use serde::Serialize;

@@ -44,9 +44,6 @@ use crate::io::coded::{CodedFile, LabelCount};
 use crate::model::bert::{Batching, BertEncoder, Encoder, Pooling};
 use crate::model::head::{Head, HeadConfig};
 use crate::model::setup;
-use crate::stats::bootstrap::{bootstrap_intervals, DEFAULT_RESAMPLES};
-use crate::stats::metrics::Counts;
-use crate::stats::Interval;
 use crate::taxonomy::LabelSet;
 use candle_core::{DType, Device as CDevice, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -138,34 +135,7 @@ impl Default for LabelTrainOptions {
     }
 }
 
-/// Figures of one output's decisions at its threshold.
-#[derive(Debug, Clone, Serialize)]
-pub struct LabelFigures {
-    /// The label (or `framing`).
-    pub name: String,
-    /// Sentences coded for it that were scored.
-    pub sentences: usize,
-    /// Of which positive.
-    pub positives: usize,
-    /// The threshold.
-    pub threshold: f32,
-    /// Precision of the positive class.
-    pub precision: f64,
-    /// Recall of the positive class.
-    pub recall: f64,
-    /// F1 of the positive class.
-    pub f1: f64,
-    /// Macro-F1 over both classes.
-    pub macro_f1: f64,
-    /// 95 % bootstrap intervals (over sentences) of precision, recall, F1, macro-F1.
-    pub precision_ci95: Interval,
-    /// See `precision_ci95`.
-    pub recall_ci95: Interval,
-    /// See `precision_ci95`.
-    pub f1_ci95: Interval,
-    /// See `precision_ci95`.
-    pub macro_f1_ci95: Interval,
-}
+pub use crate::stats::figures::LabelFigures;
 
 /// What a finished `--labels` run reports.
 #[derive(Debug, Clone, Serialize)]
@@ -253,10 +223,9 @@ fn targets(file: &CodedFile) -> (Vec<f32>, Vec<f32>) {
             y.push(f32::from(u8::from(*cell == Some(true))));
             known.push(f32::from(u8::from(cell.is_some())));
         }
-        let any = row.labels.contains(&Some(true));
-        let all = row.labels.iter().all(Option::is_some);
-        y.push(f32::from(u8::from(any)));
-        known.push(f32::from(u8::from(any || all)));
+        let framing = row.framing();
+        y.push(f32::from(u8::from(framing == Some(true))));
+        known.push(f32::from(u8::from(framing.is_some())));
     }
     (y, known)
 }
@@ -493,53 +462,21 @@ fn figures(data: &Coded, probs: &[Vec<f32>], thresholds: &[f32]) -> Vec<LabelFig
         .file
         .labels
         .iter()
-        .cloned()
-        .chain(["framing".to_string()]);
+        .map(String::as_str)
+        .chain(["framing"]);
     names
         .enumerate()
         .map(|(o, name)| {
             let (rows, gold) = data.labelled(o, &all);
-            let per_sentence: Vec<Vec<Counts>> = rows
-                .iter()
-                .zip(&gold)
-                .map(|(&i, &g)| vec![[(g, probs[i][o] >= thresholds[o])].into_iter().collect()])
-                .collect();
-            let total: Counts = rows
+            let decisions: Vec<(bool, bool)> = rows
                 .iter()
                 .zip(&gold)
                 .map(|(&i, &g)| (g, probs[i][o] >= thresholds[o]))
                 .collect();
-            let stats = |c: &[Counts]| {
-                let p = c[0].prf();
-                vec![p.precision, p.recall, p.f1, c[0].macro_f1()]
-            };
-            let ci = bootstrap_intervals(&per_sentence, DEFAULT_RESAMPLES, CI_SEED, stats);
-            let nan = Interval {
-                low: f64::NAN,
-                high: f64::NAN,
-            };
-            let ci_at = |k: usize| ci.get(k).copied().unwrap_or(nan);
-            let prf = total.prf();
-            LabelFigures {
-                name,
-                sentences: rows.len(),
-                positives: gold.iter().filter(|g| **g).count(),
-                threshold: thresholds[o],
-                precision: prf.precision,
-                recall: prf.recall,
-                f1: prf.f1,
-                macro_f1: total.macro_f1(),
-                precision_ci95: ci_at(0),
-                recall_ci95: ci_at(1),
-                f1_ci95: ci_at(2),
-                macro_f1_ci95: ci_at(3),
-            }
+            LabelFigures::of(name, thresholds[o], &decisions)
         })
         .collect()
 }
-
-/// Seed of the bootstrap intervals.
-const CI_SEED: u64 = 7;
 
 /// A trained head with its thresholds and figures, ready to be written.
 pub struct LabelModel {

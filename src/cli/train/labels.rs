@@ -223,11 +223,7 @@ fn options(args: &Args) -> LabelTrainOptions {
 
 fn print_figures(figures: &[LabelFigures]) {
     for f in figures {
-        eprintln!(
-            "  {:<24} macro-F1 {:.3} (95% CI {:.3}–{:.3})  P {:.3} R {:.3} F1 {:.3} (95% CI {:.3}–{:.3})  threshold {:.3}  [{} sentences, {} positive]",
-            f.name, f.macro_f1, f.macro_f1_ci95.low, f.macro_f1_ci95.high, f.precision, f.recall,
-            f.f1, f.f1_ci95.low, f.f1_ci95.high, f.threshold, f.sentences, f.positives
-        );
+        eprintln!("  {f}");
     }
 }
 
