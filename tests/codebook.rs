@@ -552,3 +552,122 @@ fn eval_measures_labels_of_its_own_on_a_coded_file_at_the_model_thresholds() {
         );
     }
 }
+
+#[test]
+fn compare_report_and_gold_give_labels_of_its_own_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, model) = tiny_labelled(dir.path());
+    let batch = dir.path().join("batch");
+    common::succeed(
+        rhetor()
+            .env("RHETOR_BASE_DIR", &base)
+            .arg("batch")
+            .arg(common::batch::sample_corpus())
+            .arg("--out")
+            .arg(&batch)
+            .args(["--model", model.to_str().unwrap(), "--quiet"]),
+    );
+    // From either table: framing, then the set's labels, with their rates
+    // (blame's threshold is 0: every sentence; us_vs_them's is 1: none).
+    for input in [batch.join("articles.csv"), batch.join("sentences.csv")] {
+        let out = dir.path().join("compare");
+        common::succeed(
+            rhetor()
+                .arg("compare")
+                .arg(&input)
+                .arg("--out")
+                .arg(&out)
+                .args(["--bootstrap", "20", "--permutations", "20"]),
+        );
+        let (header, rows) = read_csv(&out.join("compare.csv"));
+        let device = header.iter().position(|h| h == "device").unwrap();
+        let rate = header.iter().position(|h| h == "rate_per_100").unwrap();
+        let first_group: Vec<&str> = rows
+            .iter()
+            .take_while(|r| r[1] == rows[0][1])
+            .map(|r| r[device].as_str())
+            .collect();
+        assert_eq!(
+            first_group,
+            ["framing", "blame", "us_vs_them"],
+            "{}",
+            input.display()
+        );
+        for r in &rows {
+            match r[device].as_str() {
+                "blame" => assert_eq!(r[rate].parse::<f64>().unwrap(), 100.0, "{r:?}"),
+                "us_vs_them" => assert_eq!(r[rate].parse::<f64>().unwrap(), 0.0, "{r:?}"),
+                _ => {}
+            }
+        }
+    }
+    let html = dir.path().join("report.html");
+    common::succeed(
+        rhetor()
+            .arg("report")
+            .arg(&batch)
+            .arg("--out")
+            .arg(&html)
+            .args(["--bootstrap", "20", "--permutations", "20"]),
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("data-device=\"blame\""),
+        "no blame column in the heat map"
+    );
+
+    // A random sample with a `blame` column, coded by hand (here: every
+    // sentence of an article is blame when its index is even), then the
+    // corrected rates.
+    let sample = dir.path().join("s.csv");
+    common::succeed(
+        rhetor()
+            .arg("sample")
+            .arg(&batch)
+            .args([
+                "--per-group",
+                "3",
+                "--seed",
+                "1",
+                "--labels",
+                "blame",
+                "--out",
+            ])
+            .arg(&sample),
+    );
+    let (header, mut rows) = read_csv(&sample);
+    let blame = header.iter().position(|h| h == "blame").unwrap();
+    let index = header.iter().position(|h| h == "sentence_index").unwrap();
+    for r in &mut rows {
+        let even = r[index].parse::<u64>().unwrap() % 2 == 0;
+        r[blame] = if even { "1" } else { "0" }.into();
+    }
+    common::write_csv(&sample, &header, &rows);
+    let out = dir.path().join("gold");
+    common::succeed(
+        rhetor()
+            .arg("compare")
+            .arg(&batch)
+            .arg("--gold")
+            .arg(&sample)
+            .arg("--out")
+            .arg(&out)
+            .args(["--bootstrap", "20", "--permutations", "20"]),
+    );
+    let (header, rows) = read_csv(&out.join("compare.csv"));
+    let device = header.iter().position(|h| h == "device").unwrap();
+    let precision = header
+        .iter()
+        .position(|h| h == "precision")
+        .unwrap_or_else(|| panic!("no precision in {header:?}"));
+    let labelled: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r[device] == "blame" && !r[precision].is_empty())
+        .collect();
+    assert!(!labelled.is_empty(), "no gold figures for blame: {rows:?}");
+    for r in labelled {
+        // Every sentence is flagged: precision = the share coded 1.
+        let p: f64 = r[precision].parse().unwrap();
+        assert!(p > 0.0 && p < 1.0, "{r:?}");
+    }
+}

@@ -89,6 +89,7 @@ fn dataset(corpus: &[Vec<Article>]) -> Dataset {
                 sentences: a.len() as u64,
                 framing_sentences: a.iter().filter(|s| s.1).count() as u64,
                 counts: DeviceMap::filled(0),
+                own_counts: Vec::new(),
             });
         }
     }
@@ -97,6 +98,7 @@ fn dataset(corpus: &[Vec<Article>]) -> Dataset {
         kind: InputKind::Articles,
         meta_columns: vec!["outlet".into(), "date".into()],
         devices: Vec::new(),
+        own_labels: Vec::new(),
         articles,
     }
 }

@@ -284,6 +284,7 @@ mod tests {
             sentences,
             framing_sentences: 0,
             counts: DeviceMap::filled(0),
+            own_counts: Vec::new(),
         }
     }
 

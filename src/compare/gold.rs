@@ -48,7 +48,8 @@ pub fn read_gold(
     table: &Path,
     framing_threshold: f32,
 ) -> Result<GoldLabels> {
-    let sample = read_coded_sample(labels, &is_label_column)?;
+    let own = |name: &str| is_label_column(name) || data.own_labels.contains(&name);
+    let sample = read_coded_sample(labels, &own)?;
     join(&sample, data, table, framing_threshold)
 }
 
@@ -174,7 +175,22 @@ fn label_measures(sample: &CodedSample, data: &Dataset) -> Result<Vec<(Measure, 
                         ),
                     ))
                 }
-                None => Measure::Framing,
+                None if name == "framing" => Measure::Framing,
+                None => match data.own_labels.iter().position(|o| o == name) {
+                    Some(index) => Measure::Own(super::OwnLabel {
+                        index,
+                        name: data.own_labels[index],
+                    }),
+                    None => {
+                        return Err(Error::input(
+                            Location::file(&sample.source).at_line(1).in_field(name),
+                            format!(
+                                "`{name}` is labelled but the batch output {} has no predictions for it",
+                                data.source
+                            ),
+                        ))
+                    }
+                },
             };
             Ok((measure, i))
         })
@@ -198,6 +214,7 @@ impl Measure {
         match self {
             Measure::Framing => s.framing,
             Measure::Device(d) => s.flagged.contains(&d),
+            Measure::Own(l) => s.own_flagged.contains(&l.name),
         }
     }
 }

@@ -18,7 +18,7 @@
 use crate::error::{Error, Location, Result};
 use crate::io::output::parse_flagged;
 use crate::io::table::TableReader;
-use crate::taxonomy::{Device, DeviceMap};
+use crate::taxonomy::{intern_label_name, Device, DeviceMap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -44,6 +44,9 @@ pub struct ArticleRecord {
     pub framing_sentences: u64,
     /// Sentences flagged with each device, indexed like [`Device::ALL`].
     pub counts: DeviceMap<u64>,
+    /// Sentences flagged with each of the model's own labels, indexed like
+    /// [`Dataset::own_labels`].
+    pub own_counts: Vec<u64>,
 }
 
 /// Every article of a batch file.
@@ -58,6 +61,9 @@ pub struct Dataset {
     /// Devices that have a column in the file, in the file's column order
     /// (the label-set order of the model that wrote it).
     pub devices: Vec<Device>,
+    /// Labels of the model's own codebook (not device ids) that have a
+    /// column in the file, in the file's column order.
+    pub own_labels: Vec<&'static str>,
     /// The articles, in file order.
     pub articles: Vec<ArticleRecord>,
 }
@@ -183,9 +189,23 @@ fn read_articles(mut reader: TableReader, source: String, columns: &[String]) ->
             Some((d, i))
         })
         .collect();
+    // `<label>_count` columns after `sentences` that name no device: the
+    // labels of a codebook's own model.
+    let own_cols: Vec<(&'static str, usize)> = columns
+        .iter()
+        .enumerate()
+        .skip(sentences_col + 1)
+        .filter_map(|(i, c)| {
+            let name = c.strip_suffix("_count").filter(|n| !n.is_empty())?;
+            Device::from_id(name)
+                .is_none()
+                .then(|| (intern_label_name(name), i))
+        })
+        .collect();
     let mut used = vec![id_col, sentences_col, framing_col];
     used.extend(&meta_cols);
     used.extend(device_cols.iter().map(|(_, i)| *i));
+    used.extend(own_cols.iter().map(|(_, i)| *i));
     reader.keep_only(&used);
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut articles = Vec::new();
@@ -205,14 +225,20 @@ fn read_articles(mut reader: TableReader, source: String, columns: &[String]) ->
         for (d, i) in &device_cols {
             counts[*d] = count(*i)?;
         }
+        let own_counts = own_cols
+            .iter()
+            .map(|(_, i)| count(*i))
+            .collect::<Result<Vec<u64>>>()?;
         let record = ArticleRecord {
             id,
             meta: meta_cols.iter().map(|i| field(*i).to_string()).collect(),
             sentences: count(sentences_col)?,
             framing_sentences: count(framing_col)?,
             counts,
+            own_counts,
         };
-        check_counts(&record, &source, line)?;
+        let own_names: Vec<&str> = own_cols.iter().map(|(n, _)| *n).collect();
+        check_counts(&record, &own_names, &source, line)?;
         articles.push(record);
     }
     Ok(Dataset {
@@ -220,12 +246,14 @@ fn read_articles(mut reader: TableReader, source: String, columns: &[String]) ->
         kind: InputKind::Articles,
         meta_columns: meta_cols.iter().map(|i| columns[*i].clone()).collect(),
         devices: device_cols.iter().map(|(d, _)| *d).collect(),
+        own_labels: own_cols.iter().map(|(n, _)| *n).collect(),
         articles,
     })
 }
 
-/// A device or framing count larger than the number of sentences is an error.
-fn check_counts(record: &ArticleRecord, source: &str, line: u64) -> Result<()> {
+/// A device, own label or framing count larger than the number of
+/// sentences is an error (`own` names the own labels' counts in order).
+fn check_counts(record: &ArticleRecord, own: &[&str], source: &str, line: u64) -> Result<()> {
     let too_many = |what: &str, n: u64| {
         Error::input(
             Location::file(source).at_line(line).in_field(what),
@@ -242,6 +270,11 @@ fn check_counts(record: &ArticleRecord, source: &str, line: u64) -> Result<()> {
         let n = record.counts[d];
         if n > record.sentences {
             return Err(too_many(&format!("{}_count", d.id()), n));
+        }
+    }
+    for (name, &n) in own.iter().zip(&record.own_counts) {
+        if n > record.sentences {
+            return Err(too_many(&format!("{name}_count"), n));
         }
     }
     Ok(())
@@ -273,10 +306,7 @@ fn read_sentences(
         .iter()
         .filter_map(|c| Device::from_id(c))
         .collect();
-    let label_cols: Vec<&str> = columns[flagged_col + 1..]
-        .iter()
-        .map(String::as_str)
-        .collect();
+    let own_labels = own_label_columns(&columns[flagged_col + 1..]);
     let mut used = vec![id_col, framing_col, flagged_col];
     used.extend(&meta_cols);
     reader.keep_only(&used);
@@ -293,16 +323,10 @@ fn read_sentences(
                 format!("`{}` is not a number", field(framing_col)),
             )
         })?;
-        // Labels of the model's own (not devices) have columns but no
-        // device to count under; any other unknown name is an error.
-        let cell = field(flagged_col);
-        let own = |name: &str| Device::from_id(name).is_none() && label_cols.contains(&name);
-        let kept: Vec<&str> = cell
-            .split(';')
-            .map(str::trim)
-            .filter(|n| !n.is_empty() && !own(n))
-            .collect();
-        let flagged = parse_flagged(&kept.join(";")).map_err(|m| Error::input(at("flagged"), m))?;
+        // Labels of the model's own (not devices) are counted by name; any
+        // other unknown name is an error.
+        let (flagged, own_flagged) = split_flagged(field(flagged_col), &own_labels)
+            .map_err(|m| Error::input(at("flagged"), m))?;
         let id = field(id_col);
         let slot = match index.get(id) {
             Some(i) => *i,
@@ -314,6 +338,7 @@ fn read_sentences(
                     sentences: 0,
                     framing_sentences: 0,
                     counts: DeviceMap::filled(0),
+                    own_counts: vec![0; own_labels.len()],
                 });
                 articles.len() - 1
             }
@@ -324,14 +349,53 @@ fn read_sentences(
         for d in flagged {
             article.counts[d] += 1;
         }
+        for k in own_flagged {
+            article.own_counts[k] += 1;
+        }
     }
     Ok(Dataset {
         source,
         kind: InputKind::Sentences,
         meta_columns: meta_cols.iter().map(|i| columns[*i].clone()).collect(),
         devices,
+        own_labels,
         articles,
     })
+}
+
+/// The label columns of a sentences table (those after `flagged`) that name
+/// no device: a codebook's own labels, in the file's order (`cues` and
+/// `spans`, which follow the labels, are not labels).
+pub(crate) fn own_label_columns(after_flagged: &[String]) -> Vec<&'static str> {
+    after_flagged
+        .iter()
+        .map(String::as_str)
+        .filter(|c| Device::from_id(c).is_none() && !matches!(*c, "cues" | "spans"))
+        .map(intern_label_name)
+        .collect()
+}
+
+/// A `flagged` cell split into its devices (in [`Device::ALL`] order, as
+/// [`parse_flagged`] gives them) and the positions in `own` of the own
+/// labels it names; a name that is neither is an error message.
+pub(crate) fn split_flagged(
+    cell: &str,
+    own: &[&str],
+) -> std::result::Result<(Vec<Device>, Vec<usize>), String> {
+    let mut own_found = Vec::new();
+    let mut devices = Vec::new();
+    for name in cell.split(';').map(str::trim).filter(|n| !n.is_empty()) {
+        match own.iter().position(|o| *o == name) {
+            Some(k) if Device::from_id(name).is_none() => {
+                if !own_found.contains(&k) {
+                    own_found.push(k);
+                }
+            }
+            _ => devices.push(name),
+        }
+    }
+    let devices = parse_flagged(&devices.join(";"))?;
+    Ok((devices, own_found))
 }
 
 #[cfg(test)]
@@ -421,6 +485,48 @@ mod tests {
         assert_eq!(a1.counts[Device::Doubt], 2);
         assert_eq!(a1.counts[Device::ScareQuotes], 1);
         assert_eq!(d.articles[1].framing_sentences, 0);
+    }
+
+    #[test]
+    fn labels_of_a_codebook_of_ones_own_are_counted_from_either_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "articles.csv",
+            "article_id,outlet,date,title,sentences,framing_sentences,framing_rate,framing_mean,framing_max,blame_count,us_vs_them_count\n\
+             a1,Daily,2024-01-02,T,10,3,0.3,0.2,0.9,2,1\n",
+        );
+        let d = read_dataset(&path, ReadOptions::default()).unwrap();
+        assert!(d.devices.is_empty());
+        assert_eq!(d.own_labels, ["blame", "us_vs_them"]);
+        assert_eq!(d.articles[0].own_counts, [2, 1]);
+        let over = write(
+            dir.path(),
+            "over.csv",
+            "article_id,outlet,date,title,sentences,framing_sentences,blame_count\na1,X,,T,1,0,2\n",
+        );
+        let e = error_of(&over);
+        assert!(e.contains("blame_count") && e.contains(":2"), "{e}");
+
+        let path = write(
+            dir.path(),
+            "sentences.csv",
+            "article_id,outlet,date,title,sentence_index,paragraph,start,end,byte_start,byte_end,attributed,text,framing,flagged,blame,us_vs_them,cues,spans\n\
+             a1,X,2024-01-02,T,0,0,0,5,0,5,false,Hello,0.9,blame;us_vs_them,0.9,0.8,[],[]\n\
+             a1,X,2024-01-02,T,1,0,6,9,6,9,false,Bye,0.6,blame,0.7,0.1,[],[]\n",
+        );
+        let d = read_dataset(&path, ReadOptions::default()).unwrap();
+        assert_eq!(d.own_labels, ["blame", "us_vs_them"]);
+        assert_eq!(d.articles[0].own_counts, [2, 1]);
+        // A flagged name that is neither a device nor a label column is an error.
+        let bad = write(
+            dir.path(),
+            "bad.csv",
+            "article_id,outlet,date,title,sentence_index,text,framing,flagged,blame,cues\n\
+             a1,X,,T,0,Hello,0.9,blame;nonsense,0.9,[]\n",
+        );
+        let e = error_of(&bad);
+        assert!(e.contains("flagged") && e.contains("nonsense"), "{e}");
     }
 
     #[test]

@@ -104,29 +104,43 @@ impl Default for CompareOptions {
     }
 }
 
-/// What is measured: the combined framing flag or one device.
+/// What is measured: the combined framing flag, one device, or one label of
+/// a codebook's own model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Measure {
-    /// Sentences flagged as framing (any device).
+    /// Sentences flagged as framing (any device, or any label of the set).
     Framing,
     /// Sentences flagged with one device.
     Device(Device),
+    /// Sentences flagged with one label of the model's own codebook.
+    Own(OwnLabel),
+}
+
+/// A label of a codebook's own model, as a batch file has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OwnLabel {
+    /// Its position in [`Dataset::own_labels`] (and `ArticleRecord::own_counts`).
+    pub index: usize,
+    /// Its name ([`crate::taxonomy::intern_label_name`]).
+    pub name: &'static str,
 }
 
 impl Measure {
-    /// `framing` or the device id.
+    /// `framing`, the device id or the label's name.
     pub fn id(self) -> &'static str {
         match self {
             Measure::Framing => "framing",
             Measure::Device(d) => d.id(),
+            Measure::Own(l) => l.name,
         }
     }
 
-    /// A human-readable name.
+    /// A human-readable name (a label of one's own: its name).
     pub fn label(self) -> &'static str {
         match self {
             Measure::Framing => "Any framing",
             Measure::Device(d) => d.label(),
+            Measure::Own(l) => l.name,
         }
     }
 
@@ -134,7 +148,20 @@ impl Measure {
         match self {
             Measure::Framing => a.framing_sentences,
             Measure::Device(d) => a.counts[d],
+            Measure::Own(l) => a.own_counts.get(l.index).copied().unwrap_or(0),
         }
+    }
+
+    /// The label measures of `data`, in output order: its devices, then its
+    /// own labels (each in the file's column order).
+    pub fn labels_of(data: &Dataset) -> Vec<Measure> {
+        let devices = data.devices.iter().map(|d| Measure::Device(*d));
+        let own = data
+            .own_labels
+            .iter()
+            .enumerate()
+            .map(|(index, name)| Measure::Own(OwnLabel { index, name }));
+        devices.chain(own).collect()
     }
 }
 
@@ -229,7 +256,8 @@ pub struct Comparison {
     pub options: CompareOptions,
     /// Names of the keys, as in output headers.
     pub key_names: Vec<String>,
-    /// Measures, in output order (`framing` first, then the devices of the input).
+    /// Measures, in output order (`framing` first, then the devices of the
+    /// input, then its own labels).
     pub measures: Vec<Measure>,
     /// Groups, sorted by key (`unknown` last).
     pub groups: Vec<GroupStats>,
@@ -308,7 +336,7 @@ pub fn compare_with_gold(
         ));
     }
     let mut measures = vec![Measure::Framing];
-    measures.extend(data.devices.iter().map(|d| Measure::Device(*d)));
+    measures.extend(Measure::labels_of(data));
     let (members, unknown_dates) = group_members(data, &options.by, &options.date_column)?;
     let groups: Vec<GroupStats> = members
         .iter()
@@ -702,6 +730,7 @@ mod tests {
             sentences,
             framing_sentences: doubt,
             counts,
+            own_counts: Vec::new(),
         }
     }
 
@@ -711,6 +740,7 @@ mod tests {
             kind: InputKind::Articles,
             meta_columns: vec!["outlet".into(), "date".into(), "title".into()],
             devices: vec![Device::ScareQuotes, Device::Doubt],
+            own_labels: Vec::new(),
             articles,
         }
     }

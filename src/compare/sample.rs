@@ -280,6 +280,7 @@ mod tests {
                     sentences: *sentences,
                     framing_sentences: u64::from(i % 4 == 0),
                     counts: DeviceMap::filled(0),
+                    own_counts: Vec::new(),
                 });
             }
         }
@@ -288,6 +289,7 @@ mod tests {
             kind: InputKind::Articles,
             meta_columns: vec!["outlet".into(), "date".into()],
             devices: vec![Device::Doubt],
+            own_labels: Vec::new(),
             articles,
         }
     }

@@ -3,9 +3,8 @@
 //! coder's labels). The rows of other articles are read past, not kept, so
 //! memory follows the sample, not the corpus.
 
-use super::input::batch_table;
+use super::input::{batch_table, own_label_columns, split_flagged};
 use crate::error::{Error, Location, Result};
-use crate::io::output::parse_flagged;
 use crate::io::table::TableReader;
 use crate::taxonomy::Device;
 use std::collections::{HashMap, HashSet};
@@ -22,6 +21,8 @@ pub struct SentenceRecord {
     pub framing: bool,
     /// Devices flagged in the sentence.
     pub flagged: Vec<Device>,
+    /// Labels of a codebook's own model flagged in the sentence.
+    pub own_flagged: Vec<&'static str>,
     /// The line of the row in the table (for messages).
     pub line: u64,
 }
@@ -79,6 +80,7 @@ pub fn read_sentences_of(
         find("framing")?,
         find("flagged")?,
     ];
+    let own_labels = own_label_columns(&columns[flagged + 1..]);
     reader.keep_only(&[id, index, text, framing, flagged]);
     let mut out: HashMap<String, Vec<SentenceRecord>> = HashMap::new();
     for record in reader {
@@ -101,7 +103,8 @@ pub fn read_sentences_of(
                 format!("`{}` is not a number", field(framing)),
             )
         })?;
-        let devices = parse_flagged(field(flagged)).map_err(|m| Error::input(at("flagged"), m))?;
+        let (devices, own) = split_flagged(field(flagged), &own_labels)
+            .map_err(|m| Error::input(at("flagged"), m))?;
         out.entry(field(id).to_string())
             .or_default()
             .push(SentenceRecord {
@@ -109,6 +112,7 @@ pub fn read_sentences_of(
                 text: field(text).to_string(),
                 framing: score >= framing_threshold,
                 flagged: devices,
+                own_flagged: own.into_iter().map(|k| own_labels[k]).collect(),
                 line,
             });
     }

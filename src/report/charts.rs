@@ -54,7 +54,7 @@ pub fn heat_map(c: &Comparison) -> String {
         .iter()
         .copied()
         .enumerate()
-        .filter(|(_, m)| matches!(m, Measure::Device(_)))
+        .filter(|(_, m)| !matches!(m, Measure::Framing))
         .collect();
     // Labels are shortened to 28 characters.
     let longest = c

@@ -331,6 +331,26 @@ impl<'de> Deserialize<'de> for LabelSet {
     }
 }
 
+/// The one `&'static str` of a label name, for values that must be `Copy`
+/// and name a label of a set read at run time (`compare`'s measures of a
+/// codebook's own labels). Each distinct name is allocated once for the
+/// life of the process, so the memory is bounded by the names seen.
+pub fn intern_label_name(name: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 
 mod labels;
 
-pub use labels::{LabelDef, LabelLevel, LabelMap, LabelSet, LabelSetError, RESERVED_LABEL_NAMES};
+pub use labels::{
+    intern_label_name, LabelDef, LabelLevel, LabelMap, LabelSet, LabelSetError,
+    RESERVED_LABEL_NAMES,
+};
 
 /// A framing device. The order of [`Device::ALL`] is the column order of every
 /// output and of every model head.
