@@ -308,6 +308,16 @@ fn a_transformer_with_labels_of_its_own_scores_them_in_csv_and_jsonl() {
         assert_eq!(keys, ["blame", "us_vs_them"]);
         assert_eq!(row["flagged"], serde_json::json!(["blame"]));
     }
+
+    // The HTML page highlights the sentences flagged with a label of its own.
+    let o = score_tiny(&base, &model, "html", &article, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert_eq!(page.matches("data-devices=\"blame\"").count(), 3, "{page}");
+    assert!(
+        page.contains("blame 0."),
+        "no blame probability in the tooltips"
+    );
 }
 
 #[test]
@@ -614,6 +624,11 @@ fn compare_report_and_gold_give_labels_of_its_own_their_rows() {
     assert!(
         page.contains("data-device=\"blame\""),
         "no blame column in the heat map"
+    );
+    // The highlighted articles: every sentence flagged with blame.
+    assert!(
+        page.contains("data-devices=\"blame\""),
+        "no sentence flagged with blame"
     );
 
     // A random sample with a `blame` column, coded by hand (here: every

@@ -37,9 +37,9 @@ pub struct SentenceColumns {
     /// The device probability columns present (between `flagged` and
     /// `cues`), in the file's order (the label-set order of the model).
     pub devices: Vec<(Device, usize)>,
-    /// The label columns that are not devices (a model's own labels): their
-    /// names in `flagged` are not counted as devices.
-    pub other_labels: Vec<String>,
+    /// The label columns that are not devices (a model's own labels), with
+    /// their positions: their names in `flagged` are not devices.
+    pub other_labels: Vec<(String, usize)>,
 }
 
 impl SentenceColumns {
@@ -87,8 +87,9 @@ impl SentenceColumns {
                 .collect(),
             other_labels: labels
                 .iter()
-                .filter(|name| Device::from_id(name).is_none())
-                .map(|name| name.to_string())
+                .enumerate()
+                .filter(|(_, name)| Device::from_id(name).is_none())
+                .map(|(k, name)| (name.to_string(), flagged + 1 + k))
                 .collect(),
         })
     }
@@ -116,11 +117,18 @@ impl SentenceColumns {
                 )
             })
         };
-        let devices_only: Vec<&str> = field(self.flagged)
+        let own = |n: &str| self.other_labels.iter().find(|(o, _)| o == n);
+        let names: Vec<&str> = field(self.flagged)
             .split(';')
             .map(str::trim)
-            .filter(|n| !n.is_empty() && !self.other_labels.iter().any(|o| o == n))
+            .filter(|n| !n.is_empty())
             .collect();
+        let devices_only: Vec<&str> = names.iter().copied().filter(|n| own(n).is_none()).collect();
+        let own_flagged = names
+            .iter()
+            .filter_map(|n| own(n))
+            .map(|(name, i)| Ok((name.clone(), number(*i, name)? as f32)))
+            .collect::<Result<Vec<_>>>()?;
         let flagged =
             parse_flagged(&devices_only.join(";")).map_err(|m| Error::input(at("flagged"), m))?;
         let scores = self
@@ -139,6 +147,7 @@ impl SentenceColumns {
             framing: number(self.framing, "framing")? as f32,
             scores,
             flagged,
+            own_flagged,
             cues: cue_cells(field(self.cues), &at("cues"))?,
             spans: match self.spans {
                 Some(i) => span_cells(field(i), &at("spans"))?,
@@ -169,6 +178,9 @@ pub struct SentenceRecord {
     pub scores: Vec<(Device, f32)>,
     /// The devices that reached their thresholds.
     pub flagged: Vec<Device>,
+    /// The labels of a codebook's own model that reached their thresholds,
+    /// with their probabilities, in `flagged`'s order.
+    pub own_flagged: Vec<(String, f32)>,
     /// The cue matches.
     pub cues: Vec<CueCell>,
     /// The model's spans.
@@ -358,7 +370,8 @@ mod tests {
         ];
         let cols = SentenceColumns::find(header, "s.csv").unwrap();
         assert_eq!(cols.devices, [(Device::Doubt, 9)]);
-        assert_eq!(cols.other_labels, ["blame"]);
+        let names: Vec<&str> = cols.other_labels.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["blame"]);
         let r = cols
             .read(
                 &row([

@@ -7,7 +7,7 @@
 //! the script only through escaped `data-*` attributes, never inside
 //! `<script>`.
 
-use super::view::{ArticleView, CueView, SentenceView, SpanView};
+use super::view::{ArticleView, CueView, FlaggedLabel, SentenceView, SpanView};
 use super::{charts, escape};
 use crate::compare::output::{
     format_estimate, format_rate, format_share, pair_cells, WHICH_RATE_TO_CITE,
@@ -294,7 +294,9 @@ fn devices_in(views: &[ArticleView]) -> Vec<Device> {
         .copied()
         .filter(|d| {
             views.iter().flat_map(|v| &v.sentences).any(|s| {
-                s.flagged.iter().any(|(x, _)| x == d)
+                s.flagged
+                    .iter()
+                    .any(|(x, _)| *x == FlaggedLabel::Device(*d))
                     || s.cues.iter().any(|c| c.device == *d)
                     || s.spans.iter().any(|sp| sp.device == *d)
             })
@@ -674,7 +676,7 @@ mod tests {
                 text: text.into(),
                 framing: 0.9,
                 attributed: false,
-                flagged: vec![(Device::Doubt, 0.9)],
+                flagged: vec![(FlaggedLabel::Device(Device::Doubt), 0.9)],
                 cues: vec![CueView {
                     device: Device::Doubt,
                     range: Some((0, 9)),

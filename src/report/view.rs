@@ -35,12 +35,39 @@ pub struct SentenceView {
     pub framing: f32,
     /// Reported speech rather than the author's voice.
     pub attributed: bool,
-    /// Flagged devices with their probabilities.
-    pub flagged: Vec<(Device, f32)>,
+    /// Flagged labels (devices, or a codebook's own labels) with their probabilities.
+    pub flagged: Vec<(FlaggedLabel, f32)>,
     /// Cues.
     pub cues: Vec<CueView>,
     /// Technique spans of the model's span head.
     pub spans: Vec<SpanView>,
+}
+
+/// A label flagged in a sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlaggedLabel {
+    /// One of the shipped devices.
+    Device(Device),
+    /// A label of a codebook's own model (no colour, cues or spans of its own).
+    Own(String),
+}
+
+impl FlaggedLabel {
+    /// The id: the device id or the label's name.
+    pub fn id(&self) -> &str {
+        match self {
+            FlaggedLabel::Device(d) => d.id(),
+            FlaggedLabel::Own(name) => name,
+        }
+    }
+
+    /// The label of `name` (a device when it is a device id).
+    pub fn named(name: &str) -> FlaggedLabel {
+        match Device::from_id(name) {
+            Some(d) => FlaggedLabel::Device(d),
+            None => FlaggedLabel::Own(name.to_string()),
+        }
+    }
 }
 
 /// A model span (span head) located in its sentence.
@@ -88,9 +115,9 @@ impl ArticleView {
                 flagged: options
                     .flagged(s)
                     .into_iter()
-                    .filter_map(|i| {
-                        let d = Device::from_id(&options.labels.labels()[i].name)?;
-                        Some((d, s.probs[i]))
+                    .map(|i| {
+                        let label = FlaggedLabel::named(&options.labels.labels()[i].name);
+                        (label, s.probs[i])
                     })
                     .collect(),
                 cues: options
@@ -257,11 +284,15 @@ fn read_views(
 /// A `sentences.csv` row as the article view shows it: cues and spans
 /// located in the sentence text.
 fn sentence_view(r: SentenceRecord) -> SentenceView {
-    let flagged = r
+    let devices = r
         .flagged
         .iter()
-        .map(|&d| (d, r.score(d).unwrap_or(f32::NAN)))
-        .collect();
+        .map(|&d| (FlaggedLabel::Device(d), r.score(d).unwrap_or(f32::NAN)));
+    let own = r
+        .own_flagged
+        .iter()
+        .map(|(name, p)| (FlaggedLabel::Own(name.clone()), *p));
+    let flagged = devices.chain(own).collect();
     let expected = |start: usize| start.saturating_sub(r.start);
     let cues = r
         .cues
@@ -347,7 +378,10 @@ mod tests {
             ]
         );
         assert_eq!(v.sentences.len(), 2);
-        assert_eq!(v.sentences[0].flagged, vec![(Device::Doubt, 0.8)]);
+        assert_eq!(
+            v.sentences[0].flagged,
+            vec![(FlaggedLabel::Device(Device::Doubt), 0.8)]
+        );
         assert_eq!(v.sentences[0].cues[0].range, Some((0, 9)));
         assert_eq!(v.sentences[0].spans[0].range, Some((0, 12)));
         assert_eq!(v.sentences[0].spans[0].device, Device::Doubt);

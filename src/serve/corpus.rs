@@ -396,7 +396,12 @@ fn sentence_out(r: SentenceRecord) -> SentenceOut {
             .iter()
             .map(|(d, p)| (d.id().to_string(), (*p).into()))
             .collect(),
-        flagged: r.flagged.iter().map(|d| d.id().to_string()).collect(),
+        flagged: r
+            .flagged
+            .iter()
+            .map(|d| d.id().to_string())
+            .chain(r.own_flagged.iter().map(|(name, _)| name.clone()))
+            .collect(),
         marks,
         text: r.text,
     }
