@@ -69,7 +69,9 @@ def compare(
     the ``by`` columns, ``framing`` and ``flagged``. ``gold`` is the coded
     sample (``rhetor sample``'s file with 0/1 filled in): ``article_id``,
     ``sentence_index``, ``inclusion_probability`` (1 when absent) and one column
-    per labelled device or ``framing``; empty cells are "not labelled".
+    per labelled device, ``framing``, or label of the model's own codebook (a
+    column the frame has as a probability column, as ``rhetor batch`` writes
+    one per label); empty cells are "not labelled".
 
     Returns one row per group × device: ``articles``, ``sentences``,
     ``flagged_sentences``, ``rate_per_100`` (the naive rate) and, with ``gold``,
@@ -88,11 +90,18 @@ def compare(
         for column in ("article_id", "sentence_index"):
             if column not in gold.columns:
                 raise ValueError(f"the gold frame has no `{column}` column")
-        labelled = [c for c in gold.columns if c == "framing" or c in _device_ids()]
+        labelled = [
+            c
+            for c in gold.columns
+            if c == "framing" or c in _device_ids() or _is_own_label(frame, c, keys)
+        ]
         if devices is not None:
             labelled = [c for c in labelled if c in devices]
         if not labelled:
-            raise ValueError("the gold frame has no label column (`framing` or a device id)")
+            raise ValueError(
+                "the gold frame has no label column (`framing`, a device id, "
+                "or a label of the model's own that the frame has a probability column for)"
+            )
         measures = labelled
     else:
         measures = list(devices) if devices is not None else ["framing"]
@@ -158,6 +167,23 @@ def compare(
     if gold is not None:
         columns += _GOLD_COLUMNS
     return pd.DataFrame(rows, columns=columns)
+
+
+# Columns of a sentence frame that are never labels.
+_NOT_LABELS = {
+    "article_id", "sentence_index", "paragraph", "start", "end", "byte_start", "byte_end",
+    "attributed", "text", "framing", "flagged", "cues", "spans", "title", "outlet", "date",
+}
+
+
+def _is_own_label(frame: "pandas.DataFrame", column: str, keys: Sequence[str]) -> bool:
+    """True when ``column`` is a label of a codebook's own model: the frame
+    has it as a probability column (as ``rhetor batch`` writes one per label)."""
+    import pandas as pd
+
+    if column in _NOT_LABELS or column in keys or column not in frame.columns:
+        return False
+    return pd.api.types.is_numeric_dtype(frame[column])
 
 
 def _device_ids() -> List[str]:

@@ -130,6 +130,42 @@ def test_bad_labels_are_clear_errors():
         rhetor.compare(frame, by="outlet", gold=gold.drop(columns=["framing"]))
 
 
+def test_a_label_of_the_models_own_is_measured_like_a_device():
+    # 400 sentences, one per article (odd: outlet A, even: B); the model flags
+    # `blame` on the first 100; 80 are labelled, blame on every 20th article.
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "article_id": [f"a{i}" for i in range(n)],
+            "sentence_index": 0,
+            "outlet": ["A" if i % 2 else "B" for i in range(n)],
+            "framing": [0.9 if i < 100 else 0.1 for i in range(n)],
+            "flagged": ["blame" if i < 100 else "" for i in range(n)],
+            "blame": [0.9 if i < 100 else 0.1 for i in range(n)],
+        }
+    )
+    labelled = list(range(0, n, 5))
+    gold = pd.DataFrame(
+        {
+            "article_id": [f"a{i}" for i in labelled],
+            "sentence_index": 0,
+            "inclusion_probability": len(labelled) / n,
+            "text": "x",
+            "blame": [int(i % 20 == 0) for i in labelled],
+        }
+    )
+    out = rhetor.compare(frame, by="outlet", gold=gold)
+    assert list(out["device"]) == ["blame", "blame"]
+    by = out.set_index("outlet")
+    assert by.loc["A", "rate_per_100"] == pytest.approx(25.0)
+    assert by.loc["B", "flagged_sentences"] == 50
+    # Labelled: 40 per outlet; half of B's coded 1, none of A's.
+    assert by.loc["B", "n_gold"] == 40
+    assert by.loc["B", "gold_rate"] == pytest.approx(50.0)
+    assert by.loc["A", "n_gold"] == 40
+    assert by.loc["A", "gold_rate"] == pytest.approx(0.0)
+
+
 def test_same_numbers_as_the_command_line(cli, tmp_path):
     batch = tmp_path / "b"
     run = lambda *a: subprocess.run([cli, *a], capture_output=True, text=True, check=True)
