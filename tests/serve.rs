@@ -1229,3 +1229,65 @@ fn a_model_with_a_declared_label_set_serves_its_labels() {
         json!(["scare_quotes", "editorial_aside"])
     );
 }
+
+#[test]
+fn the_corpus_page_filters_and_shows_labels_of_a_models_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base");
+    rhetor::model::tiny::write_tiny_base(&base, 1).unwrap();
+    let model = dir.path().join("labelled");
+    // Thresholds: blame 0 (every sentence), us_vs_them 1 (none).
+    rhetor::model::tiny::write_tiny_labelled_model(
+        &model,
+        &[("blame", 0.0), ("us_vs_them", 1.0)],
+        3,
+    )
+    .unwrap();
+    let batch = dir.path().join("batch");
+    let run = offline()
+        .env("RHETOR_BASE_DIR", &base)
+        .arg("batch")
+        .arg(sample_corpus())
+        .arg("--out")
+        .arg(&batch)
+        .args(["--model", model.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let server = Serve::start(
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "--batch",
+            batch.to_str().unwrap(),
+        ],
+        &[("RHETOR_BASE_DIR", base.to_str().unwrap())],
+    );
+    let meta = get(&server.addr, "/api/corpus/meta").json();
+    assert_eq!(meta["devices"], json!(["blame", "us_vs_them"]));
+    let blame = get(&server.addr, "/api/corpus/articles?device=blame&limit=100").json();
+    let all = get(&server.addr, "/api/corpus/articles?limit=100").json();
+    assert_eq!(
+        blame["total"], all["total"],
+        "every article has blame sentences"
+    );
+    for a in blame["articles"].as_array().unwrap() {
+        assert_eq!(a["flagged"], a["sentences"], "{a}");
+    }
+    let none = get(&server.addr, "/api/corpus/articles?device=us_vs_them").json();
+    assert_eq!(none["total"], 0);
+    let bad = get(&server.addr, "/api/corpus/articles?device=nonsense");
+    assert_eq!(bad.status, 400);
+    let id = blame["articles"][0]["id"].as_str().unwrap().to_string();
+    let article = get(&server.addr, &format!("/api/corpus/article?id={id}")).json();
+    let sentences = article["sentences"].as_array().unwrap();
+    assert!(!sentences.is_empty());
+    for s in sentences {
+        assert_eq!(s["flagged"], json!(["blame"]), "{s}");
+        assert!(s["scores"]["blame"].as_f64().is_some(), "{s}");
+    }
+}

@@ -124,9 +124,15 @@ impl SentenceColumns {
             .filter(|n| !n.is_empty())
             .collect();
         let devices_only: Vec<&str> = names.iter().copied().filter(|n| own(n).is_none()).collect();
-        let own_flagged = names
+        let own_flagged: Vec<String> = names
             .iter()
             .filter_map(|n| own(n))
+            .map(|(name, _)| name.clone())
+            .collect();
+        let own_scores = self
+            .other_labels
+            .iter()
+            .filter(|(_, i)| !field(*i).trim().is_empty())
             .map(|(name, i)| Ok((name.clone(), number(*i, name)? as f32)))
             .collect::<Result<Vec<_>>>()?;
         let flagged =
@@ -147,6 +153,7 @@ impl SentenceColumns {
             framing: number(self.framing, "framing")? as f32,
             scores,
             flagged,
+            own_scores,
             own_flagged,
             cues: cue_cells(field(self.cues), &at("cues"))?,
             spans: match self.spans {
@@ -178,9 +185,12 @@ pub struct SentenceRecord {
     pub scores: Vec<(Device, f32)>,
     /// The devices that reached their thresholds.
     pub flagged: Vec<Device>,
+    /// The probabilities of a codebook's own labels present in the file
+    /// (an empty cell is absent).
+    pub own_scores: Vec<(String, f32)>,
     /// The labels of a codebook's own model that reached their thresholds,
-    /// with their probabilities, in `flagged`'s order.
-    pub own_flagged: Vec<(String, f32)>,
+    /// in `flagged`'s order.
+    pub own_flagged: Vec<String>,
     /// The cue matches.
     pub cues: Vec<CueCell>,
     /// The model's spans.

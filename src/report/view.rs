@@ -288,10 +288,13 @@ fn sentence_view(r: SentenceRecord) -> SentenceView {
         .flagged
         .iter()
         .map(|&d| (FlaggedLabel::Device(d), r.score(d).unwrap_or(f32::NAN)));
-    let own = r
-        .own_flagged
-        .iter()
-        .map(|(name, p)| (FlaggedLabel::Own(name.clone()), *p));
+    let own = r.own_flagged.iter().map(|name| {
+        let p = r.own_scores.iter().find(|(n, _)| n == name);
+        (
+            FlaggedLabel::Own(name.clone()),
+            p.map_or(f32::NAN, |(_, p)| *p),
+        )
+    });
     let flagged = devices.chain(own).collect();
     let expected = |start: usize| start.saturating_sub(r.start);
     let cues = r

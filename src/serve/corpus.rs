@@ -7,6 +7,7 @@
 
 use super::api::{Mark, SentenceOut};
 use crate::compare::input::{read_dataset, Dataset, ReadOptions};
+use crate::compare::Measure;
 use crate::error::{Error, Location, Result};
 use crate::io::sentences::{SentenceColumns, SentenceRecord};
 use crate::report::view::locate;
@@ -25,6 +26,8 @@ pub const MAX_PAGE: usize = 200;
 struct Scores {
     framing_max: f32,
     device_max: DeviceMap<f32>,
+    /// Per label of the codebook's own model ([`Dataset::own_labels`]).
+    own_max: Vec<f32>,
     offset: u64,
     rows: u32,
 }
@@ -51,8 +54,8 @@ pub struct Query {
     pub from: Option<String>,
     /// Dates to (inclusive, ISO prefix).
     pub to: Option<String>,
-    /// Device (or none: framing).
-    pub device: Option<Device>,
+    /// Device or label of the model's own (or none: framing).
+    pub device: Option<Measure>,
     /// Minimum score (of the device, else the framing score).
     pub min_score: Option<f32>,
     /// Title contains (case-insensitive).
@@ -117,7 +120,7 @@ impl Corpus {
             .enumerate()
             .map(|(i, a)| (a.id.clone(), i))
             .collect();
-        let scores = scan_sentences(&sentences_path, &by_id)?;
+        let scores = scan_sentences(&sentences_path, &by_id, &data.own_labels)?;
         let date_col = data.meta_index("date");
         let title_col = data.meta_index("title");
         let mut groups = Vec::new();
@@ -171,7 +174,7 @@ impl Corpus {
             "groups": self.groups.iter().map(|(_, n, v)| serde_json::json!({"column": n, "values": v})).collect::<Vec<_>>(),
             "date_min": dates.iter().min(),
             "date_max": dates.iter().max(),
-            "devices": self.data.devices.iter().map(|d| d.id()).collect::<Vec<_>>(),
+            "devices": Measure::labels_of(&self.data).iter().map(|m| m.id()).collect::<Vec<_>>(),
         })
     }
 
@@ -211,7 +214,7 @@ impl Corpus {
             let score = self.score(i, q.device);
             match (q.device, q.min_score) {
                 (_, Some(m)) if score < m => continue,
-                (Some(d), None) if a.counts[d] == 0 => continue,
+                (Some(m), None) if m.count(a) == 0 => continue,
                 _ => {}
             }
             hits.push((i, score));
@@ -232,15 +235,17 @@ impl Corpus {
         })
     }
 
-    fn score(&self, i: usize, device: Option<Device>) -> f32 {
+    fn score(&self, i: usize, device: Option<Measure>) -> f32 {
         match (&self.scores[i], device) {
-            (Some(s), Some(d)) => s.device_max[d],
+            (Some(s), Some(Measure::Device(d))) => s.device_max[d],
+            (Some(s), Some(Measure::Own(l))) => s.own_max.get(l.index).copied().unwrap_or(0.0),
+            (Some(s), Some(Measure::Framing)) => s.framing_max,
             (Some(s), None) => s.framing_max,
             (None, _) => 0.0,
         }
     }
 
-    fn row(&self, i: usize, score: f32, device: Option<Device>) -> ArticleRow {
+    fn row(&self, i: usize, score: f32, device: Option<Measure>) -> ArticleRow {
         let a = &self.data.articles[i];
         let get = |k: Option<usize>| k.map_or(String::new(), |k| a.meta[k].clone());
         ArticleRow {
@@ -256,7 +261,7 @@ impl Corpus {
                 .collect(),
             sentences: a.sentences,
             framing_sentences: a.framing_sentences,
-            flagged: device.map_or(a.framing_sentences, |d| a.counts[d]),
+            flagged: device.map_or(a.framing_sentences, |m| m.count(a)),
             score,
         }
     }
@@ -282,13 +287,24 @@ fn reader(path: &Path) -> Result<csv::Reader<std::fs::File>> {
     Ok(csv::ReaderBuilder::new().flexible(true).from_reader(file))
 }
 
-/// One pass over `sentences.csv`: per article, the highest framing and
-/// device scores, and where its rows start.
-fn scan_sentences(path: &Path, by_id: &HashMap<String, usize>) -> Result<Vec<Option<Scores>>> {
+/// One pass over `sentences.csv`: per article, the highest framing, device
+/// and own-label scores (`own_labels`: the dataset's, in its order), and
+/// where its rows start.
+fn scan_sentences(
+    path: &Path,
+    by_id: &HashMap<String, usize>,
+    own_labels: &[&str],
+) -> Result<Vec<Option<Scores>>> {
     let source = path.display().to_string();
     let mut r = reader(path)?;
     let header = r.headers().map_err(|e| csv_err(&source, e))?.clone();
     let cols = SentenceColumns::find(header.iter(), &source)?;
+    // (position in own_labels, column) of each own label the table has.
+    let own_cols: Vec<(usize, usize)> = cols
+        .other_labels
+        .iter()
+        .filter_map(|(name, k)| Some((own_labels.iter().position(|o| o == name)?, *k)))
+        .collect();
     let mut scores: Vec<Option<Scores>> = vec![None; by_id.len()];
     let mut record = csv::ByteRecord::new();
     let mut current: Option<usize> = None;
@@ -319,6 +335,7 @@ fn scan_sentences(path: &Path, by_id: &HashMap<String, usize>) -> Result<Vec<Opt
                 scores[c] = Some(Scores {
                     framing_max: 0.0,
                     device_max: DeviceMap::filled(0.0),
+                    own_max: vec![0.0; own_labels.len()],
                     offset,
                     rows: 0,
                 });
@@ -330,6 +347,9 @@ fn scan_sentences(path: &Path, by_id: &HashMap<String, usize>) -> Result<Vec<Opt
         s.framing_max = s.framing_max.max(num(record.get(cols.framing)));
         for (d, k) in &cols.devices {
             s.device_max[*d] = s.device_max[*d].max(num(record.get(*k)));
+        }
+        for (j, k) in &own_cols {
+            s.own_max[*j] = s.own_max[*j].max(num(record.get(*k)));
         }
     }
     Ok(scores)
@@ -395,12 +415,13 @@ fn sentence_out(r: SentenceRecord) -> SentenceOut {
             .scores
             .iter()
             .map(|(d, p)| (d.id().to_string(), (*p).into()))
+            .chain(r.own_scores.iter().map(|(n, p)| (n.clone(), (*p).into())))
             .collect(),
         flagged: r
             .flagged
             .iter()
             .map(|d| d.id().to_string())
-            .chain(r.own_flagged.iter().map(|(name, _)| name.clone()))
+            .chain(r.own_flagged.iter().cloned())
             .collect(),
         marks,
         text: r.text,

@@ -6,6 +6,7 @@ use super::coding::valid_coder;
 use super::corpus::Query;
 use super::http::{Request, Response};
 use super::{pages, App};
+use crate::compare::Measure;
 use crate::error::Error;
 use crate::score::Article;
 use crate::taxonomy::Device;
@@ -248,10 +249,18 @@ fn corpus_query(c: &super::corpus::Corpus, req: &Request) -> Response {
             .filter(|d| !d.is_empty() && *d != "framing")
         {
             None => None,
-            Some(id) => Some(
-                Device::from_id(id)
-                    .ok_or_else(|| Response::error(400, &format!("unknown device `{id}`")))?,
-            ),
+            Some(id) => match Device::from_id(id) {
+                Some(d) => Some(Measure::Device(d)),
+                // A label of the batch model's own codebook.
+                None => Some(
+                    Measure::labels_of(&c.data)
+                        .into_iter()
+                        .find(|m| m.id() == id)
+                        .ok_or_else(|| {
+                            Response::error(400, &format!("unknown device or label `{id}`"))
+                        })?,
+                ),
+            },
         };
         let date = |name: &str| {
             req.param(name)
