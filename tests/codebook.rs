@@ -615,6 +615,7 @@ fn compare_report_and_gold_give_labels_of_its_own_their_rows() {
     common::succeed(
         rhetor()
             .arg("report")
+            .arg("--batch")
             .arg(&batch)
             .arg("--out")
             .arg(&html)
