@@ -8,6 +8,10 @@
 #
 #   scripts/check-byte-identity.sh BEFORE_BIN AFTER_BIN [WORK_DIR]
 #
+# A BEFORE_BIN built in another checkout looks for the shipped models there
+# (its compile-time CARGO_MANIFEST_DIR) and silently falls back to the cue
+# model when that checkout is gone: run with RHETOR_MODELS_DIR=$PWD/models
+# RHETOR_BASE_DIR=$PWD/models/base exported, so both binaries read the same files.
 # Outputs of BEFORE_BIN are cached in WORK_DIR/before (delete it to redo
 # them; AFTER_BIN `-` only makes that cache). Exits 1 and prints the diffs when any output differs.
 set -euo pipefail
