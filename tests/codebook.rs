@@ -269,6 +269,43 @@ fn score_tiny(base: &Path, model: &Path, format: &str, file: &Path, extra: &[&st
         .expect("rhetor runs")
 }
 
+/// `rhetor batch` of the sample corpus with `model` into `out` (`base`:
+/// the base weights of a transformer, else none needed).
+fn batch_sample_corpus(model: &Path, base: Option<&Path>, out: &Path) {
+    let mut cmd = rhetor();
+    if let Some(base) = base {
+        cmd.env("RHETOR_BASE_DIR", base);
+    }
+    common::succeed(
+        cmd.arg("batch")
+            .arg(common::batch::sample_corpus())
+            .arg("--out")
+            .arg(out)
+            .args(["--model", model.to_str().unwrap(), "--quiet"]),
+    );
+}
+
+/// `rhetor compare INPUT` with few resamples into `out`: compare.csv's
+/// header and rows, and the measures of its first group in output order.
+fn compare_first_group(input: &Path, out: &Path) -> (Vec<String>, Vec<Vec<String>>, Vec<String>) {
+    common::succeed(
+        rhetor()
+            .arg("compare")
+            .arg(input)
+            .arg("--out")
+            .arg(out)
+            .args(["--bootstrap", "20", "--permutations", "20"]),
+    );
+    let (header, rows) = read_csv(&out.join("compare.csv"));
+    let device = header.iter().position(|h| h == "device").unwrap();
+    let first_group = rows
+        .iter()
+        .take_while(|r| r[1] == rows[0][1])
+        .map(|r| r[device].clone())
+        .collect();
+    (header, rows, first_group)
+}
+
 #[test]
 fn a_transformer_with_labels_of_its_own_scores_them_in_csv_and_jsonl() {
     let dir = tempfile::tempdir().unwrap();
@@ -361,16 +398,7 @@ fn batch_on_the_sample_corpus_counts_labels_of_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let (base, model) = tiny_labelled(dir.path());
     let out = dir.path().join("out");
-    let corpus = common::batch::sample_corpus();
-    common::succeed(
-        rhetor()
-            .env("RHETOR_BASE_DIR", &base)
-            .arg("batch")
-            .arg(&corpus)
-            .arg("--out")
-            .arg(&out)
-            .args(["--model", model.to_str().unwrap(), "--quiet"]),
-    );
+    batch_sample_corpus(&model, Some(&base), &out);
     let (header, rows) = read_csv(&out.join("articles.csv"));
     let counts: Vec<&str> = header
         .iter()
@@ -443,32 +471,10 @@ fn compare_keeps_the_label_set_order_of_the_batch_output() {
     let dir = tempfile::tempdir().unwrap();
     let model = user_model(dir.path(), TWO_LABELS);
     let batch = dir.path().join("batch");
-    common::succeed(
-        rhetor()
-            .arg("batch")
-            .arg(common::batch::sample_corpus())
-            .arg("--out")
-            .arg(&batch)
-            .args(["--model", model.to_str().unwrap(), "--quiet"]),
-    );
+    batch_sample_corpus(&model, None, &batch);
     // The set's order (scare_quotes first), not Device::ALL's, from either table.
     for input in [batch.join("articles.csv"), batch.join("sentences.csv")] {
-        let out = dir.path().join("compare");
-        common::succeed(
-            rhetor()
-                .arg("compare")
-                .arg(&input)
-                .arg("--out")
-                .arg(&out)
-                .args(["--bootstrap", "20", "--permutations", "20"]),
-        );
-        let (header, rows) = read_csv(&out.join("compare.csv"));
-        let device = header.iter().position(|h| h == "device").unwrap();
-        let first_group: Vec<&str> = rows
-            .iter()
-            .take_while(|r| r[1] == rows[0][1])
-            .map(|r| r[device].as_str())
-            .collect();
+        let (_, _, first_group) = compare_first_group(&input, &dir.path().join("compare"));
         assert_eq!(
             first_group,
             ["framing", "scare_quotes", "editorial_aside"],
@@ -568,35 +574,13 @@ fn compare_report_and_gold_give_labels_of_its_own_their_rows() {
     let dir = tempfile::tempdir().unwrap();
     let (base, model) = tiny_labelled(dir.path());
     let batch = dir.path().join("batch");
-    common::succeed(
-        rhetor()
-            .env("RHETOR_BASE_DIR", &base)
-            .arg("batch")
-            .arg(common::batch::sample_corpus())
-            .arg("--out")
-            .arg(&batch)
-            .args(["--model", model.to_str().unwrap(), "--quiet"]),
-    );
+    batch_sample_corpus(&model, Some(&base), &batch);
     // From either table: framing, then the set's labels, with their rates
     // (blame's threshold is 0: every sentence; us_vs_them's is 1: none).
     for input in [batch.join("articles.csv"), batch.join("sentences.csv")] {
-        let out = dir.path().join("compare");
-        common::succeed(
-            rhetor()
-                .arg("compare")
-                .arg(&input)
-                .arg("--out")
-                .arg(&out)
-                .args(["--bootstrap", "20", "--permutations", "20"]),
-        );
-        let (header, rows) = read_csv(&out.join("compare.csv"));
+        let (header, rows, first_group) = compare_first_group(&input, &dir.path().join("compare"));
         let device = header.iter().position(|h| h == "device").unwrap();
         let rate = header.iter().position(|h| h == "rate_per_100").unwrap();
-        let first_group: Vec<&str> = rows
-            .iter()
-            .take_while(|r| r[1] == rows[0][1])
-            .map(|r| r[device].as_str())
-            .collect();
         assert_eq!(
             first_group,
             ["framing", "blame", "us_vs_them"],
